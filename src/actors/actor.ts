@@ -1,0 +1,26 @@
+// An actor owns its state and a mailbox, and reaches other actors only through the transport.
+// The supervisor starts it, hears of its crashes through `crash`, and restarts it.
+import type { Store } from '../adapters/store.ts';
+import type { Transport } from '../adapters/transport.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+
+export interface ActorContext {
+  readonly config: Config;
+  readonly transport: Transport;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Report a failure the actor cannot recover from; the supervisor stops and restarts it. */
+  crash(error: unknown): void;
+}
+
+export interface Actor {
+  readonly name: string;
+  start(context: ActorContext): Promise<void>;
+  /** Stop taking work, finish what was taken, release what start acquired. Must not throw. */
+  stop(): Promise<void>;
+  /** True once started and able to do its work. */
+  ready(): boolean;
+}

@@ -1,0 +1,40 @@
+// Adapters are chosen by name (--transport, --store). Cluster adapters register here when they exist;
+// asking for one that is missing names the ones that are available.
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import { MemoryTransport } from './memory-transport.ts';
+import { PouchStore } from './pouch-store.ts';
+import type { Store } from './store.ts';
+import type { Transport } from './transport.ts';
+
+type Factory<T> = (config: Config) => T;
+
+const transports = new Map<string, Factory<Transport>>([['memory', () => new MemoryTransport()]]);
+
+const stores = new Map<string, Factory<Store>>([
+  ['pouchdb', (config) => new PouchStore({ adapter: 'leveldb', directory: join(config.dataDir, 'store') })],
+  ['memory', () => new PouchStore({ adapter: 'memory', directory: `stratus-${crypto.randomUUID()}` })],
+]);
+
+export class UnknownAdapterError extends Error {
+  override readonly name = 'UnknownAdapterError';
+}
+
+function resolve<T>(kind: string, registry: Map<string, Factory<T>>, name: string, config: Config): T {
+  const factory = registry.get(name);
+  if (!factory) {
+    throw new UnknownAdapterError(`${kind} '${name}' is not available in this build; available: ${[...registry.keys()].join(', ')}`);
+  }
+  return factory(config);
+}
+
+export const createTransport = (config: Config): Transport => resolve('transport', transports, config.transport, config);
+export const createStore = (config: Config): Store => resolve('store', stores, config.store, config);
+
+export function registerTransport(name: string, factory: Factory<Transport>): void {
+  transports.set(name, factory);
+}
+
+export function registerStore(name: string, factory: Factory<Store>): void {
+  stores.set(name, factory);
+}

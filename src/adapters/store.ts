@@ -1,0 +1,57 @@
+// Where answers and models are kept. Implementations: PouchStore (leveldb on disk, or memory) and, in
+// cluster mode, CouchDB. Both must pass test/adapters/store.conformance.ts.
+
+export interface PredictionResult {
+  /** The request id: storing the same id twice keeps the first result (redeliveries are harmless). */
+  readonly id: string;
+  /** One entry per image in the request, in order. */
+  readonly digits: readonly number[];
+  readonly probabilities: readonly (readonly number[])[];
+  readonly modelVersion: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly sessionId?: string;
+}
+
+export interface ModelVersion {
+  readonly version: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** Whatever the trainer measured: accuracy, curves, confusion matrix. */
+  readonly metrics?: Readonly<Record<string, unknown>>;
+}
+
+export interface ModelFiles {
+  readonly modelJson: Uint8Array;
+  readonly weightsBin: Uint8Array;
+}
+
+export type SaveOutcome = 'created' | 'exists';
+
+export interface StoreCapabilities {
+  /** Data survives a restart of the process. */
+  readonly durable: boolean;
+}
+
+export interface Store {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  healthy(): boolean;
+  /** One outcome per result, in order; a result whose id is already stored is left as it was. */
+  saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]>;
+  getResult(id: string): Promise<PredictionResult | null>;
+  /** The session's results, newest first. */
+  sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]>;
+  /** Forgets the session's history (the results themselves stay, keyed by request id). Returns how many. */
+  clearSession(sessionId: string): Promise<number>;
+  saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome>;
+  /** Newest first. */
+  listModels(): Promise<ModelVersion[]>;
+  loadModel(version: string): Promise<ModelFiles | null>;
+}
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}

@@ -1,0 +1,75 @@
+// The only way actors talk to each other. Implementations: MemoryTransport (one process) and, in cluster
+// mode, Kafka. Both must pass test/adapters/transport.conformance.ts.
+
+export interface Envelope {
+  /** Partitioning key; requests use their request id so a redelivery lands where the original did. */
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface Delivery extends Envelope {
+  readonly topic: string;
+  /** 1 on first delivery; grows each time a failed handler makes the transport deliver again. */
+  readonly attempt: number;
+}
+
+/** Resolving acknowledges the message; rejecting asks for redelivery (at-least-once). */
+export type Handler = (message: Delivery) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Members of one group share the topic's messages; each group sees every message. */
+  readonly group: string;
+  /** Unacknowledged messages one member holds at once; batching consumers need this above their batch size. */
+  readonly concurrency?: number;
+}
+
+export interface Subscription {
+  unsubscribe(): Promise<void>;
+}
+
+export interface TransportCapabilities {
+  /** Messages outlive the process (Kafka) or not (memory). */
+  readonly durable: boolean;
+  /** Separate processes can meet on it. */
+  readonly crossProcess: boolean;
+}
+
+export interface Transport {
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  start(): Promise<void>;
+  /** Stops deliveries, rejects pending requests, releases connections. Safe to call twice. */
+  close(): Promise<void>;
+  healthy(): boolean;
+  publish(topic: string, message: OutgoingMessage): Promise<void>;
+  subscribe(topic: string, options: SubscribeOptions, handler: Handler): Promise<Subscription>;
+  /** Publishes and waits for the reply carrying the same correlation id. */
+  request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope>;
+  /** Answers a delivery that came from `request`. */
+  reply(request: Delivery, message: Omit<OutgoingMessage, 'key'>): Promise<void>;
+}
+
+export interface OutgoingMessage {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const HEADER = Object.freeze({
+  correlationId: 'stratus-correlation-id',
+  replyTo: 'stratus-reply-to',
+  deadLetterReason: 'stratus-dead-letter-reason',
+  deadLetterTopic: 'stratus-dead-letter-topic',
+});
+
+/** Where messages go that no handler could process after every allowed attempt. */
+export const deadLetterTopic = (topic: string): string => `${topic}.dead-letter`;
+
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
+export class TransportClosedError extends Error {
+  override readonly name = 'TransportClosedError';
+}

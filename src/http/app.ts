@@ -1,0 +1,89 @@
+// The process's one HTTP server: probes and metrics always; the page, the API and /docs when this
+// process runs the gateway. Also where every error becomes a short JSON answer with the right status.
+import { openapi } from '@elysiajs/openapi';
+import { Elysia } from 'elysia';
+import type { GatewayActor } from '../actors/gateway.ts';
+import { htmxJs } from '../embedded/assets.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { VERSION } from '../version.ts';
+import { homePage } from '../views/home.ts';
+import { apiRoutes } from './api-routes.ts';
+import { HttpError, errorResponse } from './errors.ts';
+import { opsRoutes, type Readiness } from './ops-routes.ts';
+
+export interface AppOptions {
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  /** Present when this process runs the gateway. */
+  readonly gateway?: GatewayActor;
+}
+
+export function createApp(options: AppOptions) {
+  const { metrics, logger } = options;
+  const fail = (error: HttpError) => {
+    metrics.errors.inc({ status: String(error.status), code: error.code });
+    return errorResponse(error);
+  };
+
+  const app = new Elysia()
+    // Checked before the body is read: a wrong type or an oversized body costs nothing to refuse.
+    .onRequest(({ request }) => {
+      if (request.method !== 'POST') return;
+      const type = request.headers.get('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        return fail(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
+      }
+      const length = Number(request.headers.get('content-length') ?? '0');
+      if (length > options.maxBodyBytes) {
+        return fail(new HttpError(413, 'body_too_large', `body exceeds ${options.maxBodyBytes} bytes`));
+      }
+    })
+    .onError(({ code, error }) => {
+      if (error instanceof HttpError) return fail(error);
+      switch (code) {
+        case 'PARSE':
+          return fail(new HttpError(400, 'malformed_json', 'the body is not valid JSON'));
+        case 'VALIDATION':
+          return fail(new HttpError(422, 'invalid_body', describeValidation(error)));
+        case 'NOT_FOUND':
+          return fail(new HttpError(404, 'not_found', 'no such route'));
+        default:
+          logger.error({ err: error }, 'unhandled error in a request');
+          return fail(new HttpError(500, 'internal', 'internal error'));
+      }
+    })
+    .use(opsRoutes(options.readiness, metrics));
+
+  if (!options.gateway) return app;
+  const gateway = options.gateway;
+  return app
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/docs',
+        provider: null,
+        documentation: {
+          info: { title: 'Stratus API', version: VERSION, description: 'Handwritten digit recognition' },
+        },
+        exclude: { paths: ['/', '/assets/htmx.min.js'] },
+      }),
+    )
+    .get('/', () => new Response(homePage(gateway.modelVersion), { headers: { 'content-type': 'text/html; charset=utf-8' } }))
+    .get('/assets/htmx.min.js', () =>
+      new Response(Bun.file(htmxJs), {
+        headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+      }),
+    )
+    .use(apiRoutes(gateway));
+}
+
+/** The first thing wrong, by path and rule. Never the value: a bad value may be 784 numbers long. */
+function describeValidation(error: unknown): string {
+  const first = (error as { all?: { path?: string; message?: string; summary?: string }[] }).all?.[0];
+  if (!first) return 'the body does not match the schema';
+  const path = first.path && first.path !== '' ? first.path : 'body';
+  return `${path}: ${first.summary ?? first.message ?? 'invalid'}`;
+}

@@ -1,0 +1,67 @@
+// Entry point of the `stratus` binary: parse the command line once, start the role, stop cleanly on a signal.
+import { ConfigError, helpText, parseCli } from './config.ts';
+import { UnknownAdapterError } from './adapters/registry.ts';
+import { createLogger } from './log.ts';
+import { startRuntime } from './runtime.ts';
+import { VERSION } from './version.ts';
+
+const USAGE_ERROR = 2;
+
+async function main(): Promise<void> {
+  let action;
+  try {
+    action = parseCli(Bun.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) usageError(error.message);
+    throw error;
+  }
+  if (action.kind === 'help') return void process.stdout.write(helpText(VERSION));
+  if (action.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
+  const { config } = action;
+  if (config.role === 'trainer') usageError('--role trainer is not built yet: it arrives with the trainer (see the README)');
+
+  const logger = createLogger(config.logLevel);
+  let running;
+  try {
+    running = await startRuntime(config, logger);
+  } catch (error) {
+    if (error instanceof UnknownAdapterError) usageError(error.message);
+    logger.fatal({ err: error }, 'could not start');
+    process.exit(1);
+  }
+  keepAliveOnStrayErrors(logger);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    // A second signal, or a drain that overruns, must still end the process.
+    const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1_500);
+    running.stop().then(
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`stratus: ${message}\n`);
+  process.exit(USAGE_ERROR);
+}
+
+// The tfjs wasm backend (emscripten) installs handlers that rethrow any uncaught exception, which would
+// kill the service over one stray error. Replace them: log, and keep serving; supervision handles actors.
+function keepAliveOnStrayErrors(logger: ReturnType<typeof createLogger>): void {
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
+  process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+}
+
+await main();

@@ -1,0 +1,51 @@
+// Prometheus metrics for /metrics. One registry per process; every role adds to it.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Stage = 'queue_wait' | 'inference' | 'store' | 'total';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly stageSeconds = new Histogram({
+    name: 'stratus_stage_duration_seconds',
+    help: 'Time a prediction spends in each stage: queue_wait (published to batched), inference, store, total (gateway view)',
+    labelNames: ['stage'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'stratus_batch_size',
+    help: 'Images per inference batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'stratus_in_flight_requests',
+    help: 'Prediction requests the gateway is holding',
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'stratus_http_errors_total',
+    help: 'Error answers by HTTP status and error code',
+    labelNames: ['status', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: 'stratus_predictions_total',
+    help: 'Images classified by this process',
+    registers: [this.registry],
+  });
+  readonly actorRestarts = new Counter({
+    name: 'stratus_actor_restarts_total',
+    help: 'Actors restarted by the supervisor after a crash',
+    labelNames: ['actor'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'stratus_' });
+  }
+
+  observe(stage: Stage, seconds: number): void {
+    this.stageSeconds.observe({ stage }, seconds);
+  }
+}

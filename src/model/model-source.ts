@@ -1,0 +1,37 @@
+// Where the consumer's model comes from: a directory given with --model, or the one embedded in the binary.
+// A directory holds model.json and weights.bin (the tfjs layers format) and, optionally, metadata.json.
+import { basename, join, resolve } from 'node:path';
+import { defaultModel } from '../embedded/assets.ts';
+import type { ModelSource } from './classifier.ts';
+
+export class ModelNotFoundError extends Error {
+  override readonly name = 'ModelNotFoundError';
+}
+
+interface Metadata {
+  readonly version?: string;
+}
+
+export async function readModelDirectory(directory: string): Promise<ModelSource> {
+  const dir = resolve(directory);
+  return readModelFiles(join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json'), basename(dir));
+}
+
+export function readEmbeddedModel(): Promise<ModelSource> {
+  return readModelFiles(defaultModel.modelJson, defaultModel.weightsBin, defaultModel.metadataJson, 'embedded');
+}
+
+async function readModelFiles(modelJsonPath: string, weightsPath: string, metadataPath: string, fallbackVersion: string): Promise<ModelSource> {
+  const modelJson = Bun.file(modelJsonPath);
+  const weights = Bun.file(weightsPath);
+  for (const file of [modelJson, weights]) {
+    if (!(await file.exists())) throw new ModelNotFoundError(`model file not found: ${file.name}`);
+  }
+  const metadataFile = Bun.file(metadataPath);
+  const metadata: Metadata = (await metadataFile.exists()) ? ((await metadataFile.json()) as Metadata) : {};
+  return {
+    version: metadata.version ?? fallbackVersion,
+    modelJson: await modelJson.text(),
+    weightsBin: new Uint8Array(await weights.arrayBuffer()),
+  };
+}

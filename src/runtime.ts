@@ -1,0 +1,80 @@
+// One Stratus process: its adapters, the actors its role asks for, and the HTTP server every role has.
+// Start order: adapters, then gateway (so it hears the consumer's first model announcement), then
+// consumer, then the port. Stop: gateway intake closes and drains, consumer finishes, then port and adapters.
+import type { Actor } from './actors/actor.ts';
+import { ConsumerActor } from './actors/consumer.ts';
+import { GatewayActor } from './actors/gateway.ts';
+import { Supervisor } from './actors/supervisor.ts';
+import { createStore, createTransport } from './adapters/registry.ts';
+import type { Store } from './adapters/store.ts';
+import type { Transport } from './adapters/transport.ts';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { Classifier } from './model/classifier.ts';
+import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
+import { initWasmBackend } from './model/wasm-backend.ts';
+
+export interface Running {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  /** Tests pass adapters they want to inspect; otherwise the registry builds them from the config. */
+  readonly transport?: Transport;
+  readonly store?: Store;
+}
+
+export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Running> {
+  const started = performance.now();
+  const metrics = new Metrics();
+  const transport = overrides.transport ?? createTransport(config);
+  const store = overrides.store ?? createStore(config);
+  const runsGateway = config.role === 'gateway' || config.role === 'all';
+  const runsConsumer = config.role === 'consumer' || config.role === 'all';
+
+  // Only the consumer classifies; only it pays for the model and the wasm backend.
+  const loadClassifier = async () => {
+    await initWasmBackend();
+    const source = config.model ? await readModelDirectory(config.model) : await readEmbeddedModel();
+    return Classifier.load(source);
+  };
+
+  await Promise.all([transport.start(), store.open()]);
+  const supervisor = new Supervisor({ config, transport, store, logger, metrics });
+  const gateway = runsGateway ? new GatewayActor() : undefined;
+  const actors: Actor[] = [...(gateway ? [gateway] : []), ...(runsConsumer ? [new ConsumerActor(loadClassifier)] : [])];
+  for (const actor of actors) await supervisor.start(actor);
+
+  const readiness = {
+    notReadyReasons(): string[] {
+      const reasons: string[] = [];
+      if (!transport.healthy()) reasons.push(`transport ${transport.name} is down`);
+      if (!store.healthy()) reasons.push(`store ${store.name} is down`);
+      for (const actor of actors) if (!actor.ready()) reasons.push(`${actor.name} is not ready`);
+      return reasons;
+    },
+  };
+  const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway } : {}) });
+  // Bun refuses bodies beyond this on its own (chunked uploads have no content-length to check early).
+  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes });
+  const server = app.server;
+  if (!server) throw new Error('HTTP server did not start');
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+  logger.info({ role: config.role, url, transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: intake closed, draining in-flight requests');
+      await supervisor.stopAll();
+      await server.stop(true);
+      await transport.close();
+      await store.close();
+      logger.info('stopped');
+    })());
+  return { url, port: server.port ?? config.port, stop };
+}

@@ -1,0 +1,15 @@
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
+import { runTransportConformance } from './transport.conformance.ts';
+
+runTransportConformance('memory', async () => {
+  const broker = new MemoryBroker({ maxAttempts: 3, retryDelayMs: 5 });
+  return {
+    maxAttempts: broker.maxAttempts,
+    async connect() {
+      const transport = new MemoryTransport(broker);
+      await transport.start();
+      return transport;
+    },
+    async teardown() {},
+  };
+});

@@ -1,0 +1,146 @@
+// One suite every Store must pass (PouchDB now, CouchDB in cluster mode). `reopen` is given only by
+// durable stores: the suite then checks that what was saved survives a restart.
+import { afterEach, describe, expect, test } from 'bun:test';
+import type { PredictionResult, Store } from '../../src/adapters/store.ts';
+
+export interface StoreHarness {
+  open(): Promise<Store>;
+  /** After the first store was closed: a new one on the same data, as a restarted process would open. */
+  reopen?(): Promise<Store>;
+  teardown(): Promise<void>;
+}
+
+let sequence = 0;
+function result(overrides: Partial<PredictionResult> = {}): PredictionResult {
+  sequence++;
+  return {
+    id: `req-${Date.now()}-${sequence}`,
+    digits: [sequence % 10],
+    probabilities: [Array.from({ length: 10 }, (_, d) => (d === sequence % 10 ? 0.91 : 0.01))],
+    modelVersion: 'v-test',
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence % 60, sequence)).toISOString(),
+    ...overrides,
+  };
+}
+
+export function runStoreConformance(name: string, makeHarness: () => Promise<StoreHarness>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let harness: StoreHarness | null = null;
+    let stores: Store[] = [];
+
+    const open = async () => {
+      harness ??= await makeHarness();
+      const store = await harness.open();
+      stores.push(store);
+      return store;
+    };
+
+    afterEach(async () => {
+      for (const store of stores) if (store.healthy()) await store.close();
+      stores = [];
+      await harness?.teardown();
+      harness = null;
+    });
+
+    test('a saved result reads back whole', async () => {
+      const store = await open();
+      const saved = result({ digits: [4, 2], probabilities: [[...Array(10).fill(0.1)], [...Array(10).fill(0.1)]] });
+      expect(await store.saveResults([saved])).toEqual(['created']);
+      expect(await store.getResult(saved.id)).toEqual(saved);
+      expect(await store.getResult('no-such-request')).toBeNull();
+    });
+
+    test('saving the same request id twice keeps the first result', async () => {
+      const store = await open();
+      const first = result();
+      const redelivered = { ...first, digits: [9], modelVersion: 'other' };
+      const fresh = result();
+      expect(await store.saveResults([first])).toEqual(['created']);
+      expect(await store.saveResults([redelivered, fresh])).toEqual(['exists', 'created']);
+      expect(await store.getResult(first.id)).toEqual(first);
+    });
+
+    test('session history is newest first, limited, and per session', async () => {
+      const store = await open();
+      const mine = [0, 1, 2, 3].map((i) =>
+        result({ sessionId: 'session-a', createdAt: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString() }),
+      );
+      const theirs = result({ sessionId: 'session-b' });
+      const anonymous = result();
+      await store.saveResults([mine[2]!, mine[0]!, theirs, mine[3]!, anonymous, mine[1]!]);
+      const history = await store.sessionHistory('session-a', 3);
+      expect(history.map((r) => r.id)).toEqual([mine[3]!.id, mine[2]!.id, mine[1]!.id]);
+      expect((await store.sessionHistory('session-b', 10)).map((r) => r.id)).toEqual([theirs.id]);
+      expect(await store.sessionHistory('session-none', 10)).toEqual([]);
+    });
+
+    test('a redelivered result does not appear twice in its session', async () => {
+      const store = await open();
+      const once = result({ sessionId: 'session-r' });
+      await store.saveResults([once]);
+      await store.saveResults([{ ...once, createdAt: new Date().toISOString() }]);
+      expect((await store.sessionHistory('session-r', 10)).length).toBe(1);
+    });
+
+    test('clearing a session forgets its history and keeps the results', async () => {
+      const store = await open();
+      const kept = [result({ sessionId: 'session-c' }), result({ sessionId: 'session-c' })];
+      const other = result({ sessionId: 'session-d' });
+      await store.saveResults([...kept, other]);
+      expect(await store.clearSession('session-c')).toBe(2);
+      expect(await store.sessionHistory('session-c', 10)).toEqual([]);
+      expect((await store.sessionHistory('session-d', 10)).length).toBe(1);
+      expect(await store.getResult(kept[0]!.id)).toEqual(kept[0]!);
+      expect(await store.clearSession('session-c')).toBe(0);
+    });
+
+    test('model versions keep their files byte for byte and list newest first', async () => {
+      const store = await open();
+      const modelJson = new TextEncoder().encode(JSON.stringify({ format: 'layers-model', n: 1 }));
+      const weightsBin = new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256));
+      const older = { version: 'v1', createdAt: '2026-01-01T00:00:00.000Z', metrics: { testAccuracy: 0.98 } };
+      const newer = { version: 'v2', createdAt: '2026-02-01T00:00:00.000Z' };
+      expect(await store.saveModel(older, { modelJson, weightsBin })).toBe('created');
+      expect(await store.saveModel(newer, { modelJson, weightsBin })).toBe('created');
+      expect(await store.saveModel(older, { modelJson, weightsBin })).toBe('exists');
+      expect(await store.listModels()).toEqual([newer, older]);
+      const files = await store.loadModel('v1');
+      expect(files && [...files.modelJson]).toEqual([...modelJson]);
+      expect(files && [...files.weightsBin]).toEqual([...weightsBin]);
+      expect(await store.loadModel('v404')).toBeNull();
+    });
+
+    test('a batch of many results stores every one', async () => {
+      const store = await open();
+      const batch = Array.from({ length: 256 }, () => result({ sessionId: 'session-big' }));
+      const outcomes = await store.saveResults(batch);
+      expect(outcomes.every((o) => o === 'created')).toBe(true);
+      const sample = await Promise.all([0, 100, 255].map((i) => store.getResult(batch[i]!.id)));
+      expect(sample).toEqual([batch[0]!, batch[100]!, batch[255]!]);
+    });
+
+    test('a closed store says so and refuses work', async () => {
+      const store = await open();
+      expect(store.healthy()).toBe(true);
+      await store.close();
+      expect(store.healthy()).toBe(false);
+      await expect(store.getResult('x')).rejects.toThrow(/closed/);
+    });
+
+    test('what was saved survives a restart (durable stores)', async () => {
+      const store = await open();
+      if (!harness?.reopen) {
+        expect(store.capabilities.durable).toBe(false);
+        return;
+      }
+      expect(store.capabilities.durable).toBe(true);
+      const saved = result({ sessionId: 'session-durable' });
+      await store.saveResults([saved]);
+      await store.close();
+      const again = await harness.reopen();
+      stores.push(again);
+      expect(await again.getResult(saved.id)).toEqual(saved);
+      expect((await again.sessionHistory('session-durable', 5)).map((r) => r.id)).toEqual([saved.id]);
+    });
+  });
+}

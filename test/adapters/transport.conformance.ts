@@ -1,0 +1,186 @@
+// One suite every Transport must pass (memory now, Kafka in cluster mode). A "cluster" gives fresh
+// transport instances that meet on the same broker, the way separate processes would.
+import { afterEach, describe, expect, test } from 'bun:test';
+import {
+  HEADER,
+  RequestTimeoutError,
+  TransportClosedError,
+  deadLetterTopic,
+  type Delivery,
+  type Transport,
+} from '../../src/adapters/transport.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+export interface TransportCluster {
+  /** A started transport joined to this cluster. */
+  connect(): Promise<Transport>;
+  /** Redelivery attempts before a message is dead-lettered, as this cluster is configured. */
+  readonly maxAttempts: number;
+  teardown(): Promise<void>;
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array) => new TextDecoder().decode(value);
+
+export function runTransportConformance(name: string, makeCluster: () => Promise<TransportCluster>): void {
+  describe(`Transport conformance: ${name}`, () => {
+    let cluster: TransportCluster | null = null;
+    let opened: Transport[] = [];
+    let topicCount = 0;
+    // A fresh topic per test keeps leftovers of one test out of the next.
+    const freshTopic = () => `conformance.${Date.now()}.${++topicCount}`;
+
+    const connect = async () => {
+      cluster ??= await makeCluster();
+      const transport = await cluster.connect();
+      opened.push(transport);
+      return transport;
+    };
+
+    afterEach(async () => {
+      for (const transport of opened) await transport.close();
+      opened = [];
+      await cluster?.teardown();
+      cluster = null;
+    });
+
+    test('delivers key, value and headers unchanged', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      const seen: Delivery[] = [];
+      await transport.subscribe(topic, { group: 'g' }, async (message) => void seen.push(message));
+      const value = new Uint8Array([0, 1, 2, 255, 128]);
+      await transport.publish(topic, { key: 'k-1', value, headers: { 'x-test': 'yes' } });
+      await waitFor(() => seen.length === 1);
+      const [message] = seen;
+      expect(message?.key).toBe('k-1');
+      expect([...(message?.value ?? [])]).toEqual([...value]);
+      expect(message?.headers['x-test']).toBe('yes');
+      expect(message?.topic).toBe(topic);
+      expect(message?.attempt).toBe(1);
+    });
+
+    test('members of one group share the messages; every group sees all of them', async () => {
+      const [a, b, c] = [await connect(), await connect(), await connect()];
+      const topic = freshTopic();
+      const byMember = { a: [] as string[], b: [] as string[], c: [] as string[] };
+      await a.subscribe(topic, { group: 'workers' }, async (m) => void byMember.a.push(text(m.value)));
+      await b.subscribe(topic, { group: 'workers' }, async (m) => void byMember.b.push(text(m.value)));
+      await c.subscribe(topic, { group: 'audit' }, async (m) => void byMember.c.push(text(m.value)));
+      const sent = Array.from({ length: 40 }, (_, i) => `m${i}`);
+      for (const value of sent) await a.publish(topic, { key: value, value: bytes(value) });
+      await waitFor(() => byMember.a.length + byMember.b.length === sent.length && byMember.c.length === sent.length);
+      expect([...byMember.a, ...byMember.b].sort()).toEqual([...sent].sort());
+      expect(byMember.a.length).toBeGreaterThan(0);
+      expect(byMember.b.length).toBeGreaterThan(0);
+      expect([...byMember.c].sort()).toEqual([...sent].sort());
+    });
+
+    test('a failed handler gets the message again', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      const attempts: number[] = [];
+      await transport.subscribe(topic, { group: 'g' }, async (message) => {
+        attempts.push(message.attempt);
+        if (message.attempt < 2) throw new Error('not yet');
+      });
+      await transport.publish(topic, { key: 'k', value: bytes('retry me') });
+      await waitFor(() => attempts.length === 2);
+      expect(attempts).toEqual([1, 2]);
+    });
+
+    test('a message that always fails ends on the dead-letter topic with the reason', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      let attempts = 0;
+      const dead: Delivery[] = [];
+      await transport.subscribe(deadLetterTopic(topic), { group: 'dlq' }, async (m) => void dead.push(m));
+      await transport.subscribe(topic, { group: 'g' }, async () => {
+        attempts++;
+        throw new Error('cannot parse this');
+      });
+      await transport.publish(topic, { key: 'poison', value: bytes('poison') });
+      await waitFor(() => dead.length === 1, 10_000);
+      expect(attempts).toBe(cluster?.maxAttempts ?? -1);
+      expect(text(dead[0]!.value)).toBe('poison');
+      expect(dead[0]!.headers[HEADER.deadLetterReason]).toContain('cannot parse this');
+      expect(dead[0]!.headers[HEADER.deadLetterTopic]).toBe(topic);
+    });
+
+    test('the consumer carries on after a poison message', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      const good: string[] = [];
+      await transport.subscribe(topic, { group: 'g', concurrency: 4 }, async (m) => {
+        if (text(m.value) === 'poison') throw new Error('bad');
+        good.push(text(m.value));
+      });
+      await transport.publish(topic, { key: 'p', value: bytes('poison') });
+      for (let i = 0; i < 5; i++) await transport.publish(topic, { key: `g${i}`, value: bytes(`ok${i}`) });
+      await waitFor(() => good.length === 5);
+      expect(good.sort()).toEqual(['ok0', 'ok1', 'ok2', 'ok3', 'ok4']);
+    });
+
+    test('request/reply: each of many concurrent callers gets its own answer', async () => {
+      const [server, clientA, clientB] = [await connect(), await connect(), await connect()];
+      const topic = freshTopic();
+      await server.subscribe(topic, { group: 'servers', concurrency: 64 }, async (request) => {
+        await server.reply(request, { value: bytes(`echo:${text(request.value)}`) });
+      });
+      const calls = Array.from({ length: 100 }, (_, i) => {
+        const client = i % 2 === 0 ? clientA : clientB;
+        return client.request(topic, { key: `r${i}`, value: bytes(`r${i}`) }, 10_000).then((reply) => text(reply.value));
+      });
+      const replies = await Promise.all(calls);
+      expect(replies).toEqual(Array.from({ length: 100 }, (_, i) => `echo:r${i}`));
+    });
+
+    test('a request nobody answers times out', async () => {
+      const transport = await connect();
+      const started = performance.now();
+      const outcome = transport.request(freshTopic(), { key: 'k', value: bytes('hello?') }, 150);
+      await expect(outcome).rejects.toBeInstanceOf(RequestTimeoutError);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    });
+
+    test('closing rejects requests still waiting', async () => {
+      const transport = await connect();
+      const outcome = transport.request(freshTopic(), { key: 'k', value: bytes('x') }, 30_000);
+      await transport.close();
+      await expect(outcome).rejects.toBeInstanceOf(TransportClosedError);
+      expect(transport.healthy()).toBe(false);
+    });
+
+    test('after unsubscribe a member gets nothing more', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      const kept: string[] = [];
+      const dropped: string[] = [];
+      await transport.subscribe(topic, { group: 'kept' }, async (m) => void kept.push(text(m.value)));
+      const subscription = await transport.subscribe(topic, { group: 'dropped' }, async (m) => void dropped.push(text(m.value)));
+      await transport.publish(topic, { key: '1', value: bytes('first') });
+      await waitFor(() => kept.length === 1 && dropped.length === 1);
+      await subscription.unsubscribe();
+      await transport.publish(topic, { key: '2', value: bytes('second') });
+      await waitFor(() => kept.length === 2);
+      expect(dropped).toEqual(['first']);
+    });
+
+    test('concurrency bounds the unacknowledged messages one member holds', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      let holding = 0;
+      let most = 0;
+      let handled = 0;
+      await transport.subscribe(topic, { group: 'g', concurrency: 3 }, async () => {
+        most = Math.max(most, ++holding);
+        await Bun.sleep(5);
+        holding--;
+        handled++;
+      });
+      for (let i = 0; i < 20; i++) await transport.publish(topic, { key: `${i}`, value: bytes(`${i}`) });
+      await waitFor(() => handled === 20);
+      expect(most).toBe(3);
+    });
+  });
+}
