@@ -59,8 +59,9 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     },
   };
   const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway } : {}) });
-  // Bun refuses bodies beyond this on its own (chunked uploads have no content-length to check early).
-  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes });
+  // The app refuses a declared content-length over the limit with a JSON 413; Bun's own cap, above it,
+  // stops a chunked upload that declares no length.
+  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes * 2 });
   const server = app.server;
   if (!server) throw new Error('HTTP server did not start');
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;

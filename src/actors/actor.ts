@@ -1,5 +1,7 @@
-// An actor owns its state and a mailbox, and reaches other actors only through the transport.
-// The supervisor starts it, hears of its crashes through `crash`, and restarts it.
+// An actor owns its state and reaches other actors only through the transport. Its mailbox is its
+// transport subscription: deliveries wait there, bounded by the subscription's concurrency, until the
+// actor takes them (the consumer takes them in batches, see batcher.ts). The supervisor starts the actor,
+// hears of its crashes through `crash`, and restarts it.
 import type { Store } from '../adapters/store.ts';
 import type { Transport } from '../adapters/transport.ts';
 import type { Config } from '../config.ts';

@@ -1,0 +1,104 @@
+// Local-mode throughput and latency, measured from outside with autocannon (a separate Node process).
+//
+//   bun run bench/local.ts [--binary ./stratus] [--seconds 15]
+//
+// Starts Stratus (the compiled binary if it exists, else the sources under Bun) with the on-disk store,
+// measures start-to-ready, then POSTs real MNIST test digits to /api/predict at 64 connections and at
+// 1,000 connections, and prints predictions/s, latency percentiles and errors.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSplit } from '../src/train/mnist.ts';
+
+const REPO = resolve(import.meta.dir, '..');
+const { values: flags } = parseArgs({
+  options: {
+    binary: { type: 'string', default: join(REPO, 'stratus') },
+    seconds: { type: 'string', default: '15' },
+    mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+  },
+});
+const seconds = Number(flags.seconds);
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; max: number; average: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+}
+
+async function autocannon(url: string, connections: number, duration: number, bodies: string[]): Promise<AutocannonResult> {
+  // One request body per connection-cycle is plenty to vary the digits; autocannon takes a JSON array of requests.
+  const requestsFile = join(tmpdir(), `stratus-bench-${crypto.randomUUID()}.json`);
+  await Bun.write(requestsFile, JSON.stringify(bodies.map((body) => ({ method: 'POST', path: '/api/predict', body }))));
+  const script = `
+    const autocannon = require('autocannon');
+    const requests = require(${JSON.stringify(requestsFile)});
+    autocannon({ url: ${JSON.stringify(url)}, connections: ${connections}, duration: ${duration}, timeout: 30,
+      headers: { 'content-type': 'application/json' }, requests }, (err, res) => {
+      if (err) { console.error(err); process.exit(1); }
+      process.stdout.write(JSON.stringify(res));
+    });`;
+  const proc = Bun.spawn(['node', '-e', script], { cwd: REPO, stdout: 'pipe', stderr: 'inherit' });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  await rm(requestsFile, { force: true });
+  return JSON.parse(out) as AutocannonResult;
+}
+
+async function freePort(): Promise<number> {
+  const server = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const mnist = loadSplit(flags.mnist as string, 'test');
+  const bodies = Array.from({ length: 256 }, (_, i) =>
+    JSON.stringify({ pixels: Array.from(mnist.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 1000) / 1000) }),
+  );
+  const binary = flags.binary as string;
+  const useBinary = await Bun.file(binary).exists();
+  const command = useBinary ? [binary] : [process.execPath, join(REPO, 'src/main.ts')];
+  const dataDir = await mkdtemp(join(tmpdir(), 'stratus-bench-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const proc = Bun.spawn([...command, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+    stdout: 'inherit',
+    stderr: 'inherit',
+  });
+  let readyMs = 0;
+  for (;;) {
+    const ok = await fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (performance.now() - started > 20_000) throw new Error('not ready within 20 s');
+    await Bun.sleep(2);
+  }
+  readyMs = performance.now() - started;
+
+  try {
+    console.log(`stratus under test: ${useBinary ? binary : 'sources under bun'}; on-disk store; ${navigator.hardwareConcurrency} cores`);
+    console.log(`start to ready: ${readyMs.toFixed(0)} ms`);
+    await autocannon(url, 16, 3, bodies); // warm-up
+    for (const connections of [64, 1000]) {
+      const result = await autocannon(url, connections, seconds, bodies);
+      const errors = result.errors + result.timeouts + result.non2xx;
+      console.log(
+        `${String(connections).padStart(5)} connections, ${seconds} s: ${result.requests.average.toFixed(0)} predictions/s, ` +
+          `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms, ` +
+          `${result['2xx']} ok, ${errors} errors (non-2xx ${result.non2xx}, timeouts ${result.timeouts})`,
+      );
+    }
+  } finally {
+    proc.kill('SIGTERM');
+    await proc.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,54 @@
+// The consumer seen through the transport: redeliveries store one result, poison goes to the dead-letter
+// topic, and the consumer keeps answering.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { TOPIC, decodeJson, encodeRequest, type PredictionReply } from '../../src/actors/messages.ts';
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
+import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport.ts';
+import { startLocal } from '../helpers/local-stratus.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('consumer', () => {
+  const broker = new MemoryBroker({ maxAttempts: 2, retryDelayMs: 5 });
+  const store = new PouchStore({ adapter: 'memory', directory: `consumer-${crypto.randomUUID()}` });
+  // A second "process" on the same broker, sending as a gateway would.
+  const client = new MemoryTransport(broker);
+  let stratus: Awaited<ReturnType<typeof startLocal>>;
+
+  beforeAll(async () => {
+    stratus = await startLocal([], { transport: new MemoryTransport(broker), store });
+    await client.start();
+  });
+  afterAll(async () => {
+    await client.close();
+    await stratus.stop();
+  });
+
+  const request = (id: string, count = 1) =>
+    encodeRequest({ id, count, pixels: new Float32Array(784 * count), sentAt: Date.now(), sessionId: 'session-1' });
+
+  test('a redelivered request is answered again but stored once', async () => {
+    const value = request('same-id');
+    const first = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
+    const second = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
+    expect(second.digits).toEqual(first.digits);
+    expect((await store.getResult('same-id'))?.digits).toEqual(first.digits);
+    expect((await store.sessionHistory('session-1', 10)).filter((r) => r.id === 'same-id')).toHaveLength(1);
+  });
+
+  test('a message that is not a prediction request ends on the dead-letter topic', async () => {
+    const dead: Delivery[] = [];
+    await client.subscribe(deadLetterTopic(TOPIC.predictions), { group: 'test-dlq' }, async (m) => void dead.push(m));
+    await client.publish(TOPIC.predictions, { key: 'junk', value: new TextEncoder().encode('not a request') });
+    await waitFor(() => dead.length === 1);
+    expect(dead[0]?.headers[HEADER.deadLetterReason]).toMatch(/header|shorter|JSON/);
+    const after = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'after', value: request('after') }, 5_000)).value);
+    expect(after.digits).toHaveLength(1);
+  });
+
+  test('a request with several images gets one answer per image, in order', async () => {
+    const reply = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'multi', value: request('multi', 5) }, 5_000)).value);
+    expect(reply.digits).toHaveLength(5);
+    expect(reply.probabilities).toHaveLength(50);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'bun:test';
+import { ConfigError, DEFAULTS, helpText, parseCli } from '../src/config.ts';
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const action = parseCli(argv, env);
+  if (action.kind !== 'run') throw new Error(`expected run, got ${action.kind}`);
+  return action.config;
+};
+
+describe('command line and environment', () => {
+  test('no flags gives the documented defaults', () => {
+    const config = run([]);
+    expect(config).toEqual(DEFAULTS);
+    expect(config.role).toBe('all');
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(3000);
+    expect(config.dataDir).toBe('./stratus-data');
+    expect(config.model).toBeNull();
+  });
+
+  test('environment overrides defaults and flags override environment', () => {
+    const env = { STRATUS_PORT: '4000', STRATUS_LOG_LEVEL: 'debug', STRATUS_STORE: 'memory' };
+    expect(run([], env).port).toBe(4000);
+    expect(run([], env).logLevel).toBe('debug');
+    const config = run(['--port', '5000', '--store=pouchdb'], env);
+    expect(config.port).toBe(5000);
+    expect(config.store).toBe('pouchdb');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  test('the result is frozen', () => {
+    const config = run(['--port', '1234']);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  test('help and version are actions, not runs', () => {
+    expect(parseCli(['--help'], {}).kind).toBe('help');
+    expect(parseCli(['--port', '1', '--version'], {}).kind).toBe('version');
+    const help = helpText('9.9.9');
+    for (const flag of ['--role', '--host', '--port', '--data-dir', '--transport', '--store', '--model', '--log-level']) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  test.each([
+    [['--colour', 'red'], /unknown flag --colour/],
+    [['--role', 'chef'], /--role: 'chef' is not one of gateway\|consumer\|trainer\|all/],
+    [['--port', '70000'], /--port: '70000' is not an integer in 0\.\.65535/],
+    [['--port', '12x'], /--port/],
+    [['--port'], /--port needs a value/],
+    [['--host', ''], /--host: must not be empty/],
+    [['serve'], /unexpected argument 'serve'/],
+    [['--role', 'gateway'], /--role gateway needs --transport kafka/],
+  ])('bad input %p is a ConfigError naming the problem', (argv, message) => {
+    expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
+    expect(() => parseCli(argv as string[], {})).toThrow(message);
+  });
+
+  test('a bad environment value names the variable', () => {
+    expect(() => parseCli([], { STRATUS_TRANSPORT: 'carrier-pigeon' })).toThrow(/STRATUS_TRANSPORT: 'carrier-pigeon'/);
+  });
+});

@@ -1,0 +1,45 @@
+// Run Stratus as a separate process, the way a user or Kubernetes does.
+import { resolve } from 'node:path';
+import { waitFor } from './wait.ts';
+
+export const REPO = resolve(import.meta.dir, '../..');
+export const MAIN = resolve(REPO, 'src/main.ts');
+
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+export interface Started {
+  readonly url: string;
+  readonly proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>;
+  /** Milliseconds from spawn to the first 200 from /v2/health/ready. */
+  readonly readyAfterMs: number;
+}
+
+/** `command` is e.g. ['bun', MAIN] or ['/tmp/x/stratus']. */
+export async function startProcess(command: string[], args: string[], options: { cwd?: string } = {}): Promise<Started> {
+  const port = freePort();
+  const started = performance.now();
+  const proc = Bun.spawn([...command, '--port', String(port), ...args], {
+    cwd: options.cwd ?? REPO,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+    return fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false);
+  }, 15_000, 5);
+  return { url, proc, readyAfterMs: performance.now() - started };
+}
+
+export async function runToEnd(command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(command, { cwd: REPO, stdout: 'pipe', stderr: 'pipe' });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}

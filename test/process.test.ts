@@ -1,0 +1,72 @@
+// The service as a process: command-line errors, and a clean, draining stop on SIGTERM/SIGINT.
+import { describe, expect, test } from 'bun:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postJson } from './helpers/local-stratus.ts';
+import { MAIN, runToEnd, startProcess } from './helpers/process.ts';
+
+const bun = process.execPath;
+
+describe('command line', () => {
+  test.each([
+    [['--bogus']],
+    [['--port', 'eighty']],
+    [['--role', 'gateway']],
+    [['--transport', 'kafka']],
+  ])('%p: one line on stderr, exit code 2', async (args) => {
+    const { code, stderr, stdout } = await runToEnd([bun, MAIN, ...args]);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toStartWith('stratus: ');
+    expect(stdout).toBe('');
+  });
+
+  test('--help and --version exit 0', async () => {
+    const help = await runToEnd([bun, MAIN, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--role');
+    const version = await runToEnd([bun, MAIN, '--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('stopping', () => {
+  test.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0 within 10 s', async (signal) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stratus-stop-'));
+    try {
+      // A long batching wait keeps requests in flight when the signal arrives.
+      const { url, proc } = await startProcess([bun, MAIN], ['--data-dir', dataDir, '--max-wait-ms', '300', '--max-batch', '1024']);
+      const pixels = new Array(784).fill(0);
+      const inFlight = Array.from({ length: 20 }, () => postJson(`${url}/api/predict`, { pixels }).then((r) => r.status));
+      await Bun.sleep(80);
+      const signalled = performance.now();
+      proc.kill(signal);
+      const code = await proc.exited;
+      expect(code).toBe(0);
+      expect(performance.now() - signalled).toBeLessThan(10_000);
+      expect(await Promise.all(inFlight)).toEqual(new Array(20).fill(200));
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('the on-disk store keeps results across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stratus-restart-'));
+    try {
+      const first = await startProcess([bun, MAIN], ['--data-dir', dataDir]);
+      const answer = (await (await postJson(`${first.url}/api/predict`, { pixels: new Array(784).fill(0) })).json()) as { id: string };
+      first.proc.kill('SIGTERM');
+      expect(await first.proc.exited).toBe(0);
+      // Read the store directly: the API has no read-back endpoint yet.
+      const { PouchStore } = await import('../src/adapters/pouch-store.ts');
+      const store = new PouchStore({ adapter: 'leveldb', directory: join(dataDir, 'store') });
+      await store.open();
+      expect((await store.getResult(answer.id))?.id).toBe(answer.id);
+      await store.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
