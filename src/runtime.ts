@@ -12,9 +12,11 @@ import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import { Classifier } from './model/classifier.ts';
 import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
-import { initWasmBackend } from './model/wasm-backend.ts';
+import { WorkerClassifier } from './model/worker-classifier.ts';
+
+// Beside this file in the sources and at the root of the compiled binary (scripts/build.ts lists it).
+const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
 
 export interface Running {
   readonly url: string;
@@ -36,17 +38,17 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const runsGateway = config.role === 'gateway' || config.role === 'all';
   const runsConsumer = config.role === 'consumer' || config.role === 'all';
 
-  // Only the consumer classifies; only it pays for the model and the wasm backend.
+  // Only the consumer classifies; only it pays for the model, in a thread of its own.
   const loadClassifier = async () => {
-    await initWasmBackend();
     const source = config.model ? await readModelDirectory(config.model) : await readEmbeddedModel();
-    return Classifier.load(source);
+    return WorkerClassifier.start(INFERENCE_WORKER, source);
   };
 
   await Promise.all([transport.start(), store.open()]);
   const supervisor = new Supervisor({ config, transport, store, logger, metrics });
   const gateway = runsGateway ? new GatewayActor() : undefined;
-  const actors: Actor[] = [...(gateway ? [gateway] : []), ...(runsConsumer ? [new ConsumerActor(loadClassifier)] : [])];
+  const consumer = runsConsumer ? new ConsumerActor(loadClassifier) : undefined;
+  const actors: Actor[] = [...(gateway ? [gateway] : []), ...(consumer ? [consumer] : [])];
   for (const actor of actors) await supervisor.start(actor);
 
   const readiness = {
@@ -72,6 +74,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     (stopping ??= (async () => {
       logger.info('stopping: intake closed, draining in-flight requests');
       await supervisor.stopAll();
+      await consumer?.close();
       await server.stop(true);
       await transport.close();
       await store.close();

@@ -3,7 +3,8 @@
 // so a crash before that means redelivery, never a lost request.
 import type { PredictionResult } from '../adapters/store.ts';
 import type { Delivery, Subscription } from '../adapters/transport.ts';
-import { argmax, CLASSES, PIXELS, type Classifier } from '../model/classifier.ts';
+import { argmax, CLASSES, PIXELS } from '../model/classifier.ts';
+import type { Predictor } from '../model/worker-classifier.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { Batcher } from './batcher.ts';
 import {
@@ -29,18 +30,18 @@ const ANNOUNCE_EVERY_MS = 5_000;
 export class ConsumerActor implements Actor {
   readonly name = 'consumer';
   private readonly id = crypto.randomUUID();
-  private classifier: Classifier | null = null;
+  private classifier: Predictor | null = null;
   private context: ActorContext | null = null;
   private subscription: Subscription | null = null;
   private batcher: Batcher<Job> | null = null;
   private announcer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly loadClassifier: () => Promise<Classifier>) {}
+  constructor(private readonly loadClassifier: () => Promise<Predictor>) {}
 
   async start(context: ActorContext): Promise<void> {
     this.context = context;
-    // A restart after a crash keeps the loaded model: the crash was in handling, not in the weights.
-    this.classifier ??= await this.loadClassifier();
+    // A restart after a crash keeps the loaded model if its worker still runs: reloading costs time.
+    if (!this.classifier?.alive) this.classifier = await this.loadClassifier();
     context.logger.info({ actor: this.name, model: this.classifier.version }, 'model loaded');
     const { maxBatch, maxWaitMs } = context.config;
     this.batcher = new Batcher<Job>({ maxBatch, maxWaitMs }, (jobs) => this.runBatch(jobs));
@@ -56,6 +57,13 @@ export class ConsumerActor implements Actor {
 
   ready(): boolean {
     return this.classifier !== null && this.subscription !== null;
+  }
+
+  /** Releases the model's worker too; stop() alone keeps it for a quick restart. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.classifier?.close();
+    this.classifier = null;
   }
 
   async stop(): Promise<void> {
@@ -87,7 +95,7 @@ export class ConsumerActor implements Actor {
     let probabilities: Float32Array;
     const images = jobs.reduce((n, job) => n + job.request.count, 0);
     try {
-      probabilities = classifier.predict(concatPixels(jobs, images), images);
+      probabilities = await classifier.predict(concatPixels(jobs, images), images);
     } catch (error) {
       for (const job of jobs) job.failed(error);
       context.crash(error);

@@ -41,7 +41,10 @@ class Group {
   private next = 0;
   private scheduled = false;
 
-  constructor(private readonly broker: MemoryBroker) {}
+  constructor(
+    private readonly broker: MemoryBroker,
+    readonly id: string,
+  ) {}
 
   join(member: Member): void {
     this.members.push(member);
@@ -51,10 +54,6 @@ class Group {
   leave(member: Member): void {
     const index = this.members.indexOf(member);
     if (index !== -1) this.members.splice(index, 1);
-  }
-
-  get empty(): boolean {
-    return this.members.length === 0;
   }
 
   enqueue(item: Queued): void {
@@ -135,28 +134,37 @@ export class MemoryBroker {
   }
 
   join(topic: string, groupId: string, member: Member): () => void {
-    let groups = this.topics.get(topic);
-    if (!groups) this.topics.set(topic, (groups = new Map()));
-    let group = groups.get(groupId);
-    if (!group) groups.set(groupId, (group = new Group(this)));
+    const group = this.group(topic, groupId);
     group.join(member);
-    const joined = group;
-    return () => {
-      joined.leave(member);
-      if (joined.empty) groups.delete(groupId);
-      if (groups.size === 0) this.topics.delete(topic);
-    };
+    // The group outlives its members, like a Kafka consumer group: what is published while a consumer
+    // restarts waits for it instead of being lost.
+    return () => group.leave(member);
   }
 
   failed(group: Group, item: Queued, error: unknown): void {
     if (item.attempt < this.maxAttempts) {
       const delay = this.retryDelayMs * 2 ** (item.attempt - 1);
-      setTimeout(() => group.enqueue({ ...item, attempt: item.attempt + 1 }), delay);
+      // Looked up again when the delay ends: if every member left meanwhile, the message waits in the
+      // group for the next one to join, as an uncommitted Kafka offset would.
+      setTimeout(() => this.group(item.topic, group.id).enqueue({ ...item, attempt: item.attempt + 1 }), delay);
       return;
     }
     const reason = error instanceof Error ? error.message : String(error);
     const headers = { ...item.envelope.headers, [HEADER.deadLetterReason]: reason, [HEADER.deadLetterTopic]: item.topic };
     this.publish(deadLetterTopic(item.topic), { ...item.envelope, headers });
+  }
+
+  private group(topic: string, groupId: string): Group {
+    let groups = this.topics.get(topic);
+    if (!groups) this.topics.set(topic, (groups = new Map()));
+    let group = groups.get(groupId);
+    if (!group) groups.set(groupId, (group = new Group(this, groupId)));
+    return group;
+  }
+
+  /** For a topic nobody will read again, such as a closed transport's reply inbox. */
+  deleteTopic(topic: string): void {
+    this.topics.delete(topic);
   }
 }
 
@@ -182,6 +190,7 @@ export class MemoryTransport implements Transport {
   async close(): Promise<void> {
     if (!this.open) return;
     await this.requests.close();
+    this.broker.deleteTopic(this.requests.inbox);
     for (const subscription of [...this.subscriptions]) await subscription.unsubscribe();
     this.open = false;
   }

@@ -166,6 +166,18 @@ export function runTransportConformance(name: string, makeCluster: () => Promise
       expect(dropped).toEqual(['first']);
     });
 
+    test('a group keeps what was published while it had no member, for the next one to join', async () => {
+      const transport = await connect();
+      const topic = freshTopic();
+      const first = await transport.subscribe(topic, { group: 'restarting' }, async () => {});
+      await first.unsubscribe();
+      await transport.publish(topic, { key: 'k', value: bytes('while away') });
+      const seen: string[] = [];
+      await transport.subscribe(topic, { group: 'restarting' }, async (m) => void seen.push(text(m.value)));
+      await waitFor(() => seen.length === 1);
+      expect(seen).toEqual(['while away']);
+    });
+
     test('concurrency bounds the unacknowledged messages one member holds', async () => {
       const transport = await connect();
       const topic = freshTopic();

@@ -38,8 +38,8 @@ export async function startProcess(command: string[], args: string[], options: {
   return { url, proc, readyAfterMs: performance.now() - started };
 }
 
-export async function runToEnd(command: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(command, { cwd: REPO, stdout: 'pipe', stderr: 'pipe' });
+export async function runToEnd(command: string[], options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(command, { cwd: options.cwd ?? REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { wasmPaths } from '../embedded/assets.ts';
+
+let ready: Promise<void> | undefined;
+
+/**
+ * Activates tfjs's wasm backend from the embedded .wasm files. Callers share one attempt: the
+ * backend cannot be initialised twice (setWasmPaths throws afterwards), so a failure is final.
+ */
+export async function initWasmBackend(): Promise<void> {
+  ready ??= activate();
+  return ready;
+}
+
+async function activate(): Promise<void> {
+  // tfjs already reports no thread support when IS_NODE (true under Bun); pinning it keeps the
+  // choice explicit: emscripten's pthread workers can't be spawned from the compiled binary.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // A map rather than a prefix: inside the binary each embedded file gets a hashed name.
+  // Emscripten's Node path reads it with fs.readFileSync, which understands /$bunfs paths.
+  setWasmPaths(wasmPaths);
+  let ok = false;
+  let cause: unknown;
+  try {
+    ok = await tf.setBackend('wasm');
+    await tf.ready();
+  } catch (error) {
+    cause = error;
+  }
+  if (!ok || tf.getBackend() !== 'wasm') {
+    // setBackend resolves false rather than throwing; tfjs has already logged the reason.
+    const detail = cause instanceof Error ? cause.message : 'tf.setBackend("wasm") returned false (see the tfjs error above)';
+    throw new Error(`tfjs wasm backend could not be activated: ${detail}`, { cause });
+  }
+}
+
+/** What the wasm backend runs with, for logs and diagnostics. */
+export async function wasmFeatures(): Promise<{ backend: string; simd: boolean; threads: boolean }> {
+  return {
+    backend: tf.getBackend(),
+    simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+    threads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+  };
+}
