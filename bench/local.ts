@@ -1,10 +1,11 @@
 // Local-mode throughput and latency, measured from outside with autocannon (a separate Node process).
 //
-//   bun run bench/local.ts [--binary ./stratus] [--seconds 15]
+//   bun run bench/local.ts [--binary ./stratus] [--seconds 15] [--connections 64,1000] [--args '--max-batch 32']
 //
 // Starts Stratus (the compiled binary if it exists, else the sources under Bun) with the on-disk store,
-// measures start-to-ready, then POSTs real MNIST test digits to /api/predict at 64 connections and at
-// 1,000 connections, and prints predictions/s, latency percentiles and errors.
+// measures start-to-ready, then POSTs real MNIST test digits to /api/predict at each connection count
+// and prints predictions/s, latency percentiles and errors. --args passes flags to stratus (to compare
+// batching settings, for instance).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,8 @@ const { values: flags } = parseArgs({
   options: {
     binary: { type: 'string', default: join(REPO, 'stratus') },
     seconds: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '64,1000' },
+    args: { type: 'string', default: '' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
   },
 });
@@ -49,6 +52,33 @@ async function autocannon(url: string, connections: number, duration: number, bo
   return JSON.parse(out) as AutocannonResult;
 }
 
+type Buckets = Map<string, Map<number, number>>;
+
+/** The cumulative histogram buckets of every stage, read from /metrics. */
+async function stageBuckets(url: string): Promise<Buckets> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets: Buckets = new Map();
+  for (const match of text.matchAll(/^stratus_stage_duration_seconds_bucket\{le="([^"]+)",stage="([^"]+)"\} (\d+)/gm)) {
+    const [, le, stage, count] = match as unknown as [string, string, string, string];
+    if (!buckets.has(stage)) buckets.set(stage, new Map());
+    buckets.get(stage)!.set(le === '+Inf' ? Infinity : Number(le), Number(count));
+  }
+  return buckets;
+}
+
+/** Upper bound of the bucket holding quantile q of what was observed between two readings. */
+function quantileMs(before: Buckets, after: Buckets, stage: string, q: number): string {
+  const a = after.get(stage);
+  if (!a) return 'n/a';
+  const b = before.get(stage) ?? new Map<number, number>();
+  const bounds = [...a.keys()].sort((x, y) => x - y);
+  const total = (a.get(Infinity) ?? 0) - (b.get(Infinity) ?? 0);
+  for (const le of bounds) {
+    if ((a.get(le) ?? 0) - (b.get(le) ?? 0) >= q * total) return le === Infinity ? '>10000' : `≤${le * 1000}`;
+  }
+  return 'n/a';
+}
+
 async function freePort(): Promise<number> {
   const server = Bun.serve({ port: 0, fetch: () => new Response() });
   const port = server.port as number;
@@ -68,7 +98,8 @@ async function main(): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const proc = Bun.spawn([...command, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+  const extra = (flags.args as string).split(' ').filter(Boolean);
+  const proc = Bun.spawn([...command, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra], {
     stdout: 'inherit',
     stderr: 'inherit',
   });
@@ -82,17 +113,24 @@ async function main(): Promise<void> {
   readyMs = performance.now() - started;
 
   try {
-    console.log(`stratus under test: ${useBinary ? binary : 'sources under bun'}; on-disk store; ${navigator.hardwareConcurrency} cores`);
+    console.log(`stratus under test: ${useBinary ? binary : 'sources under bun'} ${extra.join(' ')}; on-disk store; ${navigator.hardwareConcurrency} cores`);
     console.log(`start to ready: ${readyMs.toFixed(0)} ms`);
     await autocannon(url, 16, 3, bodies); // warm-up
-    for (const connections of [64, 1000]) {
+    for (const connections of (flags.connections as string).split(',').map(Number)) {
+      const before = await stageBuckets(url);
       const result = await autocannon(url, connections, seconds, bodies);
+      const after = await stageBuckets(url);
       const errors = result.errors + result.timeouts + result.non2xx;
       console.log(
         `${String(connections).padStart(5)} connections, ${seconds} s: ${result.requests.average.toFixed(0)} predictions/s, ` +
           `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms, ` +
           `${result['2xx']} ok, ${errors} errors (non-2xx ${result.non2xx}, timeouts ${result.timeouts})`,
       );
+      // Server-side view, from the process's own histograms: where a request's time goes.
+      const stages = ['queue_wait', 'inference', 'store', 'total'].map(
+        (stage) => `${stage} p50 ${quantileMs(before, after, stage, 0.5)} ms, p99 ${quantileMs(before, after, stage, 0.99)} ms`,
+      );
+      console.log(`        server side: ${stages.join('; ')}`);
     }
   } finally {
     proc.kill('SIGTERM');

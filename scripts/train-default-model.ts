@@ -3,7 +3,7 @@
  *   <out>/model.json, <out>/weights.bin, <out>/metadata.json
  *
  *   bun scripts/train-default-model.ts [--arch default|seed] [--epochs 6] [--batch-size 64]
- *     [--max-samples N] [--lr 0.001] [--seed 42] [--data ../shared/data/mnist] [--out models/default]
+ *     [--max-samples N] [--lr 0.001] [--lr-decay 0.7] [--seed 42] [--data ../shared/data/mnist] [--out models/default]
  *
  * 10% of the training set (a seeded draw) is held out for validation; the 10k test set is only
  * scored once, at the end.
@@ -25,7 +25,7 @@ const { values: opts } = parseArgs({
     'batch-size': { type: 'string', default: '64' },
     'max-samples': { type: 'string' },
     lr: { type: 'string', default: '0.001' },
-    'lr-decay': { type: 'string', default: '0.75' },
+    'lr-decay': { type: 'string', default: '0.7' },
     seed: { type: 'string', default: '42' },
     data: { type: 'string', default: resolve(repo, '../shared/data/mnist') },
     out: { type: 'string', default: resolve(repo, 'models/default') },

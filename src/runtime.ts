@@ -44,10 +44,24 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     return WorkerClassifier.start(INFERENCE_WORKER, source);
   };
 
-  await Promise.all([transport.start(), store.open()]);
+  // The model loads in its thread while the adapters connect: start-to-ready is the longer of the two.
+  let preloaded = runsConsumer ? loadClassifier() : null;
+  preloaded?.catch(() => {}); // a failure surfaces when the consumer awaits it
+  const nextClassifier = () => {
+    const next = preloaded ?? loadClassifier();
+    preloaded = null;
+    return next;
+  };
+
+  try {
+    await Promise.all([transport.start(), store.open()]);
+  } catch (error) {
+    void preloaded?.then((classifier) => classifier.close(), () => {});
+    throw error;
+  }
   const supervisor = new Supervisor({ config, transport, store, logger, metrics });
   const gateway = runsGateway ? new GatewayActor() : undefined;
-  const consumer = runsConsumer ? new ConsumerActor(loadClassifier) : undefined;
+  const consumer = runsConsumer ? new ConsumerActor(nextClassifier) : undefined;
   const actors: Actor[] = [...(gateway ? [gateway] : []), ...(consumer ? [consumer] : [])];
   for (const actor of actors) await supervisor.start(actor);
 

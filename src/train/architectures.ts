@@ -30,16 +30,16 @@ export function buildModel(arch: ArchName, seed = 42): tf.Sequential {
     model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
     return model;
   }
-  // Two valid-padded conv blocks: the second conv does most of the work on a 13×13 map, which
-  // keeps a training step cheap on single-threaded wasm while reaching ~99.2% on MNIST.
+  // Two valid-padded conv blocks: the second conv does most of the work on a 13x13 map, which
+  // keeps a training step cheap on single-threaded wasm (~225k params, 0.9 MB). Light dropout
+  // only: heavy regularisation pays off over more epochs than a ~10 minute wasm run allows.
   model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: he() }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: he() }));
+  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: he() }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tf.layers.flatten());
-  model.add(tf.layers.dropout({ rate: 0.25 }));
   model.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: he() }));
-  model.add(tf.layers.dropout({ rate: 0.5 }));
+  model.add(tf.layers.dropout({ rate: 0.25 }));
   model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: glorot() }));
   return model;
 }
