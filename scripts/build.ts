@@ -91,6 +91,7 @@ try {
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 // Bun also writes the (already embedded) map beside the binary; it is not needed to run it.
 rmSync(`${outfile}.map`, { force: true });
+for (const output of result.outputs) if (output.path.endsWith('.map')) rmSync(output.path, { force: true });
 for (const log of result.logs) console.warn(log);
 const bytes = statSync(outfile).size;
 console.log(
