@@ -1,6 +1,6 @@
 // Local-mode throughput and latency, measured from outside with autocannon (a separate Node process).
 //
-//   bun run bench/local.ts [--binary ./stratus] [--seconds 15] [--connections 64,1000] [--args '--max-batch 32']
+//   bun run bench/local.ts [--binary ./stratus] [--seconds 15] [--connections 64,1000] [--args='--max-batch 32']
 //
 // Starts Stratus (the compiled binary if it exists, else the sources under Bun) with the on-disk store,
 // measures start-to-ready, then POSTs real MNIST test digits to /api/predict at each connection count
