@@ -1,4 +1,5 @@
 // Entry point of the `stratus` binary: parse the command line once, start the role, stop cleanly on a signal.
+import { join } from 'node:path';
 import { ConfigError, helpText, parseCli } from './config.ts';
 import { UnknownAdapterError } from './adapters/registry.ts';
 import { createLogger } from './log.ts';
@@ -19,6 +20,12 @@ async function main(): Promise<void> {
   if (action.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
   const { config } = action;
   if (config.role === 'trainer') usageError('--role trainer is not built yet: it arrives with the trainer (see the README)');
+  // A mistyped --model is the user's error: say so now rather than retry the load forever.
+  if (config.model) {
+    for (const file of ['model.json', 'weights.bin']) {
+      if (!(await Bun.file(join(config.model, file)).exists())) usageError(`--model: no ${file} in ${config.model}`);
+    }
+  }
 
   const logger = createLogger(config.logLevel);
   let running;

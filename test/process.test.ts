@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from './helpers/local-stratus.ts';
-import { MAIN, runToEnd, startProcess } from './helpers/process.ts';
+import { MAIN, REPO, runToEnd, startProcess } from './helpers/process.ts';
 
 const bun = process.execPath;
 
@@ -14,6 +14,7 @@ describe('command line', () => {
     [['--port', 'eighty']],
     [['--role', 'gateway']],
     [['--transport', 'kafka']],
+    [['--model', '/nonexistent/model-dir']],
   ])('%p: one line on stderr, exit code 2', async (args) => {
     const { code, stderr, stdout } = await runToEnd([bun, MAIN, ...args]);
     expect(code).toBe(2);
@@ -30,6 +31,23 @@ describe('command line', () => {
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
+});
+
+test('--model serves the model in that directory, under the version its metadata names', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-model-'));
+  try {
+    for (const file of ['model.json', 'weights.bin']) await Bun.write(join(dir, file), Bun.file(join(REPO, 'models/default', file)));
+    await Bun.write(join(dir, 'metadata.json'), JSON.stringify({ version: 'custom-v7' }));
+    const { url, proc } = await startProcess([bun, MAIN], ['--store', 'memory', '--model', dir]);
+    const meta = (await (await fetch(`${url}/v2/models/mnist`)).json()) as { versions: string[] };
+    expect(meta.versions).toEqual(['custom-v7']);
+    const answer = (await (await postJson(`${url}/api/predict`, { pixels: new Array(784).fill(0) })).json()) as { model: { version: string } };
+    expect(answer.model.version).toBe('custom-v7');
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe('stopping', () => {
