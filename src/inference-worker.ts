@@ -1,7 +1,8 @@
 // The classifier's thread. Inference is CPU-bound and synchronous in tfjs; running it here leaves the
 // main thread to HTTP, JSON and the store, so the two cores work side by side.
 // It sits beside main.ts because the compiled binary resolves worker entry points from the root.
-import { Classifier, type ModelSource } from './model/classifier.ts';
+import { Classifier } from './model/classifier.ts';
+import type { ModelSource } from './model/shape.ts';
 import { initWasmBackend } from './model/wasm-backend.ts';
 import type { WorkerReply, WorkerRequest } from './model/worker-protocol.ts';
 

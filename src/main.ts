@@ -62,8 +62,9 @@ function usageError(message: string): never {
   process.exit(USAGE_ERROR);
 }
 
-// The tfjs wasm backend (emscripten) installs handlers that rethrow any uncaught exception, which would
-// kill the service over one stray error. Replace them: log, and keep serving; supervision handles actors.
+// One stray error must not end the service: log it and keep serving; supervision handles actors.
+// (The tfjs wasm backend's emscripten glue installs handlers that rethrow; it runs in the inference
+// worker, where such a rethrow ends only the worker, and the consumer's restart replaces it.)
 function keepAliveOnStrayErrors(logger: ReturnType<typeof createLogger>): void {
   process.removeAllListeners('uncaughtException');
   process.removeAllListeners('unhandledRejection');

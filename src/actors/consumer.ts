@@ -3,7 +3,7 @@
 // so a crash before that means redelivery, never a lost request.
 import type { PredictionResult } from '../adapters/store.ts';
 import type { Delivery, Subscription } from '../adapters/transport.ts';
-import { argmax, CLASSES, PIXELS } from '../model/classifier.ts';
+import { argmax, CLASSES, PIXELS } from '../model/shape.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { Batcher } from './batcher.ts';

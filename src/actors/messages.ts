@@ -1,7 +1,7 @@
 // What the gateway and the consumer say to each other over the transport, and how it is put in bytes.
 // A request is a small JSON header followed by the raw float32 pixels: 3 KiB an image instead of ~8 KiB
 // of JSON text, and no parsing of 784 numbers on the consumer's side.
-import { PIXELS } from '../model/classifier.ts';
+import { PIXELS } from '../model/shape.ts';
 
 export const TOPIC = Object.freeze({
   predictions: 'stratus.predictions',

@@ -2,7 +2,7 @@
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
-import { CLASSES, PIXELS } from '../model/classifier.ts';
+import { CLASSES, PIXELS } from '../model/shape.ts';
 import { HttpError } from './errors.ts';
 
 export const MODEL_NAME = 'mnist';

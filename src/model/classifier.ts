@@ -1,15 +1,6 @@
 // A loaded tfjs layers model behind the one call the consumer needs: images in, probabilities out.
 import * as tf from '@tensorflow/tfjs';
-
-export const IMAGE_SIZE = 28;
-export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
-export const CLASSES = 10;
-
-export interface ModelSource {
-  readonly version: string;
-  readonly modelJson: Uint8Array | string;
-  readonly weightsBin: Uint8Array;
-}
+import { CLASSES, PIXELS, type ModelSource } from './shape.ts';
 
 export class Classifier {
   private constructor(
@@ -53,10 +44,4 @@ export class Classifier {
   dispose(): void {
     this.model.dispose();
   }
-}
-
-export function argmax(values: ArrayLike<number>, from: number, length: number): number {
-  let best = 0;
-  for (let i = 1; i < length; i++) if ((values[from + i] as number) > (values[from + best] as number)) best = i;
-  return best;
 }

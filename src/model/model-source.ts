@@ -2,7 +2,7 @@
 // A directory holds model.json and weights.bin (the tfjs layers format) and, optionally, metadata.json.
 import { basename, join, resolve } from 'node:path';
 import { defaultModel } from '../embedded/assets.ts';
-import type { ModelSource } from './classifier.ts';
+import type { ModelSource } from './shape.ts';
 
 export class ModelNotFoundError extends Error {
   override readonly name = 'ModelNotFoundError';

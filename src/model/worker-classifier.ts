@@ -1,7 +1,7 @@
 // The consumer's handle on the inference worker: predict() posts the images (transferred, not copied)
 // and resolves with the probabilities. If the worker dies, every pending call fails and `alive` turns
 // false, so the supervisor's restart of the consumer starts a fresh worker.
-import type { ModelSource } from './classifier.ts';
+import type { ModelSource } from './shape.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 export interface Predictor {

@@ -1,5 +1,5 @@
 // Messages between the consumer (main thread) and the inference worker.
-import type { ModelSource } from './classifier.ts';
+import type { ModelSource } from './shape.ts';
 
 export type WorkerRequest =
   | { readonly type: 'load'; readonly source: ModelSource }

@@ -1,6 +1,7 @@
 // The model embedded in the binary, checked on the whole MNIST test set, as its metadata claims.
 import { expect, test } from 'bun:test';
-import { Classifier, argmax } from '../../src/model/classifier.ts';
+import { Classifier } from '../../src/model/classifier.ts';
+import { argmax } from '../../src/model/shape.ts';
 import { readEmbeddedModel } from '../../src/model/model-source.ts';
 import { initWasmBackend } from '../../src/model/wasm-backend.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
