@@ -1,5 +1,6 @@
 // The one place where defaults, environment and flags become a typed, frozen Config.
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
+import { ARCHS, type ArchName } from './train/arch-names.ts';
 
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
 export const TRANSPORTS = ['memory', 'kafka'] as const;
@@ -31,6 +32,18 @@ export interface Config {
   /** Largest request body accepted, in bytes (413 beyond). */
   readonly maxBodyBytes: number;
   readonly shutdownTimeoutMs: number;
+  // The trainer role's run: MNIST in, a --model directory out.
+  /** Directory with the MNIST IDX files (gzipped or not). */
+  readonly mnistDir: string;
+  readonly arch: ArchName;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Training samples per epoch at most; 0 means all of them. */
+  readonly maxSamples: number;
+  /** Seeds the weight initialisers, the validation split and the shuffles. */
+  readonly seed: number;
+  /** Where the trained model.json, weights.bin and metadata.json go. */
+  readonly out: string;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +99,13 @@ const OPTIONS: readonly Option[] = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'STRATUS_REQUEST_TIMEOUT_MS', parse: integer(1, 600_000), help: 'answer 504 after this long (default 10000)' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body (default 16 MiB)' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
+  { key: 'mnistDir', flag: 'mnist-dir', env: 'STRATUS_MNIST_DIR', parse: text, help: 'trainer: directory with the MNIST IDX files (default ./mnist)' },
+  { key: 'arch', flag: 'arch', env: 'STRATUS_ARCH', parse: oneOf(ARCHS), help: 'trainer: seed|default model architecture (default default)' },
+  { key: 'epochs', flag: 'epochs', env: 'STRATUS_EPOCHS', parse: integer(1, 1000), help: 'trainer: passes over the training set (default 6)' },
+  { key: 'batchSize', flag: 'batch-size', env: 'STRATUS_BATCH_SIZE', parse: integer(1, 4096), help: 'trainer: images per training step (default 64)' },
+  { key: 'maxSamples', flag: 'max-samples', env: 'STRATUS_MAX_SAMPLES', parse: integer(0, 1_000_000_000), help: 'trainer: training images per epoch at most, 0 = all (default 0)' },
+  { key: 'seed', flag: 'seed', env: 'STRATUS_SEED', parse: integer(0, 2 ** 32 - 1), help: 'trainer: seed of initialisers, split and shuffles (default 42)' },
+  { key: 'out', flag: 'out', env: 'STRATUS_OUT', parse: text, help: 'trainer: directory for the trained model (default ./stratus-model)' },
 ];
 
 export const DEFAULTS: Config = Object.freeze({
@@ -103,6 +123,13 @@ export const DEFAULTS: Config = Object.freeze({
   requestTimeoutMs: 10_000,
   maxBodyBytes: 16 * 1024 * 1024,
   shutdownTimeoutMs: 8_000,
+  mnistDir: './mnist',
+  arch: 'default',
+  epochs: 6,
+  batchSize: 64,
+  maxSamples: 0,
+  seed: 42,
+  out: './stratus-model',
 });
 
 /** Defaults, then environment, then flags; the result is frozen and checked as a whole. */

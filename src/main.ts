@@ -4,6 +4,7 @@ import { ConfigError, helpText, parseCli } from './config.ts';
 import { UnknownAdapterError } from './adapters/registry.ts';
 import { createLogger } from './log.ts';
 import { startRuntime } from './runtime.ts';
+import { missingMnistFile } from './train/mnist.ts';
 import { VERSION } from './version.ts';
 
 const USAGE_ERROR = 2;
@@ -19,8 +20,11 @@ async function main(): Promise<void> {
   if (action.kind === 'help') return void process.stdout.write(helpText(VERSION));
   if (action.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
   const { config } = action;
-  if (config.role === 'trainer') usageError('--role trainer is not built yet: it arrives with the trainer (see the README)');
-  // A mistyped --model is the user's error: say so now rather than retry the load forever.
+  // A mistyped --model or --mnist-dir is the user's error: say so now rather than retry or fail later.
+  if (config.role === 'trainer') {
+    const missing = missingMnistFile(config.mnistDir);
+    if (missing) usageError(`--mnist-dir: no ${missing} in ${config.mnistDir}`);
+  }
   if (config.model) {
     for (const file of ['model.json', 'weights.bin']) {
       if (!(await Bun.file(join(config.model, file)).exists())) usageError(`--model: no ${file} in ${config.model}`);
@@ -38,14 +42,15 @@ async function main(): Promise<void> {
   }
   keepAliveOnStrayErrors(logger);
 
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'signal received');
+  let stopping = false;
+  const stopAndExit = (code: number) => {
+    stopping = true;
     // A second signal, or a drain that overruns, must still end the process.
     const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1_500);
     running.stop().then(
       () => {
         clearTimeout(deadline);
-        process.exit(0);
+        process.exit(code);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'unclean stop');
@@ -53,8 +58,28 @@ async function main(): Promise<void> {
       },
     );
   };
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    logger.info({ signal }, 'signal received');
+    // A trainer stopped early wrote no model: as a Kubernetes Job it has not succeeded.
+    if (running.finished) process.stderr.write(`stratus: training interrupted by ${signal}; no model written\n`);
+    stopAndExit(running.finished ? 1 : 0);
+  };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+
+  // The trainer role is a job: it ends when its model is written, or fails with one line saying why.
+  running.finished?.then(
+    () => {
+      if (!stopping) stopAndExit(0);
+    },
+    (error: unknown) => {
+      if (stopping) return;
+      logger.error({ err: error }, 'training failed');
+      process.stderr.write(`stratus: training failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      stopAndExit(1);
+    },
+  );
 }
 
 function usageError(message: string): never {

@@ -1,10 +1,12 @@
 // One Stratus process: its adapters, the actors its role asks for, and the HTTP server every role has.
 // Start order: adapters, then gateway (so it hears the consumer's first model announcement), then
 // consumer, then the port. Stop: gateway intake closes and drains, consumer finishes, then port and adapters.
+// The trainer role runs one TrainerActor instead and reports its end through `finished`.
 import type { Actor } from './actors/actor.ts';
 import { ConsumerActor } from './actors/consumer.ts';
 import { GatewayActor } from './actors/gateway.ts';
 import { Supervisor } from './actors/supervisor.ts';
+import { TrainerActor } from './actors/trainer.ts';
 import { createStore, createTransport } from './adapters/registry.ts';
 import type { Store } from './adapters/store.ts';
 import type { Transport } from './adapters/transport.ts';
@@ -21,6 +23,9 @@ const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
 export interface Running {
   readonly url: string;
   readonly port: number;
+  /** The trainer role's end: resolves once the model is written, rejects if training fails. Null for
+   * the serving roles, which run until stopped. */
+  readonly finished: Promise<void> | null;
   stop(): Promise<void>;
 }
 
@@ -33,10 +38,14 @@ export interface RuntimeOverrides {
 export async function startRuntime(config: Config, logger: Logger, overrides: RuntimeOverrides = {}): Promise<Running> {
   const started = performance.now();
   const metrics = new Metrics();
-  const transport = overrides.transport ?? createTransport(config);
-  const store = overrides.store ?? createStore(config);
   const runsGateway = config.role === 'gateway' || config.role === 'all';
   const runsConsumer = config.role === 'consumer' || config.role === 'all';
+  const runsTrainer = config.role === 'trainer';
+  // The trainer neither messages other actors nor stores results: in-process adapters keep the
+  // supervisor and probes uniform without touching --data-dir or a cluster.
+  const adapterConfig: Config = runsTrainer ? { ...config, transport: 'memory', store: 'memory' } : config;
+  const transport = overrides.transport ?? createTransport(adapterConfig);
+  const store = overrides.store ?? createStore(adapterConfig);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.
   const loadClassifier = async () => {
@@ -62,7 +71,8 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const supervisor = new Supervisor({ config, transport, store, logger, metrics });
   const gateway = runsGateway ? new GatewayActor() : undefined;
   const consumer = runsConsumer ? new ConsumerActor(nextClassifier) : undefined;
-  const actors: Actor[] = [...(gateway ? [gateway] : []), ...(consumer ? [consumer] : [])];
+  const trainer = runsTrainer ? new TrainerActor() : undefined;
+  const actors: Actor[] = [gateway, consumer, trainer].filter((actor): actor is NonNullable<typeof actor> => actor !== undefined);
   for (const actor of actors) await supervisor.start(actor);
 
   const readiness = {
@@ -94,5 +104,5 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       await store.close();
       logger.info('stopped');
     })());
-  return { url, port: server.port ?? config.port, stop };
+  return { url, port: server.port ?? config.port, finished: trainer?.finished ?? null, stop };
 }

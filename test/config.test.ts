@@ -54,9 +54,25 @@ describe('command line and environment', () => {
     [['--host', ''], /--host: must not be empty/],
     [['serve'], /unexpected argument 'serve'/],
     [['--role', 'gateway'], /--role gateway needs --transport kafka/],
+    [['--arch', 'resnet'], /--arch: 'resnet' is not one of seed\|default/],
+    [['--epochs', '0'], /--epochs: '0' is not an integer in 1\.\.1000/],
+    [['--max-samples', '-5'], /--max-samples: '-5' is not an integer/],
+    [['--batch-size', 'big'], /--batch-size/],
+    [['--mnist-dir', ' '], /--mnist-dir: must not be empty/],
   ])('bad input %p is a ConfigError naming the problem', (argv, message) => {
     expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
     expect(() => parseCli(argv as string[], {})).toThrow(message);
+  });
+
+  test('the trainer flags and their environment variables', () => {
+    const config = run(['--role', 'trainer', '--arch', 'seed', '--epochs', '2', '--max-samples=3000', '--out', '/tmp/m'], {
+      STRATUS_MNIST_DIR: '/data/mnist',
+      STRATUS_BATCH_SIZE: '128',
+      STRATUS_SEED: '7',
+    });
+    expect(config).toMatchObject({ role: 'trainer', transport: 'memory', arch: 'seed', epochs: 2, maxSamples: 3000, out: '/tmp/m' });
+    expect(config).toMatchObject({ mnistDir: '/data/mnist', batchSize: 128, seed: 7 });
+    expect(DEFAULTS).toMatchObject({ mnistDir: './mnist', arch: 'default', epochs: 6, batchSize: 64, maxSamples: 0, seed: 42 });
   });
 
   test('a bad environment value names the variable', () => {

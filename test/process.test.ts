@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from './helpers/local-stratus.ts';
-import { MAIN, REPO, runToEnd, startProcess } from './helpers/process.ts';
+import { MNIST_DIR } from './helpers/data.ts';
+import { MAIN, REPO, freePort, runToEnd, startProcess } from './helpers/process.ts';
 
 const bun = process.execPath;
 
@@ -15,6 +16,7 @@ describe('command line', () => {
     [['--role', 'gateway']],
     [['--transport', 'kafka']],
     [['--model', '/nonexistent/model-dir']],
+    [['--role', 'trainer', '--mnist-dir', '/nonexistent']],
   ])('%p: one line on stderr, exit code 2', async (args) => {
     const { code, stderr, stdout } = await runToEnd([bun, MAIN, ...args]);
     expect(code).toBe(2);
@@ -49,6 +51,19 @@ test('--model serves the model in that directory, under the version its metadata
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('--role trainer trains, writes the model and exits 0, like a Kubernetes Job', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'stratus-trainer-'));
+  try {
+    const args = ['--role', 'trainer', '--mnist-dir', MNIST_DIR, '--arch', 'seed', '--epochs', '1', '--max-samples', '2000'];
+    const { code, stderr } = await runToEnd([bun, MAIN, ...args, '--out', join(out, 'model'), '--port', String(freePort())]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const file of ['model.json', 'weights.bin', 'metadata.json']) expect(await Bun.file(join(out, 'model', file)).exists()).toBe(true);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}, 30_000);
 
 describe('stopping', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0 within 10 s', async (signal) => {

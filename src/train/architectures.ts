@@ -3,13 +3,9 @@
  * 0..1 and output a softmax over the 10 digits, so every arch serves behind the same code.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ArchName } from './arch-names.ts';
 
-export const ARCHS = ['seed', 'default'] as const;
-export type ArchName = (typeof ARCHS)[number];
-
-export function isArchName(name: string): name is ArchName {
-  return (ARCHS as readonly string[]).includes(name);
-}
+export { ARCHS, isArchName, type ArchName } from './arch-names.ts';
 
 /**
  * Builds an untrained model. `seed` fixes the weight initialisers (each layer gets its own

@@ -73,6 +73,16 @@ export function loadSplit(dir: string, split: keyof typeof FILES): MnistSplit {
   return { images, labels, count };
 }
 
+/** The first of the four IDX files that `dir` lacks (in neither form), or null when all are there. */
+export function missingMnistFile(dir: string): string | null {
+  for (const split of Object.values(FILES)) {
+    for (const name of [split.images, split.labels]) {
+      if (!existsSync(join(dir, name)) && !existsSync(join(dir, `${name}.gz`))) return `${name}(.gz)`;
+    }
+  }
+  return null;
+}
+
 /** Loads both splits from `dir` (throws naming the first missing or malformed file). */
 export function loadMnist(dir: string): Mnist {
   return { train: loadSplit(dir, 'train'), test: loadSplit(dir, 'test') };
