@@ -30,11 +30,3 @@ function resolve<T>(kind: string, registry: Map<string, Factory<T>>, name: strin
 
 export const createTransport = (config: Config): Transport => resolve('transport', transports, config.transport, config);
 export const createStore = (config: Config): Store => resolve('store', stores, config.store, config);
-
-export function registerTransport(name: string, factory: Factory<Transport>): void {
-  transports.set(name, factory);
-}
-
-export function registerStore(name: string, factory: Factory<Store>): void {
-  stores.set(name, factory);
-}

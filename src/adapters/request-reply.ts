@@ -48,10 +48,6 @@ export class RequestReply {
     }
   }
 
-  get waiting(): number {
-    return this.pending.size;
-  }
-
   request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope> {
     if (!this.subscription) return Promise.reject(new TransportClosedError('transport is not started'));
     const correlationId = `${this.inbox}:${++this.nextId}`;

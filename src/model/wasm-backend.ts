@@ -34,12 +34,3 @@ async function activate(): Promise<void> {
     throw new Error(`tfjs wasm backend could not be activated: ${detail}`, { cause });
   }
 }
-
-/** What the wasm backend runs with, for logs and diagnostics. */
-export async function wasmFeatures(): Promise<{ backend: string; simd: boolean; threads: boolean }> {
-  return {
-    backend: tf.getBackend(),
-    simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
-    threads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
-  };
-}

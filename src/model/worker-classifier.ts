@@ -51,10 +51,6 @@ export class WorkerClassifier implements Predictor {
     return new WorkerClassifier(worker, source.version);
   }
 
-  get pending(): number {
-    return this.waiting.size;
-  }
-
   predict(images: Float32Array, count: number): Promise<Float32Array> {
     if (!this.alive) return Promise.reject(new Error('inference worker is not running'));
     const id = ++this.nextId;
