@@ -7,6 +7,8 @@ export const TRANSPORTS = ['memory', 'kafka'] as const;
 export const STORES = ['pouchdb', 'memory', 'couchdb'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+export const INFERENCE_THREADS = ['main', 'worker'] as const;
+export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 export type Role = (typeof ROLES)[number];
 export type TransportName = (typeof TRANSPORTS)[number];
 export type StoreName = (typeof STORES)[number];
@@ -32,6 +34,8 @@ export interface Config {
   /** Largest request body accepted, in bytes (413 beyond). */
   readonly maxBodyBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** Where the consumer runs the model: on the main thread, or in a worker thread of its own. */
+  readonly inference: InferenceThread;
   // The trainer role's run: MNIST in, a --model directory out.
   /** Directory with the MNIST IDX files (gzipped or not). */
   readonly mnistDir: string;
@@ -98,6 +102,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'maxInFlight', flag: 'max-in-flight', env: 'STRATUS_MAX_IN_FLIGHT', parse: integer(1, 1_000_000), help: 'requests held at once before 503 (default 2048)' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'STRATUS_REQUEST_TIMEOUT_MS', parse: integer(1, 600_000), help: 'answer 504 after this long (default 10000)' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body (default 16 MiB)' },
+  { key: 'inference', flag: 'inference', env: 'STRATUS_INFERENCE', parse: oneOf(INFERENCE_THREADS), help: 'worker|main: the thread that runs the model (default worker)' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
   { key: 'mnistDir', flag: 'mnist-dir', env: 'STRATUS_MNIST_DIR', parse: text, help: 'trainer: directory with the MNIST IDX files (default ./mnist)' },
   { key: 'arch', flag: 'arch', env: 'STRATUS_ARCH', parse: oneOf(ARCHS), help: 'trainer: seed|default model architecture (default default)' },
@@ -123,6 +128,7 @@ export const DEFAULTS: Config = Object.freeze({
   requestTimeoutMs: 10_000,
   maxBodyBytes: 16 * 1024 * 1024,
   shutdownTimeoutMs: 8_000,
+  inference: 'worker',
   mnistDir: './mnist',
   arch: 'default',
   epochs: 6,

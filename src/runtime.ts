@@ -15,7 +15,7 @@ import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
-import { WorkerClassifier } from './model/worker-classifier.ts';
+import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 
 // Beside this file in the sources and at the root of the compiled binary (scripts/build.ts lists it).
 const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
@@ -48,9 +48,12 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const store = overrides.store ?? createStore(adapterConfig);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.
-  const loadClassifier = async () => {
+  const loadClassifier = async (): Promise<Predictor> => {
     const source = config.model ? await readModelDirectory(config.model) : await readEmbeddedModel();
-    return WorkerClassifier.start(INFERENCE_WORKER, source);
+    if (config.inference === 'worker') return WorkerClassifier.start(INFERENCE_WORKER, source);
+    // Loaded on demand: with inference in the worker, the main thread never pays for tfjs.
+    const { InlineClassifier } = await import('./model/inline-classifier.ts');
+    return InlineClassifier.start(source);
   };
 
   // The model loads in its thread while the adapters connect: start-to-ready is the longer of the two.

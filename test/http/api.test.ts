@@ -117,6 +117,22 @@ describe('prediction API', () => {
   });
 });
 
+test('--inference main classifies on the main thread just as well', async () => {
+  const stratus = await startLocal(['--inference', 'main']);
+  try {
+    const mnist = loadSplit(MNIST_DIR, 'test');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const response = await postJson(`${stratus.url}/api/predict`, { pixels: image(mnist, i) });
+        return ((await response.json()) as { digit: number }).digit;
+      }),
+    );
+    expect(answers.filter((digit, i) => digit === mnist.labels[i]).length).toBeGreaterThanOrEqual(19);
+  } finally {
+    await stratus.stop();
+  }
+});
+
 describe('overload and deadlines', () => {
   test('beyond max in-flight the gateway answers 503 with Retry-After, then recovers', async () => {
     // A long batching wait keeps the first request in flight while the second arrives.
