@@ -50,8 +50,8 @@ const started = performance.now();
 let result: Bun.BuildOutput;
 try {
   result = await Bun.build({
-    // The inference worker is a second entry point: workers are not discovered from `new Worker(...)`.
-    entrypoints: [entry, resolve(root, 'src/inference-worker.ts')],
+    // Worker threads are entry points of their own: Bun does not discover them from `new Worker(...)`.
+    entrypoints: [entry, resolve(root, 'src/inference-worker.ts'), resolve(root, 'src/store-worker.ts')],
     target: 'bun',
     // tfjs registers its platform, kernels and backends as import side effects. Honouring the
     // packages' "sideEffects" fields, Bun 1.4.4 drops those modules anyway (tfjs-core's index and

@@ -16,9 +16,7 @@ import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
-
-// Beside this file in the sources and at the root of the compiled binary (scripts/build.ts lists it).
-const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
+import { INFERENCE_WORKER } from './workers.ts';
 
 export interface Running {
   readonly url: string;

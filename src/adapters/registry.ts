@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { MemoryTransport } from './memory-transport.ts';
 import { PouchStore } from './pouch-store.ts';
+import { WorkerStore } from './worker-store.ts';
+import { STORE_WORKER } from '../workers.ts';
 import type { Store } from './store.ts';
 import type { Transport } from './transport.ts';
 
@@ -12,7 +14,8 @@ type Factory<T> = (config: Config) => T;
 const transports = new Map<string, Factory<Transport>>([['memory', () => new MemoryTransport()]]);
 
 const stores = new Map<string, Factory<Store>>([
-  ['pouchdb', (config) => new PouchStore({ adapter: 'leveldb', directory: join(config.dataDir, 'store') })],
+  // On its own thread: PouchDB's per-document work would otherwise compete with HTTP on the main one.
+  ['pouchdb', (config) => new WorkerStore({ adapter: 'leveldb', directory: join(config.dataDir, 'store') }, STORE_WORKER)],
   ['memory', () => new PouchStore({ adapter: 'memory', directory: `stratus-${crypto.randomUUID()}` })],
 ]);
 

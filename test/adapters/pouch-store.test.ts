@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { WorkerStore } from '../../src/adapters/worker-store.ts';
+import { STORE_WORKER } from '../../src/workers.ts';
 import { runStoreConformance } from './store.conformance.ts';
 
 runStoreConformance('pouchdb (leveldb on disk)', async () => {
@@ -24,4 +26,14 @@ runStoreConformance('pouchdb (memory)', async () => {
     },
     async teardown() {},
   };
+});
+
+runStoreConformance('pouchdb on its own thread (leveldb on disk)', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'stratus-worker-store-'));
+  const open = async () => {
+    const store = new WorkerStore({ adapter: 'leveldb', directory }, STORE_WORKER);
+    await store.open();
+    return store;
+  };
+  return { open, reopen: open, teardown: () => rm(directory, { recursive: true, force: true }) };
 });

@@ -1,0 +1,18 @@
+// Calls from WorkerStore to the store thread, and the answers.
+import type { PouchStoreOptions } from './pouch-store.ts';
+import type { ModelFiles, ModelVersion, PredictionResult } from './store.ts';
+
+export type StoreCall =
+  | { readonly method: 'open'; readonly options: PouchStoreOptions }
+  | { readonly method: 'close' }
+  | { readonly method: 'saveResults'; readonly results: readonly PredictionResult[] }
+  | { readonly method: 'getResult'; readonly id: string }
+  | { readonly method: 'sessionHistory'; readonly sessionId: string; readonly limit: number }
+  | { readonly method: 'clearSession'; readonly sessionId: string }
+  | { readonly method: 'saveModel'; readonly meta: ModelVersion; readonly files: ModelFiles }
+  | { readonly method: 'listModels' }
+  | { readonly method: 'loadModel'; readonly version: string };
+
+export type StoreReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };

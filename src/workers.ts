@@ -1,0 +1,5 @@
+// Entry points of the process's worker threads. They sit beside main.ts: a compiled binary resolves
+// worker URLs from its root, so this module (also at the root) is the one place that names them, and
+// scripts/build.ts lists the same files as extra entry points.
+export const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
+export const STORE_WORKER = new URL('./store-worker.ts', import.meta.url);
