@@ -88,11 +88,8 @@ function usageError(message: string): never {
 }
 
 // One stray error must not end the service: log it and keep serving; supervision handles actors.
-// (The tfjs wasm backend's emscripten glue installs handlers that rethrow; it runs in the inference
-// worker, where such a rethrow ends only the worker, and the consumer's restart replaces it.)
+// (initWasmBackend drops the rethrowing handlers that tfjs's emscripten glue would add.)
 function keepAliveOnStrayErrors(logger: ReturnType<typeof createLogger>): void {
-  process.removeAllListeners('uncaughtException');
-  process.removeAllListeners('unhandledRejection');
   process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 }

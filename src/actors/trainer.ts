@@ -47,9 +47,7 @@ export class TrainerActor implements Actor {
     // Imported here, not at the top: other roles keep tfjs out of their main thread.
     const { train, TRAIN_DEFAULTS } = await import('../train/trainer.ts');
     const { initWasmBackend } = await import('../model/wasm-backend.ts');
-    // The wasm backend's emscripten glue installs process handlers that rethrow any stray error; here,
-    // on the main thread, that would end the run with a stack trace. main's own handlers log instead.
-    await keepingProcessHandlers(initWasmBackend);
+    await initWasmBackend();
     const options: TrainOptions = {
       mnistDir: config.mnistDir,
       arch: config.arch,
@@ -70,17 +68,3 @@ export class TrainerActor implements Actor {
   }
 }
 
-/** Runs `action`, then removes the uncaughtException/unhandledRejection handlers it added. */
-async function keepingProcessHandlers(action: () => Promise<void>): Promise<void> {
-  const events = ['uncaughtException', 'unhandledRejection'] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
-  try {
-    await action();
-  } finally {
-    for (const event of events) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
-      }
-    }
-  }
-}

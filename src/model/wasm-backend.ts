@@ -9,8 +9,27 @@ let ready: Promise<void> | undefined;
  * backend cannot be initialised twice (setWasmPaths throws afterwards), so a failure is final.
  */
 export async function initWasmBackend(): Promise<void> {
-  ready ??= activate();
+  ready ??= withoutAddedProcessHandlers(activate);
   return ready;
+}
+
+/**
+ * Emscripten's glue installs uncaughtException/unhandledRejection handlers that rethrow, turning any
+ * stray error anywhere in the process into its end. Whoever loads the backend (the trainer, the inference
+ * worker, --inference main) keeps the process's own policy instead: the handlers it added are removed.
+ */
+async function withoutAddedProcessHandlers(action: () => Promise<void>): Promise<void> {
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
+  try {
+    await action();
+  } finally {
+    for (const event of events) {
+      for (const listener of process.listeners(event)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
 }
 
 async function activate(): Promise<void> {
