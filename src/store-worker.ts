@@ -1,9 +1,8 @@
 // The local store's thread: PouchDB spends ~100 µs of JavaScript on every document it writes, time the
 // main thread needs for HTTP. Here a PouchStore does the work; WorkerStore forwards each call.
 import { PouchStore } from './adapters/pouch-store.ts';
-import type { StoreCall, StoreReply } from './adapters/worker-store-protocol.ts';
-
-declare const self: Worker;
+import type { StoreCall } from './adapters/worker-store-protocol.ts';
+import { serveCalls } from './worker-calls.ts';
 
 let store: PouchStore | null = null;
 
@@ -33,13 +32,4 @@ async function handle(call: StoreCall): Promise<unknown> {
   }
 }
 
-self.onmessage = (event: MessageEvent<{ id: number; call: StoreCall }>) => {
-  const { id, call } = event.data;
-  handle(call).then(
-    (value) => self.postMessage({ id, ok: true, value } satisfies StoreReply),
-    (error: unknown) => {
-      const { name, message } = error instanceof Error ? error : new Error(String(error));
-      self.postMessage({ id, ok: false, name, message } satisfies StoreReply);
-    },
-  );
-};
+serveCalls(handle);

@@ -12,7 +12,3 @@ export type StoreCall =
   | { readonly method: 'saveModel'; readonly meta: ModelVersion; readonly files: ModelFiles }
   | { readonly method: 'listModels' }
   | { readonly method: 'loadModel'; readonly version: string };
-
-export type StoreReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };

@@ -2,19 +2,13 @@
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
 import { StoreError, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import type { StoreCall, StoreReply } from './worker-store-protocol.ts';
-
-interface Waiting {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
+import type { StoreCall } from './worker-store-protocol.ts';
+import { WorkerCalls } from '../worker-calls.ts';
 
 export class WorkerStore implements Store {
   readonly name = 'pouchdb';
   readonly capabilities: { durable: boolean };
-  private worker: Worker | null = null;
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 0;
+  private calls: WorkerCalls<StoreCall> | null = null;
 
   constructor(
     private readonly options: PouchStoreOptions,
@@ -24,33 +18,30 @@ export class WorkerStore implements Store {
   }
 
   async open(): Promise<void> {
-    const worker = new Worker(this.workerUrl);
-    worker.onmessage = (event: MessageEvent<StoreReply>) => this.settle(event.data);
-    worker.onerror = (event) => this.failAll(new StoreError(`store thread failed: ${event.message}`));
-    this.worker = worker;
+    const calls = new WorkerCalls<StoreCall>(new Worker(this.workerUrl), 'store thread');
+    this.calls = calls;
     try {
-      await this.call({ method: 'open', options: this.options });
+      await calls.call({ method: 'open', options: this.options });
     } catch (error) {
-      this.worker = null;
-      worker.terminate();
+      this.calls = null;
+      calls.terminate(new StoreError('store is closed'));
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
+    const calls = this.calls;
+    if (!calls) return;
+    this.calls = null;
     try {
-      await this.call({ method: 'close' });
+      await calls.call({ method: 'close' });
     } finally {
-      this.worker = null;
-      worker.terminate();
-      this.failAll(new StoreError('store is closed'));
+      calls.terminate(new StoreError('store is closed'));
     }
   }
 
   healthy(): boolean {
-    return this.worker !== null;
+    return this.calls?.alive ?? false;
   }
 
   saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
@@ -82,25 +73,6 @@ export class WorkerStore implements Store {
   }
 
   private call(call: StoreCall): Promise<unknown> {
-    const worker = this.worker;
-    if (!worker) return Promise.reject(new StoreError('store is closed'));
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, call });
-    });
-  }
-
-  private settle(reply: StoreReply): void {
-    const waiting = this.waiting.get(reply.id);
-    if (!waiting) return;
-    this.waiting.delete(reply.id);
-    if (reply.ok) waiting.resolve(reply.value);
-    else waiting.reject(Object.assign(new StoreError(reply.message), { name: reply.name }));
-  }
-
-  private failAll(error: Error): void {
-    for (const waiting of this.waiting.values()) waiting.reject(error);
-    this.waiting.clear();
+    return this.calls ? this.calls.call(call) : Promise.reject(new StoreError('store is closed'));
   }
 }

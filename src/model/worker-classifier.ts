@@ -1,8 +1,9 @@
 // The consumer's handle on the inference worker: predict() posts the images (transferred, not copied)
 // and resolves with the probabilities. If the worker dies, every pending call fails and `alive` turns
 // false, so the supervisor's restart of the consumer starts a fresh worker.
+import { WorkerCalls } from '../worker-calls.ts';
 import type { ModelSource } from './shape.ts';
-import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
+import type { InferenceCall } from './worker-protocol.ts';
 
 export interface Predictor {
   readonly version: string;
@@ -12,74 +13,34 @@ export interface Predictor {
   close(): Promise<void>;
 }
 
-interface Waiting {
-  resolve(probabilities: Float32Array): void;
-  reject(error: Error): void;
-}
-
 export class WorkerClassifier implements Predictor {
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 0;
-  alive = true;
-
   private constructor(
-    private readonly worker: Worker,
+    private readonly calls: WorkerCalls<InferenceCall>,
     readonly version: string,
-  ) {
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.settle(event.data);
-    worker.onerror = (event) => this.die(new Error(`inference worker failed: ${event.message}`));
-    worker.addEventListener('close', () => this.die(new Error('inference worker exited')));
-  }
+  ) {}
 
   static async start(workerUrl: URL | string, source: ModelSource): Promise<WorkerClassifier> {
-    const worker = new Worker(workerUrl);
-    const loaded = new Promise<void>((resolve, reject) => {
-      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        if (event.data.type === 'loaded') resolve();
-        else if (event.data.type === 'failed') reject(new Error(`model ${source.version} did not load: ${event.data.message}`));
-      };
-      worker.onerror = (event) => reject(new Error(`inference worker failed to start: ${event.message}`));
-    });
-    const request: WorkerRequest = { type: 'load', source };
-    worker.postMessage(request);
+    const calls = new WorkerCalls<InferenceCall>(new Worker(workerUrl), 'inference worker');
     try {
-      await loaded;
+      await calls.call({ method: 'load', source });
     } catch (error) {
-      worker.terminate();
-      throw error;
+      calls.terminate(new Error('inference worker stopped: its model did not load'));
+      throw new Error(`model ${source.version} did not load: ${(error as Error).message}`);
     }
-    return new WorkerClassifier(worker, source.version);
+    return new WorkerClassifier(calls, source.version);
+  }
+
+  get alive(): boolean {
+    return this.calls.alive;
   }
 
   predict(images: Float32Array, count: number): Promise<Float32Array> {
-    if (!this.alive) return Promise.reject(new Error('inference worker is not running'));
-    const id = ++this.nextId;
-    return new Promise<Float32Array>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      const request: WorkerRequest = { type: 'predict', id, images, count };
-      // Transfer only a buffer the images own whole; a view into a larger message must be copied.
-      const owned = images.byteOffset === 0 && images.byteLength === images.buffer.byteLength;
-      this.worker.postMessage(request, owned ? [images.buffer as ArrayBuffer] : []);
-    });
+    // Transfer only a buffer the images own whole; a view into a larger message must be copied.
+    const owned = images.byteOffset === 0 && images.byteLength === images.buffer.byteLength;
+    return this.calls.call({ method: 'predict', images, count }, owned ? [images.buffer as ArrayBuffer] : []) as Promise<Float32Array>;
   }
 
   async close(): Promise<void> {
-    this.die(new Error('inference worker closed'));
-    this.worker.terminate();
-  }
-
-  private settle(reply: WorkerReply): void {
-    if (reply.type === 'loaded' || reply.id === null) return;
-    const waiting = this.waiting.get(reply.id);
-    if (!waiting) return;
-    this.waiting.delete(reply.id);
-    if (reply.type === 'predicted') waiting.resolve(reply.probabilities);
-    else waiting.reject(new Error(reply.message));
-  }
-
-  private die(error: Error): void {
-    this.alive = false;
-    for (const waiting of this.waiting.values()) waiting.reject(error);
-    this.waiting.clear();
+    this.calls.terminate(new Error('inference worker closed'));
   }
 }
