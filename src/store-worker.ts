@@ -29,6 +29,14 @@ async function handle(call: StoreCall): Promise<unknown> {
       return store.listModels();
     case 'loadModel':
       return store.loadModel(call.version);
+    case 'getServingVersion':
+      return store.getServingVersion();
+    case 'setServingVersion':
+      return store.setServingVersion(call.version);
+    case 'saveFeedback':
+      return store.saveFeedback(call.sample);
+    case 'listFeedback':
+      return store.listFeedback(call.limit);
   }
 }
 

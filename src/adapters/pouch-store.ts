@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../embedded/pouchdb.ts';
-import { StoreError, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
@@ -15,17 +15,22 @@ export interface PouchStoreOptions {
 type ResultDoc = Omit<PredictionResult, 'id'> & { _id: string; _rev?: string };
 type HistoryDoc = { _id: string; _rev?: string; result: PredictionResult };
 type ModelDoc = ModelVersion & { _id: string; _attachments?: PouchDB.Core.Attachments };
+type SettingDoc = { _id: string; _rev?: string; value: string };
+type FeedbackDoc = Omit<FeedbackSample, 'id'> & { _id: string; _rev?: string };
 
 interface Databases {
   readonly results: PouchDB.Database<ResultDoc>;
   readonly history: PouchDB.Database<HistoryDoc>;
   readonly models: PouchDB.Database<ModelDoc>;
+  readonly settings: PouchDB.Database<SettingDoc>;
+  readonly feedback: PouchDB.Database<FeedbackDoc>;
 }
 
 // Sorts after every character a history key uses, so one range query returns a whole session.
 const SESSION_END = '\ufff0';
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
+const SERVING_VERSION = 'serving-version';
 
 export class PouchStore implements Store {
   readonly name = 'pouchdb';
@@ -47,6 +52,8 @@ export class PouchStore implements Store {
       results: database<ResultDoc>('results'),
       history: database<HistoryDoc>('history'),
       models: database<ModelDoc>('models'),
+      settings: database<SettingDoc>('settings'),
+      feedback: database<FeedbackDoc>('feedback'),
     };
     // PouchDB opens lazily; asking for info surfaces a locked or unreadable directory now, not later.
     await Promise.all(Object.values(databases).map((db: PouchDB.Database) => db.info()));
@@ -141,6 +148,32 @@ export class PouchStore implements Store {
     return { modelJson: toBytes(modelJson), weightsBin: toBytes(weightsBin) };
   }
 
+  async getServingVersion(): Promise<string | null> {
+    return (await getOrNull(this.db('settings'), SERVING_VERSION))?.value ?? null;
+  }
+
+  async setServingVersion(version: string): Promise<void> {
+    await upsert(this.db('settings'), { _id: SERVING_VERSION, value: version });
+  }
+
+  async saveFeedback(sample: FeedbackSample): Promise<void> {
+    const { id, ...rest } = sample;
+    await upsert(this.db('feedback'), { _id: id, ...rest });
+  }
+
+  async listFeedback(limit: number): Promise<FeedbackSample[]> {
+    // People label a few samples by hand, not millions: reading them all and sorting is cheaper than an index.
+    const page = await this.db('feedback').allDocs({ include_docs: true });
+    return page.rows
+      .flatMap((row) => {
+        if (!row.doc) return [];
+        const { _id, _rev, ...rest } = row.doc;
+        return [{ id: _id, ...rest }];
+      })
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+  }
+
   private db<K extends keyof Databases>(name: K): Databases[K] {
     if (!this.databases) throw new StoreError('store is closed');
     return this.databases[name];
@@ -163,6 +196,19 @@ async function getOrNull<T extends {}>(db: PouchDB.Database<T>, id: string): Pro
   } catch (error) {
     if ((error as { status?: number }).status === 404) return null;
     throw error;
+  }
+}
+
+/** Writes the document over whatever revision is there; retries once if another writer got in between. */
+async function upsert<T extends { _id: string; _rev?: string }>(db: PouchDB.Database<T>, doc: T): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await getOrNull(db, doc._id);
+    try {
+      await db.put({ ...doc, ...(current ? { _rev: current._rev } : {}) });
+      return;
+    } catch (error) {
+      if ((error as { status?: number }).status !== 409 || attempt >= 3) throw error;
+    }
   }
 }
 

@@ -26,6 +26,22 @@ export interface ModelFiles {
   readonly weightsBin: Uint8Array;
 }
 
+/** A user's answer to "was this right?": the digit they meant, with the image as it was classified, so
+ * the trainer can learn from it (--include-feedback). */
+export interface FeedbackSample {
+  /** `<request id>/<digit index>`: one label per drawn digit; answering again replaces the label. */
+  readonly id: string;
+  readonly requestId: string;
+  readonly label: number;
+  readonly predicted: number;
+  readonly modelVersion: string;
+  /** The 784 pixels the model saw (0..1, white on black). */
+  readonly pixels: readonly number[];
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly sessionId?: string;
+}
+
 export type SaveOutcome = 'created' | 'exists';
 
 export interface StoreCapabilities {
@@ -50,6 +66,13 @@ export interface Store {
   /** Newest first. */
   listModels(): Promise<ModelVersion[]>;
   loadModel(version: string): Promise<ModelFiles | null>;
+  /** The version consumers should serve, or null before any was promoted. Last write wins. */
+  getServingVersion(): Promise<string | null>;
+  setServingVersion(version: string): Promise<void>;
+  /** Creates or replaces the sample with this id. */
+  saveFeedback(sample: FeedbackSample): Promise<void>;
+  /** Newest first. */
+  listFeedback(limit: number): Promise<FeedbackSample[]>;
 }
 
 export class StoreError extends Error {

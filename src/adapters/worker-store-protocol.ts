@@ -1,6 +1,6 @@
 // Calls from WorkerStore to the store thread, and the answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
-import type { ModelFiles, ModelVersion, PredictionResult } from './store.ts';
+import type { FeedbackSample, ModelFiles, ModelVersion, PredictionResult } from './store.ts';
 
 export type StoreCall =
   | { readonly method: 'open'; readonly options: PouchStoreOptions }
@@ -11,4 +11,8 @@ export type StoreCall =
   | { readonly method: 'clearSession'; readonly sessionId: string }
   | { readonly method: 'saveModel'; readonly meta: ModelVersion; readonly files: ModelFiles }
   | { readonly method: 'listModels' }
-  | { readonly method: 'loadModel'; readonly version: string };
+  | { readonly method: 'loadModel'; readonly version: string }
+  | { readonly method: 'getServingVersion' }
+  | { readonly method: 'setServingVersion'; readonly version: string }
+  | { readonly method: 'saveFeedback'; readonly sample: FeedbackSample }
+  | { readonly method: 'listFeedback'; readonly limit: number };

@@ -1,7 +1,7 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
-import { StoreError, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 import type { StoreCall } from './worker-store-protocol.ts';
 import { WorkerCalls } from '../worker-calls.ts';
 
@@ -70,6 +70,22 @@ export class WorkerStore implements Store {
 
   loadModel(version: string): Promise<ModelFiles | null> {
     return this.call({ method: 'loadModel', version }) as Promise<ModelFiles | null>;
+  }
+
+  getServingVersion(): Promise<string | null> {
+    return this.call({ method: 'getServingVersion' }) as Promise<string | null>;
+  }
+
+  async setServingVersion(version: string): Promise<void> {
+    await this.call({ method: 'setServingVersion', version });
+  }
+
+  async saveFeedback(sample: FeedbackSample): Promise<void> {
+    await this.call({ method: 'saveFeedback', sample });
+  }
+
+  listFeedback(limit: number): Promise<FeedbackSample[]> {
+    return this.call({ method: 'listFeedback', limit }) as Promise<FeedbackSample[]>;
   }
 
   private call(call: StoreCall): Promise<unknown> {

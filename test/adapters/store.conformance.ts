@@ -110,6 +110,36 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       expect(await store.loadModel('v404')).toBeNull();
     });
 
+    test('the serving version is null until set, then the last one set', async () => {
+      const store = await open();
+      expect(await store.getServingVersion()).toBeNull();
+      await store.setServingVersion('v1');
+      await store.setServingVersion('v2');
+      expect(await store.getServingVersion()).toBe('v2');
+    });
+
+    test('feedback is kept with its pixels, replaced by a second answer, listed newest first', async () => {
+      const store = await open();
+      const pixels = Array.from({ length: 784 }, (_, i) => (i % 7) / 7);
+      const sample = (id: string, label: number, second: number) => ({
+        id,
+        requestId: id.split('/')[0]!,
+        label,
+        predicted: 3,
+        modelVersion: 'v1',
+        pixels,
+        createdAt: new Date(Date.UTC(2026, 2, 1, 0, 0, second)).toISOString(),
+        sessionId: 'session-f',
+      });
+      await store.saveFeedback(sample('r1/0', 8, 1));
+      await store.saveFeedback(sample('r2/0', 5, 2));
+      await store.saveFeedback(sample('r1/0', 9, 3));
+      const listed = await store.listFeedback(10);
+      expect(listed.map((s) => [s.id, s.label])).toEqual([['r1/0', 9], ['r2/0', 5]]);
+      expect(listed[0]).toEqual(sample('r1/0', 9, 3));
+      expect((await store.listFeedback(1)).length).toBe(1);
+    });
+
     test('a batch of many results stores every one', async () => {
       const store = await open();
       const batch = Array.from({ length: 256 }, () => result({ sessionId: 'session-big' }));
