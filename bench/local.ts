@@ -1,16 +1,20 @@
 // Local-mode throughput and latency, measured from outside with autocannon (a separate Node process).
 //
 //   bun run bench/local.ts [--binary ./stratus] [--seconds 15] [--connections 64,1000] [--args='--max-batch 32']
+//                          [--client wrk|autocannon]
 //
 // Starts Stratus (the compiled binary if it exists, else the sources under Bun) with the on-disk store,
 // measures start-to-ready, then POSTs real MNIST test digits to /api/predict at each connection count
-// and prints predictions/s, latency percentiles and errors. --args passes flags to stratus (to compare
-// batching settings, for instance).
+// and prints predictions/s, latency percentiles, errors, and CPU per prediction by thread (server and
+// load generator). --args passes flags to stratus (to compare batching settings, for instance). The load
+// generator is wrk where installed (Debian's `wrk`), else autocannon.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSplit } from '../src/train/mnist.ts';
+import { cpuBetween, threadCpu } from './thread-cpu.ts';
+import { runWrk, type LoadResult } from './wrk-client.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const { values: flags } = parseArgs({
@@ -20,6 +24,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '64,1000' },
     args: { type: 'string', default: '' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+    client: { type: 'string', default: Bun.which('wrk') ? 'wrk' : 'autocannon' },
   },
 });
 const seconds = Number(flags.seconds);
@@ -33,7 +38,7 @@ interface AutocannonResult {
   '2xx': number;
 }
 
-async function autocannon(url: string, connections: number, duration: number, bodies: string[]): Promise<AutocannonResult> {
+async function autocannon(url: string, connections: number, duration: number, bodies: string[]): Promise<LoadResult> {
   // One request body per connection-cycle is plenty to vary the digits; autocannon takes a JSON array of requests.
   const requestsFile = join(tmpdir(), `stratus-bench-${crypto.randomUUID()}.json`);
   await Bun.write(requestsFile, JSON.stringify(bodies.map((body) => ({ method: 'POST', path: '/api/predict', body }))));
@@ -46,10 +51,24 @@ async function autocannon(url: string, connections: number, duration: number, bo
       process.stdout.write(JSON.stringify(res));
     });`;
   const proc = Bun.spawn(['node', '-e', script], { cwd: REPO, stdout: 'pipe', stderr: 'inherit' });
+  // Sampled just before it exits: the process's threads vanish with it.
+  let clientCpuSeconds = 0;
+  const sampler = setInterval(() => {
+    const total = [...threadCpu(proc.pid).values()].reduce((a, b) => a + b, 0);
+    if (total > 0) clientCpuSeconds = total;
+  }, 200);
   const out = await new Response(proc.stdout).text();
   await proc.exited;
+  clearInterval(sampler);
   await rm(requestsFile, { force: true });
-  return JSON.parse(out) as AutocannonResult;
+  const result = JSON.parse(out) as AutocannonResult;
+  return {
+    rate: result.requests.average,
+    ok: result['2xx'],
+    errors: result.errors + result.timeouts + result.non2xx,
+    latencyMs: result.latency,
+    clientCpuSeconds,
+  };
 }
 
 type Buckets = Map<string, Map<number, number>>;
@@ -113,24 +132,38 @@ async function main(): Promise<void> {
   readyMs = performance.now() - started;
 
   try {
-    console.log(`stratus under test: ${useBinary ? binary : 'sources under bun'} ${extra.join(' ')}; on-disk store; ${navigator.hardwareConcurrency} cores`);
+    const load = flags.client === 'wrk' ? runWrk : autocannon;
+    console.log(
+      `stratus under test: ${useBinary ? binary : 'sources under bun'} ${extra.join(' ')}; on-disk store; ` +
+        `${navigator.hardwareConcurrency} cores; load generator ${flags.client}`,
+    );
     console.log(`start to ready: ${readyMs.toFixed(0)} ms`);
-    await autocannon(url, 16, 3, bodies); // warm-up
+    await load(url, 16, 3, bodies); // warm-up
     for (const connections of (flags.connections as string).split(',').map(Number)) {
       const before = await stageBuckets(url);
-      const result = await autocannon(url, connections, seconds, bodies);
+      const cpuBefore = threadCpu(proc.pid);
+      const result = await load(url, connections, seconds, bodies);
+      const cpuAfter = threadCpu(proc.pid);
       const after = await stageBuckets(url);
-      const errors = result.errors + result.timeouts + result.non2xx;
+      const { latencyMs: latency } = result;
       console.log(
-        `${String(connections).padStart(5)} connections, ${seconds} s: ${result.requests.average.toFixed(0)} predictions/s, ` +
-          `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms, ` +
-          `${result['2xx']} ok, ${errors} errors (non-2xx ${result.non2xx}, timeouts ${result.timeouts})`,
+        `${String(connections).padStart(5)} connections, ${seconds} s: ${result.rate.toFixed(0)} predictions/s, ` +
+          `p50 ${latency.p50} ms, p90 ${latency.p90} ms, p99 ${latency.p99} ms, max ${latency.max} ms, ` +
+          `${result.ok} ok, ${result.errors} errors`,
       );
       // Server-side view, from the process's own histograms: where a request's time goes.
       const stages = ['queue_wait', 'inference', 'store', 'total'].map(
         (stage) => `${stage} p50 ${quantileMs(before, after, stage, 0.5)} ms, p99 ${quantileMs(before, after, stage, 0.99)} ms`,
       );
       console.log(`        server side: ${stages.join('; ')}`);
+      // CPU per prediction by thread: the budget that 2 cores must cover at the target rate.
+      const perPrediction = (cpuSeconds: number) => `${((cpuSeconds / Math.max(1, result.ok)) * 1e6).toFixed(0)} µs`;
+      const threads = cpuBetween(cpuBefore, cpuAfter).filter(([, s]) => s >= 0.05);
+      const serverTotal = threads.reduce((sum, [, s]) => sum + s, 0);
+      console.log(
+        `        cpu per prediction: server ${perPrediction(serverTotal)} (${threads.map(([name, s]) => `${name} ${perPrediction(s)}`).join(', ')}); ` +
+          `load generator ${perPrediction(result.clientCpuSeconds)}`,
+      );
     }
   } finally {
     proc.kill('SIGTERM');
