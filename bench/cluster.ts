@@ -1,0 +1,165 @@
+// Cluster mode against local mode, in one run: gateway + 2 consumers over a real Kafka broker and a
+// CouchDB-API server, then the single local process, both loaded the same way (wrk, real MNIST digits).
+//
+//   bun run bench/cluster.ts [--seconds 15] [--connections 64] [--binary ./stratus]
+//
+// Uses the services KAFKA_BROKERS / COUCHDB_URL name when both are set; otherwise starts its own with
+// ops/dev/services (1 broker, in a run dir of its own) and stops them after. Prints predictions/s,
+// p50/p99 and errors per mode, CPU per prediction by process, and the machine's load average.
+// Without --binary it runs the source (bun src/main.ts): a built ./stratus may be older than the tree.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSplit } from '../src/train/mnist.ts';
+import { threadCpu } from './thread-cpu.ts';
+import { runWrk, type LoadResult } from './wrk-client.ts';
+
+const REPO = resolve(import.meta.dir, '..');
+const { values: flags } = parseArgs({
+  options: {
+    binary: { type: 'string' },
+    seconds: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '64' },
+    mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+  },
+});
+
+interface Proc {
+  readonly role: string;
+  readonly url: string;
+  readonly process: ReturnType<typeof Bun.spawn>;
+}
+
+async function freePort(): Promise<number> {
+  const server = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false))) {
+    if (performance.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await Bun.sleep(50);
+  }
+}
+
+interface Services {
+  readonly kafkaBrokers: string;
+  readonly couchdbUrl: string;
+  /** Set when this run started them: only then does it bring them down. */
+  readonly down: (() => void) | null;
+}
+
+async function services(): Promise<Services> {
+  const { KAFKA_BROKERS, COUCHDB_URL } = process.env;
+  if (KAFKA_BROKERS && COUCHDB_URL) return { kafkaBrokers: KAFKA_BROKERS, couchdbUrl: COUCHDB_URL, down: null };
+  // A run dir of its own: `up` in a shared one would reuse (and `down` would then stop) someone else's.
+  const runDir = await mkdtemp(join(tmpdir(), 'stratus-bench-services-'));
+  const env = { ...process.env, STRATUS_SERVICES_DIR: runDir };
+  const script = join(REPO, 'ops/dev/services');
+  const up = Bun.spawnSync([script, 'up', '--owner-pid', String(process.pid)], { env, stderr: 'inherit' });
+  const down = () => void Bun.spawnSync([script, 'down'], { env, stderr: 'inherit' });
+  if (up.exitCode !== 0) {
+    down();
+    throw new Error('ops/dev/services up failed');
+  }
+  const vars = new Map<string, string>();
+  for (const line of up.stdout.toString().split('\n')) {
+    const match = line.match(/^([A-Z_]+)=(.*)$/);
+    if (match) vars.set(match[1] as string, match[2] as string);
+  }
+  return { kafkaBrokers: vars.get('KAFKA_BROKERS') ?? '', couchdbUrl: vars.get('COUCHDB_URL') ?? '', down };
+}
+
+/** This environment without what would configure stratus behind its flags' back. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(STRATUS_|KAFKA_BROKERS$|COUCHDB_)/.test(name)) env[name] = value;
+  }
+  return env;
+}
+
+async function start(command: string[], role: string, args: string[]): Promise<Proc> {
+  const port = await freePort();
+  const process_ = Bun.spawn([...command, '--role', role, '--port', String(port), '--log-level', 'warn', ...args], {
+    env: cleanEnv(),
+    stdout: 'inherit',
+    stderr: 'inherit',
+  });
+  return { role, url: `http://127.0.0.1:${port}`, process: process_ };
+}
+
+function report(mode: string, result: LoadResult, cpu: Map<string, number>): void {
+  const { latencyMs: l } = result;
+  const perPrediction = (seconds: number) => `${((seconds / Math.max(1, result.ok)) * 1e6).toFixed(0)} µs`;
+  console.log(
+    `${mode.padEnd(8)} ${result.rate.toFixed(0)} predictions/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, ` +
+      `${result.ok} ok, ${result.errors} errors`,
+  );
+  console.log(`         cpu per prediction: ${[...cpu].map(([name, s]) => `${name} ${perPrediction(s)}`).join(', ')}, wrk ${perPrediction(result.clientCpuSeconds)}`);
+}
+
+async function measure(mode: string, procs: Proc[], gatewayUrl: string, bodies: string[]): Promise<void> {
+  const seconds = Number(flags.seconds);
+  const connections = Number(flags.connections);
+  await runWrk(gatewayUrl, 16, 3, bodies); // warm-up: JIT, Kafka partitions assigned, connections open
+  const cpuOf = () => new Map(procs.map((p, i) => [`${p.role}#${i}`, [...threadCpu(p.process.pid).values()].reduce((a, b) => a + b, 0)]));
+  const before = cpuOf();
+  const result = await runWrk(gatewayUrl, connections, seconds, bodies);
+  const after = cpuOf();
+  report(mode, result, new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)])));
+}
+
+async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of procs) p.process.kill('SIGTERM');
+  await Promise.all(procs.map((p) => p.process.exited));
+}
+
+async function main(): Promise<void> {
+  const mnist = loadSplit(flags.mnist as string, 'test');
+  const bodies = Array.from({ length: 256 }, (_, i) =>
+    JSON.stringify({ pixels: Array.from(mnist.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 1000) / 1000) }),
+  );
+  const command = flags.binary ? [resolve(flags.binary)] : [process.execPath, join(REPO, 'src/main.ts')];
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`stratus under test: ${command.join(' ')}; ${navigator.hardwareConcurrency} cores; ${flags.connections} connections, ${flags.seconds} s, wrk`);
+  console.log(`load average at start: ${load()}`);
+
+  const cluster = await services();
+  try {
+    const prefix = `bench_${Date.now()}_`;
+    const clusterFlags = [
+      '--transport', 'kafka', '--kafka-brokers', cluster.kafkaBrokers,
+      '--store', 'couchdb', '--couchdb-url', cluster.couchdbUrl, '--couchdb-prefix', prefix,
+    ];
+    // Consumers first: the gateway is ready once a consumer has announced its model.
+    const consumers = [await start(command, 'consumer', clusterFlags), await start(command, 'consumer', clusterFlags)];
+    const gateway = await start(command, 'gateway', clusterFlags);
+    const procs = [gateway, ...consumers];
+    try {
+      await Promise.all(procs.map((p) => waitReady(p.url, 60_000)));
+      await measure('cluster', procs, gateway.url, bodies);
+    } finally {
+      await stopAll(procs);
+    }
+
+    const dataDir = await mkdtemp(join(tmpdir(), 'stratus-bench-'));
+    const local = await start(command, 'all', ['--data-dir', dataDir]);
+    try {
+      await waitReady(local.url, 30_000);
+      await measure('local', [local], local.url, bodies);
+    } finally {
+      await stopAll([local]);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  } finally {
+    cluster.down?.();
+    console.log(`load average at end: ${load()}`);
+  }
+}
+
+await main();

@@ -1,0 +1,161 @@
+// Apache Kafka for development and tests: the broker jars from Maven Central (fetched once into a cache),
+// and combined broker+controller nodes in KRaft mode, one JVM each, on loopback ports.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+
+export const KAFKA_VERSION = process.env.STRATUS_KAFKA_VERSION ?? '4.1.1';
+// Any fixed id works; KRaft wants 16 bytes in URL-safe base64. Fixed so a broker restarted later rejoins.
+export const CLUSTER_ID = 'c3RyYXR1cy1kZXYtY2x1cw';
+// C1 only and the serial collector: the JVM starts faster and leaves the 2 shared cores to the tests.
+const JVM_OPTS = (process.env.STRATUS_KAFKA_JVM_OPTS ?? '-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1').split(/\s+/).filter(Boolean);
+
+export interface BrokerNode {
+  readonly id: number;
+  readonly port: number;
+  readonly controllerPort: number;
+  pid: number;
+}
+
+const log = (line: string) => process.stderr.write(`services: ${line}\n`);
+
+export function jarsDir(): string {
+  const cache = process.env.STRATUS_KAFKA_CACHE ?? join(homedir(), '.cache', 'stratus-kafka');
+  return join(cache, KAFKA_VERSION, 'jars');
+}
+
+/** Downloads kafka_2.13 and its runtime dependencies with Maven unless the cache already has them. */
+export function fetchKafka(): string {
+  const jars = jarsDir();
+  const done = join(jars, '.complete');
+  if (existsSync(done)) return jars;
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) throw new Error('java is not installed (Kafka needs Java 17+)');
+  const work = join(jars, '..', 'fetch');
+  mkdirSync(work, { recursive: true });
+  // log4j-slf4j-impl: Kafka logs through slf4j 1.x, which without a binding would drop every line.
+  writeFileSync(
+    join(work, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>stratus.dev</groupId><artifactId>kafka-fetch</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+`,
+  );
+  log(`fetching Apache Kafka ${KAFKA_VERSION} with Maven into ${jars}`);
+  rmSync(jars, { recursive: true, force: true });
+  const mvn = spawnSync('mvn', ['-q', '-B', '-f', join(work, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${jars}`, '-DincludeScope=runtime'], {
+    stdio: ['ignore', 2, 2],
+  });
+  if (mvn.status !== 0) throw new Error(`mvn could not fetch org.apache.kafka:kafka_2.13:${KAFKA_VERSION} (exit ${mvn.status})`);
+  if (!readdirSync(jars).some((name) => name.startsWith('kafka_2.13-'))) throw new Error(`no kafka_2.13 jar in ${jars}`);
+  writeFileSync(done, `${new Date().toISOString()}\n`);
+  return jars;
+}
+
+function properties(node: BrokerNode, all: readonly BrokerNode[], dataDir: string): string {
+  const n = all.length;
+  const replicas = Math.min(n, 3);
+  const settings: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': node.id,
+    'controller.quorum.voters': all.map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': dataDir,
+    // The transport creates its topics itself, with the partitions and replication it is configured for.
+    'auto.create.topics.enable': false,
+    'default.replication.factor': replicas,
+    // Per topic (the transport sets 2 when it replicates 3 ways); the broker default stays permissive.
+    'min.insync.replicas': 1,
+    'offsets.topic.replication.factor': replicas,
+    // 50 partitions by default: fewer make the first consumer group on a fresh cluster ready sooner.
+    'offsets.topic.num.partitions': 10,
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': Math.min(n, 2),
+    'share.coordinator.state.topic.replication.factor': replicas,
+    'share.coordinator.state.topic.min.isr': Math.min(n, 2),
+    // Tests join and leave groups all the time; no reason to wait for more members.
+    'group.initial.rebalance.delay.ms': 0,
+    // Lets fault tests use short session timeouts so a dead member is noticed within seconds.
+    'group.min.session.timeout.ms': 1000,
+    'num.network.threads': 2,
+    'num.io.threads': 4,
+  };
+  return Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
+}
+
+function brokerDir(runDir: string, id: number): string {
+  return join(runDir, `kafka-${id}`);
+}
+
+/** Writes server.properties and formats the storage of every node (a fresh cluster). */
+export function formatCluster(runDir: string, nodes: readonly BrokerNode[]): void {
+  const jars = jarsDir();
+  for (const node of nodes) {
+    const dir = brokerDir(runDir, node.id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'server.properties'), properties(node, nodes, join(dir, 'data')));
+    writeFileSync(join(dir, 'log4j2.properties'), LOG4J);
+    const format = spawnSync('java', ['-cp', `${jars}/*`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', join(dir, 'server.properties'), '--ignore-formatted'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (format.status !== 0) throw new Error(`formatting kafka-${node.id} failed: ${format.stderr || format.stdout}`);
+  }
+}
+
+// Warnings and errors only, into the node's log file (its stdout): INFO is thousands of lines per test run.
+const LOG4J = `rootLogger.level = WARN
+rootLogger.appenderRef.out.ref = OUT
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+logger.kafka.name = kafka.server.KafkaRaftServer
+logger.kafka.level = INFO
+`;
+
+/** Starts one node's JVM in the background; it outlives this script. */
+export function startNode(runDir: string, node: BrokerNode): void {
+  const dir = brokerDir(runDir, node.id);
+  const out = openSync(join(dir, 'server.log'), 'a');
+  const child = spawn(
+    'java',
+    [...JVM_OPTS, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${jarsDir()}/*`, 'kafka.Kafka', join(dir, 'server.properties')],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start kafka-${node.id}`);
+  node.pid = child.pid;
+}
+
+/** Resolves once the cluster's metadata, asked through `via`, lists every node in `expect`. */
+export async function waitForBrokers(via: readonly BrokerNode[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const kafka = new Kafka({ clientId: 'stratus-services', brokers: via.map((b) => `127.0.0.1:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const { brokers } = await admin.describeCluster();
+      const seen = new Set(brokers.map((b) => b.nodeId));
+      if (expect.every((id) => seen.has(id))) return;
+      last = `brokers ${[...seen].join(',')} of ${expect.join(',')}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error(`kafka not ready within ${timeoutMs} ms: ${last}`);
+}

@@ -1,0 +1,198 @@
+// The services CLI behind ops/dev/services. stdout carries only `NAME=value` lines (for eval); the rest
+// goes to stderr. State (ports, pids) lives in the run dir: $STRATUS_SERVICES_DIR or <repo>/.tmp/services.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { startCouch, waitForCouch, type CouchNode } from './couchdb-node.ts';
+import { fetchKafka, formatCluster, startNode, waitForBrokers, type BrokerNode } from './kafka-node.ts';
+
+interface State {
+  readonly brokers: BrokerNode[];
+  readonly couchdb: CouchNode;
+}
+
+const REPO = resolve(import.meta.dir, '../..');
+const RUN_DIR = resolve(process.env.STRATUS_SERVICES_DIR ?? join(REPO, '.tmp', 'services'));
+const STATE = join(RUN_DIR, 'state.json');
+const USAGE = 'usage: ops/dev/services up [--brokers N] [--owner-pid PID] | env | down | fetch | status | stop-broker ID [--kill] | start-broker ID | restart-couchdb';
+
+const log = (line: string) => process.stderr.write(`services: ${line}\n`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const readState = (): State | null => (existsSync(STATE) ? (JSON.parse(readFileSync(STATE, 'utf8')) as State) : null);
+const writeState = (state: State) => writeFileSync(STATE, JSON.stringify(state, null, 2));
+
+function printEnv(state: State): void {
+  process.stdout.write(`KAFKA_BROKERS=${state.brokers.map((b) => `127.0.0.1:${b.port}`).join(',')}\n`);
+  process.stdout.write(`COUCHDB_URL=http://127.0.0.1:${state.couchdb.port}\n`);
+  // So that `eval "$(ops/dev/services up)"` reaches the commands run next (npm test), not just this shell.
+  process.stdout.write('export KAFKA_BROKERS COUCHDB_URL\n');
+}
+
+/** Free loopback ports, all held open until every one is chosen so none is handed out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    servers.push(server);
+    ports.push((server.address() as { port: number }).port);
+  }
+  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+  return ports;
+}
+
+async function stopPid(pid: number, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, signal);
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await Bun.sleep(50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await Bun.sleep(20);
+}
+
+async function up(brokerCount: number, ownerPid: number | null): Promise<void> {
+  const existing = readState();
+  if (existing) {
+    const running = [...existing.brokers.map((b) => b.pid), existing.couchdb.pid].every(alive);
+    if (running && existing.brokers.length === brokerCount) {
+      log(`already up in ${RUN_DIR}`);
+      printEnv(existing);
+      return;
+    }
+    log('stale or differently sized services: replacing them');
+    await down();
+  }
+  const started = performance.now();
+  fetchKafka();
+  mkdirSync(RUN_DIR, { recursive: true });
+  const ports = await freePorts(brokerCount * 2 + 1);
+  const brokers: BrokerNode[] = Array.from({ length: brokerCount }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controllerPort: ports[2 * i + 1]!, pid: 0 }));
+  const couchdb: CouchNode = { port: ports[brokerCount * 2]!, pid: 0 };
+  const state: State = { brokers, couchdb };
+  try {
+    formatCluster(RUN_DIR, brokers);
+    for (const node of brokers) startNode(RUN_DIR, node);
+    startCouch(RUN_DIR, couchdb);
+    writeState(state);
+    if (ownerPid !== null) watchOwner(ownerPid);
+    await Promise.all([waitForBrokers(brokers, brokers.map((b) => b.id)), waitForCouch(couchdb)]);
+  } catch (error) {
+    await down();
+    throw error;
+  }
+  log(`up in ${((performance.now() - started) / 1000).toFixed(1)} s: ${brokerCount} Kafka broker(s), CouchDB; state in ${RUN_DIR}`);
+  printEnv(state);
+}
+
+/** A detached shell that brings the services down once `ownerPid` is gone, e.g. a test run killed by ^C. */
+function watchOwner(ownerPid: number): void {
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done; exec bash "$0" down`;
+  const child = spawn('bash', ['-c', script, join(import.meta.dir, 'services')], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, STRATUS_SERVICES_DIR: RUN_DIR },
+  });
+  child.unref();
+}
+
+async function down(): Promise<void> {
+  const state = readState();
+  if (state) {
+    // Nothing in a dev cluster is worth a graceful shutdown: SIGKILL right away keeps `down` instant.
+    await Promise.all([...state.brokers.map((b) => b.pid), state.couchdb.pid].filter((pid) => pid > 0).map((pid) => stopPid(pid, 'SIGKILL', 0)));
+  }
+  rmSync(RUN_DIR, { recursive: true, force: true });
+  log(`down (${RUN_DIR} removed)`);
+}
+
+function mustState(): State {
+  const state = readState();
+  if (!state) throw new Error(`services are not up (no ${STATE})`);
+  return state;
+}
+
+function broker(state: State, raw: string | undefined): BrokerNode {
+  const node = state.brokers.find((b) => String(b.id) === raw);
+  if (!node) throw new Error(`no broker '${raw}'; ids are ${state.brokers.map((b) => b.id).join(', ')}`);
+  return node;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const flag = (name: string) => {
+    const at = rest.indexOf(name);
+    return at === -1 ? undefined : rest[at + 1];
+  };
+  switch (command) {
+    case 'up': {
+      const count = Number(flag('--brokers') ?? '1');
+      if (!Number.isInteger(count) || count < 1 || count > 5) throw new Error('--brokers must be 1..5');
+      const owner = flag('--owner-pid');
+      return up(count, owner === undefined ? null : Number(owner));
+    }
+    case 'env':
+      return printEnv(mustState());
+    case 'down':
+      return down();
+    case 'fetch':
+      log(`jars in ${fetchKafka()}`);
+      return;
+    case 'status': {
+      const state = mustState();
+      for (const b of state.brokers) log(`kafka-${b.id} 127.0.0.1:${b.port} pid ${b.pid} ${alive(b.pid) ? 'running' : 'stopped'}`);
+      log(`couchdb 127.0.0.1:${state.couchdb.port} pid ${state.couchdb.pid} ${alive(state.couchdb.pid) ? 'running' : 'stopped'}`);
+      return;
+    }
+    case 'stop-broker': {
+      const state = mustState();
+      const node = broker(state, rest[0]);
+      // SIGTERM is a controlled shutdown (leadership moves first); --kill is a crash.
+      await stopPid(node.pid, rest.includes('--kill') ? 'SIGKILL' : 'SIGTERM', 30_000);
+      log(`kafka-${node.id} stopped`);
+      return;
+    }
+    case 'start-broker': {
+      const state = mustState();
+      const node = broker(state, rest[0]);
+      if (!alive(node.pid)) startNode(RUN_DIR, node);
+      writeState(state);
+      await waitForBrokers([node], [node.id]);
+      log(`kafka-${node.id} running`);
+      return;
+    }
+    case 'restart-couchdb': {
+      const state = mustState();
+      await stopPid(state.couchdb.pid, 'SIGTERM', 5_000);
+      startCouch(RUN_DIR, state.couchdb);
+      writeState(state);
+      await waitForCouch(state.couchdb);
+      log('couchdb restarted (empty: it keeps everything in memory)');
+      return;
+    }
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(error instanceof Error ? error.message : String(error));
+    process.exit(command(process.argv[2]) ? 1 : 2);
+  },
+);
+
+function command(name: string | undefined): boolean {
+  return ['up', 'env', 'down', 'fetch', 'status', 'stop-broker', 'start-broker', 'restart-couchdb'].includes(name ?? '');
+}

@@ -1,0 +1,156 @@
+// CouchStore's HTTP side: nano for requests (auth header, JSON, key encoding), with a timeout on every
+// call, transient failures retried (couch-retry.ts), and a reachability flag kept by every answer and by a
+// cheap GET / every few seconds, so readiness drops while the server is away and returns after.
+import nano from 'nano';
+import type { CouchCredentials } from './couch-credentials.ts';
+import { DEFAULT_RETRY, isTransient, RetriesExhausted, withRetry, type CouchFailure, type RetryPolicy } from './couch-retry.ts';
+import { StoreError } from './store.ts';
+
+export interface CouchClientOptions {
+  /** Without userinfo. */
+  readonly url: string;
+  readonly credentials?: CouchCredentials | null;
+  readonly retry?: RetryPolicy;
+  readonly pingIntervalMs?: number;
+  /** One HTTP exchange at most this long; a hung server then counts as a transient failure. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface CouchRequest {
+  readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  readonly db?: string;
+  /** Already URL-encoded, relative to the database (or the server without db). */
+  readonly path?: string;
+  readonly qs?: Record<string, unknown>;
+  readonly body?: unknown;
+}
+
+/** A final HTTP answer from CouchDB (4xx): the caller decides whether it is an outcome or a failure. */
+export class CouchHttpError extends StoreError {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** 404 for the database itself (a server restarted empty, a database deleted), not for a document. */
+  get missingDatabase(): boolean {
+    return this.statusCode === 404 && (this.reason === 'no_db_file' || /database does not exist/i.test(this.reason));
+  }
+}
+
+type NanoRequest = nano.RequestOptions & { signal?: AbortSignal };
+
+export class CouchClient {
+  private readonly server: nano.ServerScope;
+  private readonly retry: RetryPolicy;
+  private readonly requestTimeoutMs: number;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pinging = false;
+  private closed = false;
+  private reachable = false;
+
+  constructor(private readonly options: CouchClientOptions) {
+    // Bun's fetch (which nano calls) keeps connections alive and pools them per host by itself.
+    // parseUrl false: a path in the URL (a proxy's /couchdb/) is part of the server, not a database name.
+    this.server = nano({
+      url: options.url,
+      parseUrl: false,
+      ...(options.credentials ? { headers: { Authorization: options.credentials.authorizationHeader() } } : {}),
+    } as nano.Configuration);
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  get healthy(): boolean {
+    return !this.closed && this.reachable;
+  }
+
+  startPinging(): void {
+    const interval = this.options.pingIntervalMs ?? 2_000;
+    this.timer = setInterval(() => void this.ping(), interval);
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One call, retried while the failure is transient. Throws StoreError (or CouchHttpError for 4xx). */
+  async request<T>(request: CouchRequest): Promise<T> {
+    this.assertOpen();
+    try {
+      return await withRetry(() => this.once<T>(request, this.requestTimeoutMs), this.retry, {
+        onTransient: () => {
+          this.reachable = false;
+        },
+        stopped: () => (this.closed ? new StoreError('store is closed') : null),
+      });
+    } catch (error) {
+      throw this.toStoreError(error, request);
+    }
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new StoreError('store is closed');
+  }
+
+  private async once<T>(request: CouchRequest, timeoutMs: number): Promise<T> {
+    const options: NanoRequest = {
+      method: request.method ?? 'GET',
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(request.db !== undefined ? { db: request.db } : {}),
+      ...(request.path !== undefined ? { path: request.path } : {}),
+      ...(request.qs !== undefined ? { qs: request.qs } : {}),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    };
+    try {
+      const answer = (await this.server.relax(options)) as T;
+      this.reachable = true;
+      return answer;
+    } catch (error) {
+      // A final answer means the server is there, unless it refuses us: then the store cannot work.
+      const status = (error as CouchFailure).statusCode;
+      if (!isTransient(error)) this.reachable = status !== 401 && status !== 403;
+      throw error;
+    }
+  }
+
+  private async ping(): Promise<void> {
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    try {
+      await this.once({ method: 'GET', path: '' }, Math.max(500, (this.options.pingIntervalMs ?? 2_000) - 100));
+    } catch {
+      // A 401 also means the store cannot work: readiness should say so.
+      this.reachable = false;
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  private toStoreError(error: unknown, request: CouchRequest): StoreError {
+    if (error instanceof StoreError) return error;
+    const what = `${request.method ?? 'GET'} ${request.db ?? ''}/${request.path ?? ''}`;
+    const redact = (text: string) => this.options.credentials?.redact(text) ?? text;
+    if (error instanceof RetriesExhausted) {
+      return new StoreError(redact(`couchdb ${what}: no answer after ${error.attempts} attempts: ${describe(error.last)}`));
+    }
+    const failure = error as CouchFailure;
+    if (failure.statusCode !== undefined) {
+      return new CouchHttpError(failure.statusCode, failure.error ?? '', failure.reason ?? '', redact(`couchdb ${what}: ${failure.statusCode} ${describe(error)}`));
+    }
+    return new StoreError(redact(`couchdb ${what}: ${describe(error)}`));
+  }
+}
+
+function describe(error: unknown): string {
+  const failure = error as CouchFailure | null;
+  if (failure?.statusCode !== undefined) return `${failure.error ?? 'error'}: ${failure.reason ?? failure.message ?? ''}`;
+  return failure?.message ?? String(error);
+}

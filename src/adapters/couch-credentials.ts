@@ -1,0 +1,104 @@
+// Where CouchStore's user name and password come from: a mounted Secret directory (files `username` and
+// `password`), else COUCHDB_USER / COUCHDB_PASSWORD, else the userinfo of --couchdb-url. The password
+// lives only inside CouchCredentials, which prints as "[redacted]" so no log line, error or dump shows it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const REDACTED = '[redacted]';
+
+export class CouchCredentials {
+  readonly #password: string;
+
+  constructor(
+    readonly username: string,
+    password: string,
+  ) {
+    this.#password = password;
+  }
+
+  authorizationHeader(): string {
+    return `Basic ${Buffer.from(`${this.username}:${this.#password}`).toString('base64')}`;
+  }
+
+  /** Masks the password (and the header built from it) wherever a message might have picked it up. */
+  redact(message: string): string {
+    let clean = message;
+    for (const secret of [this.#password, this.authorizationHeader().slice('Basic '.length)]) {
+      if (secret.length > 0) clean = clean.split(secret).join(REDACTED);
+    }
+    return clean;
+  }
+
+  toJSON(): { username: string; password: string } {
+    return { username: this.username, password: REDACTED };
+  }
+
+  toString(): string {
+    return `CouchCredentials(${this.username}, ${REDACTED})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** A wrong setting: the message names the setting, never its secret value. */
+export class CouchSettingsError extends Error {
+  override readonly name = 'CouchSettingsError';
+}
+
+export interface CouchConnection {
+  /** The server's URL without userinfo: safe to log. */
+  readonly url: string;
+  readonly credentials: CouchCredentials | null;
+}
+
+/** Checks the URL and gathers the credentials; `source` names the setting the URL came from. */
+export function resolveCouchConnection(
+  rawUrl: string,
+  source: string,
+  secretDir: string | null,
+  env: Record<string, string | undefined>,
+): CouchConnection {
+  let parsed: URL;
+  try {
+    parsed = new URL(rawUrl);
+  } catch {
+    // Echoing the value could print a password that was part of it.
+    throw new CouchSettingsError(`${source}: not a valid URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new CouchSettingsError(`${source}: must be an http:// or https:// URL`);
+  }
+  const fromUrl = parsed.username ? new CouchCredentials(decodeURIComponent(parsed.username), decodeURIComponent(parsed.password)) : null;
+  parsed.username = '';
+  parsed.password = '';
+  const url = parsed.toString().replace(/\/+$/, '');
+  const credentials = secretDir !== null ? readSecretDir(secretDir) : (fromEnvironment(env) ?? fromUrl);
+  return { url, credentials };
+}
+
+function fromEnvironment(env: Record<string, string | undefined>): CouchCredentials | null {
+  const user = env.COUCHDB_USER ?? '';
+  const password = env.COUCHDB_PASSWORD ?? '';
+  if (user === '' && password === '') return null;
+  if (user === '') throw new CouchSettingsError('COUCHDB_PASSWORD is set but COUCHDB_USER is not');
+  if (password === '') throw new CouchSettingsError('COUCHDB_USER is set but COUCHDB_PASSWORD is not');
+  return new CouchCredentials(user, password);
+}
+
+function readSecretDir(directory: string): CouchCredentials {
+  const read = (file: string) => {
+    let content: string;
+    try {
+      content = readFileSync(join(directory, file), 'utf8');
+    } catch {
+      throw new CouchSettingsError(`--couchdb-secret-dir: cannot read ${file} in ${directory}`);
+    }
+    // `echo secret > password` leaves a newline that is not part of the secret.
+    const value = content.replace(/\r?\n$/, '');
+    if (value === '') throw new CouchSettingsError(`--couchdb-secret-dir: ${file} in ${directory} is empty`);
+    return value;
+  };
+  return new CouchCredentials(read('username'), read('password'));
+}

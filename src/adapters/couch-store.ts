@@ -1,0 +1,268 @@
+// Store on a CouchDB server (cluster mode): the same five databases and document layout as PouchStore
+// (results keyed by request id, a per-session history index, models with model.json + weights.bin as
+// attachments, settings, feedback), so data replicates between the two. Database names get a prefix.
+// Every batch costs one _bulk_docs for results and at most one for history.
+import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
+import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+
+export interface CouchStoreOptions extends CouchClientOptions {
+  /** Prepended to every database name (default `stratus_`), so several deployments share one server. */
+  readonly prefix?: string;
+}
+
+type Doc = { _id: string; _rev?: string };
+type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
+type HistoryDoc = Doc & { result: PredictionResult };
+type AttachmentData = { content_type: string; data: string };
+type ModelDoc = ModelVersion & Doc & { _attachments?: Record<string, Partial<AttachmentData>> };
+type SettingDoc = Doc & { value: string };
+type FeedbackDoc = Omit<FeedbackSample, 'id'> & Doc;
+type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
+type AllDocs<T> = { rows: { id: string; value: { rev: string }; doc?: T | null; error?: string }[] };
+
+const DATABASES = ['results', 'history', 'models', 'settings', 'feedback'] as const;
+type DatabaseName = (typeof DATABASES)[number];
+
+// Sorts after every character a history key uses, so one range query returns a whole session.
+const SESSION_END = '\ufff0';
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
+const SERVING_VERSION = 'serving-version';
+
+export class CouchStore implements Store {
+  readonly name = 'couchdb';
+  readonly capabilities = Object.freeze({ durable: true });
+  private client: CouchClient | null = null;
+  private readonly prefix: string;
+
+  constructor(private readonly options: CouchStoreOptions) {
+    this.prefix = options.prefix ?? 'stratus_';
+  }
+
+  async open(): Promise<void> {
+    const client = new CouchClient(this.options);
+    this.client = client;
+    try {
+      await Promise.all(DATABASES.map((name) => this.ensureDatabase(this.db(name))));
+    } catch (error) {
+      client.close();
+      this.client = null;
+      throw error;
+    }
+    client.startPinging();
+  }
+
+  async close(): Promise<void> {
+    this.client?.close();
+  }
+
+  healthy(): boolean {
+    return this.client?.healthy ?? false;
+  }
+
+  async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
+    if (results.length === 0) return [];
+    const docs: ResultDoc[] = results.map(({ id, ...rest }) => ({ _id: id, ...rest }));
+    const rows = await this.bulk(this.db('results'), docs);
+    // A retried request whose first try did land answers `conflict` too: 'exists' then, which is still true.
+    const outcomes = rows.map((row, i): SaveOutcome => {
+      if (row.ok) return 'created';
+      if (row.error === 'conflict') return 'exists';
+      throw new StoreError(`could not store result ${results[i]?.id}: ${row.reason ?? row.error}`);
+    });
+    const history = results.filter((result, i) => outcomes[i] === 'created' && result.sessionId !== undefined);
+    // A result already stored may have lost its history entry (the process or the server went away
+    // between the two writes): index it again from the stored copy, whose createdAt fixes the key. (The
+    // price: a redelivery that arrives after its session was cleared puts that one entry back.)
+    const existing = results.filter((_, i) => outcomes[i] === 'exists').map((result) => result.id);
+    if (existing.length > 0) history.push(...(await this.storedWithSession(existing)));
+    if (history.length > 0) {
+      const written = await this.bulk(this.db('history'), history.map((result) => ({ _id: historyKey(result), result })));
+      const failed = written.find((row) => !row.ok && row.error !== 'conflict');
+      if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? failed.error}`);
+    }
+    return outcomes;
+  }
+
+  async getResult(id: string): Promise<PredictionResult | null> {
+    const doc = await this.getOrNull<ResultDoc>(this.db('results'), id);
+    return doc ? toResult(doc) : null;
+  }
+
+  async sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
+    const page = await this.request<AllDocs<HistoryDoc>>({
+      db: this.db('history'),
+      path: '_all_docs',
+      qs: { startkey: `${sessionId}\u0001${SESSION_END}`, endkey: `${sessionId}\u0001`, descending: true, include_docs: true, limit },
+    });
+    return page.rows.flatMap((row) => (row.doc ? [row.doc.result] : []));
+  }
+
+  async clearSession(sessionId: string): Promise<number> {
+    const history = this.db('history');
+    const page = await this.request<AllDocs<HistoryDoc>>({
+      db: history,
+      path: '_all_docs',
+      qs: { startkey: `${sessionId}\u0001`, endkey: `${sessionId}\u0001${SESSION_END}` },
+    });
+    if (page.rows.length === 0) return 0;
+    const rows = await this.bulk(history, page.rows.map((row) => ({ _id: row.id, _rev: row.value.rev, _deleted: true })));
+    return rows.filter((row) => row.ok).length;
+  }
+
+  async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
+    const doc: ModelDoc = {
+      ...meta,
+      _id: meta.version,
+      _attachments: {
+        [MODEL_JSON]: { content_type: 'application/json', data: Buffer.from(files.modelJson).toString('base64') },
+        [WEIGHTS_BIN]: { content_type: 'application/octet-stream', data: Buffer.from(files.weightsBin).toString('base64') },
+      },
+    };
+    try {
+      await this.request({ method: 'PUT', db: this.db('models'), path: encodeURIComponent(meta.version), body: doc });
+      return 'created';
+    } catch (error) {
+      if (error instanceof CouchHttpError && error.statusCode === 409) return 'exists';
+      throw error;
+    }
+  }
+
+  async listModels(): Promise<ModelVersion[]> {
+    const page = await this.request<AllDocs<ModelDoc>>({ db: this.db('models'), path: '_all_docs', qs: { include_docs: true } });
+    return page.rows
+      .flatMap((row) => (row.doc ? [toModelVersion(row.doc)] : []))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async loadModel(version: string): Promise<ModelFiles | null> {
+    // One request: attachments come inline as base64 in the JSON document.
+    const doc = await this.getOrNull<ModelDoc>(this.db('models'), version, { attachments: true });
+    if (!doc) return null;
+    return { modelJson: attachmentBytes(doc, MODEL_JSON), weightsBin: attachmentBytes(doc, WEIGHTS_BIN) };
+  }
+
+  async getServingVersion(): Promise<string | null> {
+    return (await this.getOrNull<SettingDoc>(this.db('settings'), SERVING_VERSION))?.value ?? null;
+  }
+
+  async setServingVersion(version: string): Promise<void> {
+    await this.upsert<SettingDoc>(this.db('settings'), { _id: SERVING_VERSION, value: version });
+  }
+
+  async saveFeedback(sample: FeedbackSample): Promise<void> {
+    const { id, ...rest } = sample;
+    await this.upsert<FeedbackDoc>(this.db('feedback'), { _id: id, ...rest });
+  }
+
+  async listFeedback(limit: number): Promise<FeedbackSample[]> {
+    // People label a few samples by hand, not millions: reading them all and sorting is cheaper than a view.
+    const page = await this.request<AllDocs<FeedbackDoc>>({ db: this.db('feedback'), path: '_all_docs', qs: { include_docs: true } });
+    return page.rows
+      .flatMap((row) => {
+        if (!row.doc) return [];
+        const { _id, _rev, ...rest } = row.doc;
+        return [{ id: _id, ...rest }];
+      })
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+  }
+
+  /** The full name of one of the store's databases; throws once the store is closed. */
+  private db(name: DatabaseName): string {
+    if (!this.client) throw new StoreError('store is closed');
+    this.client.assertOpen();
+    return `${this.prefix}${name}`;
+  }
+
+  /** One call; if the server lost the database meanwhile (restarted empty, or it was deleted), makes it again. */
+  private async request<T>(request: CouchRequest & { db: string }): Promise<T> {
+    try {
+      return await this.client!.request<T>(request);
+    } catch (error) {
+      if (!(error instanceof CouchHttpError && error.missingDatabase)) throw error;
+      await this.ensureDatabase(request.db);
+      return this.client!.request<T>(request);
+    }
+  }
+
+  private async ensureDatabase(name: string): Promise<void> {
+    const client = this.client!;
+    // Looking first lets a user who may not create databases work with ones an admin made.
+    try {
+      await client.request({ db: name });
+      return;
+    } catch (error) {
+      if (!(error instanceof CouchHttpError && error.statusCode === 404)) throw error;
+    }
+    try {
+      await client.request({ method: 'PUT', db: name });
+    } catch (error) {
+      // 412: another process created it between our look and our PUT.
+      if (!(error instanceof CouchHttpError && error.statusCode === 412)) throw error;
+    }
+  }
+
+  private async bulk(db: string, docs: readonly object[]): Promise<BulkRow[]> {
+    const rows = await this.request<BulkRow[]>({ method: 'POST', db, path: '_bulk_docs', body: { docs } });
+    if (!Array.isArray(rows) || rows.length !== docs.length) {
+      throw new StoreError(`couchdb ${db}/_bulk_docs answered ${Array.isArray(rows) ? rows.length : 'no'} rows for ${docs.length} documents`);
+    }
+    return rows;
+  }
+
+  /** The stored results among `ids` that belong to a session (for re-indexing their history). */
+  private async storedWithSession(ids: readonly string[]): Promise<PredictionResult[]> {
+    const page = await this.request<AllDocs<ResultDoc>>({
+      method: 'POST',
+      db: this.db('results'),
+      path: '_all_docs',
+      qs: { include_docs: true },
+      body: { keys: ids },
+    });
+    return page.rows.flatMap((row) => (row.doc && row.doc.sessionId !== undefined ? [toResult(row.doc)] : []));
+  }
+
+  private async getOrNull<T extends Doc>(db: string, id: string, qs?: Record<string, unknown>): Promise<T | null> {
+    try {
+      return await this.request<T>({ db, path: encodeURIComponent(id), ...(qs ? { qs } : {}) });
+    } catch (error) {
+      if (error instanceof CouchHttpError && error.statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Writes the document over whatever revision is there; tries again if another writer got in between. */
+  private async upsert<T extends Doc>(db: string, doc: T): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.getOrNull<T>(db, doc._id);
+      try {
+        await this.request({ method: 'PUT', db, path: encodeURIComponent(doc._id), body: { ...doc, ...(current ? { _rev: current._rev } : {}) } });
+        return;
+      } catch (error) {
+        if (!(error instanceof CouchHttpError && error.statusCode === 409) || attempt >= 3) throw error;
+      }
+    }
+  }
+}
+
+function historyKey(result: PredictionResult): string {
+  return `${result.sessionId}\u0001${result.createdAt}\u0001${result.id}`;
+}
+
+function toResult(doc: ResultDoc): PredictionResult {
+  const { _id, _rev, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function toModelVersion(doc: ModelDoc): ModelVersion {
+  const { _id, _rev, _attachments, ...meta } = doc;
+  return meta;
+}
+
+function attachmentBytes(doc: ModelDoc, name: string): Uint8Array {
+  const data = doc._attachments?.[name]?.data;
+  if (typeof data !== 'string') throw new StoreError(`model ${doc._id} has no ${name} attachment`);
+  const bytes = Buffer.from(data, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,51 @@
+// At-least-once bookkeeping for one assigned partition. Handlers may finish out of order (concurrency > 1),
+// but a Kafka offset commit means "everything before this is done", so only the contiguous prefix of
+// finished messages may be committed: a crash then redelivers the unfinished ones, never skips them.
+
+interface Pending {
+  readonly offset: bigint;
+  done: boolean;
+}
+
+export class PartitionProgress {
+  private queue: Pending[] = [];
+  private head = 0;
+  /** Last finished offset of the prefix + 1: what a commit would store. */
+  private finishedUpTo: bigint | null = null;
+  private committed: bigint | null = null;
+
+  /** Call in delivery order, which for one partition is offset order. Returns the completion callback. */
+  started(offset: bigint): () => void {
+    const entry: Pending = { offset, done: false };
+    this.queue.push(entry);
+    return () => {
+      entry.done = true;
+      this.advance();
+    };
+  }
+
+  /** The offset to commit if the finished prefix moved past the last commit; null otherwise. */
+  uncommitted(): bigint | null {
+    return this.finishedUpTo !== null && this.finishedUpTo !== this.committed ? this.finishedUpTo : null;
+  }
+
+  markCommitted(offset: bigint): void {
+    if (this.committed === null || offset > this.committed) this.committed = offset;
+  }
+
+  get inFlight(): number {
+    return this.queue.length - this.head;
+  }
+
+  private advance(): void {
+    while (this.head < this.queue.length && (this.queue[this.head] as Pending).done) {
+      this.finishedUpTo = (this.queue[this.head] as Pending).offset + 1n;
+      this.head++;
+    }
+    // Drop the consumed prefix now and then instead of shifting on every message.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,309 @@
+// One subscribe() of KafkaTransport: a kafkajs consumer in the caller's group. Messages are handed to the
+// handler as soon as a slot is free (up to `concurrency` at once, across partitions); offsets are committed
+// only for the contiguous prefix of messages whose handler resolved. A failing handler is retried here with
+// a doubling delay; after the last attempt the message goes to the dead-letter topic and counts as done.
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { PartitionProgress } from './kafka-partition-progress.ts';
+import type { Delivery, Handler } from './transport.ts';
+
+export interface SubscriptionSettings {
+  readonly topic: string;
+  readonly group: string;
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** Longest a fetch waits on an idle topic; also bounds how late a member notices a rebalance. */
+  readonly maxWaitMs: number;
+  /** How long unsubscribe waits for running handlers before it leaves the group without them. */
+  readonly drainTimeoutMs: number;
+  readonly joinTimeoutMs: number;
+  /** Partitions whose fetched batches are handed out at once; the slots bound the handlers either way. */
+  readonly partitionsAtOnce: number;
+}
+
+export interface SubscriptionHooks {
+  readonly handler: Handler;
+  /** Publishes to the dead-letter topic; rejects when the publish failed (it is then tried again). */
+  readonly deadLetter: (message: Delivery, reason: string) => Promise<void>;
+  /** This member joined its group: the first time, then once per rebalance (counted for /metrics). */
+  readonly joined?: () => void;
+  /** The consumer died for good (kafkajs will not restart it). */
+  readonly crashed: (error: Error) => void;
+}
+
+/** Counting semaphore whose waiters can be woken empty-handed when the subscription stops. */
+class Slots {
+  private free: number;
+  private readonly waiters: Array<(granted: boolean) => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  wait(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = (granted: boolean) => {
+        clearTimeout(timer);
+        resolve(granted);
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiters.indexOf(waiter);
+        if (at !== -1) this.waiters.splice(at, 1);
+        resolve(false);
+      }, ms);
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next(true);
+    else this.free++;
+  }
+
+  wakeAll(): void {
+    for (const waiter of this.waiters.splice(0)) waiter(false);
+  }
+}
+
+const toText = (value: Buffer | string | (Buffer | string)[] | undefined): string | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value.map(String).join(',') : value.toString();
+
+export class KafkaSubscription {
+  private readonly consumer: Consumer;
+  private readonly slots: Slots;
+  /** Trackers of the current group generation; a rebalance starts fresh ones (the old ones never commit). */
+  private progress = new Map<number, PartitionProgress>();
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  private wakeStop!: () => void;
+  private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve));
+  private commitScheduled = false;
+  private committing: Promise<void> | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: SubscriptionSettings,
+    private readonly hooks: SubscriptionHooks,
+  ) {
+    this.slots = new Slots(settings.concurrency);
+    this.consumer = kafka.consumer({
+      groupId: settings.group,
+      sessionTimeout: settings.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(settings.sessionTimeoutMs, 10_000),
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      maxWaitTimeInMs: settings.maxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 100, retries: 10 },
+    });
+  }
+
+  /** Resolves once this member has joined its group, so what is published afterwards reaches the group. */
+  async start(): Promise<void> {
+    const { consumer, settings } = this;
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.progress = new Map();
+      this.hooks.joined?.();
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart && !this.stopping) this.hooks.crashed(event.payload.error);
+    });
+    await consumer.connect();
+    // Earliest for a group with no committed offset: a group that is new to a topic misses nothing
+    // published between subscribe() and its first fetch.
+    for (let tries = 1; ; tries++) {
+      try {
+        await consumer.subscribe({ topics: [settings.topic], fromBeginning: true });
+        break;
+      } catch (error) {
+        // A topic created a moment ago can still be unknown to the broker answering this client's metadata.
+        if (!(error as { retriable?: boolean }).retriable || tries >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // More than one at once measured faster for request/reply (bench/kafka-transport.ts); more than
+      // `concurrency` could only wait for slots.
+      partitionsConsumedConcurrently: Math.max(1, Math.min(settings.partitionsAtOnce, settings.concurrency)),
+      eachBatch: (payload) => this.dispatch(payload),
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`joining group ${settings.group} on ${settings.topic} took over ${settings.joinTimeoutMs} ms`)), settings.joinTimeoutMs);
+    });
+    try {
+      await Promise.race([joined, timeout]);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get topic(): string {
+    return this.settings.topic;
+  }
+
+  get group(): string {
+    return this.settings.group;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  // eachBatch only hands messages out and returns; it blocks only while every slot is taken, which is the
+  // backpressure: kafkajs fetches no more for this member until a handler finishes.
+  private async dispatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const progress = this.partition(batch.partition);
+    for (const message of batch.messages) {
+      let acquired = this.slots.tryAcquire();
+      while (!acquired) {
+        if (this.stopping || !isRunning() || isStale()) return;
+        acquired = await this.slots.wait(this.settings.heartbeatIntervalMs);
+        // Heartbeats keep the membership alive while every slot stays busy for longer than a session.
+        if (!acquired) await heartbeat();
+      }
+      if (this.stopping || !isRunning() || isStale()) {
+        this.slots.release();
+        return;
+      }
+      const done = progress.started(BigInt(message.offset));
+      // Resolving moves kafkajs's fetch position only; what is committed is decided by `progress`.
+      resolveOffset(message.offset);
+      this.track(this.handle(batch.topic, message).then((finished) => {
+        this.slots.release();
+        if (!finished) return;
+        done();
+        this.scheduleCommit();
+      }));
+    }
+  }
+
+  private partition(partition: number): PartitionProgress {
+    let progress = this.progress.get(partition);
+    if (!progress) this.progress.set(partition, (progress = new PartitionProgress()));
+    return progress;
+  }
+
+  private track(task: Promise<void>): void {
+    this.running.add(task);
+    void task.finally(() => this.running.delete(task));
+  }
+
+  /** True when the message is done with (handled or dead-lettered); false when abandoned by stop(). */
+  private async handle(topic: string, message: KafkaMessage): Promise<boolean> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      const text = toText(value);
+      if (text !== undefined) headers[name] = text;
+    }
+    const envelope = {
+      topic,
+      key: message.key?.toString() ?? '',
+      value: message.value ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength) : new Uint8Array(0),
+      headers,
+    };
+    const { maxAttempts, retryDelayMs } = this.settings;
+    let reason = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (this.stopping) return false;
+      try {
+        await this.hooks.handler({ ...envelope, attempt });
+        return true;
+      } catch (error) {
+        reason = error instanceof Error ? error.message : String(error);
+      }
+      if (attempt < maxAttempts && !(await this.pause(retryDelayMs * 2 ** (attempt - 1)))) return false;
+    }
+    for (let tries = 0; !this.stopping; tries++) {
+      try {
+        await this.hooks.deadLetter({ ...envelope, attempt: maxAttempts }, reason);
+        return true;
+      } catch {
+        if (!(await this.pause(Math.min(retryDelayMs * 2 ** tries, 5_000)))) return false;
+      }
+    }
+    return false;
+  }
+
+  /** Sleeps; false when stop() cut it short. */
+  private async pause(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slept = await Promise.race([
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
+      this.stopSignal.then(() => false),
+    ]);
+    clearTimeout(timer);
+    return slept;
+  }
+
+  // Completions in the same tick share one OffsetCommit request.
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setTimeout(() => {
+      this.commitScheduled = false;
+      void this.commit();
+    }, 0);
+  }
+
+  private async commit(): Promise<void> {
+    if (this.committing) {
+      await this.committing;
+      return this.commit();
+    }
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    const trackers: Array<[PartitionProgress, bigint]> = [];
+    for (const [partition, progress] of this.progress) {
+      const offset = progress.uncommitted();
+      if (offset === null) continue;
+      offsets.push({ topic: this.settings.topic, partition, offset: offset.toString() });
+      trackers.push([progress, offset]);
+    }
+    if (offsets.length === 0) return;
+    this.committing = this.consumer.commitOffsets(offsets).then(
+      () => {
+        for (const [progress, offset] of trackers) progress.markCommitted(offset);
+      },
+      // A rebalance took the partition away: its new owner starts from the last commit, which is the
+      // at-least-once promise (the message may be handled twice, never lost).
+      () => {},
+    );
+    try {
+      await this.committing;
+    } finally {
+      this.committing = null;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.wakeStop();
+    this.slots.wakeAll();
+    try {
+      this.consumer.pause([{ topic: this.settings.topic }]);
+    } catch {
+      // Never got as far as run(): nothing is being fetched.
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, this.settings.drainTimeoutMs)))]);
+    clearTimeout(timer);
+    await this.commit().catch(() => {});
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,96 @@
+// Topic creation for KafkaTransport: the broker does not create topics on its own (auto.create.topics.enable
+// is off in cluster mode), so the transport creates each one, once, with its configured layout.
+import type { Admin } from 'kafkajs';
+
+export interface TopicLayout {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** With acks=all, a write needs this many in-sync copies: 2 of 3 survives one broker down. */
+  readonly minInsyncReplicas: number;
+}
+
+export class TopicAdmin {
+  private readonly ready = new Set<string>();
+  private readonly creating = new Map<string, Promise<void>>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly checking = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly layout: TopicLayout,
+  ) {}
+
+  /** Synchronous fast path for the common case: the topic was ensured before. */
+  isReady(topic: string): boolean {
+    return this.ready.has(topic);
+  }
+
+  ensure(topic: string, partitions = this.layout.partitions): Promise<void> {
+    if (this.ready.has(topic)) return Promise.resolve();
+    let creating = this.creating.get(topic);
+    if (!creating) {
+      // One creation at a time: kafkajs's waitForLeaders asks for the metadata of every topic this admin
+      // is creating, and fails the lot when one of them does not exist yet.
+      creating = this.queue.then(() => this.create(topic, partitions)).finally(() => this.creating.delete(topic));
+      this.queue = creating.catch(() => {});
+      this.creating.set(topic, creating);
+    }
+    return creating;
+  }
+
+  /** True when the topic exists on the cluster; for reply inboxes, which only their owner may create. */
+  exists(topic: string): Promise<boolean> {
+    if (this.ready.has(topic)) return Promise.resolve(true);
+    // Shared by concurrent callers: a burst of replies to a new inbox asks the cluster once.
+    let asking = this.checking.get(topic);
+    if (!asking) {
+      asking = this.admin
+        .listTopics()
+        .then((topics) => {
+          const found = topics.includes(topic);
+          if (found) this.ready.add(topic);
+          return found;
+        })
+        .finally(() => this.checking.delete(topic));
+      this.checking.set(topic, asking);
+    }
+    return asking;
+  }
+
+  async delete(topic: string): Promise<void> {
+    this.ready.delete(topic);
+    await this.admin.deleteTopics({ topics: [topic], timeout: 5_000 });
+  }
+
+  private async create(topic: string, partitions: number): Promise<void> {
+    const { replicationFactor, minInsyncReplicas } = this.layout;
+    try {
+      // Resolves false when the topic already exists (another process made it first): that is fine.
+      await this.admin.createTopics({
+        waitForLeaders: false,
+        topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] }],
+      });
+    } catch (error) {
+      if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+    await this.waitForLeaders(topic);
+    this.ready.add(topic);
+  }
+
+  // Not kafkajs's waitForLeaders: it retries only LEADER_NOT_AVAILABLE, while a KRaft broker may answer
+  // UNKNOWN_TOPIC_OR_PARTITION for a moment after the controller created the topic.
+  private async waitForLeaders(topic: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+        const layout = topics.find((t) => t.name === topic);
+        if (layout && layout.partitions.length > 0 && layout.partitions.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

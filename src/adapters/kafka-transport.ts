@@ -1,0 +1,346 @@
+// Cluster-mode transport on Apache Kafka (kafkajs). Requests are keyed by request id on partitioned topics;
+// consumer groups share the work; an offset is committed only after its handler resolved (at-least-once);
+// the producer is idempotent with acks=all; a message whose handler keeps failing goes to the dead-letter
+// topic. Request/reply uses one reply topic per instance, created at start and deleted at close.
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { CoalescingPublisher } from './kafka-publisher.ts';
+import { KafkaSubscription, type SubscriptionSettings } from './kafka-subscription.ts';
+import { TopicAdmin } from './kafka-topics.ts';
+import { RequestReply } from './request-reply.ts';
+import {
+  HEADER,
+  TransportClosedError,
+  deadLetterTopic,
+  type Delivery,
+  type Envelope,
+  type Handler,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+  type Transport,
+} from './transport.ts';
+
+export type KafkaLog = (level: 'warn' | 'debug', message: string, fields: Record<string, unknown>) => void;
+
+export interface KafkaTransportOptions {
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  /** Partitions of each topic the transport creates (reply inboxes get one). */
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  /** Defaults to 2 when replicating 3 ways or more, else 1. */
+  readonly minInsyncReplicas?: number;
+  /** Handler attempts before a message is dead-lettered. */
+  readonly maxAttempts?: number;
+  /** Delay before the second attempt; it doubles for each one after. */
+  readonly retryDelayMs?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly maxWaitMs?: number;
+  readonly drainTimeoutMs?: number;
+  /** How often an idle instance checks that the cluster answers (for healthy()). */
+  readonly probeIntervalMs?: number;
+  /** kafkajs partitionsConsumedConcurrently, default `partitions` (bench/kafka-transport.ts compares values). */
+  readonly partitionsAtOnce?: number;
+  readonly instanceId?: string;
+  /** How often the lag of each subscribed group is measured (two admin requests per group and topic). */
+  readonly lagIntervalMs?: number;
+  /** Where kafkajs's own log lines go; by default nowhere (they repeat every retriable error). */
+  readonly log?: KafkaLog;
+}
+
+const REPLY_PREFIX = 'stratus.replies.';
+
+/** A consumer group this instance takes part in, as /metrics shows it. */
+export interface ConsumerGroupStats {
+  readonly group: string;
+  readonly topic: string;
+  /** Messages on the topic the group has not committed yet, summed over partitions; null until measured. */
+  readonly lag: number | null;
+  /** Joins of this instance's member: the first, then one per rebalance; kept across resubscriptions. */
+  readonly joins: number;
+}
+
+// kafkajs logs every retried request at ERROR; those are routine here, so its ERROR becomes our warn and
+// everything below becomes debug.
+function logCreator(log: KafkaLog | undefined) {
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      if (!log) return;
+      const { message, ...fields } = entry;
+      log(level === logLevel.ERROR ? 'warn' : 'debug', `kafkajs ${namespace}: ${message}`, fields);
+    };
+}
+
+export class KafkaTransport implements Transport {
+  readonly name = 'kafka';
+  readonly capabilities = Object.freeze({ durable: true, crossProcess: true });
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private producer: Producer;
+  private renewing: Promise<void> | null = null;
+  private readonly publisher: CoalescingPublisher;
+  private readonly topics: TopicAdmin;
+  private readonly requests: RequestReply;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly settings: Omit<SubscriptionSettings, 'topic' | 'group' | 'concurrency'>;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private closing: Promise<void> | null = null;
+  private producerConnected = false;
+  /** Last word on reaching the cluster, from a send or from the periodic probe. */
+  private reachable = true;
+  private probe: ReturnType<typeof setInterval> | null = null;
+  private probing = false;
+  private crashed: Error | null = null;
+  private connecting = false;
+  private lagTimer: ReturnType<typeof setInterval> | null = null;
+  private measuring = false;
+  /** By `group \0 topic`: outlives the subscription, so a restarted actor's joins keep counting up. */
+  private readonly groupStats = new Map<string, { group: string; topic: string; lag: number | null; joins: number }>();
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    if (options.brokers.length === 0) throw new Error('KafkaTransport needs at least one broker');
+    const replicationFactor = options.replicationFactor ?? 1;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'stratus',
+      brokers: [...options.brokers],
+      logLevel: options.log ? logLevel.WARN : logLevel.NOTHING,
+      logCreator: logCreator(options.log),
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
+    this.admin = this.kafka.admin();
+    // Idempotent: a retried send cannot duplicate or reorder within a partition. kafkajs then needs
+    // acks=all and one request in flight per broker; finite retries so a dead cluster surfaces as an error.
+    this.producer = this.newProducer();
+    this.publisher = new CoalescingPublisher({ current: () => this.producer, renew: () => this.renewProducer() }, (ok) => (this.reachable = ok));
+    this.topics = new TopicAdmin(this.admin, {
+      partitions: options.partitions ?? 6,
+      replicationFactor,
+      minInsyncReplicas: options.minInsyncReplicas ?? (replicationFactor >= 3 ? 2 : 1),
+    });
+    this.settings = {
+      maxAttempts: options.maxAttempts ?? 5,
+      retryDelayMs: options.retryDelayMs ?? 100,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+      maxWaitMs: options.maxWaitMs ?? 500,
+      drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
+      joinTimeoutMs: 60_000,
+      partitionsAtOnce: options.partitionsAtOnce ?? options.partitions ?? 6,
+    };
+    this.requests = new RequestReply(this, options.instanceId ?? crypto.randomUUID());
+  }
+
+  private newProducer(): Producer {
+    const config: ProducerConfig = {
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 5_000 },
+    };
+    const producer = this.kafka.producer(config);
+    // Only the producer in use speaks for the connection: the one it replaced disconnects afterwards.
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.producerConnected = true;
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.producerConnected = false;
+    });
+    return producer;
+  }
+
+  /** A new producer (so a new producer id and fresh sequence numbers) in place of the current one. */
+  private renewProducer(): Promise<void> {
+    this.renewing ??= (async () => {
+      const fresh = this.newProducer();
+      await fresh.connect();
+      const old = this.producer;
+      this.producer = fresh;
+      this.producerConnected = true;
+      this.options.log?.('warn', 'kafka producer renewed after a sequence error', {});
+      void old.disconnect().catch(() => {});
+    })().finally(() => (this.renewing = null));
+    return this.renewing;
+  }
+
+  get maxAttempts(): number {
+    return this.settings.maxAttempts;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new' || this.connecting) throw new Error(`kafka transport cannot start when ${this.state}`);
+    this.connecting = true;
+    await this.connectPatiently();
+    if (this.state !== 'new') {
+      // close() came while connecting.
+      await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+      throw new TransportClosedError('kafka transport closed while connecting');
+    }
+    this.state = 'open';
+    // An idle instance sends nothing, and one that is not ready gets no traffic: without a probe, a failed
+    // send would keep it unready after the cluster is back, and a dead cluster would go unnoticed.
+    this.probe = setInterval(() => void this.checkReach(), this.options.probeIntervalMs ?? 5_000);
+    this.probe.unref?.();
+    this.lagTimer = setInterval(() => void this.measureLag(), this.options.lagIntervalMs ?? 5_000);
+    this.lagTimer.unref?.();
+    try {
+      // One partition: the inbox has exactly one reader, this instance.
+      await this.topics.ensure(this.requests.inbox, 1);
+      await this.requests.start();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  healthy(): boolean {
+    return this.state === 'open' && this.producerConnected && this.reachable && this.crashed === null;
+  }
+
+  async publish(topic: string, message: OutgoingMessage): Promise<void> {
+    if (this.state !== 'open') throw new TransportClosedError('kafka transport is closed');
+    if (!this.topics.isReady(topic)) {
+      // A reply inbox is its owner's to create and delete: a missing one means the requester is gone.
+      if (topic.startsWith(REPLY_PREFIX)) {
+        if (!(await this.topics.exists(topic))) return;
+      } else await this.topics.ensure(topic);
+    }
+    await this.publisher.publish(topic, { key: message.key, value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength), headers: { ...message.headers } });
+  }
+
+  async subscribe(topic: string, options: SubscribeOptions, handler: Handler): Promise<Subscription> {
+    if (this.state !== 'open') throw new TransportClosedError('kafka transport is closed');
+    const isInbox = topic === this.requests.inbox;
+    if (!isInbox) await Promise.all([this.topics.ensure(topic), this.topics.ensure(deadLetterTopic(topic))]);
+    const member = new KafkaSubscription(
+      this.kafka,
+      { ...this.settings, topic, group: options.group, concurrency: options.concurrency ?? 1 },
+      {
+        handler,
+        deadLetter: (message, reason) => this.deadLetter(message, reason),
+        joined: () => this.statsFor(options.group, topic).joins++,
+        crashed: (error) => (this.crashed = error),
+      },
+    );
+    this.subscriptions.add(member);
+    try {
+      await member.start();
+    } catch (error) {
+      this.subscriptions.delete(member);
+      throw error;
+    }
+    return {
+      unsubscribe: async () => {
+        if (!this.subscriptions.delete(member)) return;
+        await member.stop();
+      },
+    };
+  }
+
+  request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope> {
+    return this.requests.request(topic, message, timeoutMs);
+  }
+
+  reply(request: Delivery, message: Omit<OutgoingMessage, 'key'>): Promise<void> {
+    return this.requests.reply(request, message);
+  }
+
+  // A cluster that is not up yet (a gateway started before Kafka) is waited for, not fatal: the process
+  // stays up and not ready, and gets ready once the brokers answer. Only close() ends the wait.
+  private async connectPatiently(): Promise<void> {
+    for (let attempt = 1; this.state === 'new'; attempt++) {
+      try {
+        await Promise.all([this.admin.connect(), this.producer.connect()]);
+        return;
+      } catch (error) {
+        if (this.state !== 'new') return;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.options.log?.('warn', 'kafka cluster unreachable at start; retrying', { attempt, reason });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(500 * attempt, 5_000)));
+      }
+    }
+  }
+
+  /** The groups this instance's subscriptions belong to (see ConsumerGroupStats); for /metrics. */
+  consumerGroupStats(): ConsumerGroupStats[] {
+    return [...this.groupStats.values()].map((stats) => ({ ...stats }));
+  }
+
+  private statsFor(group: string, topic: string) {
+    const key = `${group}\0${topic}`;
+    let stats = this.groupStats.get(key);
+    if (!stats) this.groupStats.set(key, (stats = { group, topic, lag: null, joins: 0 }));
+    return stats;
+  }
+
+  // Lag = log end offset minus the group's committed offset (the log start where it committed none), per
+  // partition, summed. Measured from the cluster, so it counts what no member has fetched yet as well.
+  private async measureLag(): Promise<void> {
+    if (this.measuring || this.state !== 'open') return;
+    this.measuring = true;
+    try {
+      const live = new Map([...this.subscriptions].map((member) => [`${member.group}\0${member.topic}`, member]));
+      for (const member of live.values()) {
+        const [committed, ends] = await Promise.all([
+          this.admin.fetchOffsets({ groupId: member.group, topics: [member.topic] }),
+          this.admin.fetchTopicOffsets(member.topic),
+        ]);
+        const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        let lag = 0;
+        for (const end of ends) {
+          const done = byPartition.get(end.partition) ?? -1;
+          lag += Math.max(0, Number(end.high) - (done >= 0 ? done : Number(end.low)));
+        }
+        this.statsFor(member.group, member.topic).lag = lag;
+      }
+      // A group this instance left has no lag of its own to report any more.
+      for (const [key, stats] of this.groupStats) if (!live.has(key)) stats.lag = null;
+    } catch {
+      // Unreachable cluster: the probe reports that; the last figures stay until the next measurement.
+    } finally {
+      this.measuring = false;
+    }
+  }
+
+  private async checkReach(): Promise<void> {
+    if (this.probing || this.state !== 'open') return;
+    this.probing = true;
+    try {
+      await this.admin.describeCluster();
+      this.reachable = true;
+    } catch {
+      this.reachable = false;
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private async deadLetter(message: Delivery, reason: string): Promise<void> {
+    const headers = { ...message.headers, [HEADER.deadLetterReason]: reason, [HEADER.deadLetterTopic]: message.topic };
+    await this.publish(deadLetterTopic(message.topic), { key: message.key, value: message.value, headers });
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'new') {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'closed';
+    if (this.probe) clearInterval(this.probe);
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await Promise.allSettled([...this.subscriptions].map((member) => member.stop()));
+    this.subscriptions.clear();
+    this.publisher.abandon(new TransportClosedError('kafka transport closed before the message was sent'));
+    await this.topics.delete(this.requests.inbox).catch(() => {});
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    // Last, with no I/O after it: callers still waiting learn of the close as close() resolves, so one who
+    // attaches to its request only after awaiting close() still sees the rejection as handled.
+    await this.requests.close();
+  }
+}

@@ -1,0 +1,208 @@
+// KafkaTransport against a real Apache Kafka (test/helpers/cluster-services.ts finds or starts one): the
+// shared transport conformance suite, then what only Kafka has: committed offsets and the dead-letter topic.
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaTransport, type KafkaTransportOptions } from '../../src/adapters/kafka-transport.ts';
+import { ConfigError, parseCli } from '../../src/config.ts';
+import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport.ts';
+import { kafkaBrokers, startPrivateCluster } from '../helpers/cluster-services.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { runTransportConformance } from './transport.conformance.ts';
+
+// Joining a consumer group and creating topics take a broker round trip or several (a rebalance waits for
+// every member's next heartbeat), far from the in-memory transport's microseconds.
+setDefaultTimeout(60_000);
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array) => new TextDecoder().decode(value);
+describe('kafka flags', () => {
+  const run = (argv: string[], env: Record<string, string> = {}) => {
+    const action = parseCli(argv, env);
+    if (action.kind !== 'run') throw new Error(`expected a run, got ${action.kind}`);
+    return action.config;
+  };
+
+  test('--transport kafka needs brokers, from the flag, STRATUS_KAFKA_BROKERS or KAFKA_BROKERS', () => {
+    expect(() => run(['--transport', 'kafka'])).toThrow(/--transport kafka needs --kafka-brokers/);
+    expect(run(['--transport', 'kafka', '--kafka-brokers', 'a:9092,b:9093']).kafkaBrokers).toEqual(['a:9092', 'b:9093']);
+    expect(run(['--transport', 'kafka'], { KAFKA_BROKERS: 'k:1' }).kafkaBrokers).toEqual(['k:1']);
+    expect(run(['--transport', 'kafka'], { KAFKA_BROKERS: 'k:1', STRATUS_KAFKA_BROKERS: 's:2' }).kafkaBrokers).toEqual(['s:2']);
+  });
+
+  test('partitions, replication and client id have defaults and are checked', () => {
+    const defaults = run([]);
+    expect([defaults.kafkaPartitions, defaults.kafkaReplication, defaults.kafkaClientId]).toEqual([6, 1, 'stratus']);
+    const set = run(['--kafka-partitions', '12', '--kafka-replication', '3', '--kafka-client-id', 'gw-1']);
+    expect([set.kafkaPartitions, set.kafkaReplication, set.kafkaClientId]).toEqual([12, 3, 'gw-1']);
+    expect(() => run(['--kafka-partitions', '0'])).toThrow(ConfigError);
+    expect(() => run(['--kafka-brokers', 'no-port'])).toThrow(/not a host:port list/);
+    expect(() => run(['--kafka-brokers', 'h:99999'])).toThrow(ConfigError);
+  });
+});
+
+const brokers = await kafkaBrokers();
+const MAX_ATTEMPTS = 3;
+
+if (!brokers) {
+  test.skip('KafkaTransport (no Kafka on this machine: see the warning above)', () => {});
+} else {
+  const open = (extra: Partial<KafkaTransportOptions> = {}) => {
+    // STRATUS_KAFKA_TEST_LOG=1 shows kafkajs's own lines when a test here needs explaining.
+    const log = process.env.STRATUS_KAFKA_TEST_LOG ? (level: string, message: string, fields: object) => console.error(level, message, JSON.stringify(fields)) : undefined;
+    const transport = new KafkaTransport({ brokers, maxAttempts: MAX_ATTEMPTS, retryDelayMs: 20, clientId: 'stratus-test', log, ...extra });
+    return transport;
+  };
+
+  runTransportConformance('kafka', async () => ({
+    maxAttempts: MAX_ATTEMPTS,
+    async connect() {
+      const transport = open();
+      await transport.start();
+      return transport;
+    },
+    async teardown() {},
+  }));
+
+  describe('KafkaTransport on a real broker', () => {
+    let opened: KafkaTransport[] = [];
+    const connect = async (extra: Partial<KafkaTransportOptions> = {}) => {
+      const transport = open(extra);
+      opened.push(transport);
+      await transport.start();
+      return transport;
+    };
+    const freshTopic = () => `kafka-test.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`;
+
+    afterEach(async () => {
+      await Promise.all(opened.map((t) => t.close()));
+      opened = [];
+    });
+
+    test('an offset is committed only up to the first message whose handler has not resolved', async () => {
+      // One key, so one partition: offset order is publish order.
+      const topic = freshTopic();
+      const first = await connect({ drainTimeoutMs: 200 });
+      const handledByFirst: string[] = [];
+      let release!: () => void;
+      const stuck = new Promise<void>((resolve) => (release = resolve));
+      const subscription = await first.subscribe(topic, { group: 'workers', concurrency: 2 }, async (m) => {
+        if (text(m.value) === 'stuck') await stuck;
+        handledByFirst.push(text(m.value));
+      });
+      for (const value of ['done-1', 'stuck', 'done-2']) await first.publish(topic, { key: 'same', value: bytes(value) });
+      // done-2 finishes after stuck started: completions are out of order.
+      await waitFor(() => handledByFirst.length === 2);
+      expect(handledByFirst).toEqual(['done-1', 'done-2']);
+      // Leaving the group mid-handler, as a crashed consumer would.
+      await subscription.unsubscribe();
+      release();
+
+      const second = await connect();
+      const handledBySecond: string[] = [];
+      await second.subscribe(topic, { group: 'workers' }, async (m) => void handledBySecond.push(text(m.value)));
+      await waitFor(() => handledBySecond.length === 2, 20_000);
+      // done-1 was committed; stuck was not, so neither was done-2 behind it.
+      expect(handledBySecond).toEqual(['stuck', 'done-2']);
+    });
+
+    test('a handler that resolved is not delivered again to the next member of its group', async () => {
+      const topic = freshTopic();
+      const first = await connect();
+      const seen: string[] = [];
+      const subscription = await first.subscribe(topic, { group: 'g', concurrency: 8 }, async (m) => void seen.push(text(m.value)));
+      for (let i = 0; i < 20; i++) await first.publish(topic, { key: `k${i}`, value: bytes(`m${i}`) });
+      await waitFor(() => seen.length === 20);
+      await subscription.unsubscribe();
+      const again: string[] = [];
+      const second = await connect();
+      await second.subscribe(topic, { group: 'g' }, async (m) => void again.push(text(m.value)));
+      await second.publish(topic, { key: 'k-last', value: bytes('after') });
+      await waitFor(() => again.length >= 1, 20_000);
+      expect(again).toEqual(['after']);
+    });
+
+    test('a poison message is dead-lettered with key, headers and reason; the next one on its partition follows', async () => {
+      const topic = freshTopic();
+      const transport = await connect();
+      const dead: Delivery[] = [];
+      const good: string[] = [];
+      const attempts: number[] = [];
+      await transport.subscribe(deadLetterTopic(topic), { group: 'dlq' }, async (m) => void dead.push(m));
+      await transport.subscribe(topic, { group: 'g' }, async (m) => {
+        if (text(m.value) !== 'poison') return void good.push(text(m.value));
+        attempts.push(m.attempt);
+        throw new Error(`bad digit image (attempt ${m.attempt})`);
+      });
+      await transport.publish(topic, { key: 'same', value: bytes('poison'), headers: { 'x-origin': 'test' } });
+      await transport.publish(topic, { key: 'same', value: bytes('fine') });
+      await waitFor(() => dead.length === 1 && good.length === 1, 20_000);
+      expect(attempts).toEqual([1, 2, 3]);
+      const [letter] = dead;
+      expect(letter?.key).toBe('same');
+      expect(letter?.headers['x-origin']).toBe('test');
+      expect(letter?.headers[HEADER.deadLetterReason]).toBe('bad digit image (attempt 3)');
+      expect(letter?.headers[HEADER.deadLetterTopic]).toBe(topic);
+      expect(good).toEqual(['fine']);
+    });
+
+    test('the reply topic lives as long as its transport', async () => {
+      const admin = new Kafka({ brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const before = new Set(await admin.listTopics());
+        const transport = await connect();
+        const inboxes = (await admin.listTopics()).filter((t) => t.startsWith('stratus.replies.') && !before.has(t));
+        expect(inboxes).toHaveLength(1);
+        expect(transport.healthy()).toBe(true);
+        await transport.close();
+        await transport.close();
+        await waitFor(async () => !(await admin.listTopics()).includes(inboxes[0]!), 10_000, 100);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+
+    test('with three replicas, a broker crashing and coming back loses no message', async () => {
+      const cluster = await startPrivateCluster(3);
+      if (!cluster) return;
+      try {
+        const transport = await connect({ brokers: cluster.kafkaBrokers, replicationFactor: 3 });
+        const topic = freshTopic();
+        const received = new Set<string>();
+        await transport.subscribe(topic, { group: 'g', concurrency: 16 }, async (m) => void received.add(text(m.value)));
+        const sent: string[] = [];
+        for (let i = 0; i < 120; i++) {
+          // Crash (SIGKILL) a broker, which leads some partitions and maybe the group, then bring it back.
+          if (i === 40) await cluster.control('stop-broker', '2', '--kill');
+          if (i === 80) await cluster.control('start-broker', '2');
+          await transport.publish(topic, { key: `k${i}`, value: bytes(`m${i}`) });
+          sent.push(`m${i}`);
+        }
+        await waitFor(() => received.size === sent.length, 60_000, 50);
+        expect([...received].sort()).toEqual([...sent].sort());
+        expect(transport.healthy()).toBe(true);
+      } finally {
+        await Promise.all(opened.splice(0).map((t) => t.close()));
+        await cluster.down();
+      }
+    }, 240_000);
+
+    test('publishes made in the same tick all arrive, each once', async () => {
+      const topic = freshTopic();
+      const transport = await connect();
+      const valuesByKey = new Map<string, Set<string>>();
+      let count = 0;
+      await transport.subscribe(topic, { group: 'g', concurrency: 64 }, async (m) => {
+        count++;
+        const seen = valuesByKey.get(m.key) ?? new Set();
+        seen.add(text(m.value));
+        valuesByKey.set(m.key, seen);
+      });
+      // Same-tick publishes share one produce request; each still resolves on its own.
+      await Promise.all(Array.from({ length: 500 }, (_, i) => transport.publish(topic, { key: `k${i % 50}`, value: bytes(`v${i}`) })));
+      await waitFor(() => count === 500, 20_000);
+      expect(valuesByKey.size).toBe(50);
+      for (const values of valuesByKey.values()) expect(values.size).toBe(10);
+    });
+  });
+}
