@@ -1,21 +1,28 @@
 // The consumer: takes prediction requests from the transport, classifies them in dynamic batches, stores
 // each result under its request id and replies. A message is acknowledged only once its result is stored,
 // so a crash before that means redelivery, never a lost request.
+// It also follows the model registry: on model.updated (and at start) it loads the chosen version in the
+// background, smoke-checks it and swaps it in between batches (model-switcher.ts); a version that fails
+// is refused and the one serving stays.
 import type { PredictionResult } from '../adapters/store.ts';
 import type { Delivery, Subscription } from '../adapters/transport.ts';
-import { argmax, CLASSES, PIXELS } from '../model/shape.ts';
+import { argmax, CLASSES, PIXELS, type ModelSource } from '../model/shape.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { Batcher } from './batcher.ts';
 import {
   CONSUMER_GROUP,
   TOPIC,
+  decodeJson,
   decodeRequest,
   encodeJson,
   type ModelAnnouncement,
+  type ModelUpdated,
   type PredictionReply,
   type PredictionRequest,
 } from './messages.ts';
+import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from './model-loader.ts';
+import { ModelSwitcher } from './model-switcher.ts';
 
 interface Job {
   readonly request: PredictionRequest;
@@ -30,19 +37,42 @@ const ANNOUNCE_EVERY_MS = 5_000;
 export class ConsumerActor implements Actor {
   readonly name = 'consumer';
   private readonly id = crypto.randomUUID();
-  private classifier: Predictor | null = null;
+  private readonly switcher = new ModelSwitcher();
   private context: ActorContext | null = null;
   private subscription: Subscription | null = null;
+  private updates: Subscription | null = null;
   private batcher: Batcher<Job> | null = null;
   private announcer: ReturnType<typeof setInterval> | null = null;
+  private firstStart = true;
+  private closed = false;
+  /** The files of the serving model when it came from the store: a restart after a crash reuses them. */
+  private storeSource: ModelSource | null = null;
+  /** The version the registry last asked for; reloads run one at a time and converge on it. */
+  private wanted: string | null = null;
+  private reloading: Promise<void> = Promise.resolve();
+  /** The store's serving version when it was refused at start: catch-up does not try it again. */
+  private refusedAtStart: string | null = null;
 
-  constructor(private readonly loadClassifier: () => Promise<Predictor>) {}
+  /**
+   * `loadClassifier` gives the model the process was started with (--model or the embedded one);
+   * `models`, when given, lets the consumer follow the registry (without it, that model serves for good).
+   */
+  constructor(
+    private readonly loadClassifier: () => Promise<Predictor>,
+    private readonly models: ModelSupply | null = null,
+  ) {}
+
+  private get classifier(): Predictor | null {
+    return this.switcher.current;
+  }
 
   async start(context: ActorContext): Promise<void> {
     this.context = context;
     // A restart after a crash keeps the loaded model if its worker still runs: reloading costs time.
-    if (!this.classifier?.alive) this.classifier = await this.loadClassifier();
-    context.logger.info({ actor: this.name, model: this.classifier.version }, 'model loaded');
+    if (!this.classifier?.alive) this.switcher.set(await this.startingClassifier(context));
+    this.firstStart = false;
+    const classifier = this.classifier as Predictor;
+    context.logger.info({ actor: this.name, model: classifier.version }, 'model loaded');
     const { maxBatch, maxWaitMs } = context.config;
     this.batcher = new Batcher<Job>({ maxBatch, maxWaitMs }, (jobs) => this.runBatch(jobs));
     this.subscription = await context.transport.subscribe(
@@ -51,8 +81,22 @@ export class ConsumerActor implements Actor {
       { group: CONSUMER_GROUP, concurrency: maxBatch * 8 },
       (delivery) => this.accept(delivery),
     );
+    if (this.models) {
+      // A group of its own: every consumer instance must hear every update.
+      this.updates = await context.transport.subscribe(
+        TOPIC.modelUpdated,
+        { group: `stratus-consumer-models-${this.id}`, concurrency: 4 },
+        async (message) => {
+          // Acknowledged at once: the load runs in the background while batches keep flowing.
+          void this.reload(decodeJson<ModelUpdated>(message.value).version);
+        },
+      );
+    }
     await this.announce();
     this.announcer = setInterval(() => void this.announce(), ANNOUNCE_EVERY_MS);
+    // Catch-up: a version chosen while this consumer was starting came before its subscription.
+    // Not with --model: that one serves until the registry says otherwise after the start.
+    if (this.models && !this.models.pinned) void this.catchUp(context);
   }
 
   ready(): boolean {
@@ -61,9 +105,21 @@ export class ConsumerActor implements Actor {
 
   /** Releases the model's worker too; stop() alone keeps it for a quick restart. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.stop();
-    await this.classifier?.close();
-    this.classifier = null;
+    // A load in progress closes what it started once it sees `closed`; shutdown need not wait for a slow one.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.context?.config.shutdownTimeoutMs ?? 0)));
+    await Promise.race([this.reloading, patience]);
+    clearTimeout(timer);
+    await this.switcher.close();
+  }
+
+  /** Loads `version` from the store and swaps it in; resolves when this and earlier reloads are done. */
+  reload(version: string): Promise<void> {
+    this.wanted = version;
+    this.reloading = this.reloading.then(() => this.reloadToWanted());
+    return this.reloading;
   }
 
   async stop(): Promise<void> {
@@ -72,6 +128,9 @@ export class ConsumerActor implements Actor {
     const subscription = this.subscription;
     this.subscription = null;
     await subscription?.unsubscribe().catch(() => {});
+    const updates = this.updates;
+    this.updates = null;
+    await updates?.unsubscribe().catch(() => {});
     await this.batcher?.drain();
     this.batcher = null;
   }
@@ -86,11 +145,14 @@ export class ConsumerActor implements Actor {
 
   private async runBatch(jobs: Job[]): Promise<void> {
     const context = this.context;
-    const classifier = this.classifier;
-    if (!context || !classifier) {
+    // The batch keeps the classifier it starts with, even if a swap happens meanwhile.
+    const lease = this.switcher.acquire();
+    if (!context || !lease) {
+      lease?.release();
       for (const job of jobs) job.failed(new Error('consumer is not started'));
       return;
     }
+    const classifier = lease.predictor;
     const startedAt = Date.now();
     let probabilities: Float32Array;
     const images = jobs.reduce((n, job) => n + job.request.count, 0);
@@ -100,6 +162,8 @@ export class ConsumerActor implements Actor {
       for (const job of jobs) job.failed(error);
       context.crash(error);
       return;
+    } finally {
+      lease.release();
     }
     const inferenceSeconds = (Date.now() - startedAt) / 1000;
     context.metrics.batchSize.observe(images);
@@ -159,6 +223,81 @@ export class ConsumerActor implements Actor {
     await context.transport
       .publish(TOPIC.modelAnnouncements, { key: this.id, value: encodeJson(announcement) })
       .catch((error: unknown) => context.logger.warn({ err: error }, 'model announcement failed'));
+  }
+
+  /**
+   * The serving choice: after a crash, the model that was serving; at first start, the store's serving
+   * version unless --model was given (a version that cannot serve falls back); otherwise the start model.
+   */
+  private async startingClassifier(context: ActorContext): Promise<Predictor> {
+    const { models } = this;
+    if (models && this.storeSource) {
+      try {
+        return await models.start(this.storeSource);
+      } catch (error) {
+        context.logger.error({ err: error, model: this.storeSource.version }, 'could not restart the serving model; using the start model');
+      }
+    }
+    if (models && !models.pinned && this.firstStart) {
+      const version = await context.store.getServingVersion().catch((error: unknown) => {
+        context.logger.warn({ err: error }, 'could not read the serving version from the store');
+        return null;
+      });
+      if (version) {
+        try {
+          const ready = await loadStoredModel(context.store, models, version);
+          reloadCounter(context.metrics).inc({ outcome: 'loaded' });
+          this.storeSource = ready.source;
+          // The start model was preloaded in case the store had none; its thread is not needed.
+          void this.loadClassifier().then((unused) => unused.close(), () => {});
+          return ready.predictor;
+        } catch (error) {
+          this.refusedAtStart = version;
+          this.countRefusal(context, version, error);
+        }
+      }
+    }
+    return this.loadClassifier();
+  }
+
+  private async catchUp(context: ActorContext): Promise<void> {
+    try {
+      const version = await context.store.getServingVersion();
+      const stale = version && version !== this.classifier?.version && version !== this.refusedAtStart;
+      if (stale && this.wanted === null) await this.reload(version);
+    } catch (error) {
+      context.logger.warn({ err: error }, 'could not read the serving version from the store');
+    }
+  }
+
+  private async reloadToWanted(): Promise<void> {
+    const { context, models, wanted: version } = this;
+    if (!context || !models || !version || this.closed || version === this.classifier?.version) return;
+    context.logger.info({ model: version, serving: this.classifier?.version }, 'loading model version');
+    let ready;
+    try {
+      ready = await loadStoredModel(context.store, models, version);
+    } catch (error) {
+      this.countRefusal(context, version, error);
+      return;
+    }
+    if (this.closed) {
+      await ready.predictor.close();
+      return;
+    }
+    const previous = this.classifier?.version;
+    const retired = this.switcher.swap(ready.predictor);
+    this.storeSource = ready.source;
+    reloadCounter(context.metrics).inc({ outcome: 'loaded' });
+    context.logger.info({ model: version, previous, smokeAccuracy: ready.smokeAccuracy }, 'model switched');
+    await this.announce();
+    await retired;
+  }
+
+  private countRefusal(context: ActorContext, version: string, error: unknown): void {
+    const outcome = error instanceof ModelRefusedError ? error.outcome : 'load_failed';
+    reloadCounter(context.metrics).inc({ outcome });
+    context.logger.error({ err: error, model: version, outcome, serving: this.classifier?.version ?? null }, 'model version refused');
   }
 }
 

@@ -6,6 +6,8 @@ import { PIXELS } from '../model/shape.ts';
 export const TOPIC = Object.freeze({
   predictions: 'stratus.predictions',
   modelAnnouncements: 'stratus.models.announced',
+  /** A new serving version was chosen (publish, promote, rollback): every consumer loads it. */
+  modelUpdated: 'stratus.models.updated',
 });
 
 export const CONSUMER_GROUP = 'stratus-consumers';
@@ -35,6 +37,11 @@ export interface ReplyError {
 export interface ModelAnnouncement {
   readonly version: string;
   readonly consumer: string;
+}
+
+/** On TOPIC.modelUpdated: serve this version from the store. */
+export interface ModelUpdated {
+  readonly version: string;
 }
 
 export class MalformedMessageError extends Error {

@@ -1,16 +1,11 @@
 // The trainer role's one actor: trains a model from the MNIST files once, writes it where --out says,
-// and settles `finished`, which tells main the job is done (exit 0) or failed (exit non-zero).
+// publishes it to the model registry if asked (--publish, --publish-url), and settles `finished`, which
+// tells main the job is done (exit 0) or failed (exit non-zero).
 // A failed run is not a crash for the supervisor to retry: the same files and flags would fail again,
 // and a Kubernetes Job has its own retry policy.
-import type { TrainEvent, TrainOptions } from '../train/trainer.ts';
+import type { FeedbackSample } from '../adapters/store.ts';
+import type { TrainOptions } from '../train/trainer.ts';
 import type { Actor, ActorContext } from './actor.ts';
-
-const EVENT_MESSAGES: Record<TrainEvent['kind'], string> = {
-  start: 'training started',
-  epoch: 'epoch finished',
-  tested: 'test set scored',
-  saved: 'model written',
-};
 
 export class TrainerActor implements Actor {
   readonly name = 'trainer';
@@ -46,8 +41,14 @@ export class TrainerActor implements Actor {
     const { config, logger } = context;
     // Imported here, not at the top: other roles keep tfjs out of their main thread.
     const { train, TRAIN_DEFAULTS } = await import('../train/trainer.ts');
+    const { trainingProgress } = await import('../train/progress.ts');
     const { initWasmBackend } = await import('../model/wasm-backend.ts');
     await initWasmBackend();
+    if (config.download) {
+      const { downloadMnist } = await import('../train/mnist-download.ts');
+      await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => logger.info({ file, bytes }, 'MNIST file downloaded'));
+    }
+    const feedback = config.includeFeedback ? await this.readFeedback(context) : [];
     const options: TrainOptions = {
       mnistDir: config.mnistDir,
       arch: config.arch,
@@ -55,16 +56,45 @@ export class TrainerActor implements Actor {
       batchSize: config.batchSize,
       maxSamples: config.maxSamples === 0 ? null : config.maxSamples,
       seed: config.seed,
-      learningRate: TRAIN_DEFAULTS.learningRate,
+      learningRate: config.learningRate ?? TRAIN_DEFAULTS.learningRate,
       lrDecay: TRAIN_DEFAULTS.lrDecay,
       outDir: config.out,
+      ...(config.augment === null ? {} : { augment: config.augment }),
+      ...(config.includeFeedback ? { feedback } : {}),
+      ...(config.initModel === null ? {} : { initModel: config.initModel }),
       signal: this.abort.signal,
+      workers: config.workers,
+      sync: config.sync,
+      syncEvery: config.syncEvery,
     };
-    const result = await train(options, (event) => {
-      const { kind, ...fields } = event;
-      logger.info(fields, EVENT_MESSAGES[kind]);
-    });
+    // A progress bar for a person at a terminal; log lines for anything that collects stdout.
+    const result = await train(options, trainingProgress(logger, { terminal: process.stdout.isTTY ? process.stdout : null }));
     logger.info({ out: config.out, version: result.version, testAccuracy: result.testAccuracy }, 'training finished');
+    if (config.publish || config.publishUrl) await this.publish(context);
+  }
+
+  /** --include-feedback: every labelled sample in the store (the page's "right / it was a …" answers). */
+  private async readFeedback(context: ActorContext): Promise<FeedbackSample[]> {
+    const { FEEDBACK_LIMIT } = await import('../train/feedback.ts');
+    const samples = await context.store.listFeedback(FEEDBACK_LIMIT);
+    context.logger.info({ samples: samples.length, store: context.store.name }, 'feedback samples read for training');
+    return samples;
+  }
+
+  private async publish(context: ActorContext): Promise<void> {
+    const { config, logger } = context;
+    const { readTrainedModel, publishOverHttp, publishToRegistry } = await import('../train/publish.ts');
+    const model = await readTrainedModel(config.out);
+    if (config.publish) {
+      const { ModelRegistry } = await import('./model-registry.ts');
+      const outcome = await publishToRegistry(new ModelRegistry(context.store, context.transport), model);
+      if (outcome === 'exists') throw new Error(`model version ${model.meta.version} is already in the store`);
+      logger.info({ version: model.meta.version, store: context.store.name }, 'model published to the store and served');
+    }
+    if (config.publishUrl) {
+      const serving = await publishOverHttp(config.publishUrl, config.adminToken, model);
+      logger.info({ version: model.meta.version, serving, gateway: new URL(config.publishUrl).origin }, 'model published through the gateway');
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * MNIST loader for the IDX files as published (gzipped) or already unpacked.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,9 +18,11 @@ export interface MnistSplit {
 export interface Mnist {
   train: MnistSplit;
   test: MnistSplit;
+  /** md5 of each file exactly as read (gzipped or not), keyed by its file name: what report.json records. */
+  checksums: Record<string, string>;
 }
 
-const FILES = {
+export const FILES = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 } as const;
@@ -27,11 +30,12 @@ const FILES = {
 const IMAGES_MAGIC = 2051;
 const LABELS_MAGIC = 2049;
 
-function readIdx(dir: string, name: string): Uint8Array {
+function readIdx(dir: string, name: string, checksums?: Record<string, string>): Uint8Array {
   for (const file of [`${name}.gz`, name]) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
     const raw = new Uint8Array(readFileSync(path));
+    if (checksums) checksums[file] = createHash('md5').update(raw).digest('hex');
     // Sniff the gzip magic rather than trust the extension: mirrors sometimes store them unpacked.
     return raw[0] === 0x1f && raw[1] === 0x8b ? new Uint8Array(gunzipSync(raw)) : raw;
   }
@@ -49,10 +53,10 @@ function header(buf: Uint8Array, name: string, magic: number, headerBytes: numbe
   return u32(buf, 4);
 }
 
-export function loadSplit(dir: string, split: keyof typeof FILES): MnistSplit {
+export function loadSplit(dir: string, split: keyof typeof FILES, checksums?: Record<string, string>): MnistSplit {
   const names = FILES[split];
-  const img = readIdx(dir, names.images);
-  const lab = readIdx(dir, names.labels);
+  const img = readIdx(dir, names.images, checksums);
+  const lab = readIdx(dir, names.labels, checksums);
   const count = header(img, names.images, IMAGES_MAGIC, 16);
   const rows = u32(img, 8);
   const cols = u32(img, 12);
@@ -85,5 +89,6 @@ export function missingMnistFile(dir: string): string | null {
 
 /** Loads both splits from `dir` (throws naming the first missing or malformed file). */
 export function loadMnist(dir: string): Mnist {
-  return { train: loadSplit(dir, 'train'), test: loadSplit(dir, 'test') };
+  const checksums: Record<string, string> = {};
+  return { train: loadSplit(dir, 'train', checksums), test: loadSplit(dir, 'test', checksums), checksums };
 }

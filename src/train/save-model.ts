@@ -1,5 +1,5 @@
 // Turns a trained model into the files `--model DIR` serves: model.json, weights.bin, metadata.json
-// (the layout of models/default/).
+// (the layout of models/default/), plus report.json, which only people and tools read.
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,10 +39,11 @@ export function reloadModel(files: ModelFiles): Promise<tf.LayersModel> {
   );
 }
 
-export async function writeModelDirectory(dir: string, files: ModelFiles, metadata: object): Promise<void> {
+export async function writeModelDirectory(dir: string, files: ModelFiles, metadata: object, report?: object): Promise<void> {
   await mkdir(dir, { recursive: true });
   // weights before model.json: a reader that finds model.json finds its weights too.
   await writeFile(join(dir, 'weights.bin'), files.weights);
   await writeFile(join(dir, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+  if (report) await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(dir, 'model.json'), `${JSON.stringify(files.modelJson)}\n`);
 }

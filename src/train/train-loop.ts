@@ -27,7 +27,14 @@ export function range(count: number): Uint32Array {
   return Uint32Array.from({ length: count }, (_, i) => i);
 }
 
-function makeBatch(split: MnistSplit, indices: Uint32Array, from: number, to: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+/** Fills a batch from `indices[from..to)`; `augment` may distort its pixels before they become a tensor. */
+function makeBatch(
+  split: MnistSplit,
+  indices: Uint32Array,
+  from: number,
+  to: number,
+  augment?: (pixels: Float32Array, count: number) => void,
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
   const n = to - from;
   const pixels = new Float32Array(n * IMAGE_SIZE);
   const oneHot = new Float32Array(n * 10);
@@ -36,19 +43,57 @@ function makeBatch(split: MnistSplit, indices: Uint32Array, from: number, to: nu
     pixels.set(split.images.subarray(k * IMAGE_SIZE, (k + 1) * IMAGE_SIZE), i * IMAGE_SIZE);
     oneHot[i * 10 + split.labels[k]!] = 1;
   }
+  augment?.(pixels, n);
   return { x: tf.tensor4d(pixels, [n, 28, 28, 1]), y: tf.tensor2d(oneHot, [n, 10]) };
 }
 
-export function accuracy(model: tf.LayersModel, split: MnistSplit, indices: Uint32Array): number {
+export interface SplitScore {
+  /** Mean cross-entropy. */
+  readonly loss: number;
+  readonly accuracy: number;
+  /** The predicted digit of each image, in the order of `indices`. */
+  readonly predicted: Uint8Array;
+}
+
+/** Scores the model (inference mode) on `indices` of `split`. */
+export function scoreSplit(model: tf.LayersModel, split: MnistSplit, indices: Uint32Array): SplitScore {
+  const predicted = new Uint8Array(indices.length);
   let correct = 0;
+  let lossSum = 0;
   for (let i = 0; i < indices.length; i += 1000) {
     const { x, y } = makeBatch(split, indices, i, Math.min(indices.length, i + 1000));
-    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(-1).dataSync());
-    for (let j = 0; j < predicted.length; j++) if (split.labels[indices[i + j]!] === predicted[j]) correct++;
+    const [labels, loss] = tf.tidy(() => {
+      const probabilities = model.predict(x) as tf.Tensor;
+      return [probabilities.argMax(-1).dataSync(), tf.metrics.categoricalCrossentropy(y, probabilities).sum().dataSync()[0]!] as const;
+    });
+    lossSum += loss;
+    for (let j = 0; j < labels.length; j++) {
+      predicted[i + j] = labels[j]!;
+      if (split.labels[indices[i + j]!] === labels[j]) correct++;
+    }
     x.dispose();
     y.dispose();
   }
-  return correct / indices.length;
+  return { loss: lossSum / Math.max(1, indices.length), accuracy: correct / Math.max(1, indices.length), predicted };
+}
+
+export function accuracy(model: tf.LayersModel, split: MnistSplit, indices: Uint32Array): number {
+  return scoreSplit(model, split, indices).accuracy;
+}
+
+/** Running figures of the epoch so far, handed to `onBatch` after every step. */
+export interface BatchProgress {
+  readonly batch: number;
+  readonly batches: number;
+  readonly samples: number;
+  /** Means over the epoch's batches so far (training mode: dropout on, augmented images). */
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface EpochHooks {
+  readonly augment?: (pixels: Float32Array, count: number) => void;
+  readonly onBatch?: (progress: BatchProgress) => void;
 }
 
 /**
@@ -62,21 +107,35 @@ export async function trainEpoch(
   indices: Uint32Array,
   batchSize: number,
   signal?: AbortSignal,
+  hooks: EpochHooks = {},
 ): Promise<number> {
   let lossSum = 0;
   let steps = 0;
+  let correct = 0;
+  const batches = Math.ceil(indices.length / batchSize);
   for (let i = 0; i < indices.length; i += batchSize) {
     signal?.throwIfAborted();
-    const { x, y } = makeBatch(split, indices, i, Math.min(indices.length, i + batchSize));
-    const loss = optimizer.minimize(
-      () => tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
-      true,
-    );
+    const to = Math.min(indices.length, i + batchSize);
+    const { x, y } = makeBatch(split, indices, i, to, hooks.augment);
+    let predicted: tf.Tensor | undefined;
+    const loss = optimizer.minimize(() => {
+      const probabilities = model.apply(x, { training: true }) as tf.Tensor;
+      // Kept out of minimize's tidy: the running accuracy costs one argMax, not a second forward pass
+      // (and nothing when nobody watches, as in bench/train.ts).
+      if (hooks.onBatch) predicted = tf.keep(probabilities.argMax(-1));
+      return tf.metrics.categoricalCrossentropy(y, probabilities).mean() as tf.Scalar;
+    }, true);
     lossSum += loss?.dataSync()[0] ?? Number.NaN;
     steps++;
+    if (predicted) {
+      const labels = predicted.dataSync();
+      for (let j = 0; j < labels.length; j++) if (split.labels[indices[i + j]!] === labels[j]) correct++;
+      predicted.dispose();
+    }
     loss?.dispose();
     x.dispose();
     y.dispose();
+    hooks.onBatch?.({ batch: steps, batches, samples: to, loss: lossSum / steps, accuracy: correct / to });
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return lossSum / Math.max(1, steps);

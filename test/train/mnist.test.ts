@@ -36,7 +36,7 @@ describe('loadMnist', () => {
     // The first training digit of MNIST is a 5, the first test digit a 7.
     expect(train.labels[0]).toBe(5);
     expect(t10k.labels[0]).toBe(7);
-  });
+  }, 30_000);
 
   test('a missing directory fails naming the file it looked for', () => {
     expect(() => loadMnist('/nonexistent/mnist')).toThrow(/train-images-idx3-ubyte/);

@@ -7,7 +7,10 @@ import { Classifier } from '../../src/model/classifier.ts';
 import { readModelDirectory } from '../../src/model/model-source.ts';
 import { argmax } from '../../src/model/shape.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
+import { MNIST_MD5 } from '../../src/train/mnist-download.ts';
+import type { TrainingReport } from '../../src/train/report.ts';
 import { TRAIN_DEFAULTS, train, type TrainEvent, type TrainResult } from '../../src/train/trainer.ts';
+import { VERSION } from '../../src/version.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
 test('train() writes a servable model that scores > 85 % on the test set from 3,000 samples', async () => {
@@ -18,13 +21,43 @@ test('train() writes a servable model that scores > 85 % on the test set from 3,
       { ...TRAIN_DEFAULTS, mnistDir: MNIST_DIR, arch: 'seed', epochs: 1, maxSamples: 3000, outDir },
       (event) => events.push(event),
     );
-    expect(events.map((event) => event.kind)).toEqual(['start', 'epoch', 'tested', 'saved']);
-    for (const file of ['model.json', 'weights.bin', 'metadata.json']) expect(await Bun.file(join(outDir, file)).exists()).toBe(true);
+    const batches = events.filter((event) => event.kind === 'batch');
+    expect(batches).toHaveLength(Math.ceil(3000 / TRAIN_DEFAULTS.batchSize));
+    expect(events.filter((event) => event.kind !== 'batch').map((event) => event.kind)).toEqual(['start', 'epoch', 'tested', 'saved']);
+    const lastBatch = batches.at(-1)!;
+    expect(lastBatch).toMatchObject({ epoch: 1, epochs: 1, batch: batches.length, batches: batches.length, samples: 3000 });
+    const epoch = events.find((event) => event.kind === 'epoch')!;
+    if (epoch.kind !== 'epoch' || lastBatch.kind !== 'batch') throw new Error('unreachable');
+    expect(epoch.accuracy).toBe(lastBatch.accuracy);
+    expect(epoch.accuracy).toBeGreaterThan(0.5);
+    for (const file of ['model.json', 'weights.bin', 'metadata.json', 'report.json']) expect(await Bun.file(join(outDir, file)).exists()).toBe(true);
 
     const metadata = (await Bun.file(join(outDir, 'metadata.json')).json()) as TrainResult;
     expect(metadata).toEqual(result);
     expect(metadata).toMatchObject({ arch: 'seed', epochs: 1, trainSamples: 3000, validationSamples: 6000, backend: 'wasm' });
     expect(metadata.testAccuracy).toBeGreaterThan(0.85);
+
+    const report = (await Bun.file(join(outDir, 'report.json')).json()) as TrainingReport;
+    expect(report).toMatchObject({
+      kind: 'stratus-training-report',
+      codeVersion: VERSION,
+      modelVersion: metadata.version,
+      arch: 'seed',
+      testAccuracy: metadata.testAccuracy,
+      validationAccuracy: metadata.validationAccuracy,
+      testSamples: 10000,
+      hyperParameters: { epochs: 1, batchSize: TRAIN_DEFAULTS.batchSize, seed: TRAIN_DEFAULTS.seed, maxSamples: 3000, augment: false },
+      data: { trainSamples: 3000, validationSamples: 6000, md5: MNIST_MD5 },
+    });
+    // The matrix accounts for every test image, and its diagonal is the accuracy.
+    expect(report.confusionMatrix.flat().reduce((a, b) => a + b, 0)).toBe(10000);
+    expect(report.confusionMatrix.reduce((sum, row, d) => sum + row[d]!, 0) / 10000).toBe(report.testAccuracy);
+    expect(report.perClassAccuracy).toHaveLength(10);
+    expect(report.history).toHaveLength(1);
+    expect(report.history[0]).toMatchObject({ epoch: 1, learningRate: TRAIN_DEFAULTS.learningRate, valAccuracy: metadata.validationAccuracy });
+    expect(report.history[0]!.valLoss).toBeGreaterThan(0);
+    expect(report.history[0]!.samplesPerSecond).toBeGreaterThan(0);
+    expect(report.wallSeconds).toBeGreaterThanOrEqual(report.trainingSeconds);
 
     const source = await readModelDirectory(outDir);
     expect(source.version).toBe(metadata.version);
@@ -39,7 +72,7 @@ test('train() writes a servable model that scores > 85 % on the test set from 3,
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
-}, 30_000);
+}, 120_000); // ~20 s alone; the CPU is shared
 
 test('an aborted run rejects and writes nothing', async () => {
   const outDir = join(tmpdir(), `stratus-train-aborted-${crypto.randomUUID()}`);

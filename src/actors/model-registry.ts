@@ -1,0 +1,49 @@
+// The model registry as the gateway's admin endpoints and the trainer's --publish see it: versions live
+// in the store (files as attachments), the store's serving version says which one consumers should
+// serve, and a model.updated message tells every consumer to switch now. Consumers started later read
+// the serving version from the store, so the message needs no durability of its own.
+import type { ModelFiles, ModelVersion, Store } from '../adapters/store.ts';
+import type { Transport } from '../adapters/transport.ts';
+import { TOPIC, encodeJson, type ModelUpdated } from './messages.ts';
+
+/** Safe as a document id, in a URL path and in a log line. */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export type PublishOutcome = 'created' | 'exists';
+
+export class ModelRegistry {
+  constructor(
+    private readonly store: Store,
+    private readonly transport: Transport,
+  ) {}
+
+  /** Newest first. */
+  list(): Promise<ModelVersion[]> {
+    return this.store.listModels();
+  }
+
+  /** The version consumers were last told to serve, or null if none was ever chosen. */
+  selected(): Promise<string | null> {
+    return this.store.getServingVersion();
+  }
+
+  /** Stores a new version and makes it the serving one; an existing version is left untouched. */
+  async publish(meta: ModelVersion, files: ModelFiles): Promise<PublishOutcome> {
+    if (!VERSION_PATTERN.test(meta.version)) throw new Error(`model version '${meta.version}' does not match ${VERSION_PATTERN}`);
+    const outcome = await this.store.saveModel(meta, files);
+    if (outcome === 'exists') return 'exists';
+    await this.serve(meta.version);
+    return 'created';
+  }
+
+  /** Promotes or rolls back to a stored version; false if the store has no such version. */
+  async serve(version: string): Promise<boolean> {
+    const known = (await this.store.listModels()).some((model) => model.version === version);
+    if (!known) return false;
+    // The store first: a consumer that starts between the two steps reads the new choice from it.
+    await this.store.setServingVersion(version);
+    const message: ModelUpdated = { version };
+    await this.transport.publish(TOPIC.modelUpdated, { key: 'serving', value: encodeJson(message) });
+    return true;
+  }
+}

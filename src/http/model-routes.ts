@@ -1,0 +1,137 @@
+// The model registry over HTTP: KServe model metadata with every stored version and the one serving,
+// the registry as JSON for the dashboard, and two admin endpoints: publish a new version, and serve
+// (promote or roll back to) a stored one. Admin means `authorization: Bearer <STRATUS_ADMIN_TOKEN>`;
+// without a configured token the admin endpoints are off.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Elysia, t } from 'elysia';
+import type { GatewayActor } from '../actors/gateway.ts';
+import { ModelRegistry, VERSION_PATTERN } from '../actors/model-registry.ts';
+import type { Secret } from '../config.ts';
+import { CLASSES, PIXELS } from '../model/shape.ts';
+import { MODEL_NAME } from './api-routes.ts';
+import { HttpError } from './errors.ts';
+
+export interface ModelRoutesOptions {
+  readonly registry: ModelRegistry;
+  readonly adminToken: Secret | null;
+}
+
+const ModelMetadata = t.Object({
+  name: t.String(),
+  versions: t.Array(t.String(), { description: 'stored versions newest first, plus the serving one if it is not stored (the embedded model)' }),
+  platform: t.String(),
+  inputs: t.Array(t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()) })),
+  outputs: t.Array(t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()) })),
+  serving: t.String({ description: 'the version the consumers last said they serve' }),
+});
+
+const Metrics = t.Record(t.String(), t.Unknown());
+
+const Registry = t.Object({
+  serving: t.Nullable(t.String({ description: 'the version the consumers last said they serve' })),
+  selected: t.Nullable(t.String({ description: 'the version they were last told to serve (the store’s serving version)' })),
+  versions: t.Array(t.Object({ version: t.String(), createdAt: t.String(), metrics: t.Optional(Metrics) })),
+});
+
+const PublishBody = t.Object({
+  version: t.String({ pattern: VERSION_PATTERN.source, description: 'unique name of the version' }),
+  metrics: t.Optional(Metrics),
+  modelJson: t.Object(
+    { modelTopology: t.Record(t.String(), t.Unknown()), weightsManifest: t.Array(t.Unknown(), { minItems: 1 }) },
+    { additionalProperties: true, description: 'model.json of the tfjs layers format' },
+  ),
+  weightsBase64: t.String({ minLength: 4, description: 'weights.bin, base64' }),
+});
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function modelRoutes(gateway: GatewayActor, options: ModelRoutesOptions) {
+  const { registry } = options;
+  // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
+  const admin = { transform: ({ request }: { request: Request }) => requireAdmin(request.headers.get('authorization'), options.adminToken) };
+  const serving = () => {
+    const version = gateway.modelVersion;
+    if (!version) throw new HttpError(503, 'no_model', 'no consumer has announced a model yet', { 'retry-after': '1' });
+    return version;
+  };
+
+  return new Elysia({ name: 'stratus-models' })
+    .get(
+      `/v2/models/${MODEL_NAME}`,
+      async () => {
+        const version = serving();
+        const stored = (await registry.list()).map((model) => model.version);
+        return {
+          name: MODEL_NAME,
+          versions: stored.includes(version) ? stored : [version, ...stored],
+          platform: 'tensorflowjs_layers',
+          inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, PIXELS] }],
+          outputs: [
+            { name: 'probabilities', datatype: 'FP32', shape: [-1, CLASSES] },
+            { name: 'digit', datatype: 'INT64', shape: [-1] },
+          ],
+          serving: version,
+        };
+      },
+      { response: ModelMetadata, detail: { summary: 'Model metadata (KServe v2), every version and the one serving', tags: ['kserve-v2'] } },
+    )
+    .get(
+      '/api/models',
+      async () => {
+        const [versions, selected] = await Promise.all([registry.list(), registry.selected()]);
+        return {
+          serving: gateway.modelVersion,
+          selected,
+          versions: versions.map(({ version, createdAt, metrics }) => ({ version, createdAt, ...(metrics ? { metrics } : {}) })),
+        };
+      },
+      { response: Registry, detail: { summary: 'The model registry: stored versions, newest first, and the one serving', tags: ['models'] } },
+    )
+    .post(
+      '/api/models',
+      async ({ body, set }) => {
+        if (!BASE64.test(body.weightsBase64) || body.weightsBase64.length % 4 !== 0) {
+          throw new HttpError(422, 'invalid_body', 'weightsBase64 is not base64');
+        }
+        const files = {
+          modelJson: new TextEncoder().encode(JSON.stringify(body.modelJson)),
+          weightsBin: new Uint8Array(Buffer.from(body.weightsBase64, 'base64')),
+        };
+        const meta = { version: body.version, createdAt: new Date().toISOString(), ...(body.metrics ? { metrics: body.metrics } : {}) };
+        const outcome = await registry.publish(meta, files);
+        if (outcome === 'exists') throw new HttpError(409, 'version_exists', `model version ${body.version} is already stored`);
+        set.status = 201;
+        return { version: body.version, serving: body.version };
+      },
+      {
+        ...admin,
+        body: PublishBody,
+        detail: { summary: 'Publish a new model version and serve it (admin)', tags: ['models'] },
+      },
+    )
+    .post(
+      '/api/models/:version/serve',
+      async ({ params, set }) => {
+        if (!VERSION_PATTERN.test(params.version) || !(await registry.serve(params.version))) {
+          throw new HttpError(404, 'unknown_version', 'no such model version in the store');
+        }
+        set.status = 202;
+        return { serving: params.version };
+      },
+      { ...admin, detail: { summary: 'Serve a stored version: promote or roll back (admin)', tags: ['models'] } },
+    );
+}
+
+function requireAdmin(header: string | null, token: Secret | null): void {
+  if (!token) throw new HttpError(403, 'admin_disabled', 'admin endpoints are off: no STRATUS_ADMIN_TOKEN is configured');
+  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  if (!given || !sameSecret(given, token.reveal())) {
+    throw new HttpError(401, 'unauthorized', 'send authorization: Bearer <admin token>', { 'www-authenticate': 'Bearer' });
+  }
+}
+
+/** Constant time in the content: both sides are hashed first, so lengths never differ either. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => new Uint8Array(createHash('sha256').update(value).digest());
+  return timingSafeEqual(digest(given), digest(expected));
+}

@@ -1,0 +1,65 @@
+// `stratus evaluate`: scores a model (a --model directory, or the embedded one) on the 10,000 MNIST test
+// digits through the same Classifier the consumer serves with, so the figure is the served model's.
+import type { Config } from '../config.ts';
+import { Classifier } from '../model/classifier.ts';
+import { readEmbeddedModel, readModelDirectory } from '../model/model-source.ts';
+import { initWasmBackend } from '../model/wasm-backend.ts';
+import { VERSION } from '../version.ts';
+import { loadSplit } from './mnist.ts';
+import { downloadMnist } from './mnist-download.ts';
+import { formatMetrics, testMetrics, type EvaluationReport } from './report.ts';
+
+const CHUNK = 1000;
+
+export async function evaluateModel(mnistDir: string, modelDir: string | null): Promise<EvaluationReport> {
+  const started = performance.now();
+  await initWasmBackend();
+  const source = modelDir ? await readModelDirectory(modelDir) : await readEmbeddedModel();
+  // The test split only: loading the 60k training images would double the run for nothing.
+  const checksums: Record<string, string> = {};
+  const test = loadSplit(mnistDir, 'test', checksums);
+  const classifier = await Classifier.load(source);
+  try {
+    const predicted = new Uint8Array(test.count);
+    let lossSum = 0;
+    for (let from = 0; from < test.count; from += CHUNK) {
+      const count = Math.min(CHUNK, test.count - from);
+      const probabilities = classifier.predict(test.images.subarray(from * 784, (from + count) * 784), count);
+      for (let i = 0; i < count; i++) {
+        let best = 0;
+        for (let d = 1; d < 10; d++) if (probabilities[i * 10 + d]! > probabilities[i * 10 + best]!) best = d;
+        predicted[from + i] = best;
+        // Clipped like tfjs' categoricalCrossentropy, so this loss compares with report.json's.
+        lossSum -= Math.log(Math.min(1 - 1e-7, Math.max(1e-7, probabilities[i * 10 + test.labels[from + i]!]!)));
+      }
+    }
+    return {
+      kind: 'stratus-evaluation',
+      codeVersion: VERSION,
+      model: { version: source.version, source: modelDir ?? 'embedded' },
+      data: { md5: checksums },
+      ...testMetrics(test.labels, predicted, lossSum / test.count),
+      seconds: +((performance.now() - started) / 1000).toFixed(3),
+    };
+  } finally {
+    classifier.dispose();
+  }
+}
+
+/** The command: prints the metrics (a table, or JSON with `json`) and returns the exit code. */
+export async function runEvaluate(config: Config, json: boolean): Promise<number> {
+  try {
+    if (config.download) {
+      await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`));
+    }
+    const report = await evaluateModel(config.mnistDir, config.model);
+    const text = json
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `${formatMetrics(report, `model ${report.model.version} (${report.model.source}), ${report.testSamples} MNIST test digits, ${report.seconds.toFixed(1)} s`)}`;
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`stratus: evaluate failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
