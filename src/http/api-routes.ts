@@ -3,28 +3,47 @@
 import { Elysia, t } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
 import { CLASSES, PIXELS } from '../model/shape.ts';
+import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
+import { sessionFrom } from './session.ts';
 
 export const MODEL_NAME = 'mnist';
 /** Largest N in one KServe request: bounds memory per request and the batch the consumer must run. */
 export const MAX_INFER_BATCH = 1024;
 
 const Pixel = t.Number({ minimum: 0, maximum: 1 });
-const SESSION_COOKIE = 'stratus_session';
-const SESSION_PATTERN = /^[A-Za-z0-9-]{8,64}$/;
+const Probabilities = t.Array(t.Number(), { minItems: CLASSES, maxItems: CLASSES });
 
+// Two forms, exactly one per request. The drawing is checked by validateDrawing (src/preprocess/drawing.ts),
+// not by a schema here: Elysia's normaliser would reshape a malformed drawing before the check saw it.
 const PredictBody = t.Object({
-  pixels: t.Array(Pixel, {
-    minItems: PIXELS,
-    maxItems: PIXELS,
-    description: '784 values in 0..1: a 28×28 image, row-major, white digit on black (the MNIST convention)',
-  }),
+  pixels: t.Optional(
+    t.Array(Pixel, {
+      minItems: PIXELS,
+      maxItems: PIXELS,
+      description: '784 values in 0..1: a 28×28 image, row-major, white digit on black (the MNIST convention)',
+    }),
+  ),
+  drawing: t.Optional(
+    t.Unknown({
+      description:
+        'Instead of pixels: pen strokes as drawn, {"width", "height", "strokes": [[{"x","y"}, …], …], "lineWidth"?} in ' +
+        'canvas pixels (y down); at most 64 strokes, 8,192 points, sides ≤ 4096. Split into digits left to right.',
+      examples: [{ width: 500, height: 200, strokes: [[{ x: 100, y: 30 }, { x: 100, y: 170 }]] }],
+    }),
+  ),
 });
 
 const PredictResponse = t.Object({
   id: t.String(),
-  digit: t.Integer({ minimum: 0, maximum: 9 }),
-  probabilities: t.Array(t.Number(), { minItems: CLASSES, maxItems: CLASSES }),
+  number: t.Optional(t.String({ description: 'drawing form: the digits read, left to right' })),
+  digits: t.Optional(
+    t.Array(t.Object({ digit: t.Integer({ minimum: 0, maximum: 9 }), probabilities: Probabilities }), {
+      description: 'drawing form: one answer per digit, left to right',
+    }),
+  ),
+  digit: t.Integer({ minimum: 0, maximum: 9, description: 'the (first) digit' }),
+  probabilities: t.Array(t.Number(), { minItems: CLASSES, maxItems: CLASSES, description: "the (first) digit's probabilities" }),
   model: t.Object({ version: t.String() }),
 });
 
@@ -50,30 +69,29 @@ const InferResponse = t.Object({
   ),
 });
 
-const ModelMetadata = t.Object({
-  name: t.String(),
-  versions: t.Array(t.String()),
-  platform: t.String(),
-  inputs: t.Array(t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()) })),
-  outputs: t.Array(t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()) })),
-});
-
-/** Read by hand: Elysia's cookie jar costs more per request than the rest of the route. */
-function sessionFrom(header: string | null): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, value] = part.trim().split('=', 2);
-    if (name === SESSION_COOKIE && value && SESSION_PATTERN.test(value)) return value;
-  }
-  return undefined;
-}
-
 export function apiRoutes(gateway: GatewayActor) {
   return new Elysia({ name: 'stratus-api' })
     .post(
       '/api/predict',
       async ({ body, request }) => {
-        const answer = await gateway.classify(new Float32Array(body.pixels), 1, sessionFrom(request.headers.get('cookie')));
+        const session = sessionFrom(request.headers.get('cookie'));
+        if ((body.pixels === undefined) === (body.drawing === undefined)) {
+          throw new HttpError(422, 'invalid_body', 'send either pixels or drawing');
+        }
+        if (body.drawing !== undefined) {
+          const { answer } = await classifyDrawing(gateway, body.drawing, session);
+          const digits = digitAnswers(answer);
+          const first = digits[0] as (typeof digits)[number];
+          return {
+            id: answer.id,
+            number: answer.digits.join(''),
+            digits,
+            digit: first.digit,
+            probabilities: first.probabilities,
+            model: { version: answer.modelVersion },
+          };
+        }
+        const answer = await gateway.classify(new Float32Array(body.pixels as number[]), 1, session);
         return {
           id: answer.id,
           digit: answer.digits[0] as number,
@@ -84,7 +102,7 @@ export function apiRoutes(gateway: GatewayActor) {
       {
         body: PredictBody,
         response: PredictResponse,
-        detail: { summary: 'Classify one 28×28 image', tags: ['predict'] },
+        detail: { summary: 'Classify one 28×28 image, or a drawn digit or number', tags: ['predict'] },
       },
     )
     .post(
@@ -114,23 +132,6 @@ export function apiRoutes(gateway: GatewayActor) {
         response: InferResponse,
         detail: { summary: 'KServe v2 inference on a batch of N images', tags: ['kserve-v2'] },
       },
-    )
-    .get(
-      `/v2/models/${MODEL_NAME}`,
-      () => {
-        const version = gateway.modelVersion;
-        if (!version) throw new HttpError(503, 'no_model', 'no consumer has announced a model yet', { 'retry-after': '1' });
-        return {
-          name: MODEL_NAME,
-          versions: [version],
-          platform: 'tensorflowjs_layers',
-          inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, PIXELS] }],
-          outputs: [
-            { name: 'probabilities', datatype: 'FP32', shape: [-1, CLASSES] },
-            { name: 'digit', datatype: 'INT64', shape: [-1] },
-          ],
-        };
-      },
-      { response: ModelMetadata, detail: { summary: 'Model metadata (KServe v2)', tags: ['kserve-v2'] } },
     );
+    // GET /v2/models/mnist lives with the model registry (model-routes.ts).
 }

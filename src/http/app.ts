@@ -3,14 +3,18 @@
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
+import type { Store } from '../adapters/store.ts';
 import { htmxJs } from '../embedded/assets.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { VERSION } from '../version.ts';
-import { homePage } from '../views/home.ts';
 import { apiRoutes } from './api-routes.ts';
+import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
+import { dashboardRoutes } from './dashboard-routes.ts';
 import { HttpError, errorResponse } from './errors.ts';
 import { opsRoutes, type Readiness } from './ops-routes.ts';
+import { pageRoutes } from './page-routes.ts';
+import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
 
 export interface AppOptions {
   readonly readiness: Readiness;
@@ -19,6 +23,10 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   /** Present when this process runs the gateway. */
   readonly gateway?: GatewayActor;
+  /** Where the page reads the visitor's history and stores feedback; the page is served when given. */
+  readonly store?: Store;
+  /** The model registry's routes; mounted with the gateway. */
+  readonly models?: ModelRoutesOptions;
 }
 
 export function createApp(options: AppOptions) {
@@ -29,6 +37,12 @@ export function createApp(options: AppOptions) {
   };
 
   const app = new Elysia()
+    // Every answer carries the security headers (a route may set its own CSP); a cross-site request that
+    // would change state is refused before anything else looks at it (security.ts).
+    .onRequest(({ request, set }) => {
+      Object.assign(set.headers, SECURITY_HEADERS);
+      if (isCrossSite(request)) return fail(crossSiteError());
+    })
     // Checked before the body is read: a wrong type or an oversized body costs nothing to refuse.
     .onRequest(({ request }) => {
       if (request.method !== 'POST') return;
@@ -43,6 +57,9 @@ export function createApp(options: AppOptions) {
     })
     .onError(({ code, error }) => {
       if (error instanceof HttpError) return fail(error);
+      // A route's own parser (page-routes.ts) refuses with an HttpError; Elysia hands it over wrapped.
+      const cause = (error as { cause?: unknown }).cause;
+      if (code === 'PARSE' && cause instanceof HttpError) return fail(cause);
       switch (code) {
         case 'PARSE':
           return fail(new HttpError(400, 'malformed_json', 'the body is not valid JSON'));
@@ -71,13 +88,15 @@ export function createApp(options: AppOptions) {
         exclude: { paths: ['/', '/assets/htmx.min.js'] },
       }),
     )
-    .get('/', () => new Response(homePage(gateway.modelVersion), { headers: { 'content-type': 'text/html; charset=utf-8' } }))
     .get('/assets/htmx.min.js', () =>
       new Response(Bun.file(htmxJs), {
         headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
       }),
     )
-    .use(apiRoutes(gateway));
+    .use(options.store ? pageRoutes({ gateway, store: options.store }) : new Elysia())
+    .use(apiRoutes(gateway))
+    .use(options.models ? modelRoutes(gateway, options.models) : new Elysia())
+    .use(options.models ? dashboardRoutes({ registry: options.models.registry, announcedVersion: () => gateway.modelVersion }) : new Elysia());
 }
 
 /** The first thing wrong, by path and rule. Never the value: a bad value may be 784 numbers long. */

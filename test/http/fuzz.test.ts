@@ -18,6 +18,22 @@ function random(seed: number): () => number {
 
 const isPixel = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 
+/** The drawing contract (src/preprocess/drawing.ts): sides in (0, 4096], 1..64 non-empty strokes, at most
+ * 8,192 points in all, each {x, y} finite and within two largest canvases of the origin. */
+function isValidDrawing(drawing: any): boolean {
+  const side = (v: unknown) => typeof v === 'number' && v > 0 && v <= 4096;
+  const coordinate = (v: unknown) => typeof v === 'number' && Math.abs(v) <= 8192;
+  if (drawing === null || typeof drawing !== 'object' || Array.isArray(drawing)) return false;
+  if (!side(drawing.width) || !side(drawing.height) || (drawing.lineWidth !== undefined && !side(drawing.lineWidth))) return false;
+  const strokes = drawing.strokes;
+  if (!Array.isArray(strokes) || strokes.length < 1 || strokes.length > 64) return false;
+  if (!strokes.every((stroke: unknown) => Array.isArray(stroke) && stroke.length > 0)) return false;
+  if (strokes.reduce((n: number, stroke: unknown[]) => n + stroke.length, 0) > 8192) return false;
+  return strokes.every((stroke: any[]) =>
+    stroke.every((p) => p !== null && typeof p === 'object' && !Array.isArray(p) && coordinate(p.x) && coordinate(p.y)),
+  );
+}
+
 /** What the API must accept, judged here without the server's code. */
 function isValid(path: string, body: string): boolean {
   let parsed: any;
@@ -27,7 +43,11 @@ function isValid(path: string, body: string): boolean {
     return false;
   }
   if (path === '/api/predict') {
-    return parsed !== null && typeof parsed === 'object' && Array.isArray(parsed.pixels) && parsed.pixels.length === PIXELS && parsed.pixels.every(isPixel);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+    // Exactly one of the two forms.
+    if ((parsed.pixels === undefined) === (parsed.drawing === undefined)) return false;
+    if (parsed.drawing !== undefined) return isValidDrawing(parsed.drawing);
+    return Array.isArray(parsed.pixels) && parsed.pixels.length === PIXELS && parsed.pixels.every(isPixel);
   }
   const input = parsed?.inputs?.[0];
   return (
@@ -42,7 +62,7 @@ function malformedBody(rand: () => number): string {
   const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)] as T;
   const valid = JSON.stringify({ pixels: Array.from({ length: PIXELS }, () => Math.round(rand() * 100) / 100) });
   const junkValue = () => pick<unknown>([null, true, 'x', -1, 1.5, 1e308, [], {}, [0.5], '0.5', -0, 2 ** 53]);
-  switch (Math.floor(rand() * 10)) {
+  switch (Math.floor(rand() * 11)) {
     case 0: // cut anywhere
       return valid.slice(0, Math.floor(rand() * (valid.length - 1)));
     case 1: {
@@ -66,11 +86,56 @@ function malformedBody(rand: () => number): string {
       return Array.from({ length: 1 + Math.floor(rand() * 200) }, () => String.fromCharCode(Math.floor(rand() * 0x3000))).join('');
     case 7: // KServe with a broken tensor
       return JSON.stringify({ inputs: [{ name: 'x', shape: [Math.floor(rand() * 3) - 1, PIXELS], datatype: pick(['FP32', 'FP16', 'BYTES']), data: new Array(PIXELS).fill(junkValue()) }] });
+    case 10:
+      return JSON.stringify(mangledDrawing(rand, pick, junkValue));
     case 8: // deep nesting
       return '['.repeat(1 + Math.floor(rand() * 5000));
     default: // non-finite literals JSON does not allow
       return `{"pixels":[${pick(['NaN', 'Infinity', '-Infinity', 'undefined', '0x1'])}${',0'.repeat(PIXELS - 1)}]}`;
   }
+}
+
+/** The drawn form of /api/predict: a plausible drawing, then (mostly) one thing broken in it. */
+function mangledDrawing(rand: () => number, pick: <T>(items: T[]) => T, junk: () => unknown): unknown {
+  const point = () => ({ x: Math.round(rand() * 5000) / 10, y: Math.round(rand() * 2000) / 10 });
+  const strokes: unknown[][] = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Array.from({ length: 1 + Math.floor(rand() * 30) }, point));
+  const drawing: Record<string, unknown> = { width: 500, height: 200, lineWidth: 12, strokes };
+  const stroke = strokes[0] as unknown[];
+  switch (Math.floor(rand() * 12)) {
+    case 0: // left valid
+      break;
+    case 1:
+      drawing[pick(['width', 'height', 'lineWidth'])] = pick<unknown>([junk(), 0, -5, 5000, Infinity.toString()]);
+      break;
+    case 2:
+      drawing.strokes = junk();
+      break;
+    case 3:
+      strokes.push([]);
+      break;
+    case 4:
+      stroke[Math.floor(rand() * stroke.length)] = junk();
+      break;
+    case 5:
+      stroke[0] = { x: junk(), y: 10 };
+      break;
+    case 6:
+      stroke[0] = { x: pick([1e9, -1e9, 1e308]), y: 10 };
+      break;
+    case 7:
+      drawing.strokes = Array.from({ length: 65 }, () => [point()]);
+      break;
+    case 8:
+      drawing.strokes = [Array.from({ length: 8193 }, point)];
+      break;
+    case 9:
+      return { pixels: new Array(PIXELS).fill(0.5), drawing };
+    case 10:
+      return { drawing: junk() };
+    default:
+      delete drawing[pick(['width', 'height', 'strokes'])];
+  }
+  return { drawing };
 }
 
 let stratus: Awaited<ReturnType<typeof startLocal>>;

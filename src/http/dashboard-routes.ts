@@ -1,0 +1,43 @@
+// The model dashboard: GET /models (HTML) and its script and stylesheet. Read-only: promoting or rolling
+// back goes through the admin API (POST /api/models/:version/serve), which checks the admin token.
+import { Elysia } from 'elysia';
+import type { ModelVersion } from '../adapters/store.ts';
+import { DASHBOARD_CSS, DASHBOARD_JS } from '../views/dashboard-assets.ts';
+import { dashboardPage } from '../views/dashboard-page.ts';
+
+/** What the dashboard reads; src/actors/model-registry.ts's ModelRegistry is one. */
+export interface DashboardRegistry {
+  /** Newest first. */
+  list(): Promise<ModelVersion[]>;
+  /** The version consumers were told to serve, or null. */
+  selected(): Promise<string | null>;
+}
+
+export interface DashboardSource {
+  readonly registry: DashboardRegistry;
+  /** The version consumers last announced (the gateway hears it), or null. */
+  announcedVersion(): string | null;
+}
+
+/** Same-origin script, style and fetch only; the charts are inline SVG, which needs none of them. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const hidden = { detail: { hide: true } };
+
+export function dashboardRoutes(source: DashboardSource) {
+  return new Elysia({ name: 'stratus-dashboard' })
+    .get(
+      '/models',
+      async () => {
+        const [models, promoted] = await Promise.all([source.registry.list(), source.registry.selected()]);
+        const html = dashboardPage({ models, promoted, announced: source.announcedVersion() });
+        return new Response(html, {
+          headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': DASHBOARD_CSP, 'cache-control': 'no-store' },
+        });
+      },
+      hidden,
+    )
+    .get('/assets/dashboard.js', () => new Response(DASHBOARD_JS, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }), hidden)
+    .get('/assets/dashboard.css', () => new Response(DASHBOARD_CSS, { headers: { 'content-type': 'text/css; charset=utf-8' } }), hidden);
+}

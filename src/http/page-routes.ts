@@ -1,0 +1,161 @@
+// The drawing page and the small HTML endpoints its htmx buttons call. Every POST here is JSON (the
+// page's script encodes htmx's parameters as JSON, see src/views/static/pad.js), so the app's
+// "JSON or 415" rule holds for the page as for the API; the same-origin rule is app-wide (security.ts).
+// Answers are HTML fragments: the element a button targets, plus out-of-band (hx-swap-oob) blocks.
+import { Elysia, t } from 'elysia';
+import type { GatewayActor } from '../actors/gateway.ts';
+import type { PredictionResult, Store } from '../adapters/store.ts';
+import { pageAssets } from '../embedded/page-assets.ts';
+import { PIXELS } from '../model/shape.ts';
+import { VERSION } from '../version.ts';
+import { drawingPage, PREDICT_PATH } from '../views/drawing-page.ts';
+import { digitFeedback, FEEDBACK_PATH } from '../views/feedback.ts';
+import { CLEAR_PATH, historyPanel } from '../views/history.ts';
+import { ASSET_PATHS, PROJECT_URL } from '../views/links.ts';
+import type { PagePrediction } from '../views/prediction.ts';
+import { resultSection } from '../views/result.ts';
+import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
+import { HttpError } from './errors.ts';
+import { RecentPredictions } from './recent-predictions.ts';
+import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
+
+/** Predictions the page lists. */
+export const HISTORY_LIMIT = 50;
+/** Largest page request body. A drawing at its limits (8,192 points) is ~250 KB of JSON. */
+export const MAX_PAGE_BODY_BYTES = 512 * 1024;
+/** How long Predict waits for the consumer's write of the result before answering without it. */
+const STORED_WAIT_MS = 500;
+
+export interface PageSource {
+  readonly gateway: GatewayActor;
+  readonly store: Store;
+  readonly recent?: RecentPredictions;
+}
+
+const hidden = { hide: true };
+
+function html(body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+}
+
+function asset(path: string, type: string): Response {
+  return new Response(Bun.file(path), { headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' } });
+}
+
+/** The visitor's session, and the Set-Cookie header to send when it is new. */
+function sessionOf(request: Request): { session: string; headers: Record<string, string> } {
+  const known = sessionFrom(request.headers.get('cookie'));
+  if (known) return { session: known, headers: {} };
+  const session = newSessionId();
+  // Behind a TLS-terminating proxy the URL says http; the proxy's header says what the browser used.
+  const secure = request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
+  return { session, headers: { 'set-cookie': sessionCookie(session, secure) } };
+}
+
+/** Reads a JSON body of at most MAX_PAGE_BODY_BYTES, whatever the content-length said (or did not say). */
+async function smallJson({ request }: { request: Request }): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_PAGE_BODY_BYTES) throw new HttpError(413, 'body_too_large', `body exceeds ${MAX_PAGE_BODY_BYTES} bytes`);
+  const text = await request.text();
+  if (text.length > MAX_PAGE_BODY_BYTES) throw new HttpError(413, 'body_too_large', `body exceeds ${MAX_PAGE_BODY_BYTES} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'malformed_json', 'the body is not valid JSON');
+  }
+}
+
+const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
+
+export function pageRoutes({ gateway, store, recent = new RecentPredictions() }: PageSource) {
+  const feedbackOpen = (requestId: string) => recent.holds(requestId);
+
+  /** The session's history, including `latest` even if the consumer's write has not landed yet. */
+  async function historyWith(latest: PagePrediction, session: string): Promise<PagePrediction[]> {
+    const deadline = Date.now() + STORED_WAIT_MS;
+    // The consumer replies before its write finishes; waiting for it keeps what the page shows and what a
+    // reload (or Clear Predictions) sees the same.
+    while ((await store.getResult(latest.id)) === null && Date.now() < deadline) await Bun.sleep(5);
+    const history: PredictionResult[] = await store.sessionHistory(session, HISTORY_LIMIT);
+    return history.some((entry) => entry.id === latest.id) ? history : [latest, ...history].slice(0, HISTORY_LIMIT);
+  }
+
+  return new Elysia({ name: 'stratus-page' })
+    .get(
+      '/',
+      async ({ request }) => {
+        const { session, headers } = sessionOf(request);
+        // A new visitor has no history yet: no need to ask the store.
+        const history = headers['set-cookie'] ? [] : await store.sessionHistory(session, HISTORY_LIMIT);
+        const page = drawingPage({ modelVersion: gateway.modelVersion, history, feedbackOpen, assetVersion: VERSION });
+        return html(page, headers);
+      },
+      { detail: hidden },
+    )
+    .get(ASSET_PATHS.pad, () => asset(pageAssets.padJs, 'text/javascript; charset=utf-8'), { detail: hidden })
+    .get(ASSET_PATHS.css, () => asset(pageAssets.css, 'text/css; charset=utf-8'), { detail: hidden })
+    .get(PROJECT_URL, () => asset(pageAssets.readme, 'text/plain; charset=utf-8'), { detail: hidden })
+    .post(
+      PREDICT_PATH,
+      async ({ body, request }) => {
+        const { session, headers } = sessionOf(request);
+        const { answer, pixels } = await classifyDrawing(gateway, body.drawing, session);
+        recent.remember({ requestId: answer.id, sessionId: session, digits: answer.digits, modelVersion: answer.modelVersion, pixels });
+        const latest: PagePrediction = {
+          id: answer.id,
+          digits: answer.digits,
+          probabilities: digitAnswers(answer).map((digit) => digit.probabilities),
+          modelVersion: answer.modelVersion,
+          createdAt: new Date().toISOString(),
+        };
+        const history = await historyWith(latest, session);
+        return html(resultSection(latest) + historyPanel(history, { feedbackOpen, oob: true }), headers);
+      },
+      { parse: smallJson, body: t.Object({ drawing: t.Unknown() }), detail: hidden },
+    )
+    .post(
+      CLEAR_PATH,
+      async ({ request }) => {
+        const { session, headers } = sessionOf(request);
+        if (!headers['set-cookie']) {
+          await store.clearSession(session);
+          recent.forgetSession(session);
+        }
+        return html(historyPanel([], { feedbackOpen }) + resultSection(null, { oob: true }), headers);
+      },
+      { parse: smallJson, detail: hidden },
+    )
+    .post(
+      FEEDBACK_PATH,
+      async ({ body, request }) => {
+        const session = sessionFrom(request.headers.get('cookie'));
+        const held = session ? recent.get(body.request, session) : null;
+        if (!held) throw new HttpError(410, 'feedback_closed', 'this prediction is no longer held for feedback');
+        const index = Number(body.index);
+        const predicted = held.digits[index];
+        if (predicted === undefined) throw new HttpError(422, 'invalid_body', `index must be below ${held.digits.length}`);
+        const label = Number(body.label);
+        await store.saveFeedback({
+          id: `${held.requestId}/${index}`,
+          requestId: held.requestId,
+          label,
+          predicted,
+          modelVersion: held.modelVersion,
+          pixels: Array.from(held.pixels.subarray(index * PIXELS, (index + 1) * PIXELS)),
+          createdAt: new Date().toISOString(),
+          sessionId: held.sessionId,
+        });
+        return html(digitFeedback({ requestId: held.requestId, position: index, predicted, recorded: label }));
+      },
+      {
+        parse: smallJson,
+        // Strings: htmx's parameters are form values, sent as they are.
+        body: t.Object({
+          request: t.String({ pattern: REQUEST_ID }),
+          index: t.String({ pattern: '^[0-9]{1,2}$' }),
+          label: t.String({ pattern: '^[0-9]$' }),
+        }),
+        detail: hidden,
+      },
+    );
+}

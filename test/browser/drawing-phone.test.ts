@@ -1,0 +1,69 @@
+// The drawing page on a phone-sized touch screen (390×844, like an iPhone 12–15): the pad fits the
+// width, the buttons are on screen, a finger draws without scrolling the page, and touch-drawn digits
+// are read.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openDrawingPage, PHONE, SCREENSHOTS, startStratus, type StratusUnderTest } from '../helpers/browser.ts';
+import { loadPendigits, spreadSample } from '../helpers/pendigits.ts';
+
+describe('drawing page on a phone', () => {
+  let stratus: StratusUnderTest;
+  let browser: Browser;
+  beforeAll(async () => {
+    [stratus, browser] = await Promise.all([startStratus('in-process'), launchChromium()]);
+    console.log(`screenshots: ${SCREENSHOTS}`);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stratus?.stop();
+  });
+
+  test('the pad fits the screen width and every button is visible', async () => {
+    const opened = await openDrawingPage(browser, stratus.url, PHONE);
+    const { page } = opened.drawing;
+    const width = PHONE.viewport!.width;
+    const pad = await opened.drawing.pad.boundingBox();
+    expect(pad).not.toBeNull();
+    expect(pad!.x).toBeGreaterThanOrEqual(0);
+    expect(pad!.x + pad!.width).toBeLessThanOrEqual(width);
+    expect(pad!.width).toBeGreaterThan(width * 0.8); // uses the width it has, not a thumbnail
+    // No sideways scrolling anywhere on the page.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    for (const name of ['Clear Canvas', 'Predict', 'Clear Predictions'] as const) {
+      const button = opened.drawing.button(name);
+      await button.scrollIntoViewIfNeeded();
+      expect(await button.isVisible()).toBe(true);
+      const box = await button.boundingBox();
+      expect(box!.x >= 0 && box!.x + box!.width <= width).toBe(true);
+    }
+    await opened.drawing.screenshot('phone-empty');
+    expect(await opened.allProblems()).toEqual([]);
+    await opened.context.close();
+  }, 30_000);
+
+  test('digits drawn with a finger are read, and drawing does not scroll the page', async () => {
+    const opened = await openDrawingPage(browser, stratus.url, PHONE);
+    const { drawing } = opened;
+    await drawing.pad.scrollIntoViewIfNeeded();
+    const samples = spreadSample(loadPendigits(), 10);
+    let correct = 0;
+    const results: string[] = [];
+    for (const sample of samples) {
+      await drawing.button('Clear Canvas').tap();
+      await drawing.pad.scrollIntoViewIfNeeded();
+      const scrollBefore = await drawing.page.evaluate(() => window.scrollY);
+      await drawing.draw(sample.strokes, 'touch');
+      expect(await drawing.page.evaluate(() => window.scrollY)).toBe(scrollBefore);
+      expect(await drawing.inkedPixels()).toBeGreaterThan(0);
+      const read = await drawing.predict();
+      results.push(`${sample.label}→${read}`);
+      if (read === String(sample.label)) correct++;
+    }
+    console.log(`phone touch digits: ${correct}/${samples.length}: ${results.join(' ')}`);
+    // Accuracy proper is the desktop suite's and the benchmark's; here touch input must simply work.
+    expect(correct).toBeGreaterThanOrEqual(7);
+    await drawing.screenshot('phone-after-predictions');
+    expect(await opened.allProblems()).toEqual([]);
+    await opened.context.close();
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+// A local Stratus with the admin endpoints on (STRATUS_ADMIN_TOKEN set) and a store the test can fill
+// with model versions, for the dashboard's tests. The versions carry the real default model's files,
+// so a consumer told to serve one of them really loads it.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import type { ModelVersion } from '../../src/adapters/store.ts';
+import { parseCli } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startRuntime, type Running } from '../../src/runtime.ts';
+import { REPO } from './process.ts';
+import { waitFor } from './wait.ts';
+
+export interface AdminStratus extends Running {
+  readonly store: PouchStore;
+  readonly token: string;
+}
+
+export async function startWithAdmin(): Promise<AdminStratus> {
+  const token = `test-${crypto.randomUUID()}`;
+  const action = parseCli(['--port', '0', '--store', 'memory', '--log-level', 'silent'], { STRATUS_ADMIN_TOKEN: token });
+  if (action.kind !== 'run') throw new Error('unexpected CLI action');
+  const store = new PouchStore({ adapter: 'memory', directory: `dashboard-${crypto.randomUUID()}` });
+  const running = await startRuntime(action.config, createLogger(action.config.logLevel), { store });
+  await waitFor(async () => (await fetch(`${running.url}/v2/health/ready`)).ok, 10_000);
+  return { ...running, store, token };
+}
+
+const DEFAULT_MODEL = resolve(REPO, 'models/default');
+
+/** Stores `meta` with the default model's files. */
+export async function storeModel(store: PouchStore, meta: ModelVersion): Promise<void> {
+  await store.saveModel(meta, {
+    modelJson: new Uint8Array(readFileSync(resolve(DEFAULT_MODEL, 'model.json'))),
+    weightsBin: new Uint8Array(readFileSync(resolve(DEFAULT_MODEL, 'weights.bin'))),
+  });
+}
+
+/** A report.json-shaped metrics object, as the trainer stores it. */
+export function trainingMetrics(testAccuracy: number, epochs: number): Record<string, unknown> {
+  const matrix = Array.from({ length: 10 }, (_, a) => Array.from({ length: 10 }, (_, p) => (a === p ? 980 : (a + p) % 4)));
+  return {
+    kind: 'stratus-training-report',
+    arch: 'default',
+    params: 225034,
+    testSamples: 10000,
+    testAccuracy,
+    validationAccuracy: testAccuracy - 0.001,
+    perClassAccuracy: Array.from({ length: 10 }, (_, d) => 0.98 + d / 1000),
+    confusionMatrix: matrix,
+    trainedAt: '2026-11-25T14:03:58.407Z',
+    history: Array.from({ length: epochs }, (_, i) => ({
+      epoch: i + 1,
+      learningRate: 0.001 * 0.7 ** i,
+      loss: 0.4 / (i + 1),
+      accuracy: 0.9 + i / 100,
+      valLoss: 0.3 / (i + 1),
+      valAccuracy: 0.95 + i / 200,
+      seconds: 100,
+      samplesPerSecond: 540,
+    })),
+  };
+}

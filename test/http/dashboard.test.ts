@@ -1,0 +1,70 @@
+// GET /models over real HTTP: the registry's versions with their metrics, which one serves, the
+// promote/rollback buttons, a strict CSP, and nothing from the store rendered unescaped.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { startWithAdmin, storeModel, trainingMetrics, type AdminStratus } from '../helpers/admin-stratus.ts';
+import { postJson } from '../helpers/local-stratus.ts';
+
+const count = (markup: string, pattern: RegExp) => (markup.match(pattern) ?? []).length;
+
+describe('model dashboard', () => {
+  let stratus: AdminStratus;
+  beforeAll(async () => {
+    stratus = await startWithAdmin();
+  }, 30_000);
+  afterAll(() => stratus.stop());
+
+  const getDashboard = async () => {
+    const response = await fetch(`${stratus.url}/models`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toStartWith('text/html');
+    return { response, html: await response.text() };
+  };
+
+  test('an empty registry says so and names the embedded model that serves', async () => {
+    const { response, html } = await getDashboard();
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(html).toContain('The registry holds no model versions yet.');
+    expect(html).toMatch(/id="serving">Serving: <strong>default-\d+<\/strong>/);
+    expect(html).not.toMatch(/<script>/); // no inline script: CSP would block it
+  });
+
+  test('stored versions show their metrics, charts and a heat map; promote and roll back buttons follow the serving one', async () => {
+    await storeModel(stratus.store, { version: 'v1', createdAt: '2026-11-25T10:00:00.000Z', metrics: trainingMetrics(0.9812, 3) });
+    await storeModel(stratus.store, { version: 'v2', createdAt: '2026-11-25T11:00:00.000Z', metrics: trainingMetrics(0.9915, 6) });
+    await storeModel(stratus.store, { version: 'v3', createdAt: '2026-11-25T12:00:00.000Z' });
+    const served = await postJson(`${stratus.url}/api/models/v2/serve`, {}, { authorization: `Bearer ${stratus.token}` });
+    expect(served.status).toBe(202);
+
+    const { html } = await getDashboard();
+    expect(html).toContain('id="serving">Serving: <strong>v2</strong>');
+    expect(html).toMatch(/<tr data-version="v2" class="serving">.*99\.15 %.*99\.05 %.*serving<\/span>/);
+    expect(html).toContain('<button type="button" data-serve-version="v3" aria-label="Promote v3">Promote</button>');
+    expect(html).toContain('<button type="button" data-serve-version="v1" aria-label="Roll back v1">Roll back</button>');
+    expect(count(html, /data-serve-version=/g)).toBe(2);
+    // v1 and v2 each: a loss and an accuracy chart, a 10×10 heat map; v3 has no metrics and says so.
+    expect(count(html, /<svg class="chart"/g)).toBe(4);
+    expect(count(html, /<svg class="heatmap"/g)).toBe(2);
+    expect(count(html, /<g class="cell"/g)).toBe(200);
+    expect(count(html, /<circle class="point"/g)).toBe(2 * 2 * (3 + 6));
+    expect(html).toContain('The trainer recorded no metrics for this version.');
+    expect(html).toContain('<details id="model-v2" class="model" open>');
+  }, 30_000);
+
+  test('whatever the store holds is escaped', async () => {
+    const hostile = '"><script>alert(1)</script>';
+    await storeModel(stratus.store, { version: `x${hostile}`, createdAt: hostile, metrics: { arch: hostile, trainedAt: hostile } });
+    const { html } = await getDashboard();
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  test('its script and stylesheet are served same-origin with the right types', async () => {
+    const script = await fetch(`${stratus.url}/assets/dashboard.js`);
+    expect(script.headers.get('content-type')).toStartWith('text/javascript');
+    expect(await script.text()).toContain("'/api/models/' + encodeURIComponent(version) + '/serve'");
+    const style = await fetch(`${stratus.url}/assets/dashboard.css`);
+    expect(style.headers.get('content-type')).toStartWith('text/css');
+  });
+});
