@@ -1,6 +1,9 @@
 // The one place where defaults, environment and flags become a typed, frozen Config.
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
 import { ARCHS, type ArchName } from './train/arch-names.ts';
+import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/couch-credentials.ts';
+import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
+import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
 
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
 export const TRANSPORTS = ['memory', 'kafka'] as const;
@@ -48,13 +51,81 @@ export interface Config {
   readonly seed: number;
   /** Where the trained model.json, weights.bin and metadata.json go. */
   readonly out: string;
+  /** Fetch the MNIST files that --mnist-dir lacks from `mnistUrl` (md5-checked) instead of failing. */
+  readonly download: boolean;
+  readonly mnistUrl: string;
+  /** Distort training images on the fly (shift, rotation, scale, stroke width); null: the arch's default. */
+  readonly augment: boolean | null;
+  /** Trainer: store the trained model as a new version in --store, make it the serving one, announce it. */
+  readonly publish: boolean;
+  /** Trainer: publish through a running gateway's admin endpoint instead (POST <url>/api/models). */
+  readonly publishUrl: string | null;
+  /** Trainer: also train on the labelled feedback samples in --store (src/train/feedback.ts). */
+  readonly includeFeedback: boolean;
+  /** Trainer: start from this model directory's weights (fine-tuning) instead of random ones. */
+  readonly initModel: string | null;
+  /** Trainer: Adam's first learning rate (decayed by 0.7 per epoch); null: 0.001. */
+  readonly learningRate: number | null;
+  /** STRATUS_ADMIN_TOKEN (environment only): the bearer token of the admin endpoints; null disables them. */
+  readonly adminToken: Secret | null;
+  /** --store couchdb: the server, without userinfo (any in --couchdb-url moved to couchdbCredentials). */
+  readonly couchdbUrl: string | null;
+  /** Prepended to the store's database names, so deployments can share a server. */
+  readonly couchdbPrefix: string;
+  /** A mounted Secret with files `username` and `password`; beats COUCHDB_USER / COUCHDB_PASSWORD. */
+  readonly couchdbSecretDir: string | null;
+  /** Prints and serialises without the password. */
+  readonly couchdbCredentials: CouchCredentials | null;
+  /** --transport kafka: bootstrap brokers, host:port each. */
+  readonly kafkaBrokers: readonly string[];
+  /** Partitions of each topic the Kafka transport creates. */
+  readonly kafkaPartitions: number;
+  /** Copies of each partition; 3 with min.insync.replicas 2 survives one broker down. */
+  readonly kafkaReplication: number;
+  readonly kafkaClientId: string;
+  /** Trainer: worker threads training one model together (src/train/parallel/); 1 trains on the main thread. */
+  readonly workers: number;
+  /** --workers > 1: average the gradients every step, or the weights every `syncEvery` steps. */
+  readonly sync: SyncMode;
+  readonly syncEvery: number;
+}
+
+/** A value that must never reach a log or an error message: it prints and serialises as [redacted]. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[redacted]';
+  }
 }
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export type CliAction = { kind: 'run'; config: Config } | { kind: 'help' } | { kind: 'version' };
+export type CliAction =
+  | { kind: 'run'; config: Config }
+  | { kind: 'evaluate'; config: Config; json: boolean }
+  /** `--check-config`: the configuration is valid; nothing starts (for deployment checks). */
+  | { kind: 'check'; config: Config }
+  /** `stratus probe URL`: a health check for images that have no curl. */
+  | { kind: 'probe'; url: string }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+/** `stratus evaluate` reads data and a model, nothing else: any other flag is a mistake worth reporting. */
+const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level'];
 
 type Parser = (raw: string, source: string) => unknown;
 
@@ -62,8 +133,12 @@ interface Option {
   key: keyof Config;
   flag: string;
   env: string;
+  /** A conventional variable read when `env` is unset (COUCHDB_URL for STRATUS_COUCHDB_URL). */
+  envFallback?: string;
   parse: Parser;
   help: string;
+  /** An on/off flag: `--flag` alone means true (`--flag=false` and the environment still take a value). */
+  switch?: true;
 }
 
 const oneOf =
@@ -82,6 +157,43 @@ const integer =
     }
     return value;
   };
+
+const positiveNumber =
+  (max: number): Parser =>
+  (raw, source) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > max) throw new ConfigError(`${source}: '${raw}' is not a number in (0, ${max}]`);
+    return value;
+  };
+
+const brokerList: Parser = (raw, source) => {
+  const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
+  const bad = brokers.find((b) => !/^[^\s:]+:\d{1,5}$/.test(b) || Number(b.slice(b.lastIndexOf(':') + 1)) > 65535);
+  if (brokers.length === 0 || bad !== undefined) throw new ConfigError(`${source}: '${bad ?? raw}' is not a host:port list`);
+  return Object.freeze(brokers);
+};
+
+const boolean: Parser = (raw, source) => {
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${source}: '${raw}' is not true|false`);
+};
+
+const httpUrl: Parser = (raw, source) => {
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError(`${source}: '${raw}' is not an http(s) URL`);
+  return raw;
+};
+
+// Unlike httpUrl it never echoes the value, which may carry a password.
+const serverUrl: Parser = (raw, source) => {
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError(`${source}: not an http(s) URL`);
+  return raw;
+};
+
+const couchPrefix: Parser = (raw, source) => {
+  if (!/^[a-z][a-z0-9_$()+-]*$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a database name prefix (a-z first, then a-z 0-9 _$()+-)`);
+  return raw;
+};
 
 const text: Parser = (raw, source) => {
   if (raw.trim() === '') throw new ConfigError(`${source}: must not be empty`);
@@ -111,6 +223,24 @@ const OPTIONS: readonly Option[] = [
   { key: 'maxSamples', flag: 'max-samples', env: 'STRATUS_MAX_SAMPLES', parse: integer(0, 1_000_000_000), help: 'trainer: training images per epoch at most, 0 = all (default 0)' },
   { key: 'seed', flag: 'seed', env: 'STRATUS_SEED', parse: integer(0, 2 ** 32 - 1), help: 'trainer: seed of initialisers, split and shuffles (default 42)' },
   { key: 'out', flag: 'out', env: 'STRATUS_OUT', parse: text, help: 'trainer: directory for the trained model (default ./stratus-model)' },
+  { key: 'download', flag: 'download', env: 'STRATUS_DOWNLOAD', parse: boolean, switch: true, help: 'trainer, evaluate: fetch missing MNIST files (md5-checked)' },
+  { key: 'mnistUrl', flag: 'mnist-url', env: 'STRATUS_MNIST_URL', parse: httpUrl, help: `mirror for --download (default ${DEFAULT_MNIST_URL})` },
+  { key: 'augment', flag: 'augment', env: 'STRATUS_AUGMENT', parse: boolean, switch: true, help: 'trainer: random shifts, rotations, scaling, stroke width (default on for --arch default, off for seed)' },
+  { key: 'publish', flag: 'publish', env: 'STRATUS_PUBLISH', parse: boolean, switch: true, help: 'trainer: store the model as a new version in --store and serve it (default off)' },
+  { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: httpUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN)' },
+  { key: 'initModel', flag: 'init-model', env: 'STRATUS_INIT_MODEL', parse: text, help: 'trainer: start from this model directory (same --arch) instead of random weights' },
+  { key: 'learningRate', flag: 'learning-rate', env: 'STRATUS_LEARNING_RATE', parse: positiveNumber(1), help: 'trainer: first learning rate, decayed 0.7x per epoch (default 0.001)' },
+  { key: 'includeFeedback', flag: 'include-feedback', env: 'STRATUS_INCLUDE_FEEDBACK', parse: boolean, switch: true, help: 'trainer: also train on the labelled feedback samples in --store (default off)' },
+  { key: 'couchdbUrl', flag: 'couchdb-url', env: 'STRATUS_COUCHDB_URL', envFallback: 'COUCHDB_URL', parse: serverUrl, help: '--store couchdb: the server (user from COUCHDB_USER/COUCHDB_PASSWORD)' },
+  { key: 'couchdbPrefix', flag: 'couchdb-prefix', env: 'STRATUS_COUCHDB_PREFIX', parse: couchPrefix, help: 'database name prefix in CouchDB (default stratus_)' },
+  { key: 'couchdbSecretDir', flag: 'couchdb-secret-dir', env: 'STRATUS_COUCHDB_SECRET_DIR', parse: text, help: 'directory with files username and password (a mounted Secret)' },
+  { key: 'kafkaBrokers', flag: 'kafka-brokers', env: 'STRATUS_KAFKA_BROKERS', envFallback: 'KAFKA_BROKERS', parse: brokerList, help: '--transport kafka: bootstrap brokers, host:port,...' },
+  { key: 'kafkaPartitions', flag: 'kafka-partitions', env: 'STRATUS_KAFKA_PARTITIONS', parse: integer(1, 10_000), help: 'partitions of each topic the transport creates (default 6)' },
+  { key: 'kafkaReplication', flag: 'kafka-replication', env: 'STRATUS_KAFKA_REPLICATION', parse: integer(1, 32), help: 'replication factor of those topics (default 1; 3 for a 3-broker cluster)' },
+  { key: 'kafkaClientId', flag: 'kafka-client-id', env: 'STRATUS_KAFKA_CLIENT_ID', parse: text, help: 'client id shown in broker logs and quotas (default stratus)' },
+  { key: 'workers', flag: 'workers', env: 'STRATUS_WORKERS', parse: integer(1, 64), help: 'trainer: worker threads training one model, data-parallel (default 1)' },
+  { key: 'sync', flag: 'sync', env: 'STRATUS_SYNC', parse: oneOf(SYNC_MODES), help: 'trainer, --workers > 1: average gradients every step, or weights every --sync-every steps (default gradients)' },
+  { key: 'syncEvery', flag: 'sync-every', env: 'STRATUS_SYNC_EVERY', parse: integer(1, 100_000), help: 'trainer, --sync weights: steps between weight averages (default 8)' },
 ];
 
 export const DEFAULTS: Config = Object.freeze({
@@ -136,53 +266,133 @@ export const DEFAULTS: Config = Object.freeze({
   maxSamples: 0,
   seed: 42,
   out: './stratus-model',
+  download: false,
+  mnistUrl: DEFAULT_MNIST_URL,
+  augment: null,
+  publish: false,
+  publishUrl: null,
+  includeFeedback: false,
+  initModel: null,
+  learningRate: null,
+  adminToken: null,
+  couchdbUrl: null,
+  couchdbPrefix: 'stratus_',
+  couchdbSecretDir: null,
+  couchdbCredentials: null,
+  kafkaBrokers: Object.freeze([]),
+  kafkaPartitions: 6,
+  kafkaReplication: 1,
+  kafkaClientId: 'stratus',
+  workers: 1,
+  sync: 'gradients',
+  syncEvery: 8,
 });
 
 /** Defaults, then environment, then flags; the result is frozen and checked as a whole. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliAction {
+  // `stratus evaluate [flags]` is the one subcommand; everything else is flags for a role.
+  if (argv[0] === 'probe') {
+    const url = argv[1];
+    if (argv.length !== 2 || url === undefined || !URL.canParse(url)) throw new ConfigError('usage: stratus probe http://host:port/path');
+    return { kind: 'probe', url };
+  }
+  const evaluate = argv[0] === 'evaluate';
+  if (evaluate) argv = argv.slice(1);
+  let json = false;
+  let checkOnly = false;
   const values: Record<string, unknown> = { ...DEFAULTS };
   for (const option of OPTIONS) {
-    const raw = env[option.env];
-    if (raw !== undefined && raw !== '') values[option.key] = option.parse(raw, option.env);
+    const name = !env[option.env] && option.envFallback ? option.envFallback : option.env;
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') values[option.key] = option.parse(raw, name);
   }
+  // Environment only: a flag would show the token in the process list.
+  const adminToken = env.STRATUS_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken !== '') values.adminToken = new Secret(adminToken);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     if (arg === '--version' || arg === '-v') return { kind: 'version' };
+    if (evaluate && arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (arg === '--check-config') {
+      checkOnly = true;
+      continue;
+    }
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}' (see --help)`);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const option = OPTIONS.find((o) => o.flag === name);
     if (!option) throw new ConfigError(`unknown flag --${name} (see --help)`);
+    if (evaluate && !EVALUATE_FLAGS.includes(name)) throw new ConfigError(`evaluate does not take --${name} (see --help)`);
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
+    else if (option.switch) raw = 'true';
     else raw = argv[++i];
     if (raw === undefined) throw new ConfigError(`--${name} needs a value`);
     values[option.key] = option.parse(raw, `--${name}`);
   }
+  resolveCouch(values, env);
   const config = Object.freeze(values) as unknown as Config;
+  if (evaluate) return { kind: 'evaluate', config, json };
   checkCombination(config);
-  return { kind: 'run', config };
+  return checkOnly ? { kind: 'check', config } : { kind: 'run', config };
+}
+
+/** Takes any userinfo out of --couchdb-url and gathers the store's credentials (secret dir, environment, URL). */
+function resolveCouch(values: Record<string, unknown>, env: Record<string, string | undefined>): void {
+  if (typeof values.couchdbUrl !== 'string') return;
+  const couchdb = values.store === 'couchdb';
+  try {
+    const connection = resolveCouchConnection(values.couchdbUrl, '--couchdb-url', couchdb ? (values.couchdbSecretDir as string | null) : null, couchdb ? env : {});
+    values.couchdbUrl = connection.url;
+    values.couchdbCredentials = connection.credentials;
+  } catch (error) {
+    if (error instanceof CouchSettingsError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function checkCombination(config: Config): void {
+  if (config.store === 'couchdb' && !config.couchdbUrl) throw new ConfigError('--store couchdb needs --couchdb-url (or COUCHDB_URL)');
+  if (config.transport === 'kafka' && config.kafkaBrokers.length === 0) throw new ConfigError('--transport kafka needs --kafka-brokers (or KAFKA_BROKERS)');
   // In-process queues cannot connect separate processes, so a split role needs a networked transport.
   if (config.transport === 'memory' && (config.role === 'gateway' || config.role === 'consumer')) {
     throw new ConfigError(`--role ${config.role} needs --transport kafka (memory only joins roles inside one process)`);
   }
+  if ((config.publish || config.publishUrl) && config.role !== 'trainer') {
+    throw new ConfigError(`--publish and --publish-url belong to --role trainer, not --role ${config.role}`);
+  }
+  // A model published into a store no other process can see would be lost on exit.
+  if (config.publish && config.store === 'memory') throw new ConfigError('--publish needs a store other processes read (--store pouchdb or couchdb)');
+  if (config.workers > 1 && config.role !== 'trainer') throw new ConfigError(`--workers belongs to --role trainer, not --role ${config.role}`);
+  if (config.initModel && config.role !== 'trainer') throw new ConfigError(`--init-model belongs to --role trainer, not --role ${config.role}`);
+  if (config.includeFeedback && config.role !== 'trainer') throw new ConfigError(`--include-feedback belongs to --role trainer, not --role ${config.role}`);
+  // A fresh in-memory store holds no feedback: training "with" it would silently train without.
+  if (config.includeFeedback && config.store === 'memory') throw new ConfigError('--include-feedback needs the store that holds the feedback (--store pouchdb or couchdb)');
 }
 
 export function helpText(version: string): string {
   const width = Math.max(...OPTIONS.map((o) => o.flag.length)) + 4;
-  const lines = OPTIONS.map((o) => `  --${o.flag.padEnd(width)}${o.help}  [${o.env}]`);
+  const lines = OPTIONS.map((o) => `  --${o.flag.padEnd(width)}${o.help}  [${o.env}${o.envFallback ? `, ${o.envFallback}` : ''}]`);
+  const evaluateFlags = `  --${'json'.padEnd(width)}evaluate: print the metrics as JSON instead of a table`;
   return [
     `stratus ${version}: handwritten digit recognition (gateway, consumer and trainer in one binary)`,
     '',
     'Usage: stratus [flags]        flags override environment variables, which override defaults',
+    '       stratus evaluate --mnist-dir DIR [--model DIR] [--json] [--download] [--mnist-url URL]',
+    '                              score a model (default: the embedded one) on the 10,000 MNIST test digits',
+    '       stratus probe URL       exit 0 if URL answers 2xx within 2 s, else 1 (a container health check)',
     '',
     ...lines,
+    evaluateFlags,
+    `  --${'check-config'.padEnd(width)}validate flags and environment, print one line, exit 0 (or 2); start nothing`,
     `  --${'help'.padEnd(width)}print this help`,
     `  --${'version'.padEnd(width)}print the version`,
+    '',
+    'Environment only: STRATUS_ADMIN_TOKEN, the bearer token of the model admin endpoints (unset: they answer 403)',
     '',
   ].join('\n');
 }

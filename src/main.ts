@@ -19,16 +19,24 @@ async function main(): Promise<void> {
   }
   if (action.kind === 'help') return void process.stdout.write(helpText(VERSION));
   if (action.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
+  if (action.kind === 'probe') process.exit(await probe(action.url));
   const { config } = action;
+  // Paths are not checked: they exist where the configuration will run (a pod), not where it is checked.
+  if (action.kind === 'check') return void process.stdout.write(`configuration valid for role ${config.role}\n`);
   // A mistyped --model or --mnist-dir is the user's error: say so now rather than retry or fail later.
-  if (config.role === 'trainer') {
+  if ((config.role === 'trainer' || action.kind === 'evaluate') && !config.download) {
     const missing = missingMnistFile(config.mnistDir);
-    if (missing) usageError(`--mnist-dir: no ${missing} in ${config.mnistDir}`);
+    if (missing) usageError(`--mnist-dir: no ${missing} in ${config.mnistDir} (add --download to fetch it)`);
   }
   if (config.model) {
     for (const file of ['model.json', 'weights.bin']) {
       if (!(await Bun.file(join(config.model, file)).exists())) usageError(`--model: no ${file} in ${config.model}`);
     }
+  }
+  if (action.kind === 'evaluate') {
+    // Loaded on demand: only this command and the trainer bring tfjs into the main thread.
+    const { runEvaluate } = await import('./train/evaluate.ts');
+    process.exit(await runEvaluate(config, action.json));
   }
 
   const logger = createLogger(config.logLevel);
@@ -80,6 +88,16 @@ async function main(): Promise<void> {
       stopAndExit(1);
     },
   );
+}
+
+/** 0 when the URL answers 2xx within 2 s, else 1: what a container HEALTHCHECK needs. */
+async function probe(url: string): Promise<number> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? 0 : 1;
+  } catch {
+    return 1;
+  }
 }
 
 function usageError(message: string): never {

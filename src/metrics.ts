@@ -3,6 +3,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type Stage = 'queue_wait' | 'inference' | 'store' | 'total';
 
+/** What a transport with consumer groups (Kafka) reports; read at each scrape. */
+export interface ConsumerGroupSource {
+  consumerGroupStats(): ReadonlyArray<{ readonly group: string; readonly topic: string; readonly lag: number | null; readonly joins: number }>;
+}
+
+const isGroupSource = (value: object): value is ConsumerGroupSource =>
+  typeof (value as Partial<ConsumerGroupSource>).consumerGroupStats === 'function';
+
 export class Metrics {
   readonly registry = new Registry();
   readonly stageSeconds = new Histogram({
@@ -41,6 +49,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly groupSources: ConsumerGroupSource[] = [];
+  /** Joins already added to the counter, by group and topic: the source's totals only grow. */
+  private readonly joinsCounted = new Map<string, number>();
+  readonly consumerLag = new Gauge({
+    name: 'stratus_kafka_consumer_lag',
+    help: 'Messages on a topic not yet committed by a consumer group this process belongs to, summed over partitions (measured every 5 s)',
+    labelNames: ['group', 'topic'] as const,
+    registers: [this.registry],
+    // Arrow function: `this` is the Metrics instance, which owns the sources.
+    collect: () => {
+      this.consumerLag.reset();
+      for (const stats of this.groupStats()) if (stats.lag !== null) this.consumerLag.set({ group: stats.group, topic: stats.topic }, stats.lag);
+    },
+  });
+  readonly rebalances = new Counter({
+    name: 'stratus_kafka_rebalances_total',
+    help: "Group joins of this process's consumers (GROUP_JOIN): one at start, then one per rebalance",
+    labelNames: ['group', 'topic'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const { group, topic, joins } of this.groupStats()) {
+        const key = `${group}\0${topic}`;
+        const counted = this.joinsCounted.get(key) ?? 0;
+        if (joins > counted) this.rebalances.inc({ group, topic }, joins - counted);
+        this.joinsCounted.set(key, Math.max(joins, counted));
+      }
+    },
+  });
+
   // Bound once: looking labels up on every observation cost ~50 µs a request under load.
   private readonly stages: Record<Stage, ReturnType<typeof this.stageSeconds.labels>> = {
     queue_wait: this.stageSeconds.labels('queue_wait'),
@@ -51,6 +88,15 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'stratus_' });
+  }
+
+  /** Adds the transport's consumer-group figures to /metrics when it has any (Kafka does). */
+  watchConsumerGroups(transport: object): void {
+    if (isGroupSource(transport)) this.groupSources.push(transport);
+  }
+
+  private groupStats() {
+    return this.groupSources.flatMap((source) => source.consumerGroupStats());
   }
 
   observe(stage: Stage, seconds: number): void {

@@ -1,11 +1,13 @@
 // One Stratus process: its adapters, the actors its role asks for, and the HTTP server every role has.
-// Start order: adapters, then gateway (so it hears the consumer's first model announcement), then
-// consumer, then the port. Stop: gateway intake closes and drains, consumer finishes, then port and adapters.
+// Start order: the port (probes answer "not ready" meanwhile), adapters, then gateway (so it hears the
+// consumer's first model announcement), then consumer. Stop: gateway intake closes and drains, consumer
+// finishes, then port and adapters.
 // The trainer role runs one TrainerActor instead and reports its end through `finished`.
 import type { Actor } from './actors/actor.ts';
 import { ConsumerActor } from './actors/consumer.ts';
 import { GatewayActor } from './actors/gateway.ts';
 import { Supervisor } from './actors/supervisor.ts';
+import { ModelRegistry } from './actors/model-registry.ts';
 import { TrainerActor } from './actors/trainer.ts';
 import { createStore, createTransport } from './adapters/registry.ts';
 import type { Store } from './adapters/store.ts';
@@ -15,6 +17,7 @@ import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
+import type { ModelSource } from './model/shape.ts';
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 import { INFERENCE_WORKER } from './workers.ts';
 
@@ -40,19 +43,24 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const runsConsumer = config.role === 'consumer' || config.role === 'all';
   const runsTrainer = config.role === 'trainer';
   // The trainer neither messages other actors nor stores results: in-process adapters keep the
-  // supervisor and probes uniform without touching --data-dir or a cluster.
-  const adapterConfig: Config = runsTrainer ? { ...config, transport: 'memory', store: 'memory' } : config;
+  // supervisor and probes uniform without touching --data-dir or a cluster. With --publish it stores
+  // the model and announces it, so it needs the configured ones; --include-feedback reads the store's
+  // feedback samples, so it needs the configured store (the transport can stay in-process).
+  const adapterConfig: Config =
+    runsTrainer && !config.publish ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' } : config;
   const transport = overrides.transport ?? createTransport(adapterConfig);
   const store = overrides.store ?? createStore(adapterConfig);
+  metrics.watchConsumerGroups(transport);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.
-  const loadClassifier = async (): Promise<Predictor> => {
-    const source = config.model ? await readModelDirectory(config.model) : await readEmbeddedModel();
+  const startClassifier = async (source: ModelSource): Promise<Predictor> => {
     if (config.inference === 'worker') return WorkerClassifier.start(INFERENCE_WORKER, source);
     // Loaded on demand: with inference in the worker, the main thread never pays for tfjs.
     const { InlineClassifier } = await import('./model/inline-classifier.ts');
     return InlineClassifier.start(source);
   };
+  const loadClassifier = async (): Promise<Predictor> =>
+    startClassifier(config.model ? await readModelDirectory(config.model) : await readEmbeddedModel());
 
   // The model loads in its thread while the adapters connect: start-to-ready is the longer of the two.
   let preloaded = runsConsumer ? loadClassifier() : null;
@@ -63,18 +71,12 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     return next;
   };
 
-  try {
-    await Promise.all([transport.start(), store.open()]);
-  } catch (error) {
-    void preloaded?.then((classifier) => classifier.close(), () => {});
-    throw error;
-  }
   const supervisor = new Supervisor({ config, transport, store, logger, metrics });
   const gateway = runsGateway ? new GatewayActor() : undefined;
-  const consumer = runsConsumer ? new ConsumerActor(nextClassifier) : undefined;
+  // The consumer follows the model registry; at start, --model wins over the store's serving version.
+  const consumer = runsConsumer ? new ConsumerActor(nextClassifier, { start: startClassifier, pinned: config.model !== null }) : undefined;
   const trainer = runsTrainer ? new TrainerActor() : undefined;
   const actors: Actor[] = [gateway, consumer, trainer].filter((actor): actor is NonNullable<typeof actor> => actor !== undefined);
-  for (const actor of actors) await supervisor.start(actor);
 
   const readiness = {
     notReadyReasons(): string[] {
@@ -85,13 +87,25 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       return reasons;
     },
   };
-  const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway } : {}) });
+  const models = gateway ? { registry: new ModelRegistry(store, transport), adminToken: config.adminToken } : undefined;
+  const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway, store } : {}), ...(models ? { models } : {}) });
   // The app refuses a declared content-length over the limit with a JSON 413; Bun's own cap, above it,
   // stops a chunked upload that declares no length.
   app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes * 2 });
   const server = app.server;
   if (!server) throw new Error('HTTP server did not start');
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+  // The port opens before the adapters connect: while Kafka or CouchDB is out of reach (a gateway started
+  // before Kafka), the process answers probes (not ready, with the reason) and 503 on predict, and gets
+  // ready once they answer, instead of dying and leaving it to a restart loop.
+  try {
+    await Promise.all([transport.start(), store.open()]);
+  } catch (error) {
+    void preloaded?.then((classifier) => classifier.close(), () => {});
+    await server.stop(true);
+    throw error;
+  }
+  for (const actor of actors) await supervisor.start(actor);
   logger.info({ role: config.role, url, transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
   let stopping: Promise<void> | null = null;

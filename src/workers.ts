@@ -3,3 +3,4 @@
 // scripts/build.ts lists the same files as extra entry points.
 export const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
 export const STORE_WORKER = new URL('./store-worker.ts', import.meta.url);
+export const TRAIN_WORKER = new URL('./train-worker.ts', import.meta.url);

@@ -19,8 +19,27 @@ export interface Started {
   readonly readyAfterMs: number;
 }
 
+// What points a process at cluster services or configures it behind the flags' back: a developer's
+// `eval "$(ops/dev/services up)"` or CI's settings must not change what a spawned process does.
+const INHERITED_NOT = /^(STRATUS_|KAFKA_BROKERS$|COUCHDB_(URL|USER|PASSWORD)$)/;
+
+/** The environment a spawned process gets: this one without the variables above, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !INHERITED_NOT.test(name)) env[name] = value;
+  return { ...env, ...extra };
+}
+
+export interface StartOptions {
+  readonly cwd?: string;
+  /** Variables the process gets on top of childEnv(). */
+  readonly env?: Record<string, string>;
+  /** How long to wait for the first 200 from /v2/health/ready. */
+  readonly readyTimeoutMs?: number;
+}
+
 /** `command` is e.g. ['bun', MAIN] or ['/tmp/x/stratus']. */
-export async function startProcess(command: string[], args: string[], options: { cwd?: string } = {}): Promise<Started> {
+export async function startProcess(command: string[], args: string[], options: StartOptions = {}): Promise<Started> {
   const port = freePort();
   const started = performance.now();
   const proc = Bun.spawn([...command, '--port', String(port), ...args], {
@@ -28,18 +47,18 @@ export async function startProcess(command: string[], args: string[], options: {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'warn' },
+    env: childEnv({ STRATUS_LOG_LEVEL: 'warn', ...options.env }),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
     return fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false);
-  }, 15_000, 5);
+  }, options.readyTimeoutMs ?? 15_000, 5);
   return { url, proc, readyAfterMs: performance.now() - started };
 }
 
-export async function runToEnd(command: string[], options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(command, { cwd: options.cwd ?? REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+export async function runToEnd(command: string[], options: Omit<StartOptions, 'readyTimeoutMs'> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(command, { cwd: options.cwd ?? REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: childEnv(options.env) });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
