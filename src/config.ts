@@ -1,6 +1,7 @@
 // The one place where defaults, environment and flags become a typed, frozen Config.
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
 import { ARCHS, type ArchName } from './train/arch-names.ts';
+import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
 import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/couch-credentials.ts';
 import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
 import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
@@ -51,6 +52,8 @@ export interface Config {
   readonly seed: number;
   /** Where the trained model.json, weights.bin and metadata.json go. */
   readonly out: string;
+  /** trainer, evaluate: the tfjs backend (wasm, embedded; or tensorflow, where tfjs-node installs). */
+  readonly backend: TrainingBackend;
   /** Fetch the MNIST files that --mnist-dir lacks from `mnistUrl` (md5-checked) instead of failing. */
   readonly download: boolean;
   readonly mnistUrl: string;
@@ -125,7 +128,7 @@ export type CliAction =
   | { kind: 'version' };
 
 /** `stratus evaluate` reads data and a model, nothing else: any other flag is a mistake worth reporting. */
-const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level'];
+const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level', 'backend'];
 
 type Parser = (raw: string, source: string) => unknown;
 
@@ -225,6 +228,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'out', flag: 'out', env: 'STRATUS_OUT', parse: text, help: 'trainer: directory for the trained model (default ./stratus-model)' },
   { key: 'download', flag: 'download', env: 'STRATUS_DOWNLOAD', parse: boolean, switch: true, help: 'trainer, evaluate: fetch missing MNIST files (md5-checked)' },
   { key: 'mnistUrl', flag: 'mnist-url', env: 'STRATUS_MNIST_URL', parse: httpUrl, help: `mirror for --download (default ${DEFAULT_MNIST_URL})` },
+  { key: 'backend', flag: 'backend', env: 'STRATUS_BACKEND', parse: oneOf(TRAINING_BACKENDS), help: 'trainer, evaluate: wasm|tensorflow (tensorflow = @tensorflow/tfjs-node, where it installs; default wasm)' },
   { key: 'augment', flag: 'augment', env: 'STRATUS_AUGMENT', parse: boolean, switch: true, help: 'trainer: random shifts, rotations, scaling, stroke width (default on for --arch default, off for seed)' },
   { key: 'publish', flag: 'publish', env: 'STRATUS_PUBLISH', parse: boolean, switch: true, help: 'trainer: store the model as a new version in --store and serve it (default off)' },
   { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: httpUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN)' },
@@ -268,6 +272,7 @@ export const DEFAULTS: Config = Object.freeze({
   out: './stratus-model',
   download: false,
   mnistUrl: DEFAULT_MNIST_URL,
+  backend: 'wasm',
   augment: null,
   publish: false,
   publishUrl: null,

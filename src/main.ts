@@ -28,6 +28,11 @@ async function main(): Promise<void> {
     const missing = missingMnistFile(config.mnistDir);
     if (missing) usageError(`--mnist-dir: no ${missing} in ${config.mnistDir} (add --download to fetch it)`);
   }
+  if ((config.role === 'trainer' || action.kind === 'evaluate') && config.backend === 'tensorflow') {
+    const { tensorflowUnavailable } = await import('./train/training-backend.ts');
+    const problem = await tensorflowUnavailable();
+    if (problem) usageError(problem);
+  }
   if (config.model) {
     for (const file of ['model.json', 'weights.bin']) {
       if (!(await Bun.file(join(config.model, file)).exists())) usageError(`--model: no ${file} in ${config.model}`);

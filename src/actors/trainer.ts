@@ -42,8 +42,8 @@ export class TrainerActor implements Actor {
     // Imported here, not at the top: other roles keep tfjs out of their main thread.
     const { train, TRAIN_DEFAULTS } = await import('../train/trainer.ts');
     const { trainingProgress } = await import('../train/progress.ts');
-    const { initWasmBackend } = await import('../model/wasm-backend.ts');
-    await initWasmBackend();
+    const { initTrainingBackend } = await import('../train/training-backend.ts');
+    await initTrainingBackend(config.backend);
     if (config.download) {
       const { downloadMnist } = await import('../train/mnist-download.ts');
       await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => logger.info({ file, bytes }, 'MNIST file downloaded'));
@@ -52,6 +52,7 @@ export class TrainerActor implements Actor {
     const options: TrainOptions = {
       mnistDir: config.mnistDir,
       arch: config.arch,
+      backend: config.backend,
       epochs: config.epochs,
       batchSize: config.batchSize,
       maxSamples: config.maxSamples === 0 ? null : config.maxSamples,

@@ -3,7 +3,8 @@
 import type { Config } from '../config.ts';
 import { Classifier } from '../model/classifier.ts';
 import { readEmbeddedModel, readModelDirectory } from '../model/model-source.ts';
-import { initWasmBackend } from '../model/wasm-backend.ts';
+import type { TrainingBackend } from './backend-names.ts';
+import { initTrainingBackend } from './training-backend.ts';
 import { VERSION } from '../version.ts';
 import { loadSplit } from './mnist.ts';
 import { downloadMnist } from './mnist-download.ts';
@@ -11,9 +12,9 @@ import { formatMetrics, testMetrics, type EvaluationReport } from './report.ts';
 
 const CHUNK = 1000;
 
-export async function evaluateModel(mnistDir: string, modelDir: string | null): Promise<EvaluationReport> {
+export async function evaluateModel(mnistDir: string, modelDir: string | null, backend: TrainingBackend = 'wasm'): Promise<EvaluationReport> {
   const started = performance.now();
-  await initWasmBackend();
+  await initTrainingBackend(backend);
   const source = modelDir ? await readModelDirectory(modelDir) : await readEmbeddedModel();
   // The test split only: loading the 60k training images would double the run for nothing.
   const checksums: Record<string, string> = {};
@@ -52,7 +53,7 @@ export async function runEvaluate(config: Config, json: boolean): Promise<number
     if (config.download) {
       await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`));
     }
-    const report = await evaluateModel(config.mnistDir, config.model);
+    const report = await evaluateModel(config.mnistDir, config.model, config.backend);
     const text = json
       ? `${JSON.stringify(report, null, 2)}\n`
       : `${formatMetrics(report, `model ${report.model.version} (${report.model.source}), ${report.testSamples} MNIST test digits, ${report.seconds.toFixed(1)} s`)}`;

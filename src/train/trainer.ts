@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initWasmBackend } from '../model/wasm-backend.ts';
 import { VERSION } from '../version.ts';
 import type { ArchName } from './arch-names.ts';
 import { buildModel } from './architectures.ts';
@@ -16,7 +15,8 @@ import { loadMnist } from './mnist.ts';
 import { testMetrics, type EpochRecord, type TrainingReport } from './report.ts';
 import { reloadModel, serializeModel, writeModelDirectory, type ModelFiles } from './save-model.ts';
 import { range, scoreSplit, seededRandom, shuffle, timeInference, trainEpoch, type BatchProgress } from './train-loop.ts';
-import { registerWasmTrainingKernels } from './wasm-kernels.ts';
+import type { TrainingBackend } from './backend-names.ts';
+import { initTrainingBackend } from './training-backend.ts';
 import type { SyncMode } from './parallel/sync-modes.ts';
 
 export interface TrainOptions {
@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly workers?: number;
   readonly sync?: SyncMode;
   readonly syncEvery?: number;
+  /** The tfjs backend (--backend): the embedded wasm one unless tfjs-node is installed and asked for. */
+  readonly backend?: TrainingBackend;
 }
 
 /**
@@ -96,7 +98,7 @@ export interface TrainResult {
   readonly trainedAt: string;
   readonly trainingSeconds: number;
   readonly samplesPerSecond: number;
-  readonly backend: 'wasm';
+  readonly backend: TrainingBackend;
   readonly params: number;
   readonly weightsBytes: number;
   readonly inferenceMs: { readonly batch1: number; readonly batch64: number };
@@ -111,10 +113,8 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
   const { arch, epochs, batchSize, seed, learningRate, lrDecay, signal } = options;
   const augment = options.augment ?? AUGMENT_BY_DEFAULT[arch];
   const wallStarted = performance.now();
-  // initWasmBackend reads the embedded .wasm files, so this also works inside the compiled binary.
-  await initWasmBackend();
-  registerWasmTrainingKernels();
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
+  const backend = options.backend ?? 'wasm';
+  await initTrainingBackend(backend);
 
   const data = loadMnist(options.mnistDir);
   const random = seededRandom(seed);
@@ -218,7 +218,7 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
         trainedAt: now.toISOString(),
         trainingSeconds: Math.round(trainingSeconds),
         samplesPerSecond,
-        backend: 'wasm',
+        backend,
         params: model.countParams(),
         weightsBytes: files.weights.byteLength,
         inferenceMs,
@@ -238,7 +238,7 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
         wallSeconds: +((performance.now() - wallStarted) / 1000).toFixed(3),
         trainingSeconds: +(trainMs / 1000).toFixed(3),
         samplesPerSecond,
-        backend: 'wasm',
+        backend,
         inferenceMs,
       };
       signal?.throwIfAborted();
