@@ -63,7 +63,7 @@ test('--role trainer trains, writes the model and exits 0, like a Kubernetes Job
   } finally {
     await rm(out, { recursive: true, force: true });
   }
-}, 30_000);
+}, 120_000);
 
 describe('stopping', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0 within 10 s', async (signal) => {
