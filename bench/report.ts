@@ -1,0 +1,199 @@
+// The paper's evaluation, reproduced in one command: training time and accuracy, the hand-drawn digits
+// in a real browser, and Locust load tests of the page (GET) and the prediction endpoint (POST) in
+// local and cluster mode; then docs/evaluation.md with the paper's figures beside ours, and its charts.
+//
+//   bun run bench/report.ts [--quick] [--out DIR] [--only training,hand-drawn,local,cluster]
+//                           [--binary ./stratus] [--seconds N] [--wait MIN,MAX] [--mnist DIR]
+//   bun run bench/report.ts --render docs/evaluation/results.json    # the text and charts again, no run
+//
+// --quick: a smoke run of a few minutes (2 settings of 12 s, 20 digits, 1 short epoch), written to
+// .tmp/evaluation-quick/ unless --out says otherwise; the full run writes docs/. Each experiment has a
+// time budget; one that fails or runs over is reported as failed, with its error, and the run goes on.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runHandDrawn } from './report/hand-drawn.ts';
+import { servedAccuracy } from './report/baseline.ts';
+import { drawingBodies, mnistBodies, type LabelledBody } from './report/load-data.ts';
+import { locustAvailable, runLocust, SCENARIOS, type LoadSetting, type LocustInputs, type Scenario } from './report/load-tests.ts';
+import { describeMachine } from './report/machine.ts';
+import { renderReport } from './report/markdown.ts';
+import { Children, withBudget, type Outcome } from './report/outcome.ts';
+import { PAPER } from './report/paper.ts';
+import { MAIN, REPO, shellWord } from './report/processes.ts';
+import type { LoadTests, Results } from './report/results.ts';
+import { startClusterTarget, startLocalTarget, type Target } from './report/targets.ts';
+import { runTraining, type Recipe } from './report/training.ts';
+
+const EXPERIMENTS = ['training', 'hand-drawn', 'local', 'cluster'] as const;
+
+function fail(message: string): never {
+  console.error(`bench/report: ${message}`);
+  process.exit(2);
+}
+
+const OPTIONS = {
+  quick: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  only: { type: 'string', default: EXPERIMENTS.join(',') },
+  binary: { type: 'string' },
+  seconds: { type: 'string' },
+  wait: { type: 'string', default: '1,2' },
+  mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+  render: { type: 'string' },
+} as const;
+let flags: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+try {
+  flags = parseArgs({ options: OPTIONS }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+const quick = flags.quick;
+const only = new Set(flags.only.split(',').filter(Boolean));
+for (const name of only) if (!(EXPERIMENTS as readonly string[]).includes(name)) fail(`--only takes ${EXPERIMENTS.join(', ')}; got ${name}`);
+const wait = flags.wait.split(',').map(Number);
+if (wait.length !== 2 || !wait.every((w) => Number.isFinite(w) && w >= 0) || wait[0]! > wait[1]!) fail('--wait must be MIN,MAX seconds, 0 ≤ MIN ≤ MAX');
+const seconds = flags.seconds === undefined ? (quick ? 12 : 60) : Number(flags.seconds);
+if (!Number.isInteger(seconds) || seconds < 1) fail('--seconds must be a whole number ≥ 1');
+if (flags.binary !== undefined && !(await Bun.file(flags.binary).exists())) fail(`--binary ${flags.binary}: no such file`);
+// The sources under this Bun by default: what the report measures is then the checked-out code.
+const stratusCommand = flags.binary === undefined ? [process.execPath, MAIN] : [resolve(flags.binary)];
+const outDir = resolve(flags.out ?? (quick ? join(REPO, '.tmp/evaluation-quick') : join(REPO, 'docs')));
+const chartsDir = join(outDir, 'evaluation');
+const rawDir = join(chartsDir, 'raw');
+
+// The paper's three settings, then ours; quick mode keeps the first and last of the paper's.
+const SETTINGS: LoadSetting[] = quick
+  ? [PAPER.load.settings[0], PAPER.load.settings[2]]
+  : [...PAPER.load.settings, { users: 200, spawnRate: 20 }, { users: 1000, spawnRate: 100 }];
+const HAND_DRAWN_PER_DIGIT = quick ? 2 : PAPER.handDrawn.digits / 10;
+const TRAINING_LIMITS = quick ? { epochs: 1, maxSamples: 2000 } : {};
+const MINUTE = 60_000;
+
+// Children that spawn `bun` by name (the browser harness) find this one.
+process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const proc of Children.everywhere) proc.kill('SIGTERM');
+    process.exit(130);
+  });
+}
+
+const notRun = <T>(reason: string): Outcome<T> => ({ status: 'not run', reason });
+
+interface LoadBodies {
+  readonly digits: LabelledBody[];
+  readonly drawings: LabelledBody[];
+}
+
+async function loadTests(mode: 'local' | 'cluster', inputs: LocustInputs, bodies: LoadBodies): Promise<LoadTests> {
+  const scenarios = Object.keys(SCENARIOS) as Scenario[];
+  const planned = scenarios.flatMap((scenario) => SETTINGS.map((s) => ({ scenario, ...s })));
+  const skipped = (reason: string): LoadTests => ({ mode, startup: notRun(reason), baseline: notRun(reason), runs: planned.map((p) => ({ ...p, outcome: notRun(reason) })) });
+  if (!only.has(mode)) return skipped('not asked for (--only)');
+  const noLocust = locustAvailable();
+  if (noLocust !== null) return skipped(noLocust);
+  // The deployment lives across all its runs; its own budget covers only starting it.
+  const children = new Children();
+  let target: Target | undefined;
+  const startup = await withBudget(`${mode} mode start`, mode === 'cluster' ? 6 * MINUTE : 2 * MINUTE, async () => {
+    target = await (mode === 'cluster' ? startClusterTarget : startLocalTarget)(children, stratusCommand, rawDir);
+    return { commands: target.commands };
+  });
+  if (startup.status !== 'ok' || target === undefined) {
+    await children.stopAll();
+    const reason = `${mode} mode did not start`;
+    return { mode, startup, baseline: notRun(reason), runs: planned.map((p) => ({ ...p, outcome: notRun(reason) })) };
+  }
+  const runs: LoadTests['runs'] = [];
+  let baseline: LoadTests['baseline'] = notRun('not reached');
+  try {
+    const url = target.url;
+    baseline = await withBudget(`${mode} no-load accuracy`, 3 * MINUTE, async () => ({
+      pixels: await servedAccuracy(url, bodies.digits),
+      drawing: await servedAccuracy(url, bodies.drawings),
+    }));
+    for (const p of planned) {
+      console.error(`… ${mode} mode, ${p.scenario}, ${p.users} users`);
+      const outcome = await withBudget(`${mode} ${p.scenario} ${p.users} users`, (seconds + 90) * 1000, (own) =>
+        runLocust(own, target!.url, p.scenario, p, seconds, join(rawDir, mode), inputs),
+      );
+      runs.push({ ...p, outcome });
+    }
+  } finally {
+    await target.stop().catch((error: unknown) => console.error(`stopping ${mode} mode: ${String(error)}`));
+    await children.stopAll();
+  }
+  return { mode, startup, baseline, runs };
+}
+
+async function training(recipe: Recipe, workers: number): Promise<Results['training'][number]> {
+  if (!only.has('training')) return { recipe, workers, outcome: notRun('not asked for (--only)') };
+  console.error(`… training, ${recipe} recipe, ${workers} worker(s)`);
+  const budget = quick ? 5 * MINUTE : recipe === 'seed' ? 30 * MINUTE : 45 * MINUTE;
+  const outcome = await withBudget(`training ${recipe} ×${workers}`, budget, (children) =>
+    runTraining(children, stratusCommand, recipe, workers, flags.mnist, rawDir, TRAINING_LIMITS),
+  );
+  return { recipe, workers, outcome };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const machine = await describeMachine();
+  await rm(chartsDir, { recursive: true, force: true });
+  await mkdir(join(rawDir, 'local'), { recursive: true });
+  await mkdir(join(rawDir, 'cluster'), { recursive: true });
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'stratus-eval-data-'));
+  const inputs: LocustInputs = { digitsFile: join(dataDir, 'mnist-test-500.json'), drawingsFile: join(dataDir, 'pendigits-500.json'), wait: [wait[0]!, wait[1]!] };
+  const bodies: LoadBodies = { digits: mnistBodies(flags.mnist, 500), drawings: drawingBodies(500) };
+  await Bun.write(inputs.digitsFile, JSON.stringify(bodies.digits));
+  await Bun.write(inputs.drawingsFile, JSON.stringify(bodies.drawings));
+
+  try {
+    const trainingRuns: Results['training'] = [];
+    for (const recipe of ['seed', 'default'] as const) for (const workers of [1, 2]) trainingRuns.push(await training(recipe, workers));
+    const handDrawn = only.has('hand-drawn')
+      ? (console.error('… hand-drawn digits in Chromium'), await withBudget('hand-drawn', quick ? 5 * MINUTE : 20 * MINUTE, () => runHandDrawn(HAND_DRAWN_PER_DIGIT)))
+      : notRun<Awaited<ReturnType<typeof runHandDrawn>>>('not asked for (--only)');
+    const load = [await loadTests('local', inputs, bodies), await loadTests('cluster', inputs, bodies)];
+    const results: Results = {
+      command: ['bun', 'run', 'bench/report.ts', ...process.argv.slice(2)].map(shellWord).join(' '),
+      quick,
+      startedAt,
+      totalSeconds: Math.round((performance.now() - started) / 1000),
+      machine,
+      stratus: stratusCommand.map((w) => (w === process.execPath ? 'bun' : w.replace(`${REPO}/`, ''))).join(' '),
+      loadSettings: { seconds, wait: inputs.wait },
+      load,
+      handDrawn,
+      training: trainingRuns,
+    };
+    await writeReport(results, outDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  console.log(`total run time: ${((performance.now() - started) / 60_000).toFixed(1)} minutes`);
+}
+
+/** Writes the report's text and charts from a run's results (also used alone by --render). */
+async function writeReport(results: Results, into: string): Promise<void> {
+  const report = renderReport(results);
+  const charts = join(into, 'evaluation');
+  await mkdir(charts, { recursive: true });
+  await writeFile(join(charts, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  for (const [name, svg] of report.charts) await writeFile(join(charts, name), svg);
+  await writeFile(join(into, 'evaluation.md'), report.markdown);
+  console.log(`wrote ${join(into, 'evaluation.md')} and ${report.charts.size} charts in ${charts}`);
+}
+
+if (flags.render !== undefined) {
+  const file = resolve(flags.render);
+  const results = (await Bun.file(file).json().catch(() => fail(`--render ${flags.render}: not a results.json`))) as Results;
+  // results.json sits in <out>/evaluation/.
+  await writeReport(results, dirname(dirname(file)));
+} else {
+  await main();
+}

@@ -1,0 +1,204 @@
+// docs/evaluation.md from a run's results: the paper's figure beside ours for every experiment, the
+// charts, the machine, the date and the exact commands. Pure: results in, text and SVG files out.
+import { escapeHtml } from '../../src/views/escape.ts';
+import { chartName, handDrawnChart, loadCharts, trainingChart } from './charts.ts';
+import { LOCUST_INPUTS_NOTE, SCENARIOS, type LoadRun, type Scenario } from './load-tests.ts';
+import type { Outcome } from './outcome.ts';
+import { NOT_GIVEN, PAPER } from './paper.ts';
+import type { LoadTests, Results } from './results.ts';
+
+export interface RenderedReport {
+  readonly markdown: string;
+  /** File name (in the charts directory) → SVG. */
+  readonly charts: Map<string, string>;
+}
+
+const pct = (fraction: number, digits = 1) => `${(fraction * 100).toFixed(digits)} %`;
+const ms = (value: number | null) => (value === null ? 'n/a' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
+/** Text for a markdown table cell: escaped, and no pipe or newline to break the row. */
+const cell = (text: string) => escapeHtml(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+
+function why<T>(outcome: Outcome<T>): string {
+  if (outcome.status === 'failed') return `failed after ${outcome.seconds} s: ${cell(outcome.error)}`;
+  if (outcome.status === 'not run') return `not run: ${cell(outcome.reason)}`;
+  return 'ok';
+}
+
+function failureRate(run: LoadRun): number {
+  return run.total.requests === 0 ? 0 : run.total.failures / run.total.requests;
+}
+
+function findRun(results: Results, mode: string, scenario: Scenario, users: number): LoadRun | null {
+  const run = results.load.find((t) => t.mode === mode)?.runs.find((r) => r.scenario === scenario && r.users === users);
+  return run?.outcome.status === 'ok' ? run.outcome.value : null;
+}
+
+function summary(results: Results): string[] {
+  const rows: string[] = ['| experiment | paper | Stratus (this run) |', '|---|---|---|'];
+  const training = results.training.find((t) => t.outcome.status === 'ok' && t.recipe === 'seed' && t.workers === 1) ?? results.training.find((t) => t.outcome.status === 'ok');
+  rows.push(
+    `| MNIST test accuracy, training time | ${pct(PAPER.training.testAccuracy, 2)} in ${PAPER.training.seconds} s (${PAPER.training.workers} ${PAPER.training.platform} workers) | ` +
+      (training?.outcome.status === 'ok'
+        ? `${pct(training.outcome.value.testAccuracy, 2)} in ${training.outcome.value.trainingSeconds.toFixed(0)} s of training (${training.recipe} recipe, ${training.outcome.value.epochs} epoch(s) of ${training.outcome.value.trainSamples} samples, ${training.workers === 1 ? '1 thread' : `${training.workers} worker threads`}) |`
+        : 'no training run succeeded |'),
+  );
+  const hand = results.handDrawn;
+  rows.push(
+    `| hand-drawn digits | ${pct(PAPER.handDrawn.accuracy, 0)} of ${PAPER.handDrawn.digits} (50 % on 7 and on 8) | ` +
+      (hand.status === 'ok'
+        ? `${pct(hand.value.correct / hand.value.digits)} of ${hand.value.digits} (7: ${digitRate(hand.value.perDigit[7]!)}, 8: ${digitRate(hand.value.perDigit[8]!)}) |`
+        : `${why(hand)} |`),
+  );
+  for (const mode of ['local', 'cluster'] as const) {
+    const at10 = (['website', 'predict'] as const).map((s) => findRun(results, mode, s, 10));
+    const at50 = (['website', 'predict'] as const).map((s) => findRun(results, mode, s, 50));
+    const tests = results.load.find((t) => t.mode === mode);
+    const down = tests === undefined ? 'not run' : tests.startup.status !== 'ok' ? why(tests.startup) : null;
+    rows.push(
+      `| mean response at 10 users, ${mode} mode | ~${PAPER.load.meanResponseMsAt10Users / 1000} s (scenario ${NOT_GIVEN}) | ` +
+        (down ?? `GET ${at10[0] ? ms(at10[0].total.averageMs) : 'n/a'}, POST ${at10[1] ? ms(at10[1].total.averageMs) : 'n/a'}`) + ' |',
+    );
+    rows.push(
+      `| failed requests at 50 users, ${mode} mode | ${pct(PAPER.load.failedFractionAt50Users, 0)} (scenario ${NOT_GIVEN}) | ` +
+        (down ?? `GET ${at50[0] ? pct(failureRate(at50[0]), 2) : 'n/a'}, POST ${at50[1] ? pct(failureRate(at50[1]), 2) : 'n/a'}`) + ' |',
+    );
+  }
+  return rows;
+}
+
+const digitRate = (tally: { right: number; total: number }) => (tally.total === 0 ? 'n/a' : `${tally.right}/${tally.total}`);
+
+function trainingSection(results: Results): string[] {
+  const lines = [
+    '## Training',
+    '',
+    'The trainer role run as a job on the tfjs wasm backend, on one thread or on 2 worker threads training one model data-parallel (`--workers 2`: gradients averaged every step, so a step trains 2 × the batch); test accuracy on the 10,000 MNIST test digits, from its `report.json`. The paper trained on Spark.',
+    '',
+    '| recipe | workers | epochs × samples | training time | wall time | samples/s | test accuracy | paper |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const t of results.training) {
+    const paper = t.recipe === 'seed' ? `${pct(PAPER.training.testAccuracy, 2)}, ${PAPER.training.seconds} s on ${PAPER.training.workers} workers` : NOT_GIVEN;
+    if (t.outcome.status !== 'ok') {
+      lines.push(`| ${t.recipe} | ${t.workers} | ${why(t.outcome)} | | | | | ${paper} |`);
+      continue;
+    }
+    const v = t.outcome.value;
+    lines.push(`| ${t.recipe} | ${t.workers} | ${v.epochs} × ${v.trainSamples} | ${v.trainingSeconds.toFixed(1)} s | ${v.wallSeconds.toFixed(1)} s | ${Math.round(v.samplesPerSecond)} | ${pct(v.testAccuracy, 2)} | ${paper} |`);
+  }
+  if (results.training.some((t) => t.outcome.status === 'ok')) lines.push('', '![Validation accuracy per epoch](evaluation/training-validation-accuracy.svg)');
+  const commands = results.training.flatMap((t) => (t.outcome.status === 'ok' ? [`- ${code(t.outcome.value.command)} (log: ${code(t.outcome.value.logFile)})`] : []));
+  if (commands.length > 0) lines.push('', 'Commands:', '', ...commands);
+  return lines;
+}
+
+function handDrawnSection(results: Results): string[] {
+  const lines = ['## Hand-drawn digits', ''];
+  const hand = results.handDrawn;
+  if (hand.status !== 'ok') return [...lines, `Hand-drawn experiment: ${why(hand)}.`];
+  const v = hand.value;
+  lines.push(
+    `Recorded pen strokes of real writers (UCI pendigits, ${v.digits / 10} of each digit spread over the file's writers) replayed as mouse input onto the drawing page in Chromium ${cell(v.chromium)}; Predict pressed; the answer read from the page. The paper's users drew ${PAPER.handDrawn.digits} digits by hand.`,
+    '',
+    `| digit | ${Array.from({ length: 10 }, (_, d) => d).join(' | ')} | all |`,
+    `|---|${'---|'.repeat(11)}`,
+    `| Stratus | ${v.perDigit.map((t) => (t.total === 0 ? 'n/a' : pct(t.right / t.total, 0))).join(' | ')} | ${pct(v.correct / v.digits)} (${v.correct}/${v.digits}) |`,
+    `| paper | ${PAPER.handDrawn.perDigit.map((p) => (p === null ? NOT_GIVEN : pct(p, 0))).join(' | ')} | ${pct(PAPER.handDrawn.accuracy, 0)} of ${PAPER.handDrawn.digits} |`,
+    '',
+    '![Accuracy per digit](evaluation/hand-drawn-per-digit.svg)',
+    '',
+    `Misreads (expected→answered): ${v.misreads.length === 0 ? 'none' : cell(v.misreads.join(', '))}. ${v.digits} drawings took ${v.seconds} s.`,
+  );
+  return lines;
+}
+
+function loadTable(tests: LoadTests, scenario: Scenario): string[] {
+  const rows = tests.runs.filter((r) => r.scenario === scenario);
+  if (rows.length === 0) return [];
+  const lines = [
+    `### ${cell(SCENARIOS[scenario].title)}, ${tests.mode} mode`,
+    '',
+    '| users | spawn rate | requests | failed | requests/s | mean | p50 | p90 | p95 | p99 | max | paper |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const paper =
+      row.users === 10 ? `mean ~${PAPER.load.meanResponseMsAt10Users / 1000} s` : row.users === 50 ? `${pct(PAPER.load.failedFractionAt50Users, 0)} failed` : PAPER.load.settings.some((s) => s.users === row.users) ? NOT_GIVEN : 'not in the paper';
+    if (row.outcome.status !== 'ok') {
+      lines.push(`| ${row.users} | ${row.spawnRate} | ${why(row.outcome)} | | | | | | | | | ${paper} |`);
+      continue;
+    }
+    const { total } = row.outcome.value;
+    const p = total.percentilesMs;
+    lines.push(
+      `| ${row.users} | ${row.spawnRate} | ${total.requests} | ${total.failures} (${pct(failureRate(row.outcome.value), 2)}) | ${total.requestsPerSecond.toFixed(1)} | ${ms(total.averageMs)} | ${ms(p['50%'])} | ${ms(p['90%'])} | ${ms(p['95%'])} | ${ms(p['99%'])} | ${ms(total.maxMs)} | ${paper} |`,
+    );
+  }
+  const saturated = rows.flatMap((r) => (r.outcome.status === 'ok' && r.outcome.value.locustCpuWarning ? [r.users] : []));
+  if (saturated.length > 0) lines.push('', `Locust warned that its own CPU was above 90 % at ${saturated.join(', ')} users: there the load generator, not Stratus, may have set the pace.`);
+    const errors = rows.flatMap((r) => (r.outcome.status === 'ok' ? r.outcome.value.failures.map((f) => `${r.users} users: ${f.occurrences} × ${f.error}`) : []));
+  if (errors.length > 0) lines.push('', `Failures: ${cell(errors.slice(0, 12).join('; '))}${errors.length > 12 ? ` (and ${errors.length - 12} more kinds)` : ''}.`);
+  if (rows.some((r) => r.outcome.status === 'ok')) {
+    lines.push('', ...['users', 'rps', 'failures', 'response-time', 'percentiles'].map((kind) => `![${kind}](evaluation/${chartName(tests.mode, scenario, kind)})`));
+  }
+  return [...lines, ''];
+}
+
+function loadSection(results: Results): string[] {
+  const lines = [
+    '## Load tests',
+    '',
+    `Locust (headless), one scenario at a time, each setting for ${results.loadSettings.seconds} s; every user waits ${results.loadSettings.wait[0]}–${results.loadSettings.wait[1]} s between requests (the paper's run time and wait time: ${NOT_GIVEN}). ` +
+      'The POST scenarios send real MNIST test digits (or recorded pen strokes) and count a wrong digit as a failed request. ' +
+      "The paper's settings are 10, 25 and 50 users (spawn rates 1, 3, 5); the larger ones are ours. Locust runs on the same machine as Stratus.",
+    '',
+  ];
+  for (const tests of results.load) {
+    lines.push(`Deployment, ${tests.mode} mode: ${tests.startup.status === 'ok' ? tests.startup.value.commands.map(code).join(', ') : why(tests.startup)}.`, '');
+    if (tests.startup.status !== 'ok') continue;
+    const b = tests.baseline;
+    lines.push(
+      b.status === 'ok'
+        ? `With no load, the model served in ${tests.mode} mode reads ${b.value.pixels.right} of the ${b.value.pixels.total} MNIST digits right (${pct(1 - b.value.pixels.right / b.value.pixels.total, 2)} wrong) and ${b.value.drawing.right} of the ${b.value.drawing.total} pen-stroke digits (${pct(1 - b.value.drawing.right / b.value.drawing.total, 2)} wrong): failed POSTs up to those rates are misreadings, not the deployment giving way.`
+        : `No-load accuracy check, ${tests.mode} mode: ${why(b)}.`,
+      '',
+    );
+  }
+  for (const tests of results.load) {
+    if (tests.startup.status !== 'ok') continue;
+    for (const scenario of Object.keys(SCENARIOS) as Scenario[]) lines.push(...loadTable(tests, scenario));
+  }
+  const commands = results.load.flatMap((t) => t.runs.flatMap((r) => (r.outcome.status === 'ok' ? [`${t.mode}: ${code(r.outcome.value.command)}`] : [])));
+  if (commands.length > 0) {
+    lines.push('<details><summary>Every Locust command (its CSV files are in evaluation/raw/)</summary>', '', `${cell(LOCUST_INPUTS_NOTE)}.`, '', ...commands.map((c) => `- ${c}`), '', '</details>');
+  }
+  return lines;
+}
+
+export function renderReport(results: Results): RenderedReport {
+  const charts = new Map<string, string>([...handDrawnChart(results), ...trainingChart(results)]);
+  for (const tests of results.load) for (const scenario of Object.keys(SCENARIOS) as Scenario[]) for (const [k, v] of loadCharts(tests, scenario, SCENARIOS[scenario].title)) charts.set(k, v);
+  const m = results.machine;
+  const lines = [
+    '# Evaluation: the paper\'s experiments, reproduced',
+    '',
+    `Generated by ${code(results.command)} on ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC in ${(results.totalSeconds / 60).toFixed(1)} minutes${results.quick ? ' — a **quick** run (short durations, fewer users and digits): a smoke test, not the evaluation' : ''}. ` +
+      'Every figure below comes from that run; the raw files are in `evaluation/raw/` and all of it in `evaluation/results.json`.',
+    '',
+    `Machine: ${cell(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; ${cell(m.os)}, Linux ${cell(m.kernel)}; Bun ${m.bun}; Locust ${cell(m.locust)} (${cell(m.python)}); load average at start ${m.loadAverageAtStart.join(' / ')}. ` +
+      `Code: commit ${m.commit}${m.uncommittedChanges > 0 ? ` with ${m.uncommittedChanges} files changed since` : ''}; Stratus run as ${code(results.stratus)}.`,
+    '',
+    '## Summary',
+    '',
+    ...summary(results),
+    '',
+    ...trainingSection(results),
+    '',
+    ...handDrawnSection(results),
+    '',
+    ...loadSection(results),
+    '',
+  ];
+  return { markdown: lines.join('\n'), charts };
+}

@@ -1,0 +1,66 @@
+// Every experiment of the report runs under a time budget and ends as an Outcome: a result, a failure
+// with its error, or "not run" with the reason. A failed experiment becomes a line in the report, never a
+// crash of the whole run; the processes it started are killed when its budget runs out.
+
+export type Outcome<T> =
+  | { readonly status: 'ok'; readonly seconds: number; readonly value: T }
+  | { readonly status: 'failed'; readonly seconds: number; readonly error: string }
+  | { readonly status: 'not run'; readonly reason: string };
+
+/** What an experiment gets to start processes with, so a timeout can stop them all. */
+export class Children {
+  /** Every process any experiment started and still running: stopped on Ctrl-C too. */
+  static readonly everywhere = new Set<Bun.Subprocess>();
+  private readonly running = new Set<Bun.Subprocess>();
+
+  spawn<Opts extends Bun.SpawnOptions.OptionsObject<Bun.SpawnOptions.Writable, Bun.SpawnOptions.Readable, Bun.SpawnOptions.Readable>>(
+    command: string[],
+    options: Opts,
+  ): Bun.Subprocess<Opts extends { stdin: infer I } ? I : 'ignore', Opts extends { stdout: infer O } ? O : 'pipe', Opts extends { stderr: infer E } ? E : 'inherit'> {
+    const proc = Bun.spawn(command, options);
+    this.running.add(proc);
+    Children.everywhere.add(proc);
+    void proc.exited.then(() => {
+      this.running.delete(proc);
+      Children.everywhere.delete(proc);
+    });
+    return proc as never;
+  }
+
+  /** SIGTERM to each process this experiment started and still running; SIGKILL after `graceMs`. */
+  async stopAll(graceMs = 5_000): Promise<void> {
+    const procs = [...this.running];
+    for (const proc of procs) proc.kill('SIGTERM');
+    const timer = setTimeout(() => procs.forEach((proc) => proc.kill('SIGKILL')), graceMs);
+    await Promise.all(procs.map((proc) => proc.exited));
+    clearTimeout(timer);
+  }
+}
+
+export class BudgetExceeded extends Error {}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 500);
+
+/**
+ * Runs `experiment` for at most `budgetMs`. On error or timeout, every process it spawned through
+ * `children` is stopped and the outcome is `failed` with the error's first line.
+ */
+export async function withBudget<T>(name: string, budgetMs: number, experiment: (children: Children) => Promise<T>): Promise<Outcome<T>> {
+  const children = new Children();
+  const started = performance.now();
+  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetExceeded(`${name}: over its budget of ${Math.round(budgetMs / 1000)} s`)), budgetMs);
+  });
+  try {
+    const value = await Promise.race([experiment(children), timeout]);
+    return { status: 'ok', seconds: seconds(), value };
+  } catch (error) {
+    console.error(`✗ ${name}: ${message(error)}`);
+    return { status: 'failed', seconds: seconds(), error: message(error) };
+  } finally {
+    clearTimeout(timer);
+    await children.stopAll();
+  }
+}

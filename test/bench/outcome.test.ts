@@ -1,0 +1,30 @@
+// The runner's time budgets: a failing or overrunning experiment becomes an outcome, and the processes
+// it started are stopped.
+import { expect, test } from 'bun:test';
+import { withBudget } from '../../bench/report/outcome.ts';
+
+test('a result within the budget is ok, with its value', async () => {
+  const outcome = await withBudget('quick', 5_000, async () => 42);
+  expect(outcome.status).toBe('ok');
+  if (outcome.status === 'ok') expect(outcome.value).toBe(42);
+});
+
+test('an error is a failed outcome carrying its first line', async () => {
+  const outcome = await withBudget('broken', 5_000, async () => {
+    throw new Error('locust exited with 2: no such file\nstack...');
+  });
+  expect(outcome).toMatchObject({ status: 'failed', error: 'locust exited with 2: no such file' });
+});
+
+test('over its budget, the experiment fails and its processes are stopped', async () => {
+  let spawned: Bun.Subprocess | undefined;
+  const outcome = await withBudget('stuck', 300, async (children) => {
+    spawned = children.spawn(['sleep', '60'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    await spawned.exited;
+    return 'finished';
+  });
+  expect(outcome.status).toBe('failed');
+  if (outcome.status === 'failed') expect(outcome.error).toContain('over its budget');
+  expect(spawned?.killed).toBe(true);
+  expect(await spawned!.exited).not.toBe(0);
+}, 10_000);
