@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSplit } from '../src/train/mnist.ts';
-import { threadCpu } from './thread-cpu.ts';
+import { cpuBetween, threadCpu, type ThreadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
 
 const REPO = resolve(import.meta.dir, '..');
@@ -51,11 +51,13 @@ interface Services {
   readonly couchdbUrl: string;
   /** Set when this run started them: only then does it bring them down. */
   readonly down: (() => void) | null;
+  /** Their processes, when this run started them (their CPU counts too). */
+  readonly pids: ReadonlyArray<{ readonly name: string; readonly pid: number }>;
 }
 
 async function services(): Promise<Services> {
   const { KAFKA_BROKERS, COUCHDB_URL } = process.env;
-  if (KAFKA_BROKERS && COUCHDB_URL) return { kafkaBrokers: KAFKA_BROKERS, couchdbUrl: COUCHDB_URL, down: null };
+  if (KAFKA_BROKERS && COUCHDB_URL) return { kafkaBrokers: KAFKA_BROKERS, couchdbUrl: COUCHDB_URL, down: null, pids: [] };
   // A run dir of its own: `up` in a shared one would reuse (and `down` would then stop) someone else's.
   const runDir = await mkdtemp(join(tmpdir(), 'stratus-bench-services-'));
   const env = { ...process.env, STRATUS_SERVICES_DIR: runDir };
@@ -71,7 +73,9 @@ async function services(): Promise<Services> {
     const match = line.match(/^([A-Z_]+)=(.*)$/);
     if (match) vars.set(match[1] as string, match[2] as string);
   }
-  return { kafkaBrokers: vars.get('KAFKA_BROKERS') ?? '', couchdbUrl: vars.get('COUCHDB_URL') ?? '', down };
+  const state = (await Bun.file(join(runDir, 'state.json')).json()) as { brokers: { id: number; pid: number }[]; couchdb: { pid: number } };
+  const pids = [...state.brokers.map((b) => ({ name: `kafka-${b.id}`, pid: b.pid })), { name: 'couchdb', pid: state.couchdb.pid }];
+  return { kafkaBrokers: vars.get('KAFKA_BROKERS') ?? '', couchdbUrl: vars.get('COUCHDB_URL') ?? '', down, pids };
 }
 
 /** This environment without what would configure stratus behind its flags' back. */
@@ -93,7 +97,7 @@ async function start(command: string[], role: string, args: string[]): Promise<P
   return { role, url: `http://127.0.0.1:${port}`, process: process_ };
 }
 
-function report(mode: string, result: LoadResult, cpu: Map<string, number>): void {
+function report(mode: string, result: LoadResult, cpu: Map<string, number>, threads: Map<string, [string, number][]>): void {
   const { latencyMs: l } = result;
   const perPrediction = (seconds: number) => `${((seconds / Math.max(1, result.ok)) * 1e6).toFixed(0)} µs`;
   console.log(
@@ -101,22 +105,36 @@ function report(mode: string, result: LoadResult, cpu: Map<string, number>): voi
       `${result.ok} ok, ${result.errors} errors`,
   );
   console.log(`         cpu per prediction: ${[...cpu].map(([name, s]) => `${name} ${perPrediction(s)}`).join(', ')}, wrk ${perPrediction(result.clientCpuSeconds)}`);
+  for (const [name, busiest] of threads) {
+    console.log(`         ${name} threads: ${busiest.slice(0, 4).map(([thread, s]) => `${thread} ${perPrediction(s)}`).join(', ')}`);
+  }
 }
 
-async function measure(mode: string, procs: Proc[], gatewayUrl: string, bodies: string[]): Promise<void> {
+async function measure(mode: string, procs: Proc[], gatewayUrl: string, bodies: string[], others: Services['pids'] = []): Promise<void> {
   const seconds = Number(flags.seconds);
   const connections = Number(flags.connections);
   await runWrk(gatewayUrl, 16, 3, bodies); // warm-up: JIT, Kafka partitions assigned, connections open
-  const cpuOf = () => new Map(procs.map((p, i) => [`${p.role}#${i}`, [...threadCpu(p.process.pid).values()].reduce((a, b) => a + b, 0)]));
-  const before = cpuOf();
+  const watched = [...procs.map((p, i) => ({ name: `${p.role}#${i}`, pid: p.process.pid, ours: true })), ...others.map((o) => ({ ...o, ours: false }))];
+  const sample = () => new Map<string, ThreadCpu>(watched.map((w) => [w.name, threadCpu(w.pid)]));
+  const before = sample();
   const result = await runWrk(gatewayUrl, connections, seconds, bodies);
-  const after = cpuOf();
-  report(mode, result, new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)])));
+  const after = sample();
+  const cpu = new Map<string, number>();
+  const threads = new Map<string, [string, number][]>();
+  for (const w of watched) {
+    const spent = cpuBetween(before.get(w.name) ?? new Map(), after.get(w.name) ?? new Map());
+    cpu.set(w.name, spent.reduce((sum, [, s]) => sum + s, 0));
+    if (w.ours) threads.set(w.name, spent);
+  }
+  report(mode, result, cpu, threads);
 }
 
+/** In order, each one gone before the next: the gateway drains while the consumers still answer. */
 async function stopAll(procs: Proc[]): Promise<void> {
-  for (const p of procs) p.process.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.process.exited));
+  for (const p of procs) {
+    p.process.kill('SIGTERM');
+    await p.process.exited;
+  }
 }
 
 async function main(): Promise<void> {
@@ -142,7 +160,7 @@ async function main(): Promise<void> {
     const procs = [gateway, ...consumers];
     try {
       await Promise.all(procs.map((p) => waitReady(p.url, 60_000)));
-      await measure('cluster', procs, gateway.url, bodies);
+      await measure('cluster', procs, gateway.url, bodies, cluster.pids);
     } finally {
       await stopAll(procs);
     }

@@ -12,6 +12,14 @@ export function isSequenceError(error: unknown): boolean {
   return cause !== undefined && cause !== error && isSequenceError(cause);
 }
 
+const SEND_ROUNDS = 2;
+
+/** A failure a later try may not meet: the broker was out of reach or slow, or the error says so. */
+function isTransient(error: unknown): boolean {
+  const { name, retriable } = (error ?? {}) as { name?: unknown; retriable?: unknown };
+  return retriable === true || /^KafkaJS(NumberOfRetriesExceeded|ConnectionError|ConnectionClosedError|RequestTimeoutError)$/.test(String(name));
+}
+
 /** What the publisher sends through; `renew` swaps in a producer with a new id (see isSequenceError). */
 export interface ProducerHandle {
   current(): Producer;
@@ -65,16 +73,7 @@ export class CoalescingPublisher {
     }
     const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     try {
-      try {
-        // acks -1 = all in-sync replicas; the idempotent producer requires it anyway.
-        await this.producer.current().sendBatch({ topicMessages, acks: -1 });
-      } catch (error) {
-        if (!isSequenceError(error)) throw error;
-        // Once more with a fresh producer id. The first try may have landed, so a message can arrive twice:
-        // at-least-once, which consumers and the reply matching already take (a lost reply they cannot).
-        await this.producer.renew();
-        await this.producer.current().sendBatch({ topicMessages, acks: -1 });
-      }
+      await this.send(topicMessages);
       this.outcome(true);
       for (const item of batch) item.resolve();
     } catch (error) {
@@ -84,6 +83,26 @@ export class CoalescingPublisher {
     } finally {
       this.sending = false;
       if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  // kafkajs gives a send up after its own retries (~25 s against a crashed partition leader), sometimes just
+  // before the cluster moves the leadership; and a leader crashing mid-send can leave the idempotent
+  // producer with sequence numbers the broker refuses from then on. One more round covers both, the
+  // second with a fresh producer id. A first try that did land means the message arrives twice:
+  // at-least-once, which consumers and the reply matching take (a lost reply they could not).
+  private async send(topicMessages: TopicMessages[]): Promise<void> {
+    for (let round = 1; ; round++) {
+      try {
+        // acks -1 = all in-sync replicas; the idempotent producer requires it anyway.
+        await this.producer.current().sendBatch({ topicMessages, acks: -1 });
+        return;
+      } catch (error) {
+        if (round >= SEND_ROUNDS || !(isSequenceError(error) || isTransient(error))) throw error;
+        this.outcome(false);
+        if (isSequenceError(error)) await this.producer.renew();
+        else await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }
 

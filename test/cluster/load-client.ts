@@ -1,0 +1,126 @@
+// The fault tests' client: a stream of real MNIST digits against a gateway, a few requests at a time. A 503
+// (not ready, overloaded) is a refusal, retried after a pause; any other non-2xx is kept as a failure, never
+// retried, so a lost or timed-out request shows up instead of being papered over.
+import { loadSplit } from '../../src/train/mnist.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
+
+export interface Digits {
+  readonly bodies: readonly string[];
+  readonly labels: readonly number[];
+}
+
+/** The first `count` test digits as /api/predict bodies (3 decimals: a tenth of the JSON, same answers). */
+export function testDigits(count: number): Digits {
+  const split = loadSplit(MNIST_DIR, 'test');
+  const bodies: string[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < count; i++) {
+    bodies.push(JSON.stringify({ pixels: Array.from(split.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 1000) / 1000) }));
+    labels.push(split.labels[i] as number);
+  }
+  return { bodies, labels };
+}
+
+export interface Answer {
+  readonly id: string;
+  readonly digit: number;
+}
+
+export interface StreamResult {
+  /** By digit index: every index got exactly one 2xx (the stream retries until it does or fails). */
+  readonly answers: Map<number, Answer>;
+  readonly refusals: number;
+  /** Non-503 errors: status and body, or the network error. */
+  readonly failures: string[];
+}
+
+export interface Trigger {
+  /** Fires once this many requests have been answered. */
+  readonly afterAnswers: number;
+  readonly action: () => Promise<void>;
+}
+
+/**
+ * Sends every body once (with 503 retries), `concurrency` at a time, and runs each trigger's action when
+ * its count of answers is reached, alongside the stream; resolves when the stream and the actions are done.
+ */
+export async function stream(gatewayUrl: string, digits: Digits, options: { concurrency?: number; triggers?: Trigger[] } = {}): Promise<StreamResult> {
+  const answers = new Map<number, Answer>();
+  const failures: string[] = [];
+  let refusals = 0;
+  let next = 0;
+  const pendingTriggers = [...(options.triggers ?? [])].sort((a, b) => a.afterAnswers - b.afterAnswers);
+  const actions: Promise<void>[] = [];
+  const fire = () => {
+    while (pendingTriggers.length > 0 && answers.size >= (pendingTriggers[0] as Trigger).afterAnswers) {
+      actions.push((pendingTriggers.shift() as Trigger).action());
+    }
+  };
+
+  const send = async (index: number): Promise<void> => {
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(`${gatewayUrl}/api/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: digits.bodies[index] as string,
+          signal: AbortSignal.timeout(120_000),
+        });
+      } catch (error) {
+        failures.push(`#${index}: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      if (response.status === 503) {
+        refusals++;
+        await response.arrayBuffer();
+        await Bun.sleep(200);
+        continue;
+      }
+      if (!response.ok) {
+        failures.push(`#${index}: HTTP ${response.status} ${await response.text()}`);
+        return;
+      }
+      const body = (await response.json()) as { id: string; digit: number };
+      if (answers.has(index)) failures.push(`#${index}: answered twice`);
+      answers.set(index, { id: body.id, digit: body.digit });
+      fire();
+      return;
+    }
+  };
+
+  const worker = async () => {
+    while (next < digits.bodies.length) await send(next++);
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  fire();
+  await Promise.all(actions);
+  return { answers, refusals, failures };
+}
+
+/** The digits one clean pass gives, through KServe batches (one round trip per 200, under Kafka's 1 MB). */
+export async function referenceDigits(gatewayUrl: string, digits: Digits): Promise<{ digits: number[]; ids: string[] }> {
+  const all: number[] = [];
+  const ids: string[] = [];
+  for (let start = 0; start < digits.bodies.length; start += 200) {
+    const chunk = digits.bodies.slice(start, start + 200).map((body) => (JSON.parse(body) as { pixels: number[] }).pixels);
+    const response = await fetch(`${gatewayUrl}/v2/models/mnist/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'pixels', shape: [chunk.length, 784], datatype: 'FP32', data: chunk.flat() }] }),
+    });
+    if (!response.ok) throw new Error(`reference pass: HTTP ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { id: string; outputs: { name: string; data: number[] }[] };
+    all.push(...(body.outputs.find((o) => o.name === 'digit')?.data ?? []));
+    ids.push(body.id);
+  }
+  return { digits: all, ids };
+}
+
+/** id → first digit of every result in the store's results database. */
+export async function storedResults(couchdbUrl: string, prefix: string): Promise<Map<string, number>> {
+  const response = await fetch(`${couchdbUrl}/${prefix}results/_all_docs?include_docs=true`);
+  if (!response.ok) throw new Error(`reading ${prefix}results: HTTP ${response.status}`);
+  const body = (await response.json()) as { rows: { id: string; doc: { digits: number[] } }[] };
+  return new Map(body.rows.map((row) => [row.id, row.doc.digits[0] as number]));
+}
