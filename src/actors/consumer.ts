@@ -190,8 +190,9 @@ export class ConsumerActor implements Actor {
       context.metrics.observe('queue_wait', Math.max(0, startedAt - request.sentAt) / 1000);
       context.metrics.observe('inference', inferenceSeconds);
     }
-    // Reply and store side by side: the caller need not wait for the disk, but the message is
-    // acknowledged only after the store has the result, so a failed write means a redelivery.
+    // Reply and store side by side: the caller need not wait for the disk. A message is acknowledged only
+    // once its result is stored AND its reply was handed to the transport: a failure of either means a
+    // redelivery, which answers again from a fresh run (the store keeps the first result).
     const replies = jobs.map((job, i) => {
       const result = results[i] as PredictionResult;
       const reply: PredictionReply = {
@@ -200,20 +201,29 @@ export class ConsumerActor implements Actor {
         probabilities: result.probabilities.flat(),
         modelVersion: result.modelVersion,
       };
-      return context.transport.reply(job.delivery, { value: encodeJson(reply) }).catch((error: unknown) => {
-        context.logger.warn({ id: result.id, err: error }, 'reply could not be sent');
-      });
+      return context.transport.reply(job.delivery, { value: encodeJson(reply) }).then(
+        () => null,
+        (error: unknown) => {
+          context.logger.warn({ id: result.id, err: error }, 'reply could not be sent; the request will be redelivered');
+          return error;
+        },
+      );
     });
     const storeStarted = Date.now();
+    let storeError: unknown = null;
     try {
       await context.store.saveResults(results);
       context.metrics.observe('store', (Date.now() - storeStarted) / 1000);
-      for (const job of jobs) job.done();
     } catch (error) {
       context.logger.error({ err: error, images }, 'results could not be stored; messages will be redelivered');
-      for (const job of jobs) job.failed(error);
+      storeError = error;
     }
-    await Promise.all(replies);
+    const replyErrors = await Promise.all(replies);
+    jobs.forEach((job, i) => {
+      const failure = storeError ?? replyErrors[i];
+      if (failure) job.failed(failure);
+      else job.done();
+    });
   }
 
   private async announce(): Promise<void> {

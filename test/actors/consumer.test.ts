@@ -52,3 +52,39 @@ describe('consumer', () => {
     expect(reply.probabilities).toHaveLength(50);
   });
 });
+
+describe('consumer whose reply fails', () => {
+  // The first reply to each request fails to send, as when a broker drops out for a moment.
+  class FirstReplyFails extends MemoryTransport {
+    readonly failedOnce = new Set<string>();
+    override async reply(request: Delivery, message: Parameters<MemoryTransport['reply']>[1]): Promise<void> {
+      if (!this.failedOnce.has(request.key)) {
+        this.failedOnce.add(request.key);
+        throw new Error('reply topic unreachable');
+      }
+      return super.reply(request, message);
+    }
+  }
+  const broker = new MemoryBroker({ maxAttempts: 3, retryDelayMs: 5 });
+  const store = new PouchStore({ adapter: 'memory', directory: `consumer-reply-${crypto.randomUUID()}` });
+  const flaky = new FirstReplyFails(broker);
+  const client = new MemoryTransport(broker);
+  let stratus: Awaited<ReturnType<typeof startLocal>>;
+
+  beforeAll(async () => {
+    stratus = await startLocal([], { transport: flaky, store });
+    await client.start();
+  });
+  afterAll(async () => {
+    await client.close();
+    await stratus.stop();
+  });
+
+  test('a reply that could not be sent means a redelivery, so the caller still gets its answer', async () => {
+    const value = encodeRequest({ id: 'lost-reply', count: 1, pixels: new Float32Array(784), sentAt: Date.now() });
+    const answer = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'lost-reply', value }, 5_000)).value);
+    expect(flaky.failedOnce.has('lost-reply')).toBe(true);
+    expect(answer.id).toBe('lost-reply');
+    expect((await store.getResult('lost-reply'))?.digits).toEqual(answer.digits);
+  });
+});
