@@ -4,6 +4,7 @@
 // and smoothing, the JSON request, segmentation, preprocessing, the model.
 //
 //   bun run bench/browser-accuracy.ts [--limit 1000] [--numbers 200] [--seed 7] [--pointer mouse|pen|both] [--pages 2]
+//                                     [--writers 21-30]
 //
 // Prints overall and per-digit accuracy on single digits, the worst confusions, and the fraction of
 // 2–6-digit numbers (recorded digits side by side) read whole. Targets: ≥ 97 % digits, ≥ 90 % numbers.
@@ -12,7 +13,8 @@ import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openDrawingPage, SCREENSHOTS, startStratus, type OpenedPage } from '../test/helpers/browser.ts';
 import type { Stroke } from '../src/preprocess/drawing.ts';
-import { composeNumber, loadPendigits, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
+import { HELD_OUT_WRITERS, composeNumber, loadPendigits, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
+import { parseWriterRange } from '../test/helpers/writer-range.ts';
 import type { PointerKind } from '../test/helpers/pointer-replay.ts';
 
 function fail(message: string): never {
@@ -29,6 +31,7 @@ try {
       seed: { type: 'string', default: '7' },
       pointer: { type: 'string', default: 'both' },
       pages: { type: 'string', default: '2' },
+      writers: { type: 'string', default: HELD_OUT_WRITERS },
     },
   }).values;
 } catch (error) {
@@ -62,7 +65,14 @@ interface Job {
 }
 
 // Digits spread over the whole file (every writer); numbers of 2–6 recorded digits side by side, seeded.
-const all = loadPendigits();
+// Only writers the model never saw in training (--writers; default the held-out ones).
+let writers: Set<number>;
+try {
+  writers = new Set(parseWriterRange(flags.writers as string));
+} catch (error) {
+  fail((error as Error).message);
+}
+const all = loadPendigits().filter((sample) => writers.has(sample.writer));
 const jobs: Job[] = spreadSample(all, limit).map((sample, i) => ({
   kind: 'digit',
   expected: String(sample.label),

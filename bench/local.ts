@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSplit } from '../src/train/mnist.ts';
-import { cpuBetween, threadCpu } from './thread-cpu.ts';
+import { cpuBetween, followProcessCpu, threadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
 
 const REPO = resolve(import.meta.dir, '..');
@@ -51,15 +51,10 @@ async function autocannon(url: string, connections: number, duration: number, bo
       process.stdout.write(JSON.stringify(res));
     });`;
   const proc = Bun.spawn(['node', '-e', script], { cwd: REPO, stdout: 'pipe', stderr: 'inherit' });
-  // Sampled just before it exits: the process's threads vanish with it.
-  let clientCpuSeconds = 0;
-  const sampler = setInterval(() => {
-    const total = [...threadCpu(proc.pid).values()].reduce((a, b) => a + b, 0);
-    if (total > 0) clientCpuSeconds = total;
-  }, 200);
+  const clientCpu = followProcessCpu(proc.pid);
   const out = await new Response(proc.stdout).text();
   await proc.exited;
-  clearInterval(sampler);
+  const clientCpuSeconds = clientCpu();
   await rm(requestsFile, { force: true });
   const result = JSON.parse(out) as AutocannonResult;
   return {

@@ -43,3 +43,17 @@ export function cpuBetween(before: ThreadCpu, after: ThreadCpu): [string, number
   }
   return [...byName].sort((a, b) => b[1] - a[1]);
 }
+
+/** Follows a child's total CPU seconds while it runs; call the result once it has exited. Sampled, because
+ * a process's threads vanish from /proc when it ends. */
+export function followProcessCpu(pid: number): () => number {
+  let seconds = 0;
+  const sampler = setInterval(() => {
+    const total = [...threadCpu(pid).values()].reduce((a, b) => a + b, 0);
+    if (total > 0) seconds = total;
+  }, 200);
+  return () => {
+    clearInterval(sampler);
+    return seconds;
+  };
+}

@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { threadCpu } from './thread-cpu.ts';
+import { followProcessCpu } from './thread-cpu.ts';
 
 export interface LoadResult {
   readonly rate: number;
@@ -36,14 +36,10 @@ export async function runWrk(url: string, connections: number, seconds: number, 
     stdout: 'pipe',
     stderr: 'inherit',
   });
-  let clientCpuSeconds = 0;
-  const sampler = setInterval(() => {
-    const total = [...threadCpu(proc.pid).values()].reduce((a, b) => a + b, 0);
-    if (total > 0) clientCpuSeconds = total;
-  }, 200);
+  const clientCpu = followProcessCpu(proc.pid);
   const out = await new Response(proc.stdout).text();
   await proc.exited;
-  clearInterval(sampler);
+  const clientCpuSeconds = clientCpu();
   await rm(script, { force: true });
   return parseWrk(out, clientCpuSeconds);
 }

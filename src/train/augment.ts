@@ -115,7 +115,7 @@ export function adjustStroke(src: Float32Array, dst: Float32Array, amount: numbe
 }
 
 /** Draws one image's distortion from `random` (uniform 0..1). */
-export function randomWarp(random: () => number, ranges: AugmentRanges = AUGMENT_RANGES): Warp & { stroke: number } {
+export function randomWarp(random: () => number, ranges: AugmentRanges = AUGMENT_RANGES): Required<Warp> & { stroke: number } {
   const spread = (range: number) => (random() * 2 - 1) * range;
   const stretchMin = ranges.stretchXMin ?? 1;
   const stretchMax = ranges.stretchXMax ?? 1;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openDrawingPage, SCREENSHOTS, startStratus, topBar, type StratusUnderTest } from '../helpers/browser.ts';
-import { composeNumber, loadPendigits, seededRandom, spreadSample } from '../helpers/pendigits.ts';
+import { composeNumber, loadHeldOutPendigits, seededRandom, spreadSample } from '../helpers/pendigits.ts';
 
 describe('drawing page (desktop Chromium)', () => {
   let stratus: StratusUnderTest;
@@ -20,7 +20,7 @@ describe('drawing page (desktop Chromium)', () => {
   test('reads single handwritten digits, drawn with a mouse and with a pen, with ≥ 90 % accuracy', async () => {
     const opened = await openDrawingPage(browser, stratus.url, { viewport: { width: 1280, height: 900 } });
     const { drawing } = opened;
-    const samples = spreadSample(loadPendigits(), 30);
+    const samples = spreadSample(loadHeldOutPendigits(), 30);
     let correct = 0;
     const misses: string[] = [];
     for (const [i, sample] of samples.entries()) {
@@ -46,7 +46,7 @@ describe('drawing page (desktop Chromium)', () => {
     const opened = await openDrawingPage(browser, stratus.url);
     const { drawing } = opened;
     expect(await drawing.inkedPixels()).toBe(0);
-    await drawing.draw(spreadSample(loadPendigits(), 5)[2]!.strokes);
+    await drawing.draw(spreadSample(loadHeldOutPendigits(), 5)[2]!.strokes);
     expect(await drawing.inkedPixels()).toBeGreaterThan(100);
     await drawing.button('Clear Canvas').click();
     expect(await drawing.inkedPixels()).toBe(0);
@@ -59,7 +59,7 @@ describe('drawing page (desktop Chromium)', () => {
     const { drawing, context } = opened;
     expect(await drawing.historyDigits()).toEqual([]);
     const answers: string[] = [];
-    for (const sample of spreadSample(loadPendigits(), 3)) {
+    for (const sample of spreadSample(loadHeldOutPendigits(), 3)) {
       await drawing.button('Clear Canvas').click();
       await drawing.draw(sample.strokes);
       answers.push(await drawing.predict());
@@ -83,7 +83,7 @@ describe('drawing page (desktop Chromium)', () => {
   test('a number written as several digits side by side is read whole, digit by digit in order', async () => {
     const opened = await openDrawingPage(browser, stratus.url, { viewport: { width: 1280, height: 900 } });
     const { drawing } = opened;
-    const all = loadPendigits();
+    const all = loadHeldOutPendigits();
     const random = seededRandom(11);
     const results: string[] = [];
     let whole = 0;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openDrawingPage, PHONE, SCREENSHOTS, startStratus, type StratusUnderTest } from '../helpers/browser.ts';
-import { loadPendigits, spreadSample } from '../helpers/pendigits.ts';
+import { loadHeldOutPendigits, spreadSample } from '../helpers/pendigits.ts';
 
 describe('drawing page on a phone', () => {
   let stratus: StratusUnderTest;
@@ -45,7 +45,7 @@ describe('drawing page on a phone', () => {
     const opened = await openDrawingPage(browser, stratus.url, PHONE);
     const { drawing } = opened;
     await drawing.pad.scrollIntoViewIfNeeded();
-    const samples = spreadSample(loadPendigits(), 10);
+    const samples = spreadSample(loadHeldOutPendigits(), 10);
     let correct = 0;
     const results: string[] = [];
     for (const sample of samples) {

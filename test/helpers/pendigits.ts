@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Point, Stroke } from '../../src/preprocess/drawing.ts';
 import { SHARED_DATA } from './data.ts';
+import { parseWriterRange } from './writer-range.ts';
 
 export const PENDIGITS_FILE = resolve(SHARED_DATA, 'pendigits/pendigits-orig.tra');
 /** Each digit was written in a box of this many tablet pixels; flipped y is PENDIGITS_BOX − y. */
@@ -62,6 +63,16 @@ export function loadPendigits(file = PENDIGITS_FILE): PendigitsSample[] {
  * `count` samples spread over the whole file (every k-th), so every writer and digit is represented
  * rather than only the first writer's.
  */
+/** Writers whose digits no model here is trained on (the default model's fine-tune used writers 1–20):
+ * accuracy is measured on these only. */
+export const HELD_OUT_WRITERS = '21-30';
+
+/** The recorded digits of the held-out writers. */
+export function loadHeldOutPendigits(): PendigitsSample[] {
+  const writers = new Set(parseWriterRange(HELD_OUT_WRITERS));
+  return loadPendigits().filter((sample) => writers.has(sample.writer));
+}
+
 export function spreadSample(samples: readonly PendigitsSample[], count: number): PendigitsSample[] {
   if (count >= samples.length) return [...samples];
   const step = samples.length / count;
