@@ -48,8 +48,8 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   // feedback samples, so it needs the configured store (the transport can stay in-process).
   const adapterConfig: Config =
     runsTrainer && !config.publish ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' } : config;
-  const transport = overrides.transport ?? createTransport(adapterConfig);
-  const store = overrides.store ?? createStore(adapterConfig);
+  const transport = overrides.transport ?? (await createTransport(adapterConfig));
+  const store = overrides.store ?? (await createStore(adapterConfig));
   metrics.watchConsumerGroups(transport);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.

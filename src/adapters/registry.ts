@@ -1,29 +1,30 @@
-// Adapters are chosen by name (--transport, --store). Cluster adapters register here when they exist;
-// asking for one that is missing names the ones that are available.
+// Adapters are chosen by name (--transport, --store); asking for a missing one names those available.
+// The cluster adapters are imported only when asked for: kafkajs and nano would add hundreds of
+// milliseconds to every local start.
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { MemoryTransport } from './memory-transport.ts';
-import { KafkaTransport } from './kafka-transport.ts';
-import { CouchStore } from './couch-store.ts';
 import { PouchStore } from './pouch-store.ts';
 import { WorkerStore } from './worker-store.ts';
 import { STORE_WORKER } from '../workers.ts';
 import type { Store } from './store.ts';
 import type { Transport } from './transport.ts';
 
-type Factory<T> = (config: Config) => T;
+type Factory<T> = (config: Config) => T | Promise<T>;
 
 const transports = new Map<string, Factory<Transport>>([
   ['memory', () => new MemoryTransport()],
   [
     'kafka',
-    (config) =>
-      new KafkaTransport({
+    async (config) => {
+      const { KafkaTransport } = await import('./kafka-transport.ts');
+      return new KafkaTransport({
         brokers: config.kafkaBrokers,
         clientId: config.kafkaClientId,
         partitions: config.kafkaPartitions,
         replicationFactor: config.kafkaReplication,
-      }),
+      });
+    },
   ],
 ]);
 
@@ -32,7 +33,14 @@ const stores = new Map<string, Factory<Store>>([
   ['pouchdb', (config) => new WorkerStore({ adapter: 'leveldb', directory: join(config.dataDir, 'store') }, STORE_WORKER)],
   ['memory', () => new PouchStore({ adapter: 'memory', directory: `stratus-${crypto.randomUUID()}` })],
   // On the main thread: it only serialises JSON; CouchDB does the per-document work.
-  ['couchdb', (config) => new CouchStore({ url: requireCouchUrl(config), prefix: config.couchdbPrefix, credentials: config.couchdbCredentials })],
+  [
+    'couchdb',
+    async (config) => {
+      const url = requireCouchUrl(config);
+      const { CouchStore } = await import('./couch-store.ts');
+      return new CouchStore({ url, prefix: config.couchdbPrefix, credentials: config.couchdbCredentials });
+    },
+  ],
 ]);
 
 function requireCouchUrl(config: Config): string {
@@ -45,7 +53,7 @@ export class UnknownAdapterError extends Error {
   override readonly name = 'UnknownAdapterError';
 }
 
-function resolve<T>(kind: string, registry: Map<string, Factory<T>>, name: string, config: Config): T {
+async function resolve<T>(kind: string, registry: Map<string, Factory<T>>, name: string, config: Config): Promise<T> {
   const factory = registry.get(name);
   if (!factory) {
     throw new UnknownAdapterError(`${kind} '${name}' is not available in this build; available: ${[...registry.keys()].join(', ')}`);
@@ -53,5 +61,5 @@ function resolve<T>(kind: string, registry: Map<string, Factory<T>>, name: strin
   return factory(config);
 }
 
-export const createTransport = (config: Config): Transport => resolve('transport', transports, config.transport, config);
-export const createStore = (config: Config): Store => resolve('store', stores, config.store, config);
+export const createTransport = (config: Config): Promise<Transport> => resolve('transport', transports, config.transport, config);
+export const createStore = (config: Config): Promise<Store> => resolve('store', stores, config.store, config);

@@ -272,9 +272,9 @@ describe('couchdb configuration', () => {
     for (const flag of ['--couchdb-url', '--couchdb-prefix', '--couchdb-secret-dir', 'COUCHDB_URL']) expect(help).toContain(flag);
   });
 
-  test('the registry builds a CouchStore for --store couchdb', () => {
+  test('the registry builds a CouchStore for --store couchdb', async () => {
     const config = run(['--store', 'couchdb', '--couchdb-url', 'http://u:p@127.0.0.1:1']);
-    const store = createStore(config);
+    const store = await createStore(config);
     expect(store).toBeInstanceOf(CouchStore);
     expect(store.name).toBe('couchdb');
     expect(store.capabilities.durable).toBe(true);
