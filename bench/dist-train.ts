@@ -1,0 +1,106 @@
+// Data-parallel training on one machine: the seed recipe with N worker threads against 1.
+//
+//   bun run bench/dist-train.ts [--workers 1,2] [--epochs 10] [--max-samples N] [--batch-size 64]
+//                               [--sync gradients|weights] [--sync-every 8] [--arch seed] [--mnist DIR]
+//
+// Each N runs train() from src/train/trainer.ts (N = 1: the single-thread path; N > 1: the worker
+// threads of src/train/parallel/), start to model written. Prints per epoch the cumulative training
+// seconds and validation accuracy (convergence per second, to compare --sync modes), then per N: wall
+// time, training time, samples/s, scaling efficiency against N = 1 (samples/s ÷ (N × samples/s at 1))
+// and the final test accuracy. The batch size is per worker step. The machine is shared: the load
+// average is printed before and after, read the figures with it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isArchName } from '../src/train/architectures.ts';
+import { SYNC_MODES, type SyncMode } from '../src/train/parallel/sync-modes.ts';
+import { train, TRAIN_DEFAULTS, type TrainEvent, type TrainResult } from '../src/train/trainer.ts';
+
+const REPO = resolve(import.meta.dir, '..');
+const { values: flags } = parseArgs({
+  options: {
+    workers: { type: 'string', default: '1,2' },
+    epochs: { type: 'string', default: '10' },
+    'max-samples': { type: 'string' },
+    'batch-size': { type: 'string', default: '64' },
+    sync: { type: 'string', default: 'gradients' },
+    'sync-every': { type: 'string', default: '8' },
+    arch: { type: 'string', default: 'seed' },
+    mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`bench/dist-train: ${message}`);
+  process.exit(2);
+}
+const positive = (name: string, text: string | undefined): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got ${text}`);
+  return n;
+};
+const arch = flags.arch!;
+if (!isArchName(arch)) fail(`--arch must be seed or default, got ${arch}`);
+const sync = flags.sync as SyncMode;
+if (!SYNC_MODES.includes(sync)) fail(`--sync must be ${SYNC_MODES.join(' or ')}, got ${flags.sync}`);
+const workerCounts = flags.workers!.split(',').map((n) => positive('workers', n));
+const epochs = positive('epochs', flags.epochs);
+const batchSize = positive('batch-size', flags['batch-size']);
+const syncEvery = positive('sync-every', flags['sync-every']);
+const maxSamples = flags['max-samples'] === undefined ? null : positive('max-samples', flags['max-samples']);
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`${cpus().length} cores, load average ${load()}  bun ${Bun.version}  arch ${arch}  epochs ${epochs}  batch ${batchSize}/worker step  `
+  + `samples ${maxSamples ?? 'all'}  sync ${sync}${sync === 'weights' ? ` every ${syncEvery}` : ''}`);
+
+interface Row { workers: number; wall: number; result: TrainResult; epochsCpu: number }
+const rows: Row[] = [];
+for (const workers of workerCounts) {
+  const outDir = mkdtempSync(join(tmpdir(), 'stratus-dist-bench-'));
+  let trainedSeconds = 0;
+  let cpuAtStart = process.cpuUsage();
+  let epochsCpu = 0;
+  const log = (event: TrainEvent) => {
+    if (event.kind === 'start') cpuAtStart = process.cpuUsage();
+    if (event.kind !== 'epoch') return;
+    const used = process.cpuUsage(cpuAtStart);
+    epochsCpu = (used.user + used.system) / 1e6;
+    trainedSeconds += event.seconds;
+    console.log(`  N=${workers} epoch ${event.epoch}/${event.epochs}  ${trainedSeconds.toFixed(1)} s trained  `
+      + `${event.samplesPerSecond} samples/s  loss ${event.loss.toFixed(4)}  validation ${(event.validationAccuracy * 100).toFixed(2)} %`);
+  };
+  const started = performance.now();
+  try {
+    const result = await train({
+      mnistDir: flags.mnist!,
+      arch,
+      epochs,
+      batchSize,
+      maxSamples,
+      seed: TRAIN_DEFAULTS.seed,
+      learningRate: TRAIN_DEFAULTS.learningRate,
+      lrDecay: TRAIN_DEFAULTS.lrDecay,
+      outDir,
+      workers,
+      sync,
+      syncEvery,
+    }, log);
+    rows.push({ workers, wall: (performance.now() - started) / 1000, result, epochsCpu });
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  console.log(`  load average ${load()}`);
+}
+
+const base = rows.find((r) => r.workers === 1)?.result.samplesPerSecond ?? null;
+// CPU seconds (all threads) per 1,000 samples over the epochs, validation included: unlike wall time,
+// it stays meaningful on a loaded machine, and its growth with N is what the exchange costs.
+console.log('\nworkers  wall s  training s  samples/s  efficiency  CPU s/1k samples  test accuracy');
+for (const { workers, wall, result, epochsCpu } of rows) {
+  const cpuPerK = (epochsCpu / ((result.trainSamples * result.epochs) / 1000)).toFixed(2);
+  const efficiency = base === null ? 'n/a' : `${((result.samplesPerSecond / (workers * base)) * 100).toFixed(0)} %`;
+  console.log(`${String(workers).padStart(7)}  ${wall.toFixed(1).padStart(6)}  ${String(result.trainingSeconds).padStart(10)}  `
+    + `${String(result.samplesPerSecond).padStart(9)}  ${efficiency.padStart(10)}  ${cpuPerK.padStart(16)}  ${(result.testAccuracy * 100).toFixed(2).padStart(12)} %`);
+}
+console.log(`load average after: ${load()}`);

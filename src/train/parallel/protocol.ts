@@ -1,0 +1,76 @@
+// What the coordinator (parallel-trainer.ts) and a training worker (src/train-worker.ts) say to each
+// other. Images and labels live in SharedArrayBuffers: one copy of MNIST for all the workers.
+import type { ArchName } from '../arch-names.ts';
+import type { ModelFiles } from '../save-model.ts';
+import type { SharedAllReduceBuffers } from './shared-allreduce.ts';
+import type { SyncMode } from './sync-modes.ts';
+
+export interface SharedSplit {
+  /** count×784 float32 pixels in 0..1. */
+  readonly images: SharedArrayBuffer;
+  readonly labels: SharedArrayBuffer;
+  readonly count: number;
+}
+
+export interface WorkerSetup {
+  readonly rank: number;
+  readonly workers: number;
+  readonly arch: ArchName;
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly augment: boolean;
+  /** --init-model: every worker starts from this model directory's weights instead of random ones. */
+  readonly initModel: string | null;
+  readonly sync: SyncMode;
+  readonly syncEvery: number;
+  readonly stallTimeoutMs: number;
+  readonly train: SharedSplit;
+  readonly test: SharedSplit;
+  /** Float64 progress words rank 0 writes after every step (see PROGRESS). */
+  readonly progress: SharedArrayBuffer;
+}
+
+/** Indices into the progress words. */
+export const PROGRESS = { epoch: 0, batch: 1, batches: 2, samples: 3, loss: 4, accuracy: 5, length: 6 } as const;
+
+export type TrainWorkerCall =
+  | { readonly method: 'setup'; readonly setup: WorkerSetup }
+  /** Sent once every worker has built its model: the exchange is sized by the parameter count. */
+  | { readonly method: 'connect'; readonly allReduce: SharedAllReduceBuffers }
+  | {
+      readonly method: 'epoch';
+      readonly epoch: number;
+      readonly learningRate: number;
+      /** This worker's shard of the training set for this epoch, in training order. */
+      readonly shard: Uint32Array;
+    }
+  /** Scores this worker's share of the validation hold-out (a call of its own, outside the epoch's time). */
+  | { readonly method: 'validate'; readonly indices: Uint32Array }
+  | { readonly method: 'weights' }
+  | { readonly method: 'finish'; readonly test: Uint32Array; readonly save: boolean };
+
+export interface SetupReply {
+  readonly params: number;
+}
+
+/** Sums rather than means, so the coordinator can combine the workers' shares exactly. */
+export interface EpochReply {
+  readonly lossSum: number;
+  readonly steps: number;
+  readonly correct: number;
+  readonly samples: number;
+}
+
+export interface ValidateReply {
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+export interface FinishReply {
+  readonly predicted: Uint8Array;
+  readonly lossSum: number;
+  /** Rank asked to save: the serialized model (checked to reload to the same predictions) and its speed. */
+  readonly files: ModelFiles | null;
+  readonly inferenceMs: { readonly batch1: number; readonly batch64: number } | null;
+}

@@ -1,0 +1,155 @@
+// A training worker's side of data-parallel training: its own wasm backend, its own copy of the model,
+// its shard of every epoch, and a SyncedOptimizer that keeps its model equal to the others'.
+// Runs inside src/train-worker.ts; the coordinator is parallel-trainer.ts.
+import * as tf from '@tensorflow/tfjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initWasmBackend } from '../../model/wasm-backend.ts';
+import { buildModel } from '../architectures.ts';
+import { augmentImages } from '../augment.ts';
+import { fastAdam } from '../fast-adam.ts';
+import type { MnistSplit } from '../mnist.ts';
+import { reloadModel, serializeModel, type ModelFiles } from '../save-model.ts';
+import { scoreSplit, seededRandom, timeInference, trainEpoch, type BatchProgress } from '../train-loop.ts';
+import { registerWasmTrainingKernels } from '../wasm-kernels.ts';
+import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type TrainWorkerCall, type ValidateReply, type WorkerSetup } from './protocol.ts';
+import { SharedAllReduce } from './shared-allreduce.ts';
+import { paramLayout, readWeights, SyncedOptimizer, type ParamSlot } from './synced-optimizer.ts';
+
+interface Ready {
+  readonly setup: WorkerSetup;
+  readonly model: tf.LayersModel;
+  readonly slots: ParamSlot[];
+  readonly length: number;
+  readonly train: MnistSplit;
+  readonly test: MnistSplit;
+  readonly progress: Float64Array;
+  readonly augmentRandom: () => number;
+  optimizer: SyncedOptimizer | null;
+}
+
+let ready: Ready | null = null;
+
+function splitOf(shared: SharedSplit): MnistSplit {
+  return { images: new Float32Array(shared.images), labels: new Uint8Array(shared.labels), count: shared.count };
+}
+
+function need(): Ready {
+  if (!ready) throw new Error('training worker: setup first');
+  return ready;
+}
+
+export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
+  switch (call.method) {
+    case 'setup':
+      return setup(call.setup);
+    case 'connect': {
+      const r = need();
+      if (call.allReduce.length !== r.length) throw new Error(`exchange holds ${call.allReduce.length} floats, the model ${r.length}`);
+      const allReduce = new SharedAllReduce(call.allReduce, r.setup.rank, r.setup.stallTimeoutMs);
+      r.optimizer = new SyncedOptimizer(fastAdam(r.setup.learningRate), r.slots, allReduce, r.setup.sync, r.setup.syncEvery);
+      return null;
+    }
+    case 'epoch':
+      return epoch(call.epoch, call.learningRate, call.shard);
+    case 'validate': {
+      const r = need();
+      const scored = scoreSplit(r.model, r.train, call.indices);
+      return { lossSum: scored.loss * call.indices.length, correct: Math.round(scored.accuracy * call.indices.length) } satisfies ValidateReply;
+    }
+    case 'weights': {
+      const r = need();
+      return readWeights(r.slots, new Float32Array(r.length));
+    }
+    case 'finish':
+      return finish(call.test, call.save);
+  }
+}
+
+async function setup(setup: WorkerSetup): Promise<SetupReply> {
+  await initWasmBackend();
+  registerWasmTrainingKernels();
+  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
+  // The same seed in every worker: all start from the same weights.
+  const model = buildModel(setup.arch, setup.seed);
+  if (setup.initModel !== null) await loadWeights(model, setup.initModel);
+  const { slots, length } = paramLayout(model);
+  ready = {
+    setup,
+    model,
+    slots,
+    length,
+    train: splitOf(setup.train),
+    test: splitOf(setup.test),
+    progress: new Float64Array(setup.progress),
+    // Rank 0 draws the single-worker run's augmentation stream; the others streams of their own.
+    augmentRandom: seededRandom((setup.seed ^ 0x5eed_a06 ^ Math.imul(setup.rank, 0x9e3779b1)) >>> 0),
+    optimizer: null,
+  };
+  return { params: length };
+}
+
+async function epoch(epochIndex: number, learningRate: number, shard: Uint32Array): Promise<EpochReply> {
+  const r = need();
+  const optimizer = r.optimizer;
+  if (!optimizer) throw new Error('training worker: connect first');
+  // The field AdamOptimizer reads on every step (as trainer.ts decays it).
+  (optimizer.inner as unknown as { learningRate: number }).learningRate = learningRate;
+  const { batchSize, augment, rank } = r.setup;
+  let last: BatchProgress | undefined;
+  const lossMean = await trainEpoch(r.model, optimizer, r.train, shard, batchSize, undefined, {
+    ...(augment ? { augment: (pixels: Float32Array, count: number) => augmentImages(pixels, count, r.augmentRandom) } : {}),
+    onBatch: (progress) => {
+      last = progress;
+      if (rank !== 0) return;
+      const p = r.progress;
+      p[PROGRESS.epoch] = epochIndex;
+      p[PROGRESS.batch] = progress.batch;
+      p[PROGRESS.batches] = progress.batches;
+      p[PROGRESS.samples] = progress.samples;
+      p[PROGRESS.loss] = progress.loss;
+      p[PROGRESS.accuracy] = progress.accuracy;
+    },
+  });
+  // Local SGD: the epoch ends on averaged weights, so every worker scores (and later saves) one model.
+  if (optimizer.unsyncedSteps > 0) optimizer.syncWeights();
+  const steps = last?.batch ?? 0;
+  return {
+    lossSum: lossMean * steps,
+    steps,
+    correct: Math.round((last?.accuracy ?? 0) * (last?.samples ?? 0)),
+    samples: last?.samples ?? 0,
+  };
+}
+
+async function finish(test: Uint32Array, save: boolean): Promise<FinishReply> {
+  const r = need();
+  const scored = scoreSplit(r.model, r.test, test);
+  if (!save) return { predicted: scored.predicted, lossSum: scored.loss * test.length, files: null, inferenceMs: null };
+  const files = await serializeModel(r.model);
+  const reloaded = await reloadModel(files);
+  try {
+    const again = scoreSplit(reloaded, r.test, test).predicted;
+    if (!again.every((digit, i) => digit === scored.predicted[i])) throw new Error('the saved model does not predict what the trained one does');
+    const inferenceMs = { batch1: +timeInference(reloaded, 1).toFixed(3), batch64: +timeInference(reloaded, 64).toFixed(3) };
+    return { predicted: scored.predicted, lossSum: scored.loss * test.length, files, inferenceMs };
+  } finally {
+    reloaded.dispose();
+  }
+}
+
+/** --init-model: the directory's weights replace the seeded ones (same arch, checked by shape). */
+async function loadWeights(model: tf.LayersModel, dir: string): Promise<void> {
+  const modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelFiles['modelJson'];
+  const source = await reloadModel({ modelJson, weights: new Uint8Array(await readFile(join(dir, 'weights.bin'))) });
+  try {
+    const values = source.getWeights();
+    const expected = model.getWeights();
+    if (values.length !== expected.length || values.some((v, i) => v.shape.join() !== expected[i]!.shape.join())) {
+      throw new Error(`--init-model ${dir} is not a ${model.name.replace(/^stratus_/, '')} model (its weights have other shapes)`);
+    }
+    model.setWeights(values);
+  } finally {
+    source.dispose();
+  }
+}
