@@ -5,14 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VERSION } from '../version.ts';
 import type { ArchName } from './arch-names.ts';
 import { buildModel } from './architectures.ts';
 import { fastAdam } from './fast-adam.ts';
 import { augmentImages } from './augment.ts';
 import { feedbackSplit, mixFeedback, type LabelledPixels } from './feedback.ts';
 import { loadMnist } from './mnist.ts';
-import { testMetrics, type EpochRecord, type TrainingReport } from './report.ts';
+import { testMetrics, type EpochRecord } from './report.ts';
+import { runRecords } from './run-records.ts';
 import { reloadModel, serializeModel, writeModelDirectory, type ModelFiles } from './save-model.ts';
 import { range, scoreSplit, seededRandom, shuffle, timeInference, trainEpoch, type BatchProgress } from './train-loop.ts';
 import type { TrainingBackend } from './backend-names.ts';
@@ -197,50 +197,27 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
       const reloadedAccuracy = scoreSplit(reloaded, data.test, testIndices).accuracy;
       if (reloadedAccuracy !== testAccuracy) throw new Error(`the saved model scores ${reloadedAccuracy}, the trained one ${testAccuracy}`);
       const inferenceMs = { batch1: +timeInference(reloaded, 1).toFixed(3), batch64: +timeInference(reloaded, 64).toFixed(3) };
-      const now = new Date();
-      const samplesPerSecond = Math.round((epochSamples * epochs) / (trainMs / 1000));
-      const result: TrainResult = {
-        version: `${arch}-${now.toISOString().slice(0, 10).replaceAll('-', '')}`,
+      const { result, report } = runRecords({
+        options,
         arch,
-        epochs,
-        batchSize,
-        seed,
-        learningRate,
-        lrDecay,
         augment,
+        backend,
         trainSamples: trainIndices.length,
+        epochSamples,
+        validationSamples: validationCount,
         feedbackSamples: feedback.split.count,
         feedbackRepeat: training.repeat,
-        initModel: options.initModel ?? null,
-        validationSamples: validationCount,
+        checksums: data.checksums,
+        history,
         validationAccuracy,
-        testAccuracy,
-        trainedAt: now.toISOString(),
-        trainingSeconds: Math.round(trainingSeconds),
-        samplesPerSecond,
-        backend,
+        test: testMetrics(data.test.labels, tested.predicted, tested.loss),
         params: model.countParams(),
         weightsBytes: files.weights.byteLength,
         inferenceMs,
-      };
-      const report: TrainingReport = {
-        kind: 'stratus-training-report',
-        codeVersion: VERSION,
-        modelVersion: result.version,
-        arch,
-        params: result.params,
-        hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: options.maxSamples, augment },
-        data: { trainSamples: trainIndices.length, validationSamples: validationCount, md5: data.checksums },
-        ...testMetrics(data.test.labels, tested.predicted, tested.loss),
-        validationAccuracy,
-        history,
-        trainedAt: result.trainedAt,
-        wallSeconds: +((performance.now() - wallStarted) / 1000).toFixed(3),
-        trainingSeconds: +(trainMs / 1000).toFixed(3),
-        samplesPerSecond,
-        backend,
-        inferenceMs,
-      };
+        wallStarted,
+        trainMs,
+        trainingSeconds,
+      });
       signal?.throwIfAborted();
       await writeModelDirectory(options.outDir, files, result, report);
       log({ kind: 'saved', outDir: options.outDir, weightsBytes: files.weights.byteLength, inferenceMs });

@@ -4,10 +4,10 @@
 // once in SharedArrayBuffers, hands out the seeded shards, combines the workers' figures and writes the
 // model directory; it runs no tensors itself. Same flags and output as train() in ../trainer.ts.
 import { TRAIN_WORKER } from '../../workers.ts';
-import { VERSION } from '../../version.ts';
 import { feedbackSplit, mixFeedback } from '../feedback.ts';
 import { loadMnist, type MnistSplit } from '../mnist.ts';
-import { testMetrics, type EpochRecord, type TrainingReport } from '../report.ts';
+import { testMetrics, type EpochRecord } from '../report.ts';
+import { runRecords } from '../run-records.ts';
 import { writeModelDirectory } from '../save-model.ts';
 import { range, seededRandom, shuffle } from '../train-loop.ts';
 import { AUGMENT_BY_DEFAULT, type TrainEvent, type TrainOptions, type TrainResult } from '../trainer.ts';
@@ -168,52 +168,29 @@ export async function trainParallel(options: ParallelOptions, log: (event: Train
     const inferenceMs = finished[0]!.inferenceMs;
     if (!files || !inferenceMs) throw new Error('training worker 0 returned no model');
 
-    const now = new Date();
-    const validationAccuracy = history.at(-1)?.valAccuracy ?? 0;
-    const samplesPerSecond = Math.round((samplesPerEpoch * epochs) / (trainMs / 1000));
-    const result: TrainResult = {
-      version: `${arch}-${now.toISOString().slice(0, 10).replaceAll('-', '')}`,
+    const records = runRecords({
+      options,
       arch,
-      epochs,
-      batchSize,
-      seed,
-      learningRate,
-      lrDecay,
       augment,
+      backend: 'wasm',
       trainSamples: trainIndices.length,
+      epochSamples: samplesPerEpoch,
+      validationSamples: validationCount,
       feedbackSamples: feedback.split.count,
       feedbackRepeat: training.repeat,
-      initModel: options.initModel ?? null,
-      validationSamples: validationCount,
-      validationAccuracy,
-      testAccuracy,
-      trainedAt: now.toISOString(),
-      trainingSeconds: Math.round(trainingSeconds),
-      samplesPerSecond,
-      backend: 'wasm',
+      checksums: data.checksums,
+      history,
+      validationAccuracy: history.at(-1)?.valAccuracy ?? 0,
+      test: metrics,
       params,
       weightsBytes: files.weights.byteLength,
       inferenceMs,
-    };
-    const report: TrainingReport & { parallel: { workers: number; sync: SyncMode; syncEvery: number | null } } = {
-      kind: 'stratus-training-report',
-      codeVersion: VERSION,
-      modelVersion: result.version,
-      arch,
-      params,
-      hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: options.maxSamples, augment },
-      data: { trainSamples: trainIndices.length, validationSamples: validationCount, md5: data.checksums },
-      ...metrics,
-      validationAccuracy,
-      history,
-      trainedAt: result.trainedAt,
-      wallSeconds: +((performance.now() - wallStarted) / 1000).toFixed(3),
-      trainingSeconds: +(trainMs / 1000).toFixed(3),
-      samplesPerSecond,
-      backend: 'wasm',
-      inferenceMs,
-      parallel: { workers, sync: options.sync, syncEvery: options.sync === 'weights' ? options.syncEvery : null },
-    };
+      wallStarted,
+      trainMs,
+      trainingSeconds,
+    });
+    const result = records.result;
+    const report = { ...records.report, parallel: { workers, sync: options.sync, syncEvery: options.sync === 'weights' ? options.syncEvery : null } };
     signal?.throwIfAborted();
     await writeModelDirectory(options.outDir, files, result, report);
     log({ kind: 'saved', outDir: options.outDir, weightsBytes: files.weights.byteLength, inferenceMs });
