@@ -12,6 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSplit } from '../src/train/mnist.ts';
+import { freePort } from '../test/helpers/process.ts';
 import { cpuBetween, threadCpu, type ThreadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
 
@@ -29,13 +30,6 @@ interface Proc {
   readonly role: string;
   readonly url: string;
   readonly process: ReturnType<typeof Bun.spawn>;
-}
-
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
 }
 
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
@@ -88,7 +82,7 @@ function cleanEnv(): Record<string, string> {
 }
 
 async function start(command: string[], role: string, args: string[]): Promise<Proc> {
-  const port = await freePort();
+  const port = freePort();
   const process_ = Bun.spawn([...command, '--role', role, '--port', String(port), '--log-level', 'warn', ...args], {
     env: cleanEnv(),
     stdout: 'inherit',

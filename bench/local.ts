@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSplit } from '../src/train/mnist.ts';
+import { freePort } from '../test/helpers/process.ts';
 import { cpuBetween, followProcessCpu, threadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
 
@@ -93,13 +94,6 @@ function quantileMs(before: Buckets, after: Buckets, stage: string, q: number): 
   return 'n/a';
 }
 
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
-
 async function main(): Promise<void> {
   const mnist = loadSplit(flags.mnist as string, 'test');
   const bodies = Array.from({ length: 256 }, (_, i) =>
@@ -109,7 +103,7 @@ async function main(): Promise<void> {
   const useBinary = await Bun.file(binary).exists();
   const command = useBinary ? [binary] : [process.execPath, join(REPO, 'src/main.ts')];
   const dataDir = await mkdtemp(join(tmpdir(), 'stratus-bench-'));
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const extra = (flags.args as string).split(' ').filter(Boolean);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/helpers/process.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const { values: flags } = parseArgs({
@@ -20,13 +21,6 @@ const TOKEN = crypto.randomUUID();
 const modelJson = JSON.parse(readFileSync(join(REPO, 'models/default/model.json'), 'utf8')) as object;
 const weightsBase64 = readFileSync(join(REPO, 'models/default/weights.bin')).toString('base64');
 const pixels = new Array(784).fill(0);
-
-function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
 
 async function start(dataDir: string): Promise<{ url: string; proc: Bun.Subprocess; readyMs: number }> {
   const port = freePort();

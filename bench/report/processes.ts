@@ -1,16 +1,9 @@
 // Starting Stratus (local or cluster mode) for an experiment and waiting until it is ready.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
+import { REPO, freePort } from '../../test/helpers/process.ts';
 import type { Children } from './outcome.ts';
 
-export const REPO = resolve(import.meta.dir, '../..');
-export const MAIN = resolve(REPO, 'src/main.ts');
-
-export function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
+export { MAIN, REPO, freePort } from '../../test/helpers/process.ts';
 
 export async function waitReady(url: string, proc: Bun.Subprocess, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
