@@ -4,6 +4,7 @@
 // Every batch costs one _bulk_docs for results and at most one for history.
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
   /** Prepended to every database name (default `stratus_`), so several deployments share one server. */
@@ -16,7 +17,6 @@ type HistoryDoc = Doc & { result: PredictionResult };
 type AttachmentData = { content_type: string; data: string };
 type ModelDoc = ModelVersion & Doc & { _attachments?: Record<string, Partial<AttachmentData>> };
 type SettingDoc = Doc & { value: string };
-type FeedbackDoc = Omit<FeedbackSample, 'id'> & Doc;
 type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
 type AllDocs<T> = { rows: { id: string; value: { rev: string }; doc?: T | null; error?: string }[] };
 
@@ -151,21 +151,12 @@ export class CouchStore implements Store {
   }
 
   async saveFeedback(sample: FeedbackSample): Promise<void> {
-    const { id, ...rest } = sample;
-    await this.upsert<FeedbackDoc>(this.db('feedback'), { _id: id, ...rest });
+    await this.upsert<FeedbackDoc>(this.db('feedback'), feedbackDoc(sample));
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
-    // People label a few samples by hand, not millions: reading them all and sorting is cheaper than a view.
     const page = await this.request<AllDocs<FeedbackDoc>>({ db: this.db('feedback'), path: '_all_docs', qs: { include_docs: true } });
-    return page.rows
-      .flatMap((row) => {
-        if (!row.doc) return [];
-        const { _id, _rev, ...rest } = row.doc;
-        return [{ id: _id, ...rest }];
-      })
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
+    return newestFeedback(page.rows.map((row) => row.doc ?? undefined), limit);
   }
 
   /** The full name of one of the store's databases; throws once the store is closed. */

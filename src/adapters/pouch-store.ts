@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../embedded/pouchdb.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
@@ -16,7 +17,6 @@ type ResultDoc = Omit<PredictionResult, 'id'> & { _id: string; _rev?: string };
 type HistoryDoc = { _id: string; _rev?: string; result: PredictionResult };
 type ModelDoc = ModelVersion & { _id: string; _attachments?: PouchDB.Core.Attachments };
 type SettingDoc = { _id: string; _rev?: string; value: string };
-type FeedbackDoc = Omit<FeedbackSample, 'id'> & { _id: string; _rev?: string };
 
 interface Databases {
   readonly results: PouchDB.Database<ResultDoc>;
@@ -157,21 +157,12 @@ export class PouchStore implements Store {
   }
 
   async saveFeedback(sample: FeedbackSample): Promise<void> {
-    const { id, ...rest } = sample;
-    await upsert(this.db('feedback'), { _id: id, ...rest });
+    await upsert(this.db('feedback'), feedbackDoc(sample));
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
-    // People label a few samples by hand, not millions: reading them all and sorting is cheaper than an index.
     const page = await this.db('feedback').allDocs({ include_docs: true });
-    return page.rows
-      .flatMap((row) => {
-        if (!row.doc) return [];
-        const { _id, _rev, ...rest } = row.doc;
-        return [{ id: _id, ...rest }];
-      })
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
+    return newestFeedback(page.rows.map((row) => row.doc), limit);
   }
 
   private db<K extends keyof Databases>(name: K): Databases[K] {
