@@ -9,12 +9,12 @@ import type { ArchName } from './arch-names.ts';
 import { buildModel } from './architectures.ts';
 import { fastAdam } from './fast-adam.ts';
 import { augmentImages } from './augment.ts';
-import { feedbackSplit, mixFeedback, type LabelledPixels } from './feedback.ts';
-import { loadMnist } from './mnist.ts';
+import type { LabelledPixels } from './feedback.ts';
 import { testMetrics, type EpochRecord } from './report.ts';
 import { runRecords } from './run-records.ts';
+import { splitTrainingData } from './data-split.ts';
 import { reloadModel, serializeModel, writeModelDirectory, type ModelFiles } from './save-model.ts';
-import { range, scoreSplit, seededRandom, shuffle, timeInference, trainEpoch, type BatchProgress } from './train-loop.ts';
+import { scoreSplit, seededRandom, shuffle, timeInference, trainEpoch, type BatchProgress } from './train-loop.ts';
 import type { TrainingBackend } from './backend-names.ts';
 import { initTrainingBackend } from './training-backend.ts';
 import type { SyncMode } from './parallel/sync-modes.ts';
@@ -116,20 +116,9 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
   const backend = options.backend ?? 'wasm';
   await initTrainingBackend(backend);
 
-  const data = loadMnist(options.mnistDir);
-  const random = seededRandom(seed);
+  const { data, random, validationCount, validationIndices, trainIndices, testIndices, feedback, training } = splitTrainingData(options);
   // A stream of its own: switching augmentation on leaves the split and the shuffles as they were.
   const augmentRandom = seededRandom(seed ^ 0x5eed_a06);
-  const all = range(data.train.count);
-  shuffle(all, random);
-  const validationCount = Math.round(data.train.count * 0.1);
-  const validationIndices = all.slice(0, validationCount);
-  const available = data.train.count - validationCount;
-  const trainIndices = all.slice(validationCount, validationCount + Math.min(options.maxSamples ?? available, available));
-  const testIndices = range(data.test.count);
-  const feedback = feedbackSplit(options.feedback ?? []);
-  // Without feedback, `training` is the MNIST split and trainIndices themselves: the run replays as before.
-  const training = mixFeedback(data.train, trainIndices, feedback.split);
   const epochSamples = training.indices.length;
 
   const model = buildModel(arch, seed);

@@ -4,12 +4,12 @@
 // once in SharedArrayBuffers, hands out the seeded shards, combines the workers' figures and writes the
 // model directory; it runs no tensors itself. Same flags and output as train() in ../trainer.ts.
 import { TRAIN_WORKER } from '../../workers.ts';
-import { feedbackSplit, mixFeedback } from '../feedback.ts';
-import { loadMnist, type MnistSplit } from '../mnist.ts';
+import type { MnistSplit } from '../mnist.ts';
 import { testMetrics, type EpochRecord } from '../report.ts';
 import { runRecords } from '../run-records.ts';
+import { splitTrainingData } from '../data-split.ts';
 import { writeModelDirectory } from '../save-model.ts';
-import { range, seededRandom, shuffle } from '../train-loop.ts';
+import { shuffle } from '../train-loop.ts';
 import { AUGMENT_BY_DEFAULT, type TrainEvent, type TrainOptions, type TrainResult } from '../trainer.ts';
 import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type ValidateReply } from './protocol.ts';
 import { scoreShare, trainShard } from './shards.ts';
@@ -50,18 +50,7 @@ export async function trainParallel(options: ParallelOptions, log: (event: Train
   const wallStarted = performance.now();
 
   // The split and the shuffles of train(): the same seed gives the same hold-out and epoch orders.
-  const data = loadMnist(options.mnistDir);
-  const random = seededRandom(seed);
-  const all = range(data.train.count);
-  shuffle(all, random);
-  const validationCount = Math.round(data.train.count * 0.1);
-  const validationIndices = all.slice(0, validationCount);
-  const available = data.train.count - validationCount;
-  const trainIndices = all.slice(validationCount, validationCount + Math.min(options.maxSamples ?? available, available));
-  const testIndices = range(data.test.count);
-  const feedback = feedbackSplit(options.feedback ?? []);
-  // As in train(): feedback images join the training split; validation indices still name MNIST images.
-  const training = mixFeedback(data.train, trainIndices, feedback.split);
+  const { data, random, validationCount, validationIndices, trainIndices, testIndices, feedback, training } = splitTrainingData(options);
   if (training.indices.length < workers * batchSize) throw new Error(`${training.indices.length} training samples are fewer than one batch of ${batchSize} per worker`);
 
   const progress = new SharedArrayBuffer(PROGRESS.length * 8);
