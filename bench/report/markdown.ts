@@ -25,6 +25,11 @@ function why<T>(outcome: Outcome<T>): string {
   return 'ok';
 }
 
+/** The machine's 1-minute load average during an experiment, for its table row. */
+function loadCell<T>(outcome: Outcome<T>): string {
+  return outcome.status !== 'not run' && outcome.load !== undefined ? `${outcome.load.mean.toFixed(1)} (max ${outcome.load.max.toFixed(1)})` : 'n/a';
+}
+
 function failureRate(run: LoadRun): number {
   return run.total.requests === 0 ? 0 : run.total.failures / run.total.requests;
 }
@@ -75,17 +80,17 @@ function trainingSection(results: Results): string[] {
     '',
     'The trainer role run as a job on the tfjs wasm backend, on one thread or on 2 worker threads training one model data-parallel (`--workers 2`: gradients averaged every step, so a step trains 2 × the batch); test accuracy on the 10,000 MNIST test digits, from its `report.json`. The paper trained on Spark.',
     '',
-    '| recipe | workers | epochs × samples | training time | wall time | samples/s | test accuracy | paper |',
-    '|---|---|---|---|---|---|---|---|',
+    '| recipe | workers | epochs × samples | training time | wall time | samples/s | test accuracy | load average | paper |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const t of results.training) {
     const paper = t.recipe === 'seed' ? `${pct(PAPER.training.testAccuracy, 2)}, ${PAPER.training.seconds} s on ${PAPER.training.workers} workers` : NOT_GIVEN;
     if (t.outcome.status !== 'ok') {
-      lines.push(`| ${t.recipe} | ${t.workers} | ${why(t.outcome)} | | | | | ${paper} |`);
+      lines.push(`| ${t.recipe} | ${t.workers} | ${why(t.outcome)} | | | | | ${loadCell(t.outcome)} | ${paper} |`);
       continue;
     }
     const v = t.outcome.value;
-    lines.push(`| ${t.recipe} | ${t.workers} | ${v.epochs} × ${v.trainSamples} | ${v.trainingSeconds.toFixed(1)} s | ${v.wallSeconds.toFixed(1)} s | ${Math.round(v.samplesPerSecond)} | ${pct(v.testAccuracy, 2)} | ${paper} |`);
+    lines.push(`| ${t.recipe} | ${t.workers} | ${v.epochs} × ${v.trainSamples} | ${v.trainingSeconds.toFixed(1)} s | ${v.wallSeconds.toFixed(1)} s | ${Math.round(v.samplesPerSecond)} | ${pct(v.testAccuracy, 2)} | ${loadCell(t.outcome)} | ${paper} |`);
   }
   if (results.training.some((t) => t.outcome.status === 'ok')) lines.push('', '![Validation accuracy per epoch](evaluation/training-validation-accuracy.svg)');
   const commands = results.training.flatMap((t) => (t.outcome.status === 'ok' ? [`- ${code(t.outcome.value.command)} (log: ${code(t.outcome.value.logFile)})`] : []));
@@ -108,7 +113,7 @@ function handDrawnSection(results: Results): string[] {
     '',
     '![Accuracy per digit](evaluation/hand-drawn-per-digit.svg)',
     '',
-    `Misreads (expected→answered): ${v.misreads.length === 0 ? 'none' : cell(v.misreads.join(', '))}. ${v.digits} drawings took ${v.seconds} s.`,
+    `Misreads (expected→answered): ${v.misreads.length === 0 ? 'none' : cell(v.misreads.join(', '))}. ${v.digits} drawings took ${v.seconds} s; load average meanwhile ${loadCell(hand)}.`,
   );
   return lines;
 }
@@ -119,20 +124,20 @@ function loadTable(tests: LoadTests, scenario: Scenario): string[] {
   const lines = [
     `### ${cell(SCENARIOS[scenario].title)}, ${tests.mode} mode`,
     '',
-    '| users | spawn rate | requests | failed | requests/s | mean | p50 | p90 | p95 | p99 | max | paper |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| users | spawn rate | requests | failed | requests/s | mean | p50 | p90 | p95 | p99 | max | load average | paper |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const paper =
       row.users === 10 ? `mean ~${PAPER.load.meanResponseMsAt10Users / 1000} s` : row.users === 50 ? `${pct(PAPER.load.failedFractionAt50Users, 0)} failed` : PAPER.load.settings.some((s) => s.users === row.users) ? NOT_GIVEN : 'not in the paper';
     if (row.outcome.status !== 'ok') {
-      lines.push(`| ${row.users} | ${row.spawnRate} | ${why(row.outcome)} | | | | | | | | | ${paper} |`);
+      lines.push(`| ${row.users} | ${row.spawnRate} | ${why(row.outcome)} | | | | | | | | | ${loadCell(row.outcome)} | ${paper} |`);
       continue;
     }
     const { total } = row.outcome.value;
     const p = total.percentilesMs;
     lines.push(
-      `| ${row.users} | ${row.spawnRate} | ${total.requests} | ${total.failures} (${pct(failureRate(row.outcome.value), 2)}) | ${total.requestsPerSecond.toFixed(1)} | ${ms(total.averageMs)} | ${ms(p['50%'])} | ${ms(p['90%'])} | ${ms(p['95%'])} | ${ms(p['99%'])} | ${ms(total.maxMs)} | ${paper} |`,
+      `| ${row.users} | ${row.spawnRate} | ${total.requests} | ${total.failures} (${pct(failureRate(row.outcome.value), 2)}) | ${total.requestsPerSecond.toFixed(1)} | ${ms(total.averageMs)} | ${ms(p['50%'])} | ${ms(p['90%'])} | ${ms(p['95%'])} | ${ms(p['99%'])} | ${ms(total.maxMs)} | ${loadCell(row.outcome)} | ${paper} |`,
     );
   }
   const saturated = rows.flatMap((r) => (r.outcome.status === 'ok' && r.outcome.value.locustCpuWarning ? [r.users] : []));
@@ -187,6 +192,7 @@ export function renderReport(results: Results): RenderedReport {
       'Every figure below comes from that run; the raw files are in `evaluation/raw/` and all of it in `evaluation/results.json`.',
     '',
     `Machine: ${cell(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; ${cell(m.os)}, Linux ${cell(m.kernel)}; Bun ${m.bun}; Locust ${cell(m.locust)} (${cell(m.python)}); load average at start ${m.loadAverageAtStart.join(' / ')}. ` +
+      'The tables\' load average is the 1-minute load average sampled every 5 s while that experiment ran (mean, and max): above 2, this machine\'s 2 cores were shared with other work. ' +
       `Code: commit ${m.commit}${m.uncommittedChanges > 0 ? ` with ${m.uncommittedChanges} files changed since` : ''}; Stratus run as ${code(results.stratus)}.`,
     '',
     '## Summary',

@@ -2,9 +2,19 @@
 // with its error, or "not run" with the reason. A failed experiment becomes a line in the report, never a
 // crash of the whole run; the processes it started are killed when its budget runs out.
 
+import { loadavg } from 'node:os';
+
+/** The machine's 1-minute load average while an experiment ran: a figure from a busy 2-core machine
+ * is read differently from one measured on a quiet one, and the load changes between experiments. */
+export interface LoadDuring {
+  readonly mean: number;
+  readonly max: number;
+}
+
+// `load` is optional so that results.json files written before it existed still render.
 export type Outcome<T> =
-  | { readonly status: 'ok'; readonly seconds: number; readonly value: T }
-  | { readonly status: 'failed'; readonly seconds: number; readonly error: string }
+  | { readonly status: 'ok'; readonly seconds: number; readonly value: T; readonly load?: LoadDuring }
+  | { readonly status: 'failed'; readonly seconds: number; readonly error: string; readonly load?: LoadDuring }
   | { readonly status: 'not run'; readonly reason: string };
 
 /** What an experiment gets to start processes with, so a timeout can stop them all. */
@@ -39,6 +49,22 @@ export class Children {
 
 export class BudgetExceeded extends Error {}
 
+const LOAD_SAMPLE_MS = 5_000;
+
+/** Samples the 1-minute load average now and every few seconds until `stop()` returns the summary. */
+export function sampleLoad(): { stop(): LoadDuring } {
+  const samples = [loadavg()[0]!];
+  const timer = setInterval(() => samples.push(loadavg()[0]!), LOAD_SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(loadavg()[0]!);
+      const round = (x: number) => Math.round(x * 100) / 100;
+      return { mean: round(samples.reduce((a, b) => a + b, 0) / samples.length), max: round(Math.max(...samples)) };
+    },
+  };
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 500);
 
 /**
@@ -48,6 +74,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export async function withBudget<T>(name: string, budgetMs: number, experiment: (children: Children) => Promise<T>): Promise<Outcome<T>> {
   const children = new Children();
   const started = performance.now();
+  const load = sampleLoad();
   const seconds = () => Math.round((performance.now() - started) / 100) / 10;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -55,10 +82,10 @@ export async function withBudget<T>(name: string, budgetMs: number, experiment: 
   });
   try {
     const value = await Promise.race([experiment(children), timeout]);
-    return { status: 'ok', seconds: seconds(), value };
+    return { status: 'ok', seconds: seconds(), value, load: load.stop() };
   } catch (error) {
     console.error(`✗ ${name}: ${message(error)}`);
-    return { status: 'failed', seconds: seconds(), error: message(error) };
+    return { status: 'failed', seconds: seconds(), error: message(error), load: load.stop() };
   } finally {
     clearTimeout(timer);
     await children.stopAll();

@@ -28,3 +28,12 @@ test('over its budget, the experiment fails and its processes are stopped', asyn
   expect(spawned?.killed).toBe(true);
   expect(await spawned!.exited).not.toBe(0);
 }, 10_000);
+
+test('each outcome carries the load average sampled while it ran', async () => {
+  const outcome = await withBudget('sampled', 5_000, async () => 'done');
+  expect(outcome.status).toBe('ok');
+  if (outcome.status !== 'ok') return;
+  expect(outcome.load).toBeDefined();
+  expect(outcome.load!.mean).toBeGreaterThanOrEqual(0);
+  expect(outcome.load!.max).toBeGreaterThanOrEqual(outcome.load!.mean);
+});

@@ -37,7 +37,7 @@ const results: Results = {
       startup: { status: 'ok', seconds: 1, value: { commands: ['bun src/main.ts --port 1'] } },
       baseline: { status: 'ok', seconds: 5, value: { pixels: { right: 497, total: 500 }, drawing: { right: 480, total: 500 } } },
       runs: [
-        { scenario: 'website', users: 10, spawnRate: 1, outcome: { status: 'ok', seconds: 14, value: loadRun('website', 10, 100, 0, 8) } },
+        { scenario: 'website', users: 10, spawnRate: 1, outcome: { status: 'ok', seconds: 14, value: loadRun('website', 10, 100, 0, 8), load: { mean: 1.5, max: 2 } } },
         { scenario: 'predict', users: 10, spawnRate: 1, outcome: { status: 'ok', seconds: 14, value: loadRun('predict', 10, 120, 0, 25) } },
         { scenario: 'predict', users: 50, spawnRate: 5, outcome: { status: 'ok', seconds: 14, value: loadRun('predict', 50, 400, 4, 30) } },
         { scenario: 'website', users: 50, spawnRate: 5, outcome: { status: 'failed', seconds: 100, error: 'local website 50 users: over its budget of 100 s' } },
@@ -47,7 +47,7 @@ const results: Results = {
   ],
   handDrawn: { status: 'ok', seconds: 40, value: { digits: 20, correct: 15, perDigit: Array.from({ length: 10 }, (_, d) => ({ right: d === 7 ? 0 : d % 2 === 0 ? 2 : 1, total: 2 })), misreads: ['7→1'], chromium: '156.0', seconds: 30 } },
   training: [
-    { recipe: 'seed', workers: 1, outcome: { status: 'ok', seconds: 80, value: { recipe: 'seed', workers: 1, command: 'bun src/main.ts --role trainer', epochs: 1, trainSamples: 2000, testAccuracy: 0.9312, trainingSeconds: 12.3, wallSeconds: 40, samplesPerSecond: 160, params: 1000, history: [{ epoch: 1, learningRate: 0.001, loss: 0.5, accuracy: 0.8, valLoss: 0.3, valAccuracy: 0.91, seconds: 12.3, samplesPerSecond: 160 }], logFile: 'x.log' } } },
+    { recipe: 'seed', workers: 1, outcome: { status: 'ok', seconds: 80, value: { recipe: 'seed', workers: 1, command: 'bun src/main.ts --role trainer', epochs: 1, trainSamples: 2000, testAccuracy: 0.9312, trainingSeconds: 12.3, wallSeconds: 40, samplesPerSecond: 160, params: 1000, history: [{ epoch: 1, learningRate: 0.001, loss: 0.5, accuracy: 0.8, valLoss: 0.3, valAccuracy: 0.91, seconds: 12.3, samplesPerSecond: 160 }], logFile: 'x.log' }, load: { mean: 3.25, max: 6.5 } } },
     { recipe: 'seed', workers: 2, outcome: { status: 'failed', seconds: 3, error: 'trainer exited with 2: --workers: unknown flag' } },
   ],
 };
@@ -80,6 +80,12 @@ test("the served model's no-load accuracy on the same digits is given", () => {
 
 test("Locust's own CPU saturation is pointed out", () => {
   expect(markdown).toContain('Locust warned that its own CPU was above 90 % at 50 users');
+});
+
+test('the load average during each experiment stands in its row, n/a where it was not sampled', () => {
+  expect(markdown).toMatch(/\| seed \| 1 \| 1 × 2000 \|[^\n]*\| 93\.12 % \| 3\.3 \(max 6\.5\) \|/);
+  expect(markdown).toMatch(/\| 10 \| 1 \| 100 \|[^\n]*\| 1\.5 \(max 2\.0\) \|/);
+  expect(markdown).toMatch(/\| 10 \| 1 \| 120 \|[^\n]*\| n\/a \|/);
 });
 
 test('error text from the run is escaped', () => {
