@@ -1,29 +1,41 @@
 // The producer side of KafkaTransport. Publishes made in the same tick go out as one `sendBatch` (one
 // produce request per broker instead of one per message); while a send is in flight the next batch
 // gathers, so batches grow with load on their own.
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+//
+// Retries are ours, not kafkajs's. kafkajs 2.2.4 remembers, across the retries of one sendBatch, which
+// brokers already acknowledged their part; when a broker dies, the partitions it led move to the brokers
+// that answered, and the retry then skips them: sendBatch resolves although those messages were never
+// written (a lost request, issue #5; test/adapters/kafka-publisher.test.ts replays it). So each kafkajs
+// call makes one attempt, and a failed batch is sent again whole, through a fresh call. A part that had
+// landed arrives twice: at-least-once, which consumers and the reply matching take (a lost one they could
+// not). kafkajs's idempotent producer insists on retrying inside the call, so the producer is not
+// idempotent; with one request in flight per broker, order within a partition holds all the same.
+import type { Message, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
 
-/** The idempotent producer's sequence numbers no longer match the broker's, as happens after a leader
- * crashed mid-send: every later send to that partition would fail the same way until a new producer id. */
-export function isSequenceError(error: unknown): boolean {
-  const { type, cause } = (error ?? {}) as { type?: unknown; cause?: unknown };
-  if (/^(OUT_OF_ORDER_SEQUENCE_NUMBER|DUPLICATE_SEQUENCE_NUMBER|INVALID_PRODUCER_EPOCH|UNKNOWN_PRODUCER_ID)$/.test(String(type))) return true;
-  // kafkajs wraps the broker's error when it gave up retrying.
-  return cause !== undefined && cause !== error && isSequenceError(cause);
-}
-
-const SEND_ROUNDS = 2;
+/** The producer settings the publisher's retry scheme relies on (see the header). */
+export const PRODUCER_SETTINGS = Object.freeze({
+  idempotent: false,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  retry: Object.freeze({ retries: 0 }),
+}) satisfies ProducerConfig;
 
 /** A failure a later try may not meet: the broker was out of reach or slow, or the error says so. */
-function isTransient(error: unknown): boolean {
+export function isTransient(error: unknown): boolean {
   const { name, retriable } = (error ?? {}) as { name?: unknown; retriable?: unknown };
-  return retriable === true || /^KafkaJS(NumberOfRetriesExceeded|ConnectionError|ConnectionClosedError|RequestTimeoutError)$/.test(String(name));
+  return (
+    retriable === true ||
+    /^KafkaJS(NumberOfRetriesExceeded|ConnectionError|ConnectionClosedError|RequestTimeoutError|MetadataNotLoaded|BrokerNotFound|LockTimeout)$/.test(String(name))
+  );
 }
 
-/** What the publisher sends through; `renew` swaps in a producer with a new id (see isSequenceError). */
-export interface ProducerHandle {
-  current(): Producer;
-  renew(): Promise<void>;
+export interface PublisherOptions {
+  /** How long a batch is retried before its publishes reject: well over what a crashed broker's partitions
+   * take to get a new leader (the controller fences it after its 9 s session timeout), plus one attempt
+   * that may itself wait out kafkajs's 30 s request timeout. */
+  readonly giveUpAfterMs?: number;
+  /** Pause after the first failure; it doubles per failure, up to 2 s. */
+  readonly firstRetryDelayMs?: number;
 }
 
 interface Queued {
@@ -37,14 +49,22 @@ export class CoalescingPublisher {
   private queue: Queued[] = [];
   private scheduled = false;
   private sending = false;
+  private abandoned: Error | null = null;
+  private readonly giveUpAfterMs: number;
+  private readonly firstRetryDelayMs: number;
 
   /** `outcome` hears of every send: the transport's health follows it. */
   constructor(
-    private readonly producer: ProducerHandle,
+    private readonly producer: () => Producer,
     private readonly outcome: (ok: boolean) => void,
-  ) {}
+    options: PublisherOptions = {},
+  ) {
+    this.giveUpAfterMs = options.giveUpAfterMs ?? 60_000;
+    this.firstRetryDelayMs = options.firstRetryDelayMs ?? 100;
+  }
 
   publish(topic: string, message: Message): Promise<void> {
+    if (this.abandoned) return Promise.reject(this.abandoned);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
       this.schedule();
@@ -71,7 +91,8 @@ export class CoalescingPublisher {
       if (!messages) byTopic.set(item.topic, (messages = []));
       messages.push(item.message);
     }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
     try {
       await this.send(topicMessages);
       this.outcome(true);
@@ -86,28 +107,25 @@ export class CoalescingPublisher {
     }
   }
 
-  // kafkajs gives a send up after its own retries (~25 s against a crashed partition leader), sometimes just
-  // before the cluster moves the leadership; and a leader crashing mid-send can leave the idempotent
-  // producer with sequence numbers the broker refuses from then on. One more round covers both, the
-  // second with a fresh producer id. A first try that did land means the message arrives twice:
-  // at-least-once, which consumers and the reply matching take (a lost reply they could not).
   private async send(topicMessages: TopicMessages[]): Promise<void> {
-    for (let round = 1; ; round++) {
+    const started = Date.now();
+    for (let failures = 0; ; failures++) {
       try {
-        // acks -1 = all in-sync replicas; the idempotent producer requires it anyway.
-        await this.producer.current().sendBatch({ topicMessages, acks: -1 });
+        // acks -1 = all in-sync replicas: with min.insync.replicas 2, a write survives one broker's crash.
+        await this.producer().sendBatch({ topicMessages, acks: -1 });
         return;
       } catch (error) {
-        if (round >= SEND_ROUNDS || !(isSequenceError(error) || isTransient(error))) throw error;
+        if (this.abandoned || !isTransient(error) || Date.now() - started >= this.giveUpAfterMs) throw error;
         this.outcome(false);
-        if (isSequenceError(error)) await this.producer.renew();
-        else await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.firstRetryDelayMs * 2 ** failures, 2_000)));
       }
     }
   }
 
-  /** Rejects whatever has not been handed to the producer yet. */
+  /** Rejects whatever has not been handed to the producer yet, and every publish from now on; a batch
+   * being sent makes no further attempt. */
   abandon(error: Error): void {
+    this.abandoned = error;
     const queued = this.queue;
     this.queue = [];
     for (const item of queued) item.reject(error);

@@ -1,9 +1,10 @@
 // One subscribe() of KafkaTransport: a kafkajs consumer in the caller's group. Messages are handed to the
 // handler as soon as a slot is free (up to `concurrency` at once, across partitions); offsets are committed
-// only for the contiguous prefix of messages whose handler resolved. A failing handler is retried here with
-// a doubling delay; after the last attempt the message goes to the dead-letter topic and counts as done.
+// only for the contiguous prefix of messages whose handler resolved, in batches (see scheduleCommit). A
+// failing handler is retried here with a doubling delay; after the last attempt the message goes to the
+// dead-letter topic and counts as done.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { PartitionProgress } from './kafka-partition-progress.ts';
+import { PartitionProgress, type Pending } from './kafka-partition-progress.ts';
 import type { Delivery, Handler } from './transport.ts';
 
 export interface SubscriptionSettings {
@@ -21,6 +22,12 @@ export interface SubscriptionSettings {
   readonly joinTimeoutMs: number;
   /** Partitions whose fetched batches are handed out at once; the slots bound the handlers either way. */
   readonly partitionsAtOnce: number;
+  /** Longest a finished message waits for its offset commit (a crash before it means a redelivery). */
+  readonly commitIntervalMs: number;
+  /** Finished messages that trigger a commit before the interval is up. */
+  readonly commitAfterMessages: number;
+  /** Pause before restarting a consumer kafkajs gave up on; doubles per crash in a row, up to 30 s. */
+  readonly restartDelayMs: number;
 }
 
 export interface SubscriptionHooks {
@@ -29,8 +36,10 @@ export interface SubscriptionHooks {
   readonly deadLetter: (message: Delivery, reason: string) => Promise<void>;
   /** This member joined its group: the first time, then once per rebalance (counted for /metrics). */
   readonly joined?: () => void;
-  /** The consumer died for good (kafkajs will not restart it). */
+  /** The consumer died and kafkajs will not restart it: this subscription restarts it after a pause. */
   readonly crashed: (error: Error) => void;
+  /** A restarted consumer joined the group again. */
+  readonly recovered?: () => void;
 }
 
 /** Counting semaphore whose waiters can be woken empty-handed when the subscription stops. */
@@ -78,7 +87,8 @@ const toText = (value: Buffer | string | (Buffer | string)[] | undefined): strin
   value === undefined ? undefined : Array.isArray(value) ? value.map(String).join(',') : value.toString();
 
 export class KafkaSubscription {
-  private readonly consumer: Consumer;
+  /** Replaced by a new one when kafkajs gives up on it (see restartLater). */
+  private consumer: Consumer;
   private readonly slots: Slots;
   /** Trackers of the current group generation; a rebalance starts fresh ones (the old ones never commit). */
   private progress = new Map<number, PartitionProgress>();
@@ -87,16 +97,27 @@ export class KafkaSubscription {
   private stopped: Promise<void> | null = null;
   private wakeStop!: () => void;
   private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve));
-  private commitScheduled = false;
+  private commitTimer: ReturnType<typeof setTimeout> | null = null;
+  private finishedSinceCommit = 0;
   private committing: Promise<void> | null = null;
+  private wakeJoined!: () => void;
+  private readonly firstJoin = new Promise<void>((resolve) => (this.wakeJoined = resolve));
+  /** Crashes since the last successful join: the restart delay doubles with each. */
+  private crashes = 0;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly settings: SubscriptionSettings,
     private readonly hooks: SubscriptionHooks,
   ) {
     this.slots = new Slots(settings.concurrency);
-    this.consumer = kafka.consumer({
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): Consumer {
+    const { settings } = this;
+    const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: settings.sessionTimeoutMs,
       rebalanceTimeout: Math.max(settings.sessionTimeoutMs, 10_000),
@@ -105,19 +126,48 @@ export class KafkaSubscription {
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 100, retries: 10 },
     });
+    // A consumer that was replaced may still report; only the current one speaks for the subscription.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (consumer !== this.consumer) return;
+      this.progress = new Map();
+      this.hooks.joined?.();
+      if (this.crashes > 0) this.hooks.recovered?.();
+      this.crashes = 0;
+      this.wakeJoined();
+    });
+    // What is finished gets committed before the partitions may go to another member, which would otherwise
+    // handle it again.
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (consumer === this.consumer) this.commitNow();
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (consumer !== this.consumer || event.payload.restart || this.stopping) return;
+      this.hooks.crashed(event.payload.error);
+      this.restartLater();
+    });
+    return consumer;
   }
 
   /** Resolves once this member has joined its group, so what is published afterwards reaches the group. */
   async start(): Promise<void> {
-    const { consumer, settings } = this;
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.progress = new Map();
-      this.hooks.joined?.();
+    const { settings } = this;
+    await this.launch(this.consumer);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`joining group ${settings.group} on ${settings.topic} took over ${settings.joinTimeoutMs} ms`)), settings.joinTimeoutMs);
     });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart && !this.stopping) this.hooks.crashed(event.payload.error);
-    });
+    try {
+      await Promise.race([this.firstJoin, timeout]);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async launch(consumer: Consumer): Promise<void> {
+    const { settings } = this;
     await consumer.connect();
     // Earliest for a group with no committed offset: a group that is new to a topic misses nothing
     // published between subscribe() and its first fetch.
@@ -139,17 +189,34 @@ export class KafkaSubscription {
       partitionsConsumedConcurrently: Math.max(1, Math.min(settings.partitionsAtOnce, settings.concurrency)),
       eachBatch: (payload) => this.dispatch(payload),
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`joining group ${settings.group} on ${settings.topic} took over ${settings.joinTimeoutMs} ms`)), settings.joinTimeoutMs);
-    });
+  }
+
+  // kafkajs restarts its consumer after retriable errors only; after any other (a broker's refusal it
+  // deems final) the consumer stays down, and with it every delivery to this member. A new consumer,
+  // after a doubling pause, rejoins the group; handlers still running finish, and their messages, not
+  // committed by the new generation, are redelivered (at-least-once).
+  private restartLater(): void {
+    if (this.stopping || this.restartTimer !== null) return;
+    const delay = Math.min(this.settings.restartDelayMs * 2 ** this.crashes, 30_000);
+    this.crashes++;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      void this.restart();
+    }, delay);
+    this.restartTimer.unref?.();
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    const crashed = this.consumer;
+    this.consumer = this.newConsumer();
+    await crashed.disconnect().catch(() => {});
     try {
-      await Promise.race([joined, timeout]);
+      if (!this.stopping) await this.launch(this.consumer);
     } catch (error) {
-      await this.stop();
-      throw error;
-    } finally {
-      clearTimeout(timer);
+      if (this.stopping) return;
+      this.hooks.crashed(error instanceof Error ? error : new Error(String(error)));
+      this.restartLater();
     }
   }
 
@@ -182,15 +249,10 @@ export class KafkaSubscription {
         this.slots.release();
         return;
       }
-      const done = progress.started(BigInt(message.offset));
+      const entry = progress.started(Number(message.offset));
       // Resolving moves kafkajs's fetch position only; what is committed is decided by `progress`.
       resolveOffset(message.offset);
-      this.track(this.handle(batch.topic, message).then((finished) => {
-        this.slots.release();
-        if (!finished) return;
-        done();
-        this.scheduleCommit();
-      }));
+      this.track(this.handle(batch.topic, message), progress, entry);
     }
   }
 
@@ -200,20 +262,30 @@ export class KafkaSubscription {
     return progress;
   }
 
-  private track(task: Promise<void>): void {
+  private track(handling: Promise<boolean>, progress: PartitionProgress, entry: Pending): void {
+    const task = handling.then((finished) => {
+      this.running.delete(task);
+      this.slots.release();
+      if (!finished) return;
+      progress.finish(entry);
+      this.scheduleCommit();
+    });
     this.running.add(task);
-    void task.finally(() => this.running.delete(task));
   }
 
   /** True when the message is done with (handled or dead-lettered); false when abandoned by stop(). */
   private async handle(topic: string, message: KafkaMessage): Promise<boolean> {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.headers ?? {})) {
-      const text = toText(value);
-      if (text !== undefined) headers[name] = text;
+    const raw = message.headers;
+    if (raw) {
+      for (const name in raw) {
+        const text = toText(raw[name]);
+        if (text !== undefined) headers[name] = text;
+      }
     }
-    const envelope = {
+    const envelope: Delivery = {
       topic,
+      attempt: 1,
       key: message.key?.toString() ?? '',
       value: message.value ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength) : new Uint8Array(0),
       headers,
@@ -223,7 +295,8 @@ export class KafkaSubscription {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (this.stopping) return false;
       try {
-        await this.hooks.handler({ ...envelope, attempt });
+        // The first delivery, by far the most common, gets no copy of the envelope.
+        await this.hooks.handler(attempt === 1 ? envelope : { ...envelope, attempt });
         return true;
       } catch (error) {
         reason = error instanceof Error ? error.message : String(error);
@@ -252,14 +325,24 @@ export class KafkaSubscription {
     return slept;
   }
 
-  // Completions in the same tick share one OffsetCommit request.
+  // Each OffsetCommit is a replicated write to the group's offsets topic on the broker: committing every
+  // completion cost the broker more CPU than the messages themselves. So completions share a commit, made
+  // at most commitIntervalMs after the first of them, or once commitAfterMessages are waiting, and always
+  // on a rebalance and on stop. Only the finished prefix is ever committed: at-least-once holds; a crash
+  // redelivers at most what finished since the last commit.
   private scheduleCommit(): void {
-    if (this.commitScheduled) return;
-    this.commitScheduled = true;
-    setTimeout(() => {
-      this.commitScheduled = false;
-      void this.commit();
-    }, 0);
+    if (++this.finishedSinceCommit >= this.settings.commitAfterMessages) this.commitNow();
+    else if (this.commitTimer === null) {
+      this.commitTimer = setTimeout(() => this.commitNow(), this.settings.commitIntervalMs);
+      this.commitTimer.unref?.();
+    }
+  }
+
+  private commitNow(): void {
+    if (this.commitTimer !== null) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    this.finishedSinceCommit = 0;
+    void this.commit();
   }
 
   private async commit(): Promise<void> {
@@ -268,7 +351,7 @@ export class KafkaSubscription {
       return this.commit();
     }
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    const trackers: Array<[PartitionProgress, bigint]> = [];
+    const trackers: Array<[PartitionProgress, number]> = [];
     for (const [partition, progress] of this.progress) {
       const offset = progress.uncommitted();
       if (offset === null) continue;
@@ -293,6 +376,7 @@ export class KafkaSubscription {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
     this.wakeStop();
     this.slots.wakeAll();
     try {
@@ -303,6 +387,8 @@ export class KafkaSubscription {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, this.settings.drainTimeoutMs)))]);
     clearTimeout(timer);
+    if (this.commitTimer !== null) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
     await this.commit().catch(() => {});
     await this.consumer.disconnect();
   }

@@ -64,12 +64,10 @@ export class TopicAdmin {
 
   private async create(topic: string, partitions: number): Promise<void> {
     const { replicationFactor, minInsyncReplicas } = this.layout;
+    const configEntries = [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }, ...retentionFor(topic)];
     try {
       // Resolves false when the topic already exists (another process made it first): that is fine.
-      await this.admin.createTopics({
-        waitForLeaders: false,
-        topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] }],
-      });
+      await this.admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }] });
     } catch (error) {
       if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
     }
@@ -93,4 +91,21 @@ export class TopicAdmin {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/** Topics whose messages are read within seconds and never again. A data-parallel training run's exchange
+ * (src/train/distributed/) writes ~2 MB per rank per step — gigabytes per run — which Kafka's default
+ * retention (7 days, no size bound) would keep on the brokers' disks. So: 15 minutes or 256 MiB per
+ * partition, whichever comes first (the ranks step in lockstep, so no reader is ever more than a step or
+ * two behind), in 64 MiB / 5-minute segments, since Kafka deletes only closed segments. */
+export const SHORT_LIVED_TOPIC_PREFIX = 'stratus.train.';
+
+export function retentionFor(topic: string): { name: string; value: string }[] {
+  if (!topic.startsWith(SHORT_LIVED_TOPIC_PREFIX)) return [];
+  return [
+    { name: 'retention.ms', value: String(15 * 60_000) },
+    { name: 'retention.bytes', value: String(256 * 2 ** 20) },
+    { name: 'segment.ms', value: String(5 * 60_000) },
+    { name: 'segment.bytes', value: String(64 * 2 ** 20) },
+  ];
 }

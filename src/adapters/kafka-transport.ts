@@ -1,9 +1,10 @@
 // Cluster-mode transport on Apache Kafka (kafkajs). Requests are keyed by request id on partitioned topics;
 // consumer groups share the work; an offset is committed only after its handler resolved (at-least-once);
-// the producer is idempotent with acks=all; a message whose handler keeps failing goes to the dead-letter
-// topic. Request/reply uses one reply topic per instance, created at start and deleted at close.
+// sends use acks=all and are retried whole by the publisher (kafka-publisher.ts says why not by kafkajs);
+// a message whose handler keeps failing goes to the dead-letter topic; a consumer kafkajs gives up on is
+// restarted. Request/reply uses one reply topic per instance, created at start and deleted at close.
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
-import { CoalescingPublisher } from './kafka-publisher.ts';
+import { CoalescingPublisher, PRODUCER_SETTINGS } from './kafka-publisher.ts';
 import { KafkaSubscription, type SubscriptionSettings } from './kafka-subscription.ts';
 import { TopicAdmin } from './kafka-topics.ts';
 import { RequestReply } from './request-reply.ts';
@@ -43,6 +44,12 @@ export interface KafkaTransportOptions {
   /** kafkajs partitionsConsumedConcurrently, default `partitions` (bench/kafka-transport.ts compares values). */
   readonly partitionsAtOnce?: number;
   readonly instanceId?: string;
+  /** Longest a handled message waits for its offset commit; default 250 ms (kafka-subscription.ts). */
+  readonly commitIntervalMs?: number;
+  /** Handled messages that trigger a commit before the interval is up; default 500. */
+  readonly commitAfterMessages?: number;
+  /** Pause before a crashed consumer is restarted; doubles per crash in a row, up to 30 s. */
+  readonly restartDelayMs?: number;
   /** How often the lag of each subscribed group is measured (two admin requests per group and topic). */
   readonly lagIntervalMs?: number;
   /** Where kafkajs's own log lines go; by default nowhere (they repeat every retriable error). */
@@ -77,8 +84,7 @@ export class KafkaTransport implements Transport {
   readonly capabilities = Object.freeze({ durable: true, crossProcess: true });
   private readonly kafka: Kafka;
   private readonly admin: Admin;
-  private producer: Producer;
-  private renewing: Promise<void> | null = null;
+  private readonly producer: Producer;
   private readonly publisher: CoalescingPublisher;
   private readonly topics: TopicAdmin;
   private readonly requests: RequestReply;
@@ -91,7 +97,8 @@ export class KafkaTransport implements Transport {
   private reachable = true;
   private probe: ReturnType<typeof setInterval> | null = null;
   private probing = false;
-  private crashed: Error | null = null;
+  /** Subscriptions whose consumer crashed and has not rejoined its group yet (it is being restarted). */
+  private readonly crashed = new Set<KafkaSubscription>();
   private connecting = false;
   private lagTimer: ReturnType<typeof setInterval> | null = null;
   private measuring = false;
@@ -109,10 +116,8 @@ export class KafkaTransport implements Transport {
       retry: { initialRetryTime: 100, retries: 8 },
     });
     this.admin = this.kafka.admin();
-    // Idempotent: a retried send cannot duplicate or reorder within a partition. kafkajs then needs
-    // acks=all and one request in flight per broker; finite retries so a dead cluster surfaces as an error.
     this.producer = this.newProducer();
-    this.publisher = new CoalescingPublisher({ current: () => this.producer, renew: () => this.renewProducer() }, (ok) => (this.reachable = ok));
+    this.publisher = new CoalescingPublisher(() => this.producer, (ok) => (this.reachable = ok));
     this.topics = new TopicAdmin(this.admin, {
       partitions: options.partitions ?? 6,
       replicationFactor,
@@ -127,41 +132,19 @@ export class KafkaTransport implements Transport {
       drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
       joinTimeoutMs: 60_000,
       partitionsAtOnce: options.partitionsAtOnce ?? options.partitions ?? 6,
+      commitIntervalMs: options.commitIntervalMs ?? 250,
+      commitAfterMessages: options.commitAfterMessages ?? 500,
+      restartDelayMs: options.restartDelayMs ?? 1_000,
     };
     this.requests = new RequestReply(this, options.instanceId ?? crypto.randomUUID());
   }
 
   private newProducer(): Producer {
-    const config: ProducerConfig = {
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 5_000 },
-    };
+    const config: ProducerConfig = { ...PRODUCER_SETTINGS, createPartitioner: Partitioners.DefaultPartitioner };
     const producer = this.kafka.producer(config);
-    // Only the producer in use speaks for the connection: the one it replaced disconnects afterwards.
-    producer.on(producer.events.CONNECT, () => {
-      if (producer === this.producer) this.producerConnected = true;
-    });
-    producer.on(producer.events.DISCONNECT, () => {
-      if (producer === this.producer) this.producerConnected = false;
-    });
+    producer.on(producer.events.CONNECT, () => (this.producerConnected = true));
+    producer.on(producer.events.DISCONNECT, () => (this.producerConnected = false));
     return producer;
-  }
-
-  /** A new producer (so a new producer id and fresh sequence numbers) in place of the current one. */
-  private renewProducer(): Promise<void> {
-    this.renewing ??= (async () => {
-      const fresh = this.newProducer();
-      await fresh.connect();
-      const old = this.producer;
-      this.producer = fresh;
-      this.producerConnected = true;
-      this.options.log?.('warn', 'kafka producer renewed after a sequence error', {});
-      void old.disconnect().catch(() => {});
-    })().finally(() => (this.renewing = null));
-    return this.renewing;
   }
 
   get maxAttempts(): number {
@@ -200,7 +183,7 @@ export class KafkaTransport implements Transport {
   }
 
   healthy(): boolean {
-    return this.state === 'open' && this.producerConnected && this.reachable && this.crashed === null;
+    return this.state === 'open' && this.producerConnected && this.reachable && this.crashed.size === 0;
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
@@ -211,7 +194,9 @@ export class KafkaTransport implements Transport {
         if (!(await this.topics.exists(topic))) return;
       } else await this.topics.ensure(topic);
     }
-    await this.publisher.publish(topic, { key: message.key, value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength), headers: { ...message.headers } });
+    // kafkajs only reads the headers: they go as they are, without a copy per message.
+    const headers = message.headers as Record<string, string> | undefined;
+    await this.publisher.publish(topic, { key: message.key, value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength), headers });
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: Handler): Promise<Subscription> {
@@ -225,7 +210,11 @@ export class KafkaTransport implements Transport {
         handler,
         deadLetter: (message, reason) => this.deadLetter(message, reason),
         joined: () => this.statsFor(options.group, topic).joins++,
-        crashed: (error) => (this.crashed = error),
+        crashed: (error) => {
+          this.crashed.add(member);
+          this.options.log?.('warn', 'kafka consumer crashed; restarting it', { topic, group: options.group, reason: error.message });
+        },
+        recovered: () => this.crashed.delete(member),
       },
     );
     this.subscriptions.add(member);
@@ -233,11 +222,13 @@ export class KafkaTransport implements Transport {
       await member.start();
     } catch (error) {
       this.subscriptions.delete(member);
+      this.crashed.delete(member);
       throw error;
     }
     return {
       unsubscribe: async () => {
         if (!this.subscriptions.delete(member)) return;
+        this.crashed.delete(member);
         await member.stop();
       },
     };

@@ -1,68 +1,160 @@
-// CoalescingPublisher's second round: after a sequence error it renews the producer and sends again; after
-// a transient failure it sends again; anything else, or a second failure, rejects. The producer here is a
-// scripted stand-in (the publisher is what is under test; the real broker cases are in test/cluster/).
+// CoalescingPublisher, and the message loss of issue #5 it exists to prevent. The loss is replayed with
+// kafkajs's real producer (its send and retry code, unchanged) on a scripted two-broker cluster: broker 2
+// dies during a send, and the partition it led moves to broker 1, which had already acknowledged its part.
+// The real-cluster version of this is the broker-crash scenario in test/cluster/faults.test.ts.
 import { expect, test } from 'bun:test';
-import type { Producer } from 'kafkajs';
-import { CoalescingPublisher, isSequenceError } from '../../src/adapters/kafka-publisher.ts';
+import { createRequire } from 'node:module';
+import { KafkaJSConnectionError, type Producer, type ProducerConfig } from 'kafkajs';
+import { CoalescingPublisher, PRODUCER_SETTINGS, isTransient } from '../../src/adapters/kafka-publisher.ts';
 
-function scripted(failures: unknown[]) {
-  const calls: string[] = [];
-  let generation = 1;
-  const producerOf = (id: number) =>
-    ({
-      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
-        calls.push(`producer ${id}: ${topicMessages.map((t) => `${t.topic}×${t.messages.length}`).join(',')}`);
-        const failure = failures.shift();
-        if (failure) throw failure;
-        return [];
-      },
-    }) as unknown as Producer;
-  let current = producerOf(generation);
-  const outcomes: boolean[] = [];
-  const publisher = new CoalescingPublisher(
-    {
-      current: () => current,
-      renew: async () => {
-        current = producerOf(++generation);
-      },
-    },
-    (ok) => outcomes.push(ok),
-  );
-  return { publisher, calls, outcomes };
+// kafkajs's producer factory takes the cluster as a parameter, which lets the brokers be scripted here.
+type ProducerFactory = (options: ProducerConfig & { cluster: unknown; logger: unknown }) => Producer;
+const createProducer = createRequire(import.meta.url)('kafkajs/src/producer/index.js') as ProducerFactory;
+
+interface Written {
+  readonly broker: number;
+  readonly partition: number;
+  readonly keys: string[];
 }
 
-const sequenceError = Object.assign(new Error('The broker received an out of order sequence number'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', retriable: false });
-const gaveUp = Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSNumberOfRetriesExceeded' });
-const refused = Object.assign(new Error('Topic authorization failed'), { name: 'KafkaJSProtocolError', retriable: false });
+/** Partition 0 led by broker 1, partition 1 by broker 2; broker 2 is dead, and the cluster's metadata,
+ * once refreshed, names broker 1 the new leader of partition 1. */
+function clusterLosingBroker2() {
+  const leaders = new Map([
+    [0, 1],
+    [1, 2],
+  ]);
+  const written: Written[] = [];
+  const broker = (nodeId: number) => ({
+    nodeId,
+    async produce({ topicData }: { topicData: { topic: string; partitions: { partition: number; messages: { key: string }[] }[] }[] }) {
+      if (nodeId === 2) throw new KafkaJSConnectionError('Connection error: broker 2 is gone');
+      for (const { partitions } of topicData) {
+        for (const { partition, messages } of partitions) written.push({ broker: nodeId, partition, keys: messages.map((m) => m.key) });
+      }
+      return {
+        topics: topicData.map(({ topic, partitions }) => ({
+          topicName: topic,
+          partitions: partitions.map(({ partition }) => ({ partition, errorCode: 0, baseOffset: '0', logAppendTime: '-1', logStartOffset: '0' })),
+        })),
+      };
+    },
+  });
+  const brokers = new Map([
+    [1, broker(1)],
+    [2, broker(2)],
+  ]);
+  const cluster = {
+    retry: { initialRetryTime: 5, retries: 5 },
+    connect: async () => {},
+    disconnect: async () => {},
+    isConnected: () => true,
+    addMultipleTargetTopics: async () => {},
+    refreshMetadataIfNecessary: async () => {},
+    refreshMetadata: async () => void leaders.set(1, 1),
+    removeBroker: () => {},
+    findTopicPartitionMetadata: () => [...leaders].map(([partitionId, leader]) => ({ partitionId, leader })),
+    findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+      const byLeader: Record<number, number[]> = {};
+      for (const partition of partitions.map(Number)) (byLeader[leaders.get(partition) as number] ??= []).push(partition);
+      return byLeader;
+    },
+    findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId)),
+  };
+  const quiet = { namespace: () => quiet, debug() {}, info() {}, warn() {}, error() {} };
+  const producer = (config: ProducerConfig) => createProducer({ ...config, cluster, logger: quiet });
+  return { producer, written };
+}
 
-const message = (n: number) => ({ key: `k${n}`, value: Buffer.from(`v${n}`) });
+const keyed = (key: string, partition: number) => ({ key, value: Buffer.from(key), partition });
 
-test('a sequence error renews the producer and the same batch goes out again through the new one', async () => {
-  const { publisher, calls, outcomes } = scripted([sequenceError]);
-  await Promise.all([publisher.publish('t', message(1)), publisher.publish('t', message(2))]);
-  expect(calls).toEqual(['producer 1: t×2', 'producer 2: t×2']);
+test('kafkajs left to retry on its own resolves a send whose messages for the dead broker were never written', async () => {
+  const { producer, written } = clusterLosingBroker2();
+  const withItsOwnRetries = producer({ retry: { retries: 5, initialRetryTime: 5 } });
+  await withItsOwnRetries.connect();
+  // Resolves: this is the silent loss. If kafkajs ever fixes it, this test fails, and the retry scheme in
+  // kafka-publisher.ts can be reconsidered.
+  await withItsOwnRetries.sendBatch({ topicMessages: [{ topic: 't', messages: [keyed('on-1', 0), keyed('on-2', 1)] }], acks: -1 });
+  expect(written).toEqual([{ broker: 1, partition: 0, keys: ['on-1'] }]);
+});
+
+test('through the publisher, the same crash ends with every message written on a live leader', async () => {
+  const { producer, written } = clusterLosingBroker2();
+  const real = producer(PRODUCER_SETTINGS);
+  await real.connect();
+  const outcomes: boolean[] = [];
+  const publisher = new CoalescingPublisher(() => real, (ok) => outcomes.push(ok), { firstRetryDelayMs: 5 });
+  await Promise.all([publisher.publish('t', keyed('on-1', 0)), publisher.publish('t', keyed('on-2', 1))]);
+  // The second attempt sent the whole batch to broker 1, now the leader of both: on-2 got written, and
+  // on-1 twice (at-least-once).
+  expect(written).toEqual([
+    { broker: 1, partition: 0, keys: ['on-1'] },
+    { broker: 1, partition: 0, keys: ['on-1'] },
+    { broker: 1, partition: 1, keys: ['on-2'] },
+  ]);
   expect(outcomes).toEqual([false, true]);
 });
 
-test('a send kafkajs gave up on is tried once more with the same producer', async () => {
-  const { publisher, calls } = scripted([gaveUp]);
-  await publisher.publish('t', message(1));
-  expect(calls).toEqual(['producer 1: t×1', 'producer 1: t×1']);
+/** A producer whose sends fail with the given errors, in turn, then succeed. */
+function scripted(failures: unknown[]) {
+  const calls: string[] = [];
+  const producer = {
+    sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
+      calls.push(topicMessages.map((t) => `${t.topic}×${t.messages.length}`).join(','));
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return [];
+    },
+  } as unknown as Producer;
+  const outcomes: boolean[] = [];
+  return { calls, outcomes, publisher: (giveUpAfterMs = 5_000) => new CoalescingPublisher(() => producer, (ok) => outcomes.push(ok), { giveUpAfterMs, firstRetryDelayMs: 1 }) };
+}
+
+const gaveUp = Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSNumberOfRetriesExceeded' });
+const refused = Object.assign(new Error('Topic authorization failed'), { name: 'KafkaJSNonRetriableError', retriable: false });
+const message = (n: number) => ({ key: `k${n}`, value: Buffer.from(`v${n}`) });
+
+test('publishes of one tick go out as one batch, grouped by topic', async () => {
+  const { calls, publisher } = scripted([]);
+  const p = publisher();
+  await Promise.all([p.publish('a', message(1)), p.publish('b', message(2)), p.publish('a', message(3))]);
+  expect(calls).toEqual(['a×2,b×1']);
 });
 
-test('a failure that retrying cannot fix rejects at once; a second transient failure rejects too', async () => {
+test('a transient failure sends the whole batch again until it goes through', async () => {
+  const { calls, outcomes, publisher } = scripted([gaveUp, gaveUp, gaveUp]);
+  await publisher().publish('t', message(1));
+  expect(calls).toEqual(['t×1', 't×1', 't×1', 't×1']);
+  expect(outcomes).toEqual([false, false, false, true]);
+});
+
+test('a failure retrying cannot fix rejects at once; transient ones reject once the time is up', async () => {
   const once = scripted([refused]);
-  await expect(once.publisher.publish('t', message(1))).rejects.toThrow('Topic authorization failed');
+  await expect(once.publisher().publish('t', message(1))).rejects.toThrow('Topic authorization failed');
   expect(once.calls).toHaveLength(1);
-  const twice = scripted([gaveUp, gaveUp]);
-  await expect(twice.publisher.publish('t', message(1))).rejects.toThrow('ECONNREFUSED');
-  expect(twice.calls).toHaveLength(2);
-  expect(twice.outcomes.at(-1)).toBe(false);
+  const always = scripted(Array.from({ length: 1_000 }, () => gaveUp));
+  await expect(always.publisher(30).publish('t', message(1))).rejects.toThrow('ECONNREFUSED');
+  expect(always.calls.length).toBeGreaterThan(1);
+  expect(always.outcomes.at(-1)).toBe(false);
 });
 
-test('sequence errors are recognised bare or wrapped by kafkajs', () => {
-  expect(isSequenceError(sequenceError)).toBe(true);
-  expect(isSequenceError(Object.assign(new Error('gave up'), { cause: sequenceError }))).toBe(true);
-  expect(isSequenceError(gaveUp)).toBe(false);
-  expect(isSequenceError(undefined)).toBe(false);
+test('abandon rejects queued publishes and later ones, and stops a batch from being tried again', async () => {
+  const { calls, publisher } = scripted(Array.from({ length: 1_000 }, () => gaveUp));
+  const p = publisher();
+  const sending = p.publish('t', message(1));
+  await Bun.sleep(5);
+  p.abandon(new Error('closed'));
+  await expect(sending).rejects.toThrow('ECONNREFUSED');
+  const tries = calls.length;
+  await expect(p.publish('t', message(2))).rejects.toThrow('closed');
+  await Bun.sleep(20);
+  expect(calls.length).toBe(tries);
+});
+
+test('transient errors are told from final ones', () => {
+  expect(isTransient(gaveUp)).toBe(true);
+  expect(isTransient(new KafkaJSConnectionError('gone'))).toBe(true);
+  expect(isTransient(Object.assign(new Error('not leader'), { name: 'KafkaJSProtocolError', retriable: true }))).toBe(true);
+  expect(isTransient(refused)).toBe(false);
+  expect(isTransient(undefined)).toBe(false);
 });

@@ -103,10 +103,10 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       });
     }, 240_000);
 
-    // Skipped on main: in about one run of four, one of the 1,000 requests goes unanswered (a 504 after
-    // 90 s) when the broker dies — a real loss, not yet explained, recorded in issue #5's note. Run it with
-    // STRATUS_BROKER_CRASH_TEST=1 while working on it.
-    test.skipIf(process.env.STRATUS_BROKER_CRASH_TEST !== '1')('one of three brokers crashing under load and coming back', async () => {
+    // This once lost about one request in 4,000 (a 504 after 90 s): kafkajs's own send retries skipped the
+    // messages of partitions whose leadership moved to a broker that had already answered. Sends are now
+    // retried whole by the transport (src/adapters/kafka-publisher.ts, test/adapters/kafka-publisher.test.ts).
+    test('one of three brokers crashing under load and coming back', async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const triggers: Trigger[] = [
