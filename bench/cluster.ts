@@ -1,9 +1,11 @@
 // Cluster mode against local mode, in one run: gateway + 2 consumers over a real Kafka broker and a
 // CouchDB-API server, then the single local process, both loaded the same way (wrk, real MNIST digits).
 //
-//   bun run bench/cluster.ts [--seconds 15] [--connections 64] [--binary ./stratus]
+//   bun run bench/cluster.ts [--seconds 15] [--connections 64] [--binary ./stratus] [--cluster-only]
+//                        [--cpu-prof-dir DIR]
 //
-// Uses the services KAFKA_BROKERS / COUCHDB_URL name when both are set; otherwise starts its own with
+// Uses the services KAFKA_BROKERS / COUCHDB_URL name when both are set (and counts their CPU too when
+// STRATUS_SERVICES_DIR names the ops/dev/services run dir that started them); otherwise starts its own with
 // ops/dev/services (1 broker, in a run dir of its own) and stops them after. Prints predictions/s,
 // p50/p99 and errors per mode, CPU per prediction by process, and the machine's load average.
 // Without --binary it runs the source (bun src/main.ts): a built ./stratus may be older than the tree.
@@ -23,6 +25,9 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '15' },
     connections: { type: 'string', default: '64' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+    'cluster-only': { type: 'boolean', default: false },
+    /** Source runs only: each stratus process writes a markdown CPU profile there when it exits. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 
@@ -51,7 +56,11 @@ interface Services {
 
 async function services(): Promise<Services> {
   const { KAFKA_BROKERS, COUCHDB_URL } = process.env;
-  if (KAFKA_BROKERS && COUCHDB_URL) return { kafkaBrokers: KAFKA_BROKERS, couchdbUrl: COUCHDB_URL, down: null, pids: [] };
+  if (KAFKA_BROKERS && COUCHDB_URL) {
+    const { STRATUS_SERVICES_DIR } = process.env;
+    const pids = STRATUS_SERVICES_DIR ? await servicePids(STRATUS_SERVICES_DIR).catch(() => []) : [];
+    return { kafkaBrokers: KAFKA_BROKERS, couchdbUrl: COUCHDB_URL, down: null, pids };
+  }
   // A run dir of its own: `up` in a shared one would reuse (and `down` would then stop) someone else's.
   const runDir = await mkdtemp(join(tmpdir(), 'stratus-bench-services-'));
   const env = { ...process.env, STRATUS_SERVICES_DIR: runDir };
@@ -67,9 +76,14 @@ async function services(): Promise<Services> {
     const match = line.match(/^([A-Z_]+)=(.*)$/);
     if (match) vars.set(match[1] as string, match[2] as string);
   }
-  const state = (await Bun.file(join(runDir, 'state.json')).json()) as { brokers: { id: number; pid: number }[]; couchdb: { pid: number } };
-  const pids = [...state.brokers.map((b) => ({ name: `kafka-${b.id}`, pid: b.pid })), { name: 'couchdb', pid: state.couchdb.pid }];
+  const pids = await servicePids(runDir);
   return { kafkaBrokers: vars.get('KAFKA_BROKERS') ?? '', couchdbUrl: vars.get('COUCHDB_URL') ?? '', down, pids };
+}
+
+/** The broker and CouchDB processes an ops/dev/services run dir records. */
+async function servicePids(runDir: string): Promise<Services['pids']> {
+  const state = (await Bun.file(join(runDir, 'state.json')).json()) as { brokers: { id: number; pid: number }[]; couchdb: { pid: number } };
+  return [...state.brokers.map((b) => ({ name: `kafka-${b.id}`, pid: b.pid })), { name: 'couchdb', pid: state.couchdb.pid }];
 }
 
 /** This environment without what would configure stratus behind its flags' back. */
@@ -123,6 +137,29 @@ async function measure(mode: string, procs: Proc[], gatewayUrl: string, bodies: 
   report(mode, result, cpu, threads);
 }
 
+/** A sum or count line of the process's /metrics (0 when absent). */
+function metricValue(text: string, name: string): number {
+  const match = text.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} ([\\d.e+-]+)$`, 'm'));
+  return match ? Number(match[1]) : 0;
+}
+
+/** Images per model call and ms per store call, since the process started (warm-up included): these two
+ * decide what a consumer pays per prediction. */
+async function printConsumerStages(procs: Proc[]): Promise<void> {
+  for (const [i, p] of procs.entries()) {
+    if (p.role !== 'consumer') continue;
+    const text = await fetch(`${p.url}/metrics`).then((r) => r.text(), () => '');
+    const calls = metricValue(text, 'stratus_batch_size_count');
+    const images = metricValue(text, 'stratus_batch_size_sum');
+    const stores = metricValue(text, 'stratus_stage_duration_seconds_count{stage="store"}');
+    const storeSeconds = metricValue(text, 'stratus_stage_duration_seconds_sum{stage="store"}');
+    console.log(
+      `         consumer#${i}: ${(images / Math.max(1, calls)).toFixed(1)} images per model call, ` +
+        `${((storeSeconds / Math.max(1, stores)) * 1000).toFixed(1)} ms per store call (wall)`,
+    );
+  }
+}
+
 /** In order, each one gone before the next: the gateway drains while the consumers still answer. */
 async function stopAll(procs: Proc[]): Promise<void> {
   for (const p of procs) {
@@ -136,7 +173,8 @@ async function main(): Promise<void> {
   const bodies = Array.from({ length: 256 }, (_, i) =>
     JSON.stringify({ pixels: Array.from(mnist.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 1000) / 1000) }),
   );
-  const command = flags.binary ? [resolve(flags.binary)] : [process.execPath, join(REPO, 'src/main.ts')];
+  const profile = flags['cpu-prof-dir'] ? ['--cpu-prof-md', `--cpu-prof-dir=${resolve(flags['cpu-prof-dir'])}`] : [];
+  const command = flags.binary ? [resolve(flags.binary)] : [process.execPath, ...profile, join(REPO, 'src/main.ts')];
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`stratus under test: ${command.join(' ')}; ${navigator.hardwareConcurrency} cores; ${flags.connections} connections, ${flags.seconds} s, wrk`);
   console.log(`load average at start: ${load()}`);
@@ -155,9 +193,11 @@ async function main(): Promise<void> {
     try {
       await Promise.all(procs.map((p) => waitReady(p.url, 60_000)));
       await measure('cluster', procs, gateway.url, bodies, cluster.pids);
+      await printConsumerStages(procs);
     } finally {
       await stopAll(procs);
     }
+    if (flags['cluster-only']) return;
 
     const dataDir = await mkdtemp(join(tmpdir(), 'stratus-bench-'));
     const local = await start(command, 'all', ['--data-dir', dataDir]);

@@ -34,6 +34,12 @@ interface Job {
 /** How often a consumer repeats which model it serves, so gateways that start later learn it. */
 const ANNOUNCE_EVERY_MS = 5_000;
 
+/** Model calls at once: the model has one thread, so more calls would only queue there. Two keep it busy
+ * while the main thread takes one call's answer and sends the next (on a loaded machine that thread may
+ * wait for a core); what arrives beyond them joins the next call instead: one call on 24 images costs
+ * less CPU than three on 8 (bench/inference.ts), and the last of the 24 is answered no later. */
+const MODEL_CALLS_AT_ONCE = 2;
+
 export class ConsumerActor implements Actor {
   readonly name = 'consumer';
   private readonly id = crypto.randomUUID();
@@ -42,6 +48,8 @@ export class ConsumerActor implements Actor {
   private subscription: Subscription | null = null;
   private updates: Subscription | null = null;
   private batcher: Batcher<Job> | null = null;
+  /** Batches past inference whose results are being stored and replied to. */
+  private readonly finishing = new Set<Promise<void>>();
   private announcer: ReturnType<typeof setInterval> | null = null;
   private firstStart = true;
   private closed = false;
@@ -74,7 +82,7 @@ export class ConsumerActor implements Actor {
     const classifier = this.classifier as Predictor;
     context.logger.info({ actor: this.name, model: classifier.version }, 'model loaded');
     const { maxBatch, maxWaitMs } = context.config;
-    this.batcher = new Batcher<Job>({ maxBatch, maxWaitMs }, (jobs) => this.runBatch(jobs));
+    this.batcher = new Batcher<Job>({ maxBatch, maxWaitMs, maxRunning: MODEL_CALLS_AT_ONCE }, (jobs) => this.runBatch(jobs));
     this.subscription = await context.transport.subscribe(
       TOPIC.predictions,
       // Hold several batches' worth, so one batch fills while the previous one is being stored.
@@ -133,6 +141,7 @@ export class ConsumerActor implements Actor {
     await updates?.unsubscribe().catch(() => {});
     await this.batcher?.drain();
     this.batcher = null;
+    while (this.finishing.size > 0) await Promise.allSettled([...this.finishing]);
   }
 
   private accept(delivery: Delivery): Promise<void> {
@@ -143,6 +152,7 @@ export class ConsumerActor implements Actor {
     return new Promise<void>((done, failed) => batcher.add({ request, delivery, done, failed }, request.count));
   }
 
+  /** Classifies the batch; resolves once the model is free again, while storing and replying go on. */
   private async runBatch(jobs: Job[]): Promise<void> {
     const context = this.context;
     // The batch keeps the classifier it starts with, even if a swap happens meanwhile.
@@ -168,6 +178,21 @@ export class ConsumerActor implements Actor {
     const inferenceSeconds = (Date.now() - startedAt) / 1000;
     context.metrics.batchSize.observe(images);
     context.metrics.predictions.inc(images);
+    const finishing = this.finish(context, jobs, probabilities, classifier.version, startedAt, inferenceSeconds).finally(() =>
+      this.finishing.delete(finishing),
+    );
+    this.finishing.add(finishing);
+  }
+
+  /** Stores the batch's results and replies; each message is acknowledged only once both are done. */
+  private async finish(
+    context: ActorContext,
+    jobs: readonly Job[],
+    probabilities: Float32Array,
+    modelVersion: string,
+    startedAt: number,
+    inferenceSeconds: number,
+  ): Promise<void> {
     const createdAt = new Date().toISOString();
     const results: PredictionResult[] = [];
     let offset = 0;
@@ -183,7 +208,7 @@ export class ConsumerActor implements Actor {
         id: request.id,
         digits,
         probabilities: rows,
-        modelVersion: classifier.version,
+        modelVersion,
         createdAt,
         ...(request.sessionId ? { sessionId: request.sessionId } : {}),
       });
@@ -215,7 +240,7 @@ export class ConsumerActor implements Actor {
       await context.store.saveResults(results);
       context.metrics.observe('store', (Date.now() - storeStarted) / 1000);
     } catch (error) {
-      context.logger.error({ err: error, images }, 'results could not be stored; messages will be redelivered');
+      context.logger.error({ err: error, results: results.length }, 'results could not be stored; messages will be redelivered');
       storeError = error;
     }
     const replyErrors = await Promise.all(replies);

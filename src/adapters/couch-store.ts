@@ -1,7 +1,9 @@
 // Store on a CouchDB server (cluster mode): the same five databases and document layout as PouchStore
 // (results keyed by request id, a per-session history index, models with model.json + weights.bin as
 // attachments, settings, feedback), so data replicates between the two. Database names get a prefix.
-// Every batch costs one _bulk_docs for results and at most one for history.
+// Results and history entries go out through a group commit (couch-bulk-queue.ts): the batches of one
+// process that are written at the same time share one _bulk_docs.
+import { BulkQueue, type BulkQueueOptions, type BulkRow } from './couch-bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.ts';
@@ -9,7 +11,12 @@ import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.t
 export interface CouchStoreOptions extends CouchClientOptions {
   /** Prepended to every database name (default `stratus_`), so several deployments share one server. */
   readonly prefix?: string;
+  /** Group commit of results and history (see couch-bulk-queue.ts); default 2 requests at once, 256 docs. */
+  readonly bulk?: Partial<BulkQueueOptions>;
 }
+
+// Two at once: the server works on one while the other's answer travels back and the next one is built.
+const DEFAULT_BULK: BulkQueueOptions = Object.freeze({ maxInFlight: 2, maxDocs: 256 });
 
 type Doc = { _id: string; _rev?: string };
 type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
@@ -17,7 +24,6 @@ type HistoryDoc = Doc & { result: PredictionResult };
 type AttachmentData = { content_type: string; data: string };
 type ModelDoc = ModelVersion & Doc & { _attachments?: Record<string, Partial<AttachmentData>> };
 type SettingDoc = Doc & { value: string };
-type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
 type AllDocs<T> = { rows: { id: string; value: { rev: string }; doc?: T | null; error?: string }[] };
 
 const DATABASES = ['results', 'history', 'models', 'settings', 'feedback'] as const;
@@ -34,9 +40,14 @@ export class CouchStore implements Store {
   readonly capabilities = Object.freeze({ durable: true });
   private client: CouchClient | null = null;
   private readonly prefix: string;
+  private readonly resultWrites: BulkQueue;
+  private readonly historyWrites: BulkQueue;
 
   constructor(private readonly options: CouchStoreOptions) {
     this.prefix = options.prefix ?? 'stratus_';
+    const bulk = { ...DEFAULT_BULK, ...options.bulk };
+    this.resultWrites = new BulkQueue((docs) => this.bulk(this.db('results'), docs), bulk);
+    this.historyWrites = new BulkQueue((docs) => this.bulk(this.db('history'), docs), bulk);
   }
 
   async open(): Promise<void> {
@@ -62,8 +73,9 @@ export class CouchStore implements Store {
 
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
     if (results.length === 0) return [];
+    this.db('results'); // a closed store fails here, not inside a group another caller's write shares
     const docs: ResultDoc[] = results.map(({ id, ...rest }) => ({ _id: id, ...rest }));
-    const rows = await this.bulk(this.db('results'), docs);
+    const rows = await this.resultWrites.write(docs);
     // A retried request whose first try did land answers `conflict` too: 'exists' then, which is still true.
     const outcomes = rows.map((row, i): SaveOutcome => {
       if (row.ok) return 'created';
@@ -77,7 +89,7 @@ export class CouchStore implements Store {
     const existing = results.filter((_, i) => outcomes[i] === 'exists').map((result) => result.id);
     if (existing.length > 0) history.push(...(await this.storedWithSession(existing)));
     if (history.length > 0) {
-      const written = await this.bulk(this.db('history'), history.map((result) => ({ _id: historyKey(result), result })));
+      const written = await this.historyWrites.write(history.map((result) => ({ _id: historyKey(result), result })));
       const failed = written.find((row) => !row.ok && row.error !== 'conflict');
       if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? failed.error}`);
     }

@@ -56,4 +56,42 @@ describe('dynamic batching', () => {
     await batcher.drain();
     expect(finished).toEqual(['a', 'b']);
   });
+
+  test('with maxRunning, items that arrive while batches run wait and go together when one ends', async () => {
+    const batches: string[][] = [];
+    const ends: Array<() => void> = [];
+    const batcher = new Batcher<string>({ maxBatch: 64, maxWaitMs: 0, maxRunning: 1 }, (items) => {
+      batches.push(items);
+      return new Promise<void>((resolve) => ends.push(resolve));
+    });
+    batcher.add('a', 1);
+    batcher.add('b', 1);
+    batcher.add('c', 1);
+    expect(batches).toEqual([['a']]);
+    expect(batcher.waiting).toBe(2);
+    ends[0]!();
+    await Bun.sleep(0);
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+    ends[1]!();
+    await batcher.drain();
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+  });
+
+  test('a held-back backlog still runs in batches of at most maxBatch images', async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const batcher = new Batcher<string>({ maxBatch: 2, maxWaitMs: 5, maxRunning: 1 }, (items) => {
+      batches.push(items);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    for (const item of ['a', 'b', 'c', 'd', 'e']) batcher.add(item, 1);
+    expect(batches).toEqual([['a', 'b']]);
+    while (batcher.waiting > 0) {
+      release();
+      await Bun.sleep(0);
+    }
+    release();
+    await batcher.drain();
+    expect(batches).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+  });
 });

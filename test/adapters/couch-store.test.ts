@@ -100,6 +100,25 @@ describe('CouchStore beyond the conformance suite', () => {
     await dropDatabases(prefix);
   }, 30_000);
 
+  test('batches written at once share requests, yet each gets its own outcomes (a redelivered id: exists)', async () => {
+    const { url, credentials } = await connection();
+    const prefix = freshPrefix();
+    const store = new CouchStore({ url, prefix, credentials });
+    await store.open();
+    const stored = result('session-group');
+    expect(await store.saveResults([stored])).toEqual(['created']);
+    const batches = Array.from({ length: 6 }, (_, i) => Array.from({ length: 4 }, () => result(i % 2 ? 'session-group' : undefined)));
+    // The third batch carries a redelivery of a result stored before: only it says 'exists', only there.
+    batches[2]![1] = { ...stored, createdAt: new Date().toISOString() };
+    const outcomes = await Promise.all(batches.map((batch) => store.saveResults(batch)));
+    expect(outcomes).toEqual(batches.map((_, i) => (i === 2 ? ['created', 'exists', 'created', 'created'] : ['created', 'created', 'created', 'created'])));
+    for (const batch of batches) for (const saved of batch) expect(await store.getResult(saved.id)).toEqual(saved.id === stored.id ? stored : saved);
+    const history = await store.sessionHistory('session-group', 100);
+    expect(history.map((entry) => entry.id).sort()).toEqual([stored, ...batches.filter((_, i) => i % 2).flat()].map((entry) => entry.id).sort());
+    await store.close();
+    await dropDatabases(prefix);
+  }, 30_000);
+
   test('an unreachable server fails open() after the retry budget, unhealthy, without the password', async () => {
     const port = freePort();
     const { url, credentials } = resolveCouchConnection(`http://bob:hunter2-secret@127.0.0.1:${port}`, 'test', null, {});

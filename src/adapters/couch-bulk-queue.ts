@@ -1,0 +1,80 @@
+// Group commit for CouchDB's _bulk_docs: writes that callers make while earlier ones are in flight wait and
+// go out together as the next request, each caller still getting the rows of its own documents.
+// Why: a CouchDB-API server pays far more per request than per document (pouchdb-server, measured here:
+// 2.45 ms of its CPU per document at 1 document a request, 0.55 ms at 8, 0.18 ms at 128), and a consumer
+// writes one small batch per model call. Nothing waits on a timer: at low load a write goes out at once,
+// under load the queue fills while the server works, so requests grow with the load by themselves.
+
+export type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
+
+export interface BulkQueueOptions {
+  /** Requests on the wire at once; more spread a busy server's work over fewer, bigger requests' worth. */
+  readonly maxInFlight: number;
+  /** Documents per request at most (a single write bigger than this still goes out whole, alone). */
+  readonly maxDocs: number;
+}
+
+interface Waiting {
+  readonly docs: readonly object[];
+  readonly resolve: (rows: BulkRow[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class BulkQueue {
+  private waiting: Waiting[] = [];
+  private inFlight = 0;
+
+  /** `send` makes one _bulk_docs request and resolves with one row per document, in order. */
+  constructor(
+    private readonly send: (docs: object[]) => Promise<BulkRow[]>,
+    private readonly options: BulkQueueOptions,
+  ) {}
+
+  /** Resolves with the rows of `docs`, in order, once the request carrying them is answered. */
+  write(docs: readonly object[]): Promise<BulkRow[]> {
+    if (docs.length === 0) return Promise.resolve([]);
+    return new Promise<BulkRow[]>((resolve, reject) => {
+      this.waiting.push({ docs, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const group = this.takeGroup();
+      this.inFlight++;
+      void this.flush(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The oldest writes, whole, up to maxDocs documents (at least one write). */
+  private takeGroup(): Waiting[] {
+    let count = 0;
+    let taken = 0;
+    for (const write of this.waiting) {
+      if (taken > 0 && count + write.docs.length > this.options.maxDocs) break;
+      count += write.docs.length;
+      taken++;
+    }
+    return this.waiting.splice(0, taken);
+  }
+
+  private async flush(group: readonly Waiting[]): Promise<void> {
+    const docs = group.length === 1 ? [...(group[0] as Waiting).docs] : group.flatMap((write) => write.docs);
+    let rows: BulkRow[];
+    try {
+      rows = await this.send(docs);
+    } catch (error) {
+      for (const write of group) write.reject(error);
+      return;
+    }
+    let offset = 0;
+    for (const write of group) {
+      write.resolve(rows.slice(offset, offset + write.docs.length));
+      offset += write.docs.length;
+    }
+  }
+}
