@@ -138,9 +138,14 @@ export function startNode(runDir: string, node: BrokerNode): void {
 }
 
 /** Resolves once the cluster's metadata, asked through `via`, lists every node in `expect`. */
-export async function waitForBrokers(via: readonly BrokerNode[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
+export function waitForBrokers(via: readonly BrokerNode[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
+  return waitForBrokerIds(via.map((b) => `127.0.0.1:${b.port}`), expect, timeoutMs);
+}
+
+/** The same through any addresses (host:port), for brokers this script did not start (containers). */
+export async function waitForBrokerIds(addresses: readonly string[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const kafka = new Kafka({ clientId: 'stratus-services', brokers: via.map((b) => `127.0.0.1:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ clientId: 'stratus-services', brokers: [...addresses], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   let last = 'no answer';
   while (Date.now() < deadline) {
     const admin = kafka.admin();
