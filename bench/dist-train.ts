@@ -9,6 +9,13 @@
 // time, training time, samples/s, scaling efficiency against N = 1 (samples/s ÷ (N × samples/s at 1))
 // and the final test accuracy. The batch size is per worker step. The machine is shared: the load
 // average is printed before and after, read the figures with it.
+//
+// --kafka: also N = 2 processes (`--role trainer --transport kafka --rank R --world-size 2`, the
+// distributed trainer of src/train/distributed/) over the broker in KAFKA_BROKERS (or --brokers), e.g.
+//   eval "$(STRATUS_SERVICES_DIR=$PWD/.tmp/svc bash ops/dev/services up)"
+//   bun run bench/dist-train.ts --kafka --max-samples 6000 --epochs 1
+// Its CPU column is the processes' whole CPU time (startup, MNIST, scoring included), the threads' only
+// their epochs': compare the threads' rows with each other, and the processes' wall and samples/s.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { isArchName } from '../src/train/architectures.ts';
 import { SYNC_MODES, type SyncMode } from '../src/train/parallel/sync-modes.ts';
 import { train, TRAIN_DEFAULTS, type TrainEvent, type TrainResult } from '../src/train/trainer.ts';
+import { runProcesses } from './dist-train-processes.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const { values: flags } = parseArgs({
@@ -28,6 +36,8 @@ const { values: flags } = parseArgs({
     'sync-every': { type: 'string', default: '8' },
     arch: { type: 'string', default: 'seed' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+    kafka: { type: 'boolean', default: false },
+    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? process.env.STRATUS_KAFKA_BROKERS ?? '' },
   },
 });
 
@@ -50,11 +60,13 @@ const batchSize = positive('batch-size', flags['batch-size']);
 const syncEvery = positive('sync-every', flags['sync-every']);
 const maxSamples = flags['max-samples'] === undefined ? null : positive('max-samples', flags['max-samples']);
 
+if (flags.kafka && !flags.brokers) fail('--kafka needs a broker: KAFKA_BROKERS or --brokers (see `bash ops/dev/services up`)');
+
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`${cpus().length} cores, load average ${load()}  bun ${Bun.version}  arch ${arch}  epochs ${epochs}  batch ${batchSize}/worker step  `
   + `samples ${maxSamples ?? 'all'}  sync ${sync}${sync === 'weights' ? ` every ${syncEvery}` : ''}`);
 
-interface Row { workers: number; wall: number; result: TrainResult; epochsCpu: number }
+interface Row { workers: number; wall: number; result: TrainResult; epochsCpu: number; label?: string }
 const rows: Row[] = [];
 for (const workers of workerCounts) {
   const outDir = mkdtempSync(join(tmpdir(), 'stratus-dist-bench-'));
@@ -93,14 +105,27 @@ for (const workers of workerCounts) {
   console.log(`  load average ${load()}`);
 }
 
-const base = rows.find((r) => r.workers === 1)?.result.samplesPerSecond ?? null;
+if (flags.kafka) {
+  const outDir = mkdtempSync(join(tmpdir(), 'stratus-dist-bench-'));
+  try {
+    const args = ['--arch', arch, '--epochs', String(epochs), '--batch-size', String(batchSize), '--sync', sync, '--sync-every', String(syncEvery), '--seed', String(TRAIN_DEFAULTS.seed),
+      ...(maxSamples === null ? [] : ['--max-samples', String(maxSamples)])];
+    const run = await runProcesses({ ranks: 2, brokers: flags.brokers!, mnist: flags.mnist!, outDir, args });
+    console.log(`  2 processes over Kafka (${flags.brokers}): ${run.wall.toFixed(1)} s wall, ${run.result.samplesPerSecond} samples/s  load average ${load()}`);
+    rows.push({ workers: 2, wall: run.wall, result: run.result, epochsCpu: run.cpu, label: 'kafka×2' });
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+const base = rows.find((r) => r.workers === 1 && !r.label)?.result.samplesPerSecond ?? null;
 // CPU seconds (all threads) per 1,000 samples over the epochs, validation included: unlike wall time,
 // it stays meaningful on a loaded machine, and its growth with N is what the exchange costs.
 console.log('\nworkers  wall s  training s  samples/s  efficiency  CPU s/1k samples  test accuracy');
-for (const { workers, wall, result, epochsCpu } of rows) {
+for (const { workers, wall, result, epochsCpu, label } of rows) {
   const cpuPerK = (epochsCpu / ((result.trainSamples * result.epochs) / 1000)).toFixed(2);
   const efficiency = base === null ? 'n/a' : `${((result.samplesPerSecond / (workers * base)) * 100).toFixed(0)} %`;
-  console.log(`${String(workers).padStart(7)}  ${wall.toFixed(1).padStart(6)}  ${String(result.trainingSeconds).padStart(10)}  `
+  console.log(`${(label ?? String(workers)).padStart(7)}  ${wall.toFixed(1).padStart(6)}  ${String(result.trainingSeconds).padStart(10)}  `
     + `${String(result.samplesPerSecond).padStart(9)}  ${efficiency.padStart(10)}  ${cpuPerK.padStart(16)}  ${(result.testAccuracy * 100).toFixed(2).padStart(12)} %`);
 }
 console.log(`load average after: ${load()}`);

@@ -91,6 +91,13 @@ export interface Config {
   /** --workers > 1: average the gradients every step, or the weights every `syncEvery` steps. */
   readonly sync: SyncMode;
   readonly syncEvery: number;
+  /** Trainer across processes (src/train/distributed/): this process's rank, of `worldSize` ranks. */
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Names the run's topics and checkpoints; null: derived from the recipe (src/train/distributed/job-id.ts). */
+  readonly jobId: string | null;
+  /** --world-size > 1: how long a rank waits for the others before it fails the run. */
+  readonly peerTimeoutMs: number;
 }
 
 /** A value that must never reach a log or an error message: it prints and serialises as [redacted]. */
@@ -245,6 +252,10 @@ const OPTIONS: readonly Option[] = [
   { key: 'workers', flag: 'workers', env: 'STRATUS_WORKERS', parse: integer(1, 64), help: 'trainer: worker threads training one model, data-parallel (default 1)' },
   { key: 'sync', flag: 'sync', env: 'STRATUS_SYNC', parse: oneOf(SYNC_MODES), help: 'trainer, --workers > 1: average gradients every step, or weights every --sync-every steps (default gradients)' },
   { key: 'syncEvery', flag: 'sync-every', env: 'STRATUS_SYNC_EVERY', parse: integer(1, 100_000), help: 'trainer, --sync weights: steps between weight averages (default 8)' },
+  { key: 'rank', flag: 'rank', env: 'STRATUS_RANK', envFallback: 'JOB_COMPLETION_INDEX', parse: integer(0, 1023), help: 'trainer, --world-size > 1: this process\'s rank (default 0; a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX)' },
+  { key: 'worldSize', flag: 'world-size', env: 'STRATUS_WORLD_SIZE', parse: integer(1, 1024), help: 'trainer: processes training one model over --transport kafka (default 1)' },
+  { key: 'jobId', flag: 'job-id', env: 'STRATUS_JOB_ID', parse: text, help: 'trainer, --world-size > 1: names the run\'s topics and checkpoints (default: derived from the recipe)' },
+  { key: 'peerTimeoutMs', flag: 'peer-timeout-ms', env: 'STRATUS_PEER_TIMEOUT_MS', parse: integer(100, 3_600_000), help: 'trainer, --world-size > 1: fail when a rank is silent this long (default 60000)' },
 ];
 
 export const DEFAULTS: Config = Object.freeze({
@@ -291,6 +302,10 @@ export const DEFAULTS: Config = Object.freeze({
   workers: 1,
   sync: 'gradients',
   syncEvery: 8,
+  rank: 0,
+  worldSize: 1,
+  jobId: null,
+  peerTimeoutMs: 60_000,
 });
 
 /** Defaults, then environment, then flags; the result is frozen and checked as a whole. */
@@ -373,10 +388,21 @@ function checkCombination(config: Config): void {
   // A model published into a store no other process can see would be lost on exit.
   if (config.publish && config.store === 'memory') throw new ConfigError('--publish needs a store other processes read (--store pouchdb or couchdb)');
   if (config.workers > 1 && config.role !== 'trainer') throw new ConfigError(`--workers belongs to --role trainer, not --role ${config.role}`);
+  checkDistributed(config);
   if (config.initModel && config.role !== 'trainer') throw new ConfigError(`--init-model belongs to --role trainer, not --role ${config.role}`);
   if (config.includeFeedback && config.role !== 'trainer') throw new ConfigError(`--include-feedback belongs to --role trainer, not --role ${config.role}`);
   // A fresh in-memory store holds no feedback: training "with" it would silently train without.
   if (config.includeFeedback && config.store === 'memory') throw new ConfigError('--include-feedback needs the store that holds the feedback (--store pouchdb or couchdb)');
+}
+
+function checkDistributed(config: Config): void {
+  if (config.rank >= config.worldSize) throw new ConfigError(`--rank ${config.rank} must be below --world-size ${config.worldSize}`);
+  if (config.worldSize === 1) return;
+  if (config.role !== 'trainer') throw new ConfigError(`--world-size belongs to --role trainer, not --role ${config.role}`);
+  // Separate processes can only meet on a networked transport.
+  if (config.transport !== 'kafka') throw new ConfigError(`--world-size ${config.worldSize} needs --transport kafka (memory only joins ranks inside one process)`);
+  if (config.workers > 1) throw new ConfigError('--workers and --world-size do not combine yet: pick threads or processes');
+  if (config.initModel) throw new ConfigError('--init-model does not combine with --world-size yet');
 }
 
 export function helpText(version: string): string {

@@ -46,8 +46,13 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   // supervisor and probes uniform without touching --data-dir or a cluster. With --publish it stores
   // the model and announces it, so it needs the configured ones; --include-feedback reads the store's
   // feedback samples, so it needs the configured store (the transport can stay in-process).
+  // A rank of a run across processes (--world-size > 1) meets the others on the transport; only rank 0
+  // checkpoints to the store (so ranks on one machine do not contend for one --data-dir).
+  const otherRank = runsTrainer && config.worldSize > 1 && config.rank > 0 && !config.publish && !config.includeFeedback;
   const adapterConfig: Config =
-    runsTrainer && !config.publish ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' } : config;
+    runsTrainer && !config.publish && config.worldSize === 1
+      ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' }
+      : otherRank ? { ...config, store: 'memory' } : config;
   const transport = overrides.transport ?? (await createTransport(adapterConfig));
   const store = overrides.store ?? (await createStore(adapterConfig));
   metrics.watchConsumerGroups(transport);

@@ -11,15 +11,22 @@ export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export type PublishOutcome = 'created' | 'exists';
 
+/** A training run's per-epoch checkpoint (src/train/distributed/checkpoint.ts) is stored as a model
+ * version so that the Store needs nothing new, but it holds optimizer state, not a model: a consumer
+ * could not load it, so it is neither listed nor servable. */
+export function isCheckpoint(model: ModelVersion): boolean {
+  return (model.metrics as { checkpoint?: unknown } | undefined)?.checkpoint !== undefined;
+}
+
 export class ModelRegistry {
   constructor(
     private readonly store: Store,
     private readonly transport: Transport,
   ) {}
 
-  /** Newest first. */
-  list(): Promise<ModelVersion[]> {
-    return this.store.listModels();
+  /** Servable versions, newest first. */
+  async list(): Promise<ModelVersion[]> {
+    return (await this.store.listModels()).filter((model) => !isCheckpoint(model));
   }
 
   /** The version consumers were last told to serve, or null if none was ever chosen. */
@@ -36,9 +43,9 @@ export class ModelRegistry {
     return 'created';
   }
 
-  /** Promotes or rolls back to a stored version; false if the store has no such version. */
+  /** Promotes or rolls back to a stored version; false if the store has no such servable version. */
   async serve(version: string): Promise<boolean> {
-    const known = (await this.store.listModels()).some((model) => model.version === version);
+    const known = (await this.list()).some((model) => model.version === version);
     if (!known) return false;
     // The store first: a consumer that starts between the two steps reads the new choice from it.
     await this.store.setServingVersion(version);

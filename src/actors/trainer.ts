@@ -69,7 +69,10 @@ export class TrainerActor implements Actor {
       syncEvery: config.syncEvery,
     };
     // A progress bar for a person at a terminal; log lines for anything that collects stdout.
-    const result = await train(options, trainingProgress(logger, { terminal: process.stdout.isTTY ? process.stdout : null }));
+    const progress = trainingProgress(logger, { terminal: process.stdout.isTTY ? process.stdout : null });
+    // --world-size > 1: one rank of a run across processes (src/train/distributed/); only rank 0 ends with a model.
+    const result = config.worldSize > 1 ? await (await import('../train/distributed/run-rank.ts')).trainAsRank(options, context, progress) : await train(options, progress);
+    if (!result) return;
     logger.info({ out: config.out, version: result.version, testAccuracy: result.testAccuracy }, 'training finished');
     if (config.publish || config.publishUrl) await this.publish(context);
   }

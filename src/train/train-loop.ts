@@ -28,7 +28,7 @@ export function range(count: number): Uint32Array {
 }
 
 /** Fills a batch from `indices[from..to)`; `augment` may distort its pixels before they become a tensor. */
-function makeBatch(
+export function makeBatch(
   split: MnistSplit,
   indices: Uint32Array,
   from: number,

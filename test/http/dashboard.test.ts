@@ -53,6 +53,16 @@ describe('model dashboard', () => {
     expect(html).toContain('<details id="model-v2" class="model" open>');
   }, 30_000);
 
+  test("a training run's checkpoints are neither listed nor servable", async () => {
+    await storeModel(stratus.store, { version: 'checkpoint-job1-epoch-2', createdAt: '2026-11-25T13:00:00.000Z', metrics: { checkpoint: { jobId: 'job1', epoch: 2 } } });
+    const { html } = await getDashboard();
+    expect(html).not.toContain('checkpoint-job1-epoch-2');
+    const listed = (await (await fetch(`${stratus.url}/v2/models/mnist`)).json()) as unknown;
+    expect(JSON.stringify(listed)).not.toContain('checkpoint-job1');
+    const served = await postJson(`${stratus.url}/api/models/checkpoint-job1-epoch-2/serve`, {}, { authorization: `Bearer ${stratus.token}` });
+    expect(served.status).toBe(404);
+  });
+
   test('whatever the store holds is escaped', async () => {
     const hostile = '"><script>alert(1)</script>';
     await storeModel(stratus.store, { version: `x${hostile}`, createdAt: hostile, metrics: { arch: hostile, trainedAt: hostile } });
