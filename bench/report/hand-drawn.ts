@@ -1,9 +1,10 @@
 // The paper's hand-drawn experiment, automated: recorded pen strokes (UCI pendigits, real people's
 // handwriting) replayed as mouse input onto the real drawing page in Chromium, Predict pressed, the
-// answer read from the page. `perDigit` samples of each digit, spread over the file's writers.
+// answer read from the page. `perDigit` samples of each digit, spread over the held-out writers: the
+// default model was fine-tuned on the other writers' digits, so only these measure unseen handwriting.
 import type { Browser } from 'playwright-core';
 import { launchChromium, openDrawingPage, startStratus } from '../../test/helpers/browser.ts';
-import { loadPendigits, spreadSample, type PendigitsSample } from '../../test/helpers/pendigits.ts';
+import { HELD_OUT_WRITERS, loadHeldOutPendigits, spreadSample, type PendigitsSample } from '../../test/helpers/pendigits.ts';
 
 export interface HandDrawnResult {
   readonly digits: number;
@@ -14,15 +15,17 @@ export interface HandDrawnResult {
   readonly misreads: string[];
   readonly chromium: string;
   readonly seconds: number;
+  /** The pendigits writers the digits came from (absent in results written before it was recorded). */
+  readonly writers?: string;
 }
 
-/** `perDigit` samples of every digit, each digit's spread over the whole file (so over many writers). */
+/** `perDigit` samples of every digit, each digit's spread over all of `samples` (so over many writers). */
 export function balancedSample(samples: readonly PendigitsSample[], perDigit: number): PendigitsSample[] {
   return Array.from({ length: 10 }, (_, digit) => spreadSample(samples.filter((s) => s.label === digit), perDigit)).flat();
 }
 
 export async function runHandDrawn(perDigit: number): Promise<HandDrawnResult> {
-  const samples = balancedSample(loadPendigits(), perDigit);
+  const samples = balancedSample(loadHeldOutPendigits(), perDigit);
   // A child process, so driving the browser does not compete with the server's event loop.
   const stratus = await startStratus('child');
   let browser: Browser | undefined;
@@ -53,6 +56,7 @@ export async function runHandDrawn(perDigit: number): Promise<HandDrawnResult> {
       misreads,
       chromium: browser.version(),
       seconds: Math.round((performance.now() - started) / 100) / 10,
+      writers: HELD_OUT_WRITERS,
     };
   } finally {
     await browser?.close();

@@ -1,7 +1,7 @@
 // The request bodies the load tests send: real MNIST test digits as {"pixels"} and recorded pen strokes
 // (UCI pendigits) as {"drawing"}, each with its label so Locust can check every answer.
 import { loadSplit } from '../../src/train/mnist.ts';
-import { loadPendigits, PENDIGITS_BOX, spreadSample } from '../../test/helpers/pendigits.ts';
+import { loadHeldOutPendigits, PENDIGITS_BOX, spreadSample } from '../../test/helpers/pendigits.ts';
 
 export interface LabelledBody {
   readonly label: number;
@@ -18,9 +18,9 @@ export function mnistBodies(mnistDir: string, count: number): LabelledBody[] {
   }));
 }
 
-/** `count` recorded digits spread over every writer, as the page would send them. */
+/** `count` recorded digits spread over the held-out writers (none trained on), as the page would send them. */
 export function drawingBodies(count: number): LabelledBody[] {
-  return spreadSample(loadPendigits(), count).map((sample) => ({
+  return spreadSample(loadHeldOutPendigits(), count).map((sample) => ({
     label: sample.label,
     body: { drawing: { width: PENDIGITS_BOX, height: PENDIGITS_BOX, strokes: sample.strokes } },
   }));

@@ -20,7 +20,7 @@ export const SCENARIOS = {
 export type Scenario = keyof typeof SCENARIOS;
 
 export const LOCUST_INPUTS_NOTE =
-  '$DIGITS: a JSON file of the first 500 MNIST test digits with their labels, $DRAWINGS: 500 UCI pendigits samples spread over the writers, both written by the runner (bench/report/load-data.ts) before the runs';
+  '$DIGITS: a JSON file of the first 500 MNIST test digits with their labels, $DRAWINGS: 500 UCI pendigits samples spread over writers 21–30, whose digits no model here was trained on, both written by the runner (bench/report/load-data.ts) before the runs';
 
 export interface LoadSetting {
   readonly users: number;

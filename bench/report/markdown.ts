@@ -104,7 +104,7 @@ function handDrawnSection(results: Results): string[] {
   if (hand.status !== 'ok') return [...lines, `Hand-drawn experiment: ${why(hand)}.`];
   const v = hand.value;
   lines.push(
-    `Recorded pen strokes of real writers (UCI pendigits, ${v.digits / 10} of each digit spread over the file's writers) replayed as mouse input onto the drawing page in Chromium ${cell(v.chromium)}; Predict pressed; the answer read from the page. The paper's users drew ${PAPER.handDrawn.digits} digits by hand.`,
+    `Recorded pen strokes of real writers (UCI pendigits, ${v.digits / 10} of each digit spread over ${v.writers === undefined ? "the file's writers" : `writers ${cell(v.writers)}, whose digits no model here was trained on`}) replayed as mouse input onto the drawing page in Chromium ${cell(v.chromium)}; Predict pressed; the answer read from the page. The paper's users drew ${PAPER.handDrawn.digits} digits by hand.`,
     '',
     `| digit | ${Array.from({ length: 10 }, (_, d) => d).join(' | ')} | all |`,
     `|---|${'---|'.repeat(11)}`,

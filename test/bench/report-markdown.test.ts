@@ -45,7 +45,7 @@ const results: Results = {
     },
     { mode: 'cluster', startup: { status: 'failed', seconds: 60, error: 'ops/dev/services up exited with 1: no java' }, baseline: { status: 'not run', reason: 'cluster mode did not start' }, runs: [] },
   ],
-  handDrawn: { status: 'ok', seconds: 40, value: { digits: 20, correct: 15, perDigit: Array.from({ length: 10 }, (_, d) => ({ right: d === 7 ? 0 : d % 2 === 0 ? 2 : 1, total: 2 })), misreads: ['7→1'], chromium: '156.0', seconds: 30 } },
+  handDrawn: { status: 'ok', seconds: 40, value: { digits: 20, correct: 15, perDigit: Array.from({ length: 10 }, (_, d) => ({ right: d === 7 ? 0 : d % 2 === 0 ? 2 : 1, total: 2 })), misreads: ['7→1'], chromium: '156.0', seconds: 30, writers: '21-30' } },
   training: [
     { recipe: 'seed', workers: 1, outcome: { status: 'ok', seconds: 80, value: { recipe: 'seed', workers: 1, command: 'bun src/main.ts --role trainer', epochs: 1, trainSamples: 2000, testAccuracy: 0.9312, trainingSeconds: 12.3, wallSeconds: 40, samplesPerSecond: 160, params: 1000, history: [{ epoch: 1, learningRate: 0.001, loss: 0.5, accuracy: 0.8, valLoss: 0.3, valAccuracy: 0.91, seconds: 12.3, samplesPerSecond: 160 }], logFile: 'x.log' }, load: { mean: 3.25, max: 6.5 } } },
     { recipe: 'seed', workers: 2, outcome: { status: 'failed', seconds: 3, error: 'trainer exited with 2: --workers: unknown flag' } },
@@ -86,6 +86,10 @@ test('the load average during each experiment stands in its row, n/a where it wa
   expect(markdown).toMatch(/\| seed \| 1 \| 1 × 2000 \|[^\n]*\| 93\.12 % \| 3\.3 \(max 6\.5\) \|/);
   expect(markdown).toMatch(/\| 10 \| 1 \| 100 \|[^\n]*\| 1\.5 \(max 2\.0\) \|/);
   expect(markdown).toMatch(/\| 10 \| 1 \| 120 \|[^\n]*\| n\/a \|/);
+});
+
+test('the hand-drawn digits name the writers they came from, none trained on', () => {
+  expect(markdown).toContain('2 of each digit spread over writers 21-30, whose digits no model here was trained on');
 });
 
 test('error text from the run is escaped', () => {

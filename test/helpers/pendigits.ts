@@ -59,10 +59,6 @@ export function loadPendigits(file = PENDIGITS_FILE): PendigitsSample[] {
   return cache;
 }
 
-/**
- * `count` samples spread over the whole file (every k-th), so every writer and digit is represented
- * rather than only the first writer's.
- */
 /** Writers whose digits no model here is trained on (the default model's fine-tune used writers 1–20):
  * accuracy is measured on these only. */
 export const HELD_OUT_WRITERS = '21-30';
@@ -73,6 +69,10 @@ export function loadHeldOutPendigits(): PendigitsSample[] {
   return loadPendigits().filter((sample) => writers.has(sample.writer));
 }
 
+/**
+ * `count` samples spread over the whole list (every k-th), so every writer and digit is represented
+ * rather than only the first writer's.
+ */
 export function spreadSample(samples: readonly PendigitsSample[], count: number): PendigitsSample[] {
   if (count >= samples.length) return [...samples];
   const step = samples.length / count;
