@@ -231,9 +231,11 @@ if (!brokers) {
           const [offsets] = await admin.fetchOffsets({ groupId: 'batched', topics: [topic] });
           return Math.max(...(offsets?.partitions ?? []).map((p) => Number(p.offset)));
         };
-        await waitFor(async () => (await committed()) === 10, 10_000, 100);
-        await Bun.sleep(300);
-        expect(await committed()).toBe(10);
+        // With the interval out of reach, only the message count (or a rebalance, which commits everything
+        // finished: a fresh broker may rebalance a new group once more) can have committed by now. The exact
+        // offset is not asserted: a count-triggered commit stores the finished prefix of that moment, and a
+        // rebalance commit may have stored all 12.
+        await waitFor(async () => (await committed()) >= 5, 10_000, 100);
         await subscription.unsubscribe();
         expect(await committed()).toBe(12);
       } finally {
