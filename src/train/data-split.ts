@@ -5,6 +5,8 @@ import { feedbackSplit, mixFeedback, type LabelledPixels } from './feedback.ts';
 import { loadMnist } from './mnist.ts';
 import { range, seededRandom, shuffle } from './train-loop.ts';
 
+export type DataSplit = ReturnType<typeof splitTrainingData>;
+
 export function splitTrainingData(options: { readonly mnistDir: string; readonly seed: number; readonly maxSamples: number | null; readonly feedback?: readonly LabelledPixels[] }) {
   const data = loadMnist(options.mnistDir);
   const random = seededRandom(options.seed);

@@ -3,6 +3,7 @@
 // run the same way.
 import { VERSION } from '../version.ts';
 import type { ArchName } from './arch-names.ts';
+import type { DataSplit } from './data-split.ts';
 import type { TrainingBackend } from './backend-names.ts';
 import type { EpochRecord, TestMetrics, TrainingReport } from './report.ts';
 import type { TrainOptions, TrainResult } from './trainer.ts';
@@ -12,13 +13,10 @@ export interface RunFacts {
   readonly arch: ArchName;
   readonly augment: boolean;
   readonly backend: TrainingBackend;
-  readonly trainSamples: number;
+  /** The run's data: sample counts, feedback mix and the MNIST files' checksums come from it. */
+  readonly split: Pick<DataSplit, 'data' | 'trainIndices' | 'validationCount' | 'feedback' | 'training'>;
   /** Images per epoch, feedback repeats included: the basis of samples/s. */
   readonly epochSamples: number;
-  readonly validationSamples: number;
-  readonly feedbackSamples: number;
-  readonly feedbackRepeat: number;
-  readonly checksums: Readonly<Record<string, string>>;
   readonly history: readonly EpochRecord[];
   readonly validationAccuracy: number;
   readonly test: TestMetrics;
@@ -37,6 +35,8 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
   const { epochs, batchSize, seed, learningRate, lrDecay } = options;
   const now = new Date();
   const { validationAccuracy } = facts;
+  const trainSamples = facts.split.trainIndices.length;
+  const validationSamples = facts.split.validationCount;
   const samplesPerSecond = Math.round((facts.epochSamples * epochs) / (facts.trainMs / 1000));
   const result: TrainResult = {
     version: `${arch}-${now.toISOString().slice(0, 10).replaceAll('-', '')}`,
@@ -47,11 +47,11 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     learningRate,
     lrDecay,
     augment,
-    trainSamples: facts.trainSamples,
-    feedbackSamples: facts.feedbackSamples,
-    feedbackRepeat: facts.feedbackRepeat,
+    trainSamples,
+    feedbackSamples: facts.split.feedback.split.count,
+    feedbackRepeat: facts.split.training.repeat,
     initModel: options.initModel ?? null,
-    validationSamples: facts.validationSamples,
+    validationSamples,
     validationAccuracy,
     testAccuracy: test.testAccuracy,
     trainedAt: now.toISOString(),
@@ -69,7 +69,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     arch,
     params: facts.params,
     hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: options.maxSamples, augment },
-    data: { trainSamples: facts.trainSamples, validationSamples: facts.validationSamples, md5: facts.checksums },
+    data: { trainSamples, validationSamples, md5: facts.split.data.checksums },
     ...test,
     validationAccuracy,
     history: [...history],

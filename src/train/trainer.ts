@@ -116,7 +116,8 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
   const backend = options.backend ?? 'wasm';
   await initTrainingBackend(backend);
 
-  const { data, random, validationCount, validationIndices, trainIndices, testIndices, feedback, training } = splitTrainingData(options);
+  const split = splitTrainingData(options);
+  const { data, random, validationCount, validationIndices, testIndices, training } = split;
   // A stream of its own: switching augmentation on leaves the split and the shuffles as they were.
   const augmentRandom = seededRandom(seed ^ 0x5eed_a06);
   const epochSamples = training.indices.length;
@@ -191,12 +192,8 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
         arch,
         augment,
         backend,
-        trainSamples: trainIndices.length,
+        split,
         epochSamples,
-        validationSamples: validationCount,
-        feedbackSamples: feedback.split.count,
-        feedbackRepeat: training.repeat,
-        checksums: data.checksums,
         history,
         validationAccuracy,
         test: testMetrics(data.test.labels, tested.predicted, tested.loss),

@@ -1,7 +1,7 @@
 // Rank 0's end of a distributed run: the test set, the saved model checked to reload to the same
 // predictions, and the model directory with metadata.json and report.json (as train() writes them).
 import type * as tf from '@tensorflow/tfjs';
-import type { splitTrainingData } from '../data-split.ts';
+import type { DataSplit } from '../data-split.ts';
 import { testMetrics, type EpochRecord } from '../report.ts';
 import { runRecords } from '../run-records.ts';
 import { reloadModel, serializeModel, writeModelDirectory } from '../save-model.ts';
@@ -13,7 +13,7 @@ export interface FinishFacts {
   readonly options: DistributedOptions;
   readonly model: tf.LayersModel;
   readonly augment: boolean;
-  readonly split: ReturnType<typeof splitTrainingData>;
+  readonly split: DataSplit;
   readonly history: readonly EpochRecord[];
   readonly samplesPerEpoch: number;
   readonly wallStarted: number;
@@ -25,7 +25,7 @@ export interface FinishFacts {
 
 export async function finishOnRankZero(facts: FinishFacts, log: (event: TrainEvent) => void): Promise<TrainResult> {
   const { options, model, split, history } = facts;
-  const { data, testIndices, trainIndices, validationCount, feedback, training } = split;
+  const { data, testIndices } = split;
   const tested = scoreSplit(model, data.test, testIndices);
   log({ kind: 'tested', testAccuracy: tested.accuracy, trainingSeconds: facts.trainingSeconds });
   const files = await serializeModel(model);
@@ -41,12 +41,8 @@ export async function finishOnRankZero(facts: FinishFacts, log: (event: TrainEve
       arch: options.arch,
       augment: facts.augment,
       backend: options.backend ?? 'wasm',
-      trainSamples: trainIndices.length,
+      split,
       epochSamples: facts.samplesPerEpoch,
-      validationSamples: validationCount,
-      feedbackSamples: feedback.split.count,
-      feedbackRepeat: training.repeat,
-      checksums: data.checksums,
       history,
       validationAccuracy: history.at(-1)?.valAccuracy ?? 0,
       test: testMetrics(data.test.labels, tested.predicted, tested.loss),

@@ -50,7 +50,8 @@ export async function trainParallel(options: ParallelOptions, log: (event: Train
   const wallStarted = performance.now();
 
   // The split and the shuffles of train(): the same seed gives the same hold-out and epoch orders.
-  const { data, random, validationCount, validationIndices, trainIndices, testIndices, feedback, training } = splitTrainingData(options);
+  const split = splitTrainingData(options);
+  const { data, random, validationCount, validationIndices, testIndices, training } = split;
   if (training.indices.length < workers * batchSize) throw new Error(`${training.indices.length} training samples are fewer than one batch of ${batchSize} per worker`);
 
   const progress = new SharedArrayBuffer(PROGRESS.length * 8);
@@ -162,12 +163,8 @@ export async function trainParallel(options: ParallelOptions, log: (event: Train
       arch,
       augment,
       backend: 'wasm',
-      trainSamples: trainIndices.length,
+      split,
       epochSamples: samplesPerEpoch,
-      validationSamples: validationCount,
-      feedbackSamples: feedback.split.count,
-      feedbackRepeat: training.repeat,
-      checksums: data.checksums,
       history,
       validationAccuracy: history.at(-1)?.valAccuracy ?? 0,
       test: metrics,
