@@ -24,6 +24,7 @@ import { isArchName } from '../src/train/architectures.ts';
 import { SYNC_MODES, type SyncMode } from '../src/train/parallel/sync-modes.ts';
 import { train, TRAIN_DEFAULTS, type TrainEvent, type TrainResult } from '../src/train/trainer.ts';
 import { runProcesses } from './dist-train-processes.ts';
+import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const { values: flags } = parseArgs({
@@ -41,15 +42,10 @@ const { values: flags } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  console.error(`bench/dist-train: ${message}`);
-  process.exit(2);
-}
-const positive = (name: string, text: string | undefined): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got ${text}`);
-  return n;
-};
+const flagErrors = benchFlagErrors('bench/dist-train');
+// Annotated, so that `if (!check) fail(…)` narrows like a declared function returning never.
+const fail: BenchFlagErrors['fail'] = flagErrors.fail;
+const positive = flagErrors.positive;
 const arch = flags.arch!;
 if (!isArchName(arch)) fail(`--arch must be seed or default, got ${arch}`);
 const sync = flags.sync as SyncMode;

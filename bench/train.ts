@@ -18,6 +18,7 @@ import { loadMnist } from '../src/train/mnist.ts';
 import { TRAIN_DEFAULTS } from '../src/train/trainer.ts';
 import { accuracy, range, seededRandom, shuffle, trainEpoch } from '../src/train/train-loop.ts';
 import { registerWasmTrainingKernels } from '../src/train/wasm-kernels.ts';
+import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const { values: flags } = parseArgs({
@@ -32,15 +33,10 @@ const { values: flags } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  console.error(`bench/train: ${message}`);
-  process.exit(2);
-}
-const positive = (name: string, text: string | undefined): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got ${text}`);
-  return n;
-};
+const flagErrors = benchFlagErrors('bench/train');
+// Annotated, so that `if (!check) fail(…)` narrows like a declared function returning never.
+const fail: BenchFlagErrors['fail'] = flagErrors.fail;
+const positive = flagErrors.positive;
 const arch = flags.arch!;
 if (!isArchName(arch)) fail(`--arch must be seed or default, got ${arch}`);
 const epochs = positive('epochs', flags.epochs);
