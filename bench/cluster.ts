@@ -143,12 +143,17 @@ function metricValue(text: string, name: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Images per model call and ms per store call, since the process started (warm-up included): these two
- * decide what a consumer pays per prediction. */
+/** Requests per message at the gateway, images per model call and ms per store call, since the process
+ * started (warm-up included): these decide what each process pays per prediction. */
 async function printConsumerStages(procs: Proc[]): Promise<void> {
   for (const [i, p] of procs.entries()) {
-    if (p.role !== 'consumer') continue;
     const text = await fetch(`${p.url}/metrics`).then((r) => r.text(), () => '');
+    if (p.role === 'gateway') {
+      const messages = metricValue(text, 'stratus_requests_per_message_count');
+      const requests = metricValue(text, 'stratus_requests_per_message_sum');
+      console.log(`         gateway#${i}: ${(requests / Math.max(1, messages)).toFixed(1)} requests per message`);
+    }
+    if (p.role !== 'consumer') continue;
     const calls = metricValue(text, 'stratus_batch_size_count');
     const images = metricValue(text, 'stratus_batch_size_sum');
     const stores = metricValue(text, 'stratus_stage_duration_seconds_count{stage="store"}');

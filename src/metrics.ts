@@ -26,6 +26,12 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
     registers: [this.registry],
   });
+  readonly requestsPerMessage = new Histogram({
+    name: 'stratus_requests_per_message',
+    help: 'Prediction requests the gateway sent together in one transport message',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'stratus_in_flight_requests',
     help: 'Prediction requests the gateway is holding',

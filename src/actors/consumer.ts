@@ -14,8 +14,9 @@ import {
   CONSUMER_GROUP,
   TOPIC,
   decodeJson,
-  decodeRequest,
+  decodeRequests,
   encodeJson,
+  type BatchReply,
   type ModelAnnouncement,
   type ModelUpdated,
   type PredictionReply,
@@ -24,8 +25,12 @@ import {
 import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from './model-loader.ts';
 import { ModelSwitcher } from './model-switcher.ts';
 
+/** One message: a single request or a gateway's batch of them, acknowledged and answered as one. */
 interface Job {
-  readonly request: PredictionRequest;
+  readonly requests: readonly PredictionRequest[];
+  /** Answer with a BatchReply (the gateway sent a batch), not a bare PredictionReply. */
+  readonly batch: boolean;
+  readonly images: number;
   readonly delivery: Delivery;
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
@@ -146,10 +151,11 @@ export class ConsumerActor implements Actor {
 
   private accept(delivery: Delivery): Promise<void> {
     // A message that cannot be decoded rejects here; the transport retries it, then dead-letters it.
-    const request = decodeRequest(delivery.value);
+    const { requests, batch } = decodeRequests(delivery.value);
     const batcher = this.batcher;
     if (!batcher) return Promise.reject(new Error('consumer is stopping'));
-    return new Promise<void>((done, failed) => batcher.add({ request, delivery, done, failed }, request.count));
+    const images = requests.reduce((n, request) => n + request.count, 0);
+    return new Promise<void>((done, failed) => batcher.add({ requests, batch, images, delivery, done, failed }, images));
   }
 
   /** Classifies the batch; resolves once the model is free again, while storing and replying go on. */
@@ -165,7 +171,7 @@ export class ConsumerActor implements Actor {
     const classifier = lease.predictor;
     const startedAt = Date.now();
     let probabilities: Float32Array;
-    const images = jobs.reduce((n, job) => n + job.request.count, 0);
+    const images = jobs.reduce((n, job) => n + job.images, 0);
     try {
       probabilities = await classifier.predict(concatPixels(jobs, images), images);
     } catch (error) {
@@ -195,41 +201,41 @@ export class ConsumerActor implements Actor {
   ): Promise<void> {
     const createdAt = new Date().toISOString();
     const results: PredictionResult[] = [];
+    const replies: PredictionReply[][] = [];
     let offset = 0;
     for (const job of jobs) {
-      const { request } = job;
-      const digits: number[] = [];
-      const rows: number[][] = [];
-      for (let i = 0; i < request.count; i++, offset += CLASSES) {
-        digits.push(argmax(probabilities, offset, CLASSES));
-        rows.push(Array.from(probabilities.subarray(offset, offset + CLASSES)));
+      const jobReplies: PredictionReply[] = [];
+      for (const request of job.requests) {
+        const digits: number[] = [];
+        const rows: number[][] = [];
+        for (let i = 0; i < request.count; i++, offset += CLASSES) {
+          digits.push(argmax(probabilities, offset, CLASSES));
+          rows.push(Array.from(probabilities.subarray(offset, offset + CLASSES)));
+        }
+        results.push({
+          id: request.id,
+          digits,
+          probabilities: rows,
+          modelVersion,
+          createdAt,
+          ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+        });
+        jobReplies.push({ id: request.id, digits, probabilities: rows.flat(), modelVersion });
+        context.metrics.observe('queue_wait', Math.max(0, startedAt - request.sentAt) / 1000);
+        context.metrics.observe('inference', inferenceSeconds);
       }
-      results.push({
-        id: request.id,
-        digits,
-        probabilities: rows,
-        modelVersion,
-        createdAt,
-        ...(request.sessionId ? { sessionId: request.sessionId } : {}),
-      });
-      context.metrics.observe('queue_wait', Math.max(0, startedAt - request.sentAt) / 1000);
-      context.metrics.observe('inference', inferenceSeconds);
+      replies.push(jobReplies);
     }
     // Reply and store side by side: the caller need not wait for the disk. A message is acknowledged only
-    // once its result is stored AND its reply was handed to the transport: a failure of either means a
+    // once its results are stored AND its reply was handed to the transport: a failure of either means a
     // redelivery, which answers again from a fresh run (the store keeps the first result).
-    const replies = jobs.map((job, i) => {
-      const result = results[i] as PredictionResult;
-      const reply: PredictionReply = {
-        id: result.id,
-        digits: result.digits as number[],
-        probabilities: result.probabilities.flat(),
-        modelVersion: result.modelVersion,
-      };
+    const sent = jobs.map((job, i) => {
+      const answers = replies[i] as PredictionReply[];
+      const reply: BatchReply | PredictionReply = job.batch ? { replies: answers } : (answers[0] as PredictionReply);
       return context.transport.reply(job.delivery, { value: encodeJson(reply) }).then(
         () => null,
         (error: unknown) => {
-          context.logger.warn({ id: result.id, err: error }, 'reply could not be sent; the request will be redelivered');
+          context.logger.warn({ ids: answers.map((answer) => answer.id), err: error }, 'reply could not be sent; the request will be redelivered');
           return error;
         },
       );
@@ -243,7 +249,7 @@ export class ConsumerActor implements Actor {
       context.logger.error({ err: error, results: results.length }, 'results could not be stored; messages will be redelivered');
       storeError = error;
     }
-    const replyErrors = await Promise.all(replies);
+    const replyErrors = await Promise.all(sent);
     jobs.forEach((job, i) => {
       const failure = storeError ?? replyErrors[i];
       if (failure) job.failed(failure);
@@ -337,12 +343,15 @@ export class ConsumerActor implements Actor {
 }
 
 function concatPixels(jobs: readonly Job[], images: number): Float32Array {
-  if (jobs.length === 1) return (jobs[0] as Job).request.pixels;
+  const only = jobs.length === 1 ? (jobs[0] as Job).requests : [];
+  if (only.length === 1) return (only[0] as PredictionRequest).pixels;
   const all = new Float32Array(images * PIXELS);
   let offset = 0;
   for (const job of jobs) {
-    all.set(job.request.pixels, offset);
-    offset += job.request.pixels.length;
+    for (const { pixels } of job.requests) {
+      all.set(pixels, offset);
+      offset += pixels.length;
+    }
   }
   return all;
 }

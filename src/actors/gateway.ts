@@ -1,16 +1,26 @@
 // The gateway actor: admits prediction requests (bounded, so overload is a quick 503 and not a pile-up),
-// sends them through the transport, and waits for each reply with a deadline. It never classifies itself.
+// sends them through the transport (batched under load, request-coalescer.ts), and waits for each reply
+// with a deadline. It never classifies itself.
 import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import {
   TOPIC,
   decodeJson,
-  encodeRequest,
+  encodeBatch,
+  type BatchReply,
   type ModelAnnouncement,
   type PredictionReply,
+  type PredictionRequest,
   type ReplyError,
 } from './messages.ts';
+import { MissingReplyError, RequestCoalescer } from './request-coalescer.ts';
+
+/** Batches awaiting replies before new requests wait to join one: enough to keep two consumers' model
+ * calls fed, few enough that under load each batch carries many requests. */
+const OUTSTANDING_BATCHES = 4;
+/** A request waits at most this long for company, whatever is outstanding. */
+const MAX_HOLD_MS = 5;
 
 export interface Classification extends PredictionReply {
   readonly timings: { readonly totalMs: number };
@@ -24,11 +34,17 @@ export class GatewayActor implements Actor {
   private accepting = false;
   private inFlight = 0;
   private idle: (() => void) | null = null;
+  private coalescer: RequestCoalescer | null = null;
   /** The model the consumers last said they serve; null until one has spoken. */
   modelVersion: string | null = null;
 
   async start(context: ActorContext): Promise<void> {
     this.context = context;
+    this.coalescer = new RequestCoalescer((requests, oldestQueuedAt) => this.sendBatch(context, requests, oldestQueuedAt), {
+      maxImages: context.config.maxBatch,
+      maxOutstanding: OUTSTANDING_BATCHES,
+      maxHoldMs: MAX_HOLD_MS,
+    });
     // Each gateway is its own group: every instance must hear every announcement.
     this.announcements = await context.transport.subscribe(
       TOPIC.modelAnnouncements,
@@ -59,8 +75,8 @@ export class GatewayActor implements Actor {
 
   /** `pixels` holds `count` images of 784 values in 0..1 (already validated by the HTTP layer). */
   async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
-    const context = this.context;
-    if (!context || !this.accepting) {
+    const { context, coalescer } = this;
+    if (!context || !coalescer || !this.accepting) {
       throw new HttpError(503, 'unavailable', 'the service is starting or shutting down', { 'retry-after': '1' });
     }
     if (this.inFlight >= context.config.maxInFlight) {
@@ -71,10 +87,7 @@ export class GatewayActor implements Actor {
     this.inFlight++;
     context.metrics.inFlight.inc();
     try {
-      const value = encodeRequest({ id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) });
-      const reply = await context.transport.request(TOPIC.predictions, { key: id, value }, context.config.requestTimeoutMs);
-      const answer = decodeJson<PredictionReply | ReplyError>(reply.value);
-      if ('error' in answer) throw new HttpError(500, answer.error.code, answer.error.message);
+      const answer = await coalescer.submit({ id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) });
       this.modelVersion = answer.modelVersion;
       const totalMs = performance.now() - started;
       context.metrics.observe('total', totalMs / 1000);
@@ -87,11 +100,24 @@ export class GatewayActor implements Actor {
       if (error instanceof TransportClosedError) {
         throw new HttpError(503, 'unavailable', 'the service is shutting down', { 'retry-after': '1' });
       }
+      if (error instanceof MissingReplyError) throw new HttpError(500, 'no_answer', error.message);
       throw error;
     } finally {
       this.inFlight--;
       context.metrics.inFlight.dec();
       if (this.inFlight === 0) this.idle?.();
     }
+  }
+
+  /** One message for the whole batch, keyed by its first request's id; the deadline counts from when its
+   * oldest request was queued. */
+  private async sendBatch(context: ActorContext, requests: PredictionRequest[], oldestQueuedAt: number): Promise<PredictionReply[]> {
+    const timeoutMs = Math.max(1, context.config.requestTimeoutMs - (performance.now() - oldestQueuedAt));
+    const key = (requests[0] as PredictionRequest).id;
+    context.metrics.requestsPerMessage.observe(requests.length);
+    const reply = await context.transport.request(TOPIC.predictions, { key, value: encodeBatch(requests) }, timeoutMs);
+    const answer = decodeJson<BatchReply | ReplyError>(reply.value);
+    if ('error' in answer) throw new HttpError(500, answer.error.code, answer.error.message);
+    return answer.replies;
   }
 }

@@ -1,7 +1,7 @@
 // The consumer seen through the transport: redeliveries store one result, poison goes to the dead-letter
 // topic, and the consumer keeps answering.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { TOPIC, decodeJson, encodeRequest, type PredictionReply } from '../../src/actors/messages.ts';
+import { TOPIC, decodeJson, encodeBatch, encodeRequest, type BatchReply, type PredictionReply } from '../../src/actors/messages.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
 import { PouchStore } from '../../src/adapters/pouch-store.ts';
 import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport.ts';
@@ -50,6 +50,17 @@ describe('consumer', () => {
     const reply = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'multi', value: request('multi', 5) }, 5_000)).value);
     expect(reply.digits).toHaveLength(5);
     expect(reply.probabilities).toHaveLength(50);
+  });
+
+  test('a batch from a gateway gets one reply holding each request\'s answer, and each result is stored', async () => {
+    const requests = [1, 3, 2].map((count, i) => ({ id: `batched-${i}`, count, pixels: new Float32Array(784 * count), sentAt: Date.now() }));
+    const reply = decodeJson<BatchReply>((await client.request(TOPIC.predictions, { key: 'batched-0', value: encodeBatch(requests) }, 5_000)).value);
+    expect(reply.replies.map((r) => [r.id, r.digits.length, r.probabilities.length])).toEqual([
+      ['batched-0', 1, 10],
+      ['batched-1', 3, 30],
+      ['batched-2', 2, 20],
+    ]);
+    for (const answer of reply.replies) expect((await store.getResult(answer.id))?.digits).toEqual(answer.digits);
   });
 });
 

@@ -1,0 +1,56 @@
+// The wire form of prediction requests: single requests (the form earlier versions send) and batches
+// come back as they went in, and a message that lies about its contents is refused with a reason.
+import { describe, expect, test } from 'bun:test';
+import { MalformedMessageError, decodeRequests, encodeBatch, encodeRequest, type PredictionRequest } from '../../src/actors/messages.ts';
+
+const image = (value: number, count = 1) => new Float32Array(784 * count).fill(value);
+
+describe('prediction request codec', () => {
+  test('a single request decodes as one request, not a batch', () => {
+    const decoded = decodeRequests(encodeRequest({ id: 'one', count: 2, pixels: image(0.25, 2), sentAt: 5, sessionId: 's' }));
+    expect(decoded.batch).toBe(false);
+    expect(decoded.requests).toHaveLength(1);
+    const [request] = decoded.requests as [PredictionRequest];
+    expect({ id: request.id, count: request.count, sentAt: request.sentAt, sessionId: request.sessionId }).toEqual({ id: 'one', count: 2, sentAt: 5, sessionId: 's' });
+    expect(request.pixels).toEqual(image(0.25, 2));
+  });
+
+  test('a batch keeps each request with its own pixels, in order', () => {
+    const sent: PredictionRequest[] = [
+      { id: 'a', count: 1, pixels: image(0.1), sentAt: 1 },
+      { id: 'b', count: 3, pixels: image(0.2, 3), sentAt: 2, sessionId: 'session-b' },
+      { id: 'c', count: 1, pixels: image(0.3), sentAt: 3 },
+    ];
+    const decoded = decodeRequests(encodeBatch(sent));
+    expect(decoded.batch).toBe(true);
+    expect(decoded.requests.map((r) => [r.id, r.count, r.sessionId ?? null])).toEqual([
+      ['a', 1, null],
+      ['b', 3, 'session-b'],
+      ['c', 1, null],
+    ]);
+    decoded.requests.forEach((request, i) => expect(request.pixels).toEqual((sent[i] as PredictionRequest).pixels));
+  });
+
+  test('a batch of one is still answered as a batch', () => {
+    expect(decodeRequests(encodeBatch([{ id: 'solo', count: 1, pixels: image(0), sentAt: 0 }])).batch).toBe(true);
+  });
+
+  test('pixels that do not match the counts are refused', () => {
+    const bytes = encodeBatch([{ id: 'a', count: 2, pixels: image(0.5, 2), sentAt: 0 }]);
+    expect(() => decodeRequests(bytes.subarray(0, bytes.length - 4))).toThrow(/pixel bytes for 2 images/);
+  });
+
+  test('an empty batch, an entry without an id and a header that is not JSON are refused', () => {
+    const frame = (header: string) => {
+      const text = new TextEncoder().encode(header);
+      const out = new Uint8Array(4 + Math.ceil(text.length / 4) * 4);
+      new DataView(out.buffer).setUint32(0, text.length, true);
+      out.set(text, 4);
+      return out;
+    };
+    expect(() => decodeRequests(frame('{"requests":[]}'))).toThrow(/no requests/);
+    expect(() => decodeRequests(frame('{"requests":[{"count":1}]}'))).toThrow(/lacks an id/);
+    expect(() => decodeRequests(frame('{"requests":'))).toThrow(MalformedMessageError);
+    expect(() => decodeRequests(new Uint8Array(2))).toThrow(/shorter/);
+  });
+});
