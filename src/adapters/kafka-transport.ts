@@ -5,6 +5,8 @@
 // restarted. Request/reply uses one reply topic per instance, created at start and deleted at close.
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import { CoalescingPublisher, PRODUCER_SETTINGS } from './kafka-publisher.ts';
+// Before any connection exists: stops kafkajs's per-connection 1 ms timer loop (see the file).
+import './kafkajs-request-queue.ts';
 import { KafkaSubscription, type SubscriptionSettings } from './kafka-subscription.ts';
 import { TopicAdmin } from './kafka-topics.ts';
 import { RequestReply } from './request-reply.ts';
