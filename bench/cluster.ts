@@ -1,8 +1,8 @@
 // Cluster mode against local mode, in one run: gateway + 2 consumers over a real Kafka broker and a
 // CouchDB-API server, then the single local process, both loaded the same way (wrk, real MNIST digits).
 //
-//   bun run bench/cluster.ts [--seconds 15] [--connections 64] [--binary ./stratus] [--cluster-only]
-//                        [--cpu-prof-dir DIR]
+//   bun run bench/cluster.ts [--seconds 15] [--warmup-seconds 10] [--connections 64] [--binary ./stratus]
+//                        [--cluster-only] [--cpu-prof-dir DIR]
 //
 // Uses the services KAFKA_BROKERS / COUCHDB_URL name when both are set (and counts their CPU too when
 // STRATUS_SERVICES_DIR names the ops/dev/services run dir that started them); otherwise starts its own with
@@ -23,6 +23,9 @@ const { values: flags } = parseArgs({
   options: {
     binary: { type: 'string' },
     seconds: { type: 'string', default: '15' },
+    /** Full load before measuring: Bun's JIT threads and the broker's JVM spend most of their compiling
+     * in the first seconds, which a steady service does not pay per prediction. */
+    'warmup-seconds': { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
     'cluster-only': { type: 'boolean', default: false },
@@ -121,7 +124,8 @@ function report(mode: string, result: LoadResult, cpu: Map<string, number>, thre
 async function measure(mode: string, procs: Proc[], gatewayUrl: string, bodies: string[], others: Services['pids'] = []): Promise<void> {
   const seconds = Number(flags.seconds);
   const connections = Number(flags.connections);
-  await runWrk(gatewayUrl, 16, 3, bodies); // warm-up: JIT, Kafka partitions assigned, connections open
+  // Warm-up: JIT, Kafka partitions assigned, connections open, batches at their steady size.
+  await runWrk(gatewayUrl, connections, Number(flags['warmup-seconds']), bodies);
   const watched = [...procs.map((p, i) => ({ name: `${p.role}#${i}`, pid: p.process.pid, ours: true })), ...others.map((o) => ({ ...o, ours: false }))];
   const sample = () => new Map<string, ThreadCpu>(watched.map((w) => [w.name, threadCpu(w.pid)]));
   const before = sample();
