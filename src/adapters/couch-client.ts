@@ -56,10 +56,15 @@ export class CouchClient {
   constructor(private readonly options: CouchClientOptions) {
     // Bun's fetch (which nano calls) keeps connections alive and pools them per host by itself.
     // parseUrl false: a path in the URL (a proxy's /couchdb/) is part of the server, not a database name.
+    // Accept-Encoding identity: nano asks for gzip by default, and a server that obliges (pouchdb-server
+    // does, CouchDB does not) spends its CPU compressing _bulk_docs answers that only cross loopback or a LAN.
     this.server = nano({
       url: options.url,
       parseUrl: false,
-      ...(options.credentials ? { headers: { Authorization: options.credentials.authorizationHeader() } } : {}),
+      headers: {
+        'Accept-Encoding': 'identity',
+        ...(options.credentials ? { Authorization: options.credentials.authorizationHeader() } : {}),
+      },
     } as nano.Configuration);
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
