@@ -18,8 +18,8 @@ const { values: flags } = parseArgs({
 });
 const command = existsSync(flags.binary as string) ? [flags.binary as string] : ['bun', join(REPO, 'src/main.ts')];
 const TOKEN = crypto.randomUUID();
-const modelJson = JSON.parse(readFileSync(join(REPO, 'models/default/model.json'), 'utf8')) as object;
-const weightsBase64 = readFileSync(join(REPO, 'models/default/weights.bin')).toString('base64');
+const modelJson = JSON.parse(readFileSync(join(REPO, 'models/embedded/model.json'), 'utf8')) as object;
+const weightsBase64 = readFileSync(join(REPO, 'models/embedded/weights.bin')).toString('base64');
 const pixels = new Array(784).fill(0);
 
 async function start(dataDir: string): Promise<{ url: string; proc: Bun.Subprocess; readyMs: number }> {

@@ -3,7 +3,7 @@
  *   <out>/model.json, <out>/weights.bin, <out>/metadata.json
  *
  *   bun scripts/train-default-model.ts [--arch default|seed] [--epochs 6] [--batch-size 64]
- *     [--max-samples N] [--lr 0.001] [--lr-decay 0.7] [--seed 42] [--data ../shared/data/mnist] [--out models/default]
+ *     [--max-samples N] [--lr 0.001] [--lr-decay 0.7] [--seed 42] [--data ../shared/data/mnist] [--out .tmp/mnist-model]
  *
  * The training itself is src/train/trainer.ts, which `stratus --role trainer` runs too.
  */
@@ -23,7 +23,7 @@ const { values: opts } = parseArgs({
     'lr-decay': { type: 'string', default: String(TRAIN_DEFAULTS.lrDecay) },
     seed: { type: 'string', default: String(TRAIN_DEFAULTS.seed) },
     data: { type: 'string', default: resolve(repo, '../shared/data/mnist') },
-    out: { type: 'string', default: resolve(repo, 'models/default') },
+    out: { type: 'string', default: resolve(repo, '.tmp/mnist-model') },
   },
 });
 const arch = opts.arch;

@@ -38,7 +38,7 @@ describe('command line', () => {
 test('--model serves the model in that directory, under the version its metadata names', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stratus-model-'));
   try {
-    for (const file of ['model.json', 'weights.bin']) await Bun.write(join(dir, file), Bun.file(join(REPO, 'models/default', file)));
+    for (const file of ['model.json', 'weights.bin']) await Bun.write(join(dir, file), Bun.file(join(REPO, 'models/embedded', file)));
     await Bun.write(join(dir, 'metadata.json'), JSON.stringify({ version: 'custom-v7' }));
     const { url, proc } = await startProcess([bun, MAIN], ['--store', 'memory', '--model', dir]);
     const meta = (await (await fetch(`${url}/v2/models/mnist`)).json()) as { versions: string[] };

@@ -10,10 +10,10 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm' with { type: 'file' };
 // @ts-ignore -- .wasm: no type declarations
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm' with { type: 'file' };
-import modelJsonFile from '../../models/default/model.json' with { type: 'file' };
+import modelJsonFile from '../../models/embedded/model.json' with { type: 'file' };
 // @ts-ignore -- .bin: no type declarations
-import weightsBinFile from '../../models/default/weights.bin' with { type: 'file' };
-import metadataJsonFile from '../../models/default/metadata.json' with { type: 'file' };
+import weightsBinFile from '../../models/embedded/weights.bin' with { type: 'file' };
+import metadataJsonFile from '../../models/embedded/metadata.json' with { type: 'file' };
 // @ts-ignore -- untyped JS, imported only for its path
 import htmxFile from 'htmx.org/dist/htmx.min.js' with { type: 'file' };
 

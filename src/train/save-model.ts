@@ -1,5 +1,5 @@
 // Turns a trained model into the files `--model DIR` serves: model.json, weights.bin, metadata.json
-// (the layout of models/default/), plus report.json, which only people and tools read.
+// (the layout of models/embedded/), plus report.json, which only people and tools read.
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -54,9 +54,10 @@ export interface TrainOptions {
  * "Distorted" is the test set put through augmentImages itself (seeded): a proxy for off-centre,
  * tilted canvas digits, and a flattering one. The full 6-epoch recipe was not compared.
  */
-export const AUGMENT_BY_DEFAULT: Readonly<Record<ArchName, boolean>> = { seed: false, default: true, compact: true };
+export const AUGMENT_BY_DEFAULT: Readonly<Record<ArchName, boolean>> = { seed: false, default: true, compact: true, lean: true };
 
-/** The recipe of models/default/, minus what a caller must choose (data, arch, output). */
+/** The trainer's recipe when a flag does not say (the MNIST stage of the previous embedded model, arch
+ * default), minus what a caller must choose (data, arch, output). */
 export const TRAIN_DEFAULTS = { epochs: 6, batchSize: 64, seed: 42, learningRate: 0.001, lrDecay: 0.7 } as const;
 
 export type TrainEvent =

@@ -14,8 +14,8 @@ import { startLocal } from '../helpers/local-stratus.ts';
 import { REPO } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const MODEL_JSON = new Uint8Array(readFileSync(resolve(REPO, 'models/default/model.json')));
-const WEIGHTS = new Uint8Array(readFileSync(resolve(REPO, 'models/default/weights.bin')));
+const MODEL_JSON = new Uint8Array(readFileSync(resolve(REPO, 'models/embedded/model.json')));
+const WEIGHTS = new Uint8Array(readFileSync(resolve(REPO, 'models/embedded/weights.bin')));
 
 describe('consumer and the model registry', () => {
   const broker = new MemoryBroker({ maxAttempts: 2, retryDelayMs: 5 });

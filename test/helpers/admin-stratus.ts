@@ -26,7 +26,7 @@ export async function startWithAdmin(): Promise<AdminStratus> {
   return { ...running, store, token };
 }
 
-const DEFAULT_MODEL = resolve(REPO, 'models/default');
+const DEFAULT_MODEL = resolve(REPO, 'models/embedded');
 
 /** Stores `meta` with the default model's files. */
 export async function storeModel(store: PouchStore, meta: ModelVersion): Promise<void> {

@@ -26,7 +26,7 @@ describe('model dashboard', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(html).toContain('The registry holds no model versions yet.');
-    const embedded = (await Bun.file(new URL('../../models/default/metadata.json', import.meta.url)).json()) as { version: string };
+    const embedded = (await Bun.file(new URL('../../models/embedded/metadata.json', import.meta.url)).json()) as { version: string };
     expect(html).toContain(`id="serving">Serving: <strong>${embedded.version}</strong>`);
     expect(html).not.toMatch(/<script>/); // no inline script: CSP would block it
   });

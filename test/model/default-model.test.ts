@@ -6,7 +6,7 @@ import { readEmbeddedModel } from '../../src/model/model-source.ts';
 import { initWasmBackend } from '../../src/model/wasm-backend.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
-import metadata from '../../models/default/metadata.json' with { type: 'json' };
+import metadata from '../../models/embedded/metadata.json' with { type: 'json' };
 
 test('the embedded default model reaches ≥ 99.0 % on the 10,000 MNIST test digits', async () => {
   await initWasmBackend();

@@ -16,8 +16,8 @@ import { waitFor } from '../helpers/wait.ts';
 const PIXELS = 784;
 const TOKEN = `admin-${crypto.randomUUID()}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const MODEL_JSON = JSON.parse(readFileSync(resolve(REPO, 'models/default/model.json'), 'utf8')) as object;
-const DEFAULT_WEIGHTS = new Uint8Array(readFileSync(resolve(REPO, 'models/default/weights.bin')));
+const MODEL_JSON = JSON.parse(readFileSync(resolve(REPO, 'models/embedded/model.json'), 'utf8')) as object;
+const DEFAULT_WEIGHTS = new Uint8Array(readFileSync(resolve(REPO, 'models/embedded/weights.bin')));
 
 /** The default model's weights, each scaled by a seeded factor in 1 ± 2 %: a different model that still reads digits. */
 function nudgedWeights(seed: number): Uint8Array {

@@ -83,8 +83,8 @@ test('--include-feedback is a trainer switch that needs a store holding the feed
 });
 
 test('--init-model and --learning-rate are trainer settings', () => {
-  const action = parseCli(['--role', 'trainer', '--init-model', 'models/default', '--learning-rate', '0.0005'], {});
-  expect(action).toMatchObject({ kind: 'run', config: { initModel: 'models/default', learningRate: 0.0005 } });
+  const action = parseCli(['--role', 'trainer', '--init-model', 'models/embedded', '--learning-rate', '0.0005'], {});
+  expect(action).toMatchObject({ kind: 'run', config: { initModel: 'models/embedded', learningRate: 0.0005 } });
   expect(parseCli(['--role', 'trainer'], {})).toMatchObject({ config: { initModel: null, learningRate: null } });
   expect(() => parseCli(['--role', 'trainer', '--learning-rate', '0'], {})).toThrow(/is not a number in \(0, 1\]/);
   expect(() => parseCli(['--role', 'trainer', '--learning-rate', 'fast'], {})).toThrow(/is not a number/);
@@ -95,7 +95,7 @@ test(
   '--init-model refuses a model directory of another arch before training',
   async () => {
     const out = join(scratch, 'never');
-    const run = await runToEnd(['bun', MAIN, '--role', 'trainer', '--arch', 'seed', '--init-model', join(REPO, 'models/default'), '--mnist-dir', MNIST_DIR, '--port', '0', '--out', out]);
+    const run = await runToEnd(['bun', MAIN, '--role', 'trainer', '--arch', 'seed', '--init-model', join(REPO, 'models/embedded'), '--mnist-dir', MNIST_DIR, '--port', '0', '--out', out]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('is not a seed model');
     expect(existsSync(out)).toBe(false);
