@@ -63,24 +63,38 @@ type RequestHeader = Omit<PredictionRequest, 'pixels'>;
 
 const headerOf = ({ id, count, sessionId, sentAt }: PredictionRequest): RequestHeader => ({ id, count, sessionId, sentAt }) as RequestHeader;
 
+/** How pixels travel. float32: as given (single requests, the form every version understands). uint8:
+ * round(value × 255), a quarter of the bytes, which every process that copies, checksums, writes or
+ * reads the message pays for (gateway, broker, consumer); an image from MNIST or from any canvas has
+ * no finer steps than 1/255 to lose. Batches use it. */
+type PixelEncoding = 'float32' | 'uint8';
+
 /** One request, in the form every version understands. */
-export const encodeRequest = (request: PredictionRequest): Uint8Array => frame(headerOf(request), [request.pixels]);
+export const encodeRequest = (request: PredictionRequest): Uint8Array => frame(headerOf(request), [request.pixels], 'float32');
 
-/** Several requests in one message; the consumer answers it with one BatchReply. */
+/** Several requests in one message, pixels as uint8; the consumer answers it with one BatchReply. */
 export const encodeBatch = (requests: readonly PredictionRequest[]): Uint8Array =>
-  frame({ requests: requests.map(headerOf) }, requests.map((request) => request.pixels));
+  frame({ requests: requests.map(headerOf), pixels: 'uint8' }, requests.map((request) => request.pixels), 'uint8');
 
-function frame(header: object, pixels: readonly Float32Array[]): Uint8Array {
+function frame(header: object, pixels: readonly Float32Array[], encoding: PixelEncoding): Uint8Array {
   const headerText = encoder.encode(JSON.stringify(header));
   // Pad the header so the pixels start on a 4-byte boundary and can be viewed, not copied, as float32.
   const pixelsStart = 4 + Math.ceil(headerText.length / 4) * 4;
-  const out = new Uint8Array(pixelsStart + pixels.reduce((bytes, part) => bytes + part.byteLength, 0));
+  const values = pixels.reduce((n, part) => n + part.length, 0);
+  const out = new Uint8Array(pixelsStart + values * (encoding === 'uint8' ? 1 : 4));
   new DataView(out.buffer).setUint32(0, headerText.length, true);
   out.set(headerText, 4);
   let offset = pixelsStart;
   for (const part of pixels) {
-    out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
-    offset += part.byteLength;
+    if (encoding === 'uint8') {
+      // A clamped view rounds (half to even) and clamps to 0..255: a value outside 0..1 cannot wrap around.
+      const bytes = new Uint8ClampedArray(out.buffer, out.byteOffset + offset, part.length);
+      for (let i = 0; i < part.length; i++) bytes[i] = (part[i] as number) * 255;
+      offset += part.length;
+    } else {
+      out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
+      offset += part.byteLength;
+    }
   }
   return out;
 }
@@ -98,7 +112,7 @@ export function decodeRequests(bytes: Uint8Array): DecodedRequests {
   const headerLength = view.getUint32(0, true);
   const pixelsStart = 4 + Math.ceil(headerLength / 4) * 4;
   if (pixelsStart > bytes.byteLength) throw new MalformedMessageError('prediction request header overruns the message');
-  let header: { requests?: unknown };
+  let header: { requests?: unknown; pixels?: unknown };
   try {
     header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerLength)));
   } catch {
@@ -107,16 +121,15 @@ export function decodeRequests(bytes: Uint8Array): DecodedRequests {
   const batch = header !== null && typeof header === 'object' && 'requests' in header;
   const entries = batch ? header.requests : [header];
   if (!Array.isArray(entries) || entries.length === 0) throw new MalformedMessageError('prediction batch holds no requests');
+  const encoding: PixelEncoding = batch && header.pixels === 'uint8' ? 'uint8' : 'float32';
   const headers = entries.map(checkedHeader);
   const images = headers.reduce((sum, entry) => sum + entry.count, 0);
   const pixelBytes = bytes.byteLength - pixelsStart;
-  if (pixelBytes !== images * PIXELS * 4) {
+  const bytesPerValue = encoding === 'uint8' ? 1 : 4;
+  if (pixelBytes !== images * PIXELS * bytesPerValue) {
     throw new MalformedMessageError(`prediction request carries ${pixelBytes} pixel bytes for ${images} images`);
   }
-  const aligned = (bytes.byteOffset + pixelsStart) % 4 === 0;
-  const all = aligned
-    ? new Float32Array(bytes.buffer, bytes.byteOffset + pixelsStart, pixelBytes / 4)
-    : new Float32Array(bytes.slice(pixelsStart).buffer);
+  const all = pixelValues(bytes.subarray(pixelsStart), encoding);
   let offset = 0;
   const requests = headers.map((entry) => {
     const pixels = all.subarray(offset, offset + entry.count * PIXELS);
@@ -124,6 +137,16 @@ export function decodeRequests(bytes: Uint8Array): DecodedRequests {
     return { ...entry, pixels };
   });
   return { requests, batch };
+}
+
+function pixelValues(bytes: Uint8Array, encoding: PixelEncoding): Float32Array {
+  if (encoding === 'uint8') {
+    const values = new Float32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) values[i] = (bytes[i] as number) / 255;
+    return values;
+  }
+  // A view when the pixels sit on a 4-byte boundary of their buffer; a copy otherwise.
+  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Float32Array(bytes.slice().buffer);
 }
 
 function checkedHeader(entry: unknown): RequestHeader {

@@ -6,7 +6,7 @@ import { MalformedMessageError, decodeRequests, encodeBatch, encodeRequest, type
 const image = (value: number, count = 1) => new Float32Array(784 * count).fill(value);
 
 describe('prediction request codec', () => {
-  test('a single request decodes as one request, not a batch', () => {
+  test('a single request decodes as one request, not a batch, its float32 pixels exact', () => {
     const decoded = decodeRequests(encodeRequest({ id: 'one', count: 2, pixels: image(0.25, 2), sentAt: 5, sessionId: 's' }));
     expect(decoded.batch).toBe(false);
     expect(decoded.requests).toHaveLength(1);
@@ -28,7 +28,20 @@ describe('prediction request codec', () => {
       ['b', 3, 'session-b'],
       ['c', 1, null],
     ]);
-    decoded.requests.forEach((request, i) => expect(request.pixels).toEqual((sent[i] as PredictionRequest).pixels));
+    // Batches carry pixels in 1/255 steps: each value comes back within half a step.
+    decoded.requests.forEach((request, i) => {
+      const original = (sent[i] as PredictionRequest).pixels;
+      expect(request.pixels).toHaveLength(original.length);
+      for (let p = 0; p < original.length; p++) expect(Math.abs((request.pixels[p] as number) - (original[p] as number))).toBeLessThanOrEqual(0.5 / 255 + 1e-7);
+    });
+  });
+
+  test('batch pixels are whole 1/255 steps, and values outside 0..1 are clamped, not wrapped', () => {
+    const pixels = image(0, 1);
+    pixels.set([0, 1, 0.5, 1.7, -0.3, 128 / 255]);
+    const [request] = decodeRequests(encodeBatch([{ id: 'steps', count: 1, pixels, sentAt: 0 }])).requests as [PredictionRequest];
+    expect(Array.from(request.pixels.subarray(0, 6), (v) => Math.round(v * 255))).toEqual([0, 255, 128, 255, 0, 128]);
+    expect(request.pixels.every((v) => Number.isInteger(Math.round(v * 255 * 1e4) / 1e4))).toBe(true);
   });
 
   test('a batch of one is still answered as a batch', () => {
