@@ -1,6 +1,7 @@
 // The group commit in front of _bulk_docs: what callers write while a request is out goes as one request.
 import { describe, expect, test } from 'bun:test';
 import { BulkQueue, type BulkRow } from '../../src/adapters/couch-bulk-queue.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 /** A server that answers each request when the test says so, one row per document (`bad` ids fail). */
 function server() {
@@ -59,5 +60,28 @@ describe('BulkQueue', () => {
     answers[1]!();
     answers[2]!();
     expect(await Promise.all([b, c, d])).toEqual([[{ id: 'b', ok: true }], [{ id: 'c', ok: true }], [{ id: 'd', ok: true }]]);
+  });
+
+  test('with minIntervalMs, writes that follow a request closely wait out the interval and go as one', async () => {
+    const { requests, answers, send } = server();
+    const clock = new FakeClock();
+    const queue = new BulkQueue(send, { maxInFlight: 1, maxDocs: 100, minIntervalMs: 40, clock });
+    void queue.write(docs('a'));
+    expect(requests).toEqual([['a']]);
+    answers[0]!();
+    await Bun.sleep(0);
+    clock.advance(10);
+    void queue.write(docs('b'));
+    clock.advance(20);
+    void queue.write(docs('c'));
+    expect(requests).toEqual([['a']]);
+    clock.advance(10);
+    expect(requests).toEqual([['a'], ['b', 'c']]);
+    answers[1]!();
+    await Bun.sleep(0);
+    // After a quiet spell longer than the interval, a write goes out at once.
+    clock.advance(100);
+    void queue.write(docs('d'));
+    expect(requests).toEqual([['a'], ['b', 'c'], ['d']]);
   });
 });
