@@ -2,8 +2,8 @@
 // go out together as the next request, each caller still getting the rows of its own documents.
 // Why: a CouchDB-API server pays far more per request than per document (pouchdb-server, measured here:
 // 2.45 ms of its CPU per document at 1 document a request, 0.55 ms at 8, 0.18 ms at 128), and a consumer
-// writes one small batch per model call. Nothing waits on a timer: at low load a write goes out at once,
-// under load the queue fills while the server works, so requests grow with the load by themselves.
+// writes one small batch per model call. At low load a write goes out at once; under load the queue
+// fills while the server works, so requests grow with the load by themselves.
 // `minIntervalMs` goes further under steady load: a write that comes sooner than that after the last
 // request waits out the rest of the interval, so a store sends at most one request per interval and the
 // server's per-request price is shared by more documents. Only acknowledgements wait for it (a consumer
