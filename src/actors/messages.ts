@@ -1,6 +1,6 @@
 // What the gateway and the consumer say to each other over the transport, and how it is put in bytes.
-// A message is a small JSON header followed by the raw float32 pixels: 3 KiB an image instead of ~8 KiB
-// of JSON text, and no parsing of 784 numbers on the consumer's side.
+// A message is a small JSON header followed by the raw pixels (float32, or uint8 in batches): 3 KiB or
+// 784 bytes an image instead of ~8 KiB of JSON text, and no parsing of 784 numbers on the consumer's side.
 // Under load a gateway packs many requests into one message (a batch) and gets one reply for them all:
 // every message costs each process it crosses, and the broker, far more than its bytes do. A message
 // holding a single request keeps the earlier form, so both sides of a rolling upgrade still understand it.
