@@ -92,7 +92,9 @@ try {
   );
   for (const inFlight of flags['in-flight'].split(',').map(Number)) {
     const prefix = `stratus_bench_${crypto.randomUUID().slice(0, 8)}_`;
-    const stores = Array.from({ length: storeCount }, () => new CouchStore({ url, credentials, prefix }));
+    // No interval between requests: this measures the server's cost for the request shapes that lanes and
+    // stores make; what CouchStore's 200 ms interval does under real load, bench/cluster.ts shows.
+    const stores = Array.from({ length: storeCount }, () => new CouchStore({ url, credentials, prefix, bulk: { minIntervalMs: 0 } }));
     // Counts the _bulk_docs requests and their documents, by wrapping what the stores' queues send.
     let requests = 0;
     let docsSent = 0;
