@@ -28,9 +28,10 @@ import { ModelSwitcher } from './model-switcher.ts';
 /** One message: a single request or a gateway's batch of them, acknowledged and answered as one. */
 interface Job {
   readonly requests: readonly PredictionRequest[];
+  /** All of the message's images, in its requests' order. */
+  readonly pixels: Float32Array;
   /** Answer with a BatchReply (the gateway sent a batch), not a bare PredictionReply. */
   readonly batch: boolean;
-  readonly images: number;
   readonly delivery: Delivery;
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
@@ -151,11 +152,10 @@ export class ConsumerActor implements Actor {
 
   private accept(delivery: Delivery): Promise<void> {
     // A message that cannot be decoded rejects here; the transport retries it, then dead-letters it.
-    const { requests, batch } = decodeRequests(delivery.value);
+    const { requests, pixels, batch } = decodeRequests(delivery.value);
     const batcher = this.batcher;
     if (!batcher) return Promise.reject(new Error('consumer is stopping'));
-    const images = requests.reduce((n, request) => n + request.count, 0);
-    return new Promise<void>((done, failed) => batcher.add({ requests, batch, images, delivery, done, failed }, images));
+    return new Promise<void>((done, failed) => batcher.add({ requests, pixels, batch, delivery, done, failed }, pixels.length / PIXELS));
   }
 
   /** Classifies the batch; resolves once the model is free again, while storing and replying go on. */
@@ -171,7 +171,7 @@ export class ConsumerActor implements Actor {
     const classifier = lease.predictor;
     const startedAt = Date.now();
     let probabilities: Float32Array;
-    const images = jobs.reduce((n, job) => n + job.images, 0);
+    const images = jobs.reduce((n, job) => n + job.pixels.length / PIXELS, 0);
     try {
       probabilities = await classifier.predict(concatPixels(jobs, images), images);
     } catch (error) {
@@ -343,15 +343,12 @@ export class ConsumerActor implements Actor {
 }
 
 function concatPixels(jobs: readonly Job[], images: number): Float32Array {
-  const only = jobs.length === 1 ? (jobs[0] as Job).requests : [];
-  if (only.length === 1) return (only[0] as PredictionRequest).pixels;
+  if (jobs.length === 1) return (jobs[0] as Job).pixels;
   const all = new Float32Array(images * PIXELS);
   let offset = 0;
-  for (const job of jobs) {
-    for (const { pixels } of job.requests) {
-      all.set(pixels, offset);
-      offset += pixels.length;
-    }
+  for (const { pixels } of jobs) {
+    all.set(pixels, offset);
+    offset += pixels.length;
   }
   return all;
 }

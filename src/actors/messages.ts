@@ -101,6 +101,8 @@ function frame(header: object, pixels: readonly Float32Array[], encoding: PixelE
 
 export interface DecodedRequests {
   readonly requests: PredictionRequest[];
+  /** Every image of the message, in order: each request's pixels are a view into it. */
+  readonly pixels: Float32Array;
   /** Sent with encodeBatch: answer with a BatchReply, even when it holds one request. */
   readonly batch: boolean;
 }
@@ -129,14 +131,14 @@ export function decodeRequests(bytes: Uint8Array): DecodedRequests {
   if (pixelBytes !== images * PIXELS * bytesPerValue) {
     throw new MalformedMessageError(`prediction request carries ${pixelBytes} pixel bytes for ${images} images`);
   }
-  const all = pixelValues(bytes.subarray(pixelsStart), encoding);
+  const pixels = pixelValues(bytes.subarray(pixelsStart), encoding);
   let offset = 0;
   const requests = headers.map((entry) => {
-    const pixels = all.subarray(offset, offset + entry.count * PIXELS);
-    offset += pixels.length;
-    return { ...entry, pixels };
+    const own = pixels.subarray(offset, offset + entry.count * PIXELS);
+    offset += own.length;
+    return { ...entry, pixels: own };
   });
-  return { requests, batch };
+  return { requests, pixels, batch };
 }
 
 function pixelValues(bytes: Uint8Array, encoding: PixelEncoding): Float32Array {

@@ -28,6 +28,10 @@ describe('prediction request codec', () => {
       ['b', 3, 'session-b'],
       ['c', 1, null],
     ]);
+    // One array holds every image of the message, and each request's pixels are its slice of it.
+    expect(decoded.pixels).toHaveLength(5 * 784);
+    expect(decoded.requests.map((r) => r.pixels.buffer === decoded.pixels.buffer)).toEqual([true, true, true]);
+    expect(decoded.requests[1]?.pixels.byteOffset).toBe(decoded.pixels.byteOffset + 784 * 4);
     // Batches carry pixels in 1/255 steps: each value comes back within half a step.
     decoded.requests.forEach((request, i) => {
       const original = (sent[i] as PredictionRequest).pixels;
