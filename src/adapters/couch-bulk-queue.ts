@@ -9,6 +9,8 @@
 // server's per-request price is shared by more documents. Only acknowledgements wait for it (a consumer
 // replies before its results are stored); a write after a quiet spell still goes out at once.
 
+import { systemClock, type Clock } from '../actors/clock.ts';
+
 export type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
 
 export interface BulkQueueOptions {
@@ -18,16 +20,9 @@ export interface BulkQueueOptions {
   readonly maxDocs: number;
   /** Shortest time between the starts of two requests while writes keep coming; 0: no wait. */
   readonly minIntervalMs?: number;
-  readonly clock?: QueueClock;
+  /** Time behind an interface, so the interval can be tested without sleeping. */
+  readonly clock?: Clock;
 }
-
-/** Time behind an interface, so the interval can be tested without sleeping. */
-export interface QueueClock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-}
-
-const systemClock: QueueClock = { now: () => performance.now(), setTimeout: (callback, ms) => setTimeout(callback, ms) };
 
 interface Waiting {
   readonly docs: readonly object[];
@@ -40,7 +35,7 @@ export class BulkQueue {
   private inFlight = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private wakeScheduled = false;
-  private readonly clock: QueueClock;
+  private readonly clock: Clock;
 
   /** `send` makes one _bulk_docs request and resolves with one row per document, in order. */
   constructor(
