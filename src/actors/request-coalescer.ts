@@ -6,6 +6,7 @@
 // pays it once.
 import { systemClock, type Clock } from './clock.ts';
 import type { PredictionReply, PredictionRequest } from './messages.ts';
+import { oldestWithin } from './oldest-within.ts';
 
 export interface CoalescerOptions {
   /** Images per batch at most: the consumer's model call size, so one batch never needs two calls. */
@@ -74,15 +75,8 @@ export class RequestCoalescer {
       this.holdTimer = null;
     }
     while (this.queue.length > 0) {
-      let images = 0;
-      let count = 0;
-      while (count < this.queue.length) {
-        const size = (this.queue[count] as Queued).request.count;
-        if (count > 0 && images + size > this.options.maxImages) break;
-        images += size;
-        count++;
-      }
-      this.queuedImages -= images;
+      const { count, size } = oldestWithin(this.queue, (queued) => queued.request.count, this.options.maxImages);
+      this.queuedImages -= size;
       void this.sendBatch(this.queue.splice(0, count));
     }
   }

@@ -10,6 +10,7 @@
 // replies before its results are stored); a write after a quiet spell still goes out at once.
 
 import { systemClock, type Clock } from '../actors/clock.ts';
+import { oldestWithin } from '../actors/oldest-within.ts';
 
 export type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
 
@@ -79,14 +80,8 @@ export class BulkQueue {
 
   /** The oldest writes, whole, up to maxDocs documents (at least one write). */
   private takeGroup(): Waiting[] {
-    let count = 0;
-    let taken = 0;
-    for (const write of this.waiting) {
-      if (taken > 0 && count + write.docs.length > this.options.maxDocs) break;
-      count += write.docs.length;
-      taken++;
-    }
-    return this.waiting.splice(0, taken);
+    const { count } = oldestWithin(this.waiting, (write) => write.docs.length, this.options.maxDocs);
+    return this.waiting.splice(0, count);
   }
 
   private async flush(group: readonly Waiting[]): Promise<void> {
