@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCouch, waitForCouch, type CouchNode } from '../ops/dev/couchdb-node.ts';
-import { resolveCouchConnection } from '../src/adapters/couch-credentials.ts';
-import { CouchStore } from '../src/adapters/couch-store.ts';
-import type { PredictionResult } from '../src/adapters/store.ts';
+import { resolveCouchConnection } from '../src/adapters/store/couch/couch-credentials.ts';
+import { CouchStore } from '../src/adapters/store/couch/couch-store.ts';
+import type { PredictionResult } from '../src/adapters/store/store.ts';
 import { freePort } from '../test/helpers/process.ts';
 
 const { values: flags } = parseArgs({

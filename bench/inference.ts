@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src/model/classifier.ts';
 import { readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
-import { PIXELS } from '../src/model/shape.ts';
+import { PIXELS } from '../src/protocol/image.ts';
 import { initWasmBackend } from '../src/model/wasm-backend.ts';
 
 const { values: flags } = parseArgs({

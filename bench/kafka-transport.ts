@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KafkaTransport } from '../src/adapters/kafka-transport.ts';
+import { KafkaTransport } from '../src/adapters/transport/kafka/kafka-transport.ts';
 
 const { values: flags } = parseArgs({
   options: {

@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src/model/classifier.ts';
 import { ModelNotFoundError, readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
-import { argmax, PIXELS } from '../src/model/shape.ts';
+import { argmax, PIXELS } from '../src/protocol/image.ts';
 import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import type { Drawing } from '../src/preprocess/drawing.ts';
 import { drawingToPixels } from '../src/preprocess/mnist-style.ts';

@@ -13,7 +13,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PouchStore } from '../src/adapters/pouch-store.ts';
+import { PouchStore } from '../src/adapters/store/pouch-store.ts';
 import { drawingToPixels } from '../src/preprocess/mnist-style.ts';
 import { loadPendigits, PENDIGITS_BOX, PENDIGITS_FILE } from '../test/helpers/pendigits.ts';
 import { parseWriterRange } from '../test/helpers/writer-range.ts';

@@ -2,7 +2,7 @@
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
 import { ARCHS, type ArchName } from './train/arch-names.ts';
 import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
-import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/couch-credentials.ts';
+import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
 import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
 

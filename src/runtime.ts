@@ -7,17 +7,17 @@ import type { Actor } from './actors/actor.ts';
 import { ConsumerActor } from './actors/consumer.ts';
 import { GatewayActor } from './actors/gateway.ts';
 import { Supervisor } from './actors/supervisor.ts';
-import { ModelRegistry } from './actors/model-registry.ts';
+import { ModelRegistry } from './model/model-registry.ts';
 import { TrainerActor } from './actors/trainer.ts';
-import { createStore, createTransport } from './adapters/registry.ts';
-import type { Store } from './adapters/store.ts';
-import type { Transport } from './adapters/transport.ts';
+import { createStore, createTransport } from './adapters/transport/registry.ts';
+import type { Store } from './adapters/store/store.ts';
+import type { Transport } from './adapters/transport/transport.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import { readEmbeddedModel, readModelDirectory } from './model/model-source.ts';
-import type { ModelSource } from './model/shape.ts';
+import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
+
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 import { INFERENCE_WORKER } from './workers.ts';
 

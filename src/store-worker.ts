@@ -1,7 +1,7 @@
 // The local store's thread: PouchDB spends ~100 µs of JavaScript on every document it writes, time the
 // main thread needs for HTTP. Here a PouchStore does the work; WorkerStore forwards each call.
-import { PouchStore } from './adapters/pouch-store.ts';
-import type { StoreCall } from './adapters/worker-store-protocol.ts';
+import { PouchStore } from './adapters/store/pouch-store.ts';
+import type { StoreCall } from './adapters/store/worker-protocol.ts';
 import { serveCalls } from './worker-calls.ts';
 
 let store: PouchStore | null = null;

@@ -93,7 +93,7 @@ describe('stopping', () => {
       first.proc.kill('SIGTERM');
       expect(await first.proc.exited).toBe(0);
       // Read the store directly: the API has no read-back endpoint yet.
-      const { PouchStore } = await import('../src/adapters/pouch-store.ts');
+      const { PouchStore } = await import('../src/adapters/store/pouch-store.ts');
       const store = new PouchStore({ adapter: 'leveldb', directory: join(dataDir, 'store') });
       await store.open();
       expect((await store.getResult(answer.id))?.id).toBe(answer.id);

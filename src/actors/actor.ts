@@ -2,8 +2,8 @@
 // transport subscription: deliveries wait there, bounded by the subscription's concurrency, until the
 // actor takes them (the consumer takes them in batches, see batcher.ts). The supervisor starts the actor,
 // hears of its crashes through `crash`, and restarts it.
-import type { Store } from '../adapters/store.ts';
-import type { Transport } from '../adapters/transport.ts';
+import type { Store } from '../adapters/store/store.ts';
+import type { Transport } from '../adapters/transport/transport.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';

@@ -4,12 +4,13 @@
 // It also follows the model registry: on model.updated (and at start) it loads the chosen version in the
 // background, smoke-checks it and swaps it in between batches (model-switcher.ts); a version that fails
 // is refused and the one serving stays.
-import type { PredictionResult } from '../adapters/store.ts';
-import type { Delivery, Subscription } from '../adapters/transport.ts';
-import { argmax, CLASSES, PIXELS, type ModelSource } from '../model/shape.ts';
+import type { PredictionResult } from '../adapters/store/store.ts';
+import type { Delivery, Subscription } from '../adapters/transport/transport.ts';
+import type { ModelSource } from '../model/model-source.ts';
+import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import type { Actor, ActorContext } from './actor.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../flow/batcher.ts';
 import {
   CONSUMER_GROUP,
   TOPIC,
@@ -21,9 +22,9 @@ import {
   type ModelUpdated,
   type PredictionReply,
   type PredictionRequest,
-} from './messages.ts';
-import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from './model-loader.ts';
-import { ModelSwitcher } from './model-switcher.ts';
+} from '../protocol/messages.ts';
+import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from '../model/model-loader.ts';
+import { ModelSwitcher } from '../model/model-switcher.ts';
 
 /** One message: a single request or a gateway's batch of them, acknowledged and answered as one. */
 interface Job {

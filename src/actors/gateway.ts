@@ -1,7 +1,7 @@
 // The gateway actor: admits prediction requests (bounded, so overload is a quick 503 and not a pile-up),
 // sends them through the transport (batched under load, request-coalescer.ts), and waits for each reply
 // with a deadline. It never classifies itself.
-import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport.ts';
+import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport/transport.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import {
@@ -13,7 +13,7 @@ import {
   type PredictionReply,
   type PredictionRequest,
   type ReplyError,
-} from './messages.ts';
+} from '../protocol/messages.ts';
 import { MissingReplyError, RequestCoalescer } from './request-coalescer.ts';
 
 /** Batches awaiting replies before new requests wait to join one: enough to keep two consumers' model

@@ -4,9 +4,9 @@
 // Why: each message costs the gateway, the broker and the consumer a fixed price (encoding, a record, a
 // delivery, offset tracking, a reply), several times what its pixels cost; one message for 16 requests
 // pays it once.
-import { systemClock, type Clock } from './clock.ts';
-import type { PredictionReply, PredictionRequest } from './messages.ts';
-import { oldestWithin } from './oldest-within.ts';
+import { systemClock, type Clock } from '../flow/clock.ts';
+import type { PredictionReply, PredictionRequest } from '../protocol/messages.ts';
+import { oldestWithin } from '../flow/oldest-within.ts';
 
 export interface CoalescerOptions {
   /** Images per batch at most: the consumer's model call size, so one batch never needs two calls. */

@@ -1,7 +1,7 @@
 // Starts actors, restarts a crashed one after a growing delay, and stops them in the order they started:
 // the gateway, started first, closes intake and drains while the consumers behind it still answer.
 // An actor that stays up for `stableAfterMs` is forgiven its earlier crashes: the delay starts over.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../flow/clock.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
 export interface Backoff {

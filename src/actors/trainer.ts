@@ -3,7 +3,7 @@
 // tells main the job is done (exit 0) or failed (exit non-zero).
 // A failed run is not a crash for the supervisor to retry: the same files and flags would fail again,
 // and a Kubernetes Job has its own retry policy.
-import type { FeedbackSample } from '../adapters/store.ts';
+import type { FeedbackSample } from '../adapters/store/store.ts';
 import type { TrainOptions } from '../train/trainer.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
@@ -87,10 +87,10 @@ export class TrainerActor implements Actor {
 
   private async publish(context: ActorContext): Promise<void> {
     const { config, logger } = context;
-    const { readTrainedModel, publishOverHttp, publishToRegistry } = await import('../train/publish.ts');
+    const { readTrainedModel, publishOverHttp, publishToRegistry } = await import('../model/publish.ts');
     const model = await readTrainedModel(config.out);
     if (config.publish) {
-      const { ModelRegistry } = await import('./model-registry.ts');
+      const { ModelRegistry } = await import('../model/model-registry.ts');
       const outcome = await publishToRegistry(new ModelRegistry(context.store, context.transport), model);
       if (outcome === 'exists') throw new Error(`model version ${model.meta.version} is already in the store`);
       logger.info({ version: model.meta.version, store: context.store.name }, 'model published to the store and served');

@@ -2,7 +2,7 @@
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
-import { CLASSES, PIXELS } from '../model/shape.ts';
+import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
 import { sessionFrom } from './session.ts';

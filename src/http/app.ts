@@ -3,7 +3,7 @@
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
-import type { Store } from '../adapters/store.ts';
+import type { Store } from '../adapters/store/store.ts';
 import { htmxJs } from '../embedded/assets.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';

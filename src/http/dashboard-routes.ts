@@ -1,7 +1,7 @@
 // The model dashboard: GET /models (HTML) and its script and stylesheet. Read-only: promoting or rolling
 // back goes through the admin API (POST /api/models/:version/serve), which checks the admin token.
 import { Elysia } from 'elysia';
-import type { ModelVersion } from '../adapters/store.ts';
+import type { ModelVersion } from '../adapters/store/store.ts';
 import { DASHBOARD_CSS, DASHBOARD_JS } from '../views/dashboard-assets.ts';
 import { dashboardPage } from '../views/dashboard-page.ts';
 

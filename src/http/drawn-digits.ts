@@ -1,7 +1,7 @@
 // A drawing (pen strokes) → the digits it holds → one classification of all of them. Shared by the API's
 // drawn form of POST /api/predict and the page's Predict.
 import type { Classification, GatewayActor } from '../actors/gateway.ts';
-import { CLASSES, PIXELS } from '../model/shape.ts';
+import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { DrawingError, validateDrawing } from '../preprocess/drawing.ts';
 import { drawingToPixels } from '../preprocess/mnist-style.ts';
 import { segmentDrawing } from '../preprocess/segment.ts';

@@ -5,9 +5,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia, t } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
-import { ModelRegistry, VERSION_PATTERN } from '../actors/model-registry.ts';
+import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import type { Secret } from '../config.ts';
-import { CLASSES, PIXELS } from '../model/shape.ts';
+import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { MODEL_NAME } from './api-routes.ts';
 import { HttpError } from './errors.ts';
 

@@ -4,9 +4,9 @@
 // Answers are HTML fragments: the element a button targets, plus out-of-band (hx-swap-oob) blocks.
 import { Elysia, t } from 'elysia';
 import type { GatewayActor } from '../actors/gateway.ts';
-import type { PredictionResult, Store } from '../adapters/store.ts';
+import type { PredictionResult, Store } from '../adapters/store/store.ts';
 import { pageAssets } from '../embedded/page-assets.ts';
-import { PIXELS } from '../model/shape.ts';
+import { PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { drawingPage, PREDICT_PATH } from '../views/drawing-page.ts';
 import { digitFeedback, FEEDBACK_PATH } from '../views/feedback.ts';

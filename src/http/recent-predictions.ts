@@ -5,7 +5,7 @@
 // Bounded by images held and by age; lost on restart, and in cluster mode held by the gateway that
 // answered (feedback for a prediction it does not hold is refused with 410, and the page then stops
 // offering it).
-import { PIXELS } from '../model/shape.ts';
+import { PIXELS } from '../protocol/image.ts';
 
 export interface RecentPrediction {
   readonly requestId: string;

@@ -1,6 +1,7 @@
 // A loaded tfjs layers model behind the one call the consumer needs: images in, probabilities out.
 import * as tf from '@tensorflow/tfjs';
-import { CLASSES, PIXELS, type ModelSource } from './shape.ts';
+import { CLASSES, PIXELS } from '../protocol/image.ts';
+import type { ModelSource } from './model-source.ts';
 
 export class Classifier {
   private constructor(

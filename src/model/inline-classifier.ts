@@ -2,7 +2,7 @@
 // (~1 ms in a Bun worker), at the price of blocking the event loop for each batch. Without HTTP in the
 // way it is faster; behind the gateway the worker wins (bench/local.ts: 1,640 vs 1,413/s, default model).
 import { Classifier } from './classifier.ts';
-import type { ModelSource } from './shape.ts';
+import type { ModelSource } from './model-source.ts';
 import { initWasmBackend } from './wasm-backend.ts';
 import type { Predictor } from './worker-classifier.ts';
 

@@ -2,7 +2,13 @@
 // A directory holds model.json and weights.bin (the tfjs layers format) and, optionally, metadata.json.
 import { basename, join, resolve } from 'node:path';
 import { defaultModel } from '../embedded/assets.ts';
-import type { ModelSource } from './shape.ts';
+
+/** A model's files as a classifier loads them; `version` names it in answers and logs. */
+export interface ModelSource {
+  readonly version: string;
+  readonly modelJson: Uint8Array | string;
+  readonly weightsBin: Uint8Array;
+}
 
 export class ModelNotFoundError extends Error {
   override readonly name = 'ModelNotFoundError';

@@ -2,7 +2,7 @@
 // carried in the binary (smoke-digits.ts) and look at what comes back. It catches weights that load but
 // are wrong (a bad export, the wrong file, a run that diverged), which a shape check alone would not.
 import { gunzipSync } from 'node:zlib';
-import { argmax, CLASSES, PIXELS } from './shape.ts';
+import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
 import { SMOKE_DIGIT_COUNT, SMOKE_IMAGES_GZIP_BASE64, SMOKE_LABELS } from './smoke-digits.ts';
 import type { Predictor } from './worker-classifier.ts';
 

@@ -2,7 +2,7 @@
 // and resolves with the probabilities. If the worker dies, every pending call fails and `alive` turns
 // false, so the supervisor's restart of the consumer starts a fresh worker.
 import { WorkerCalls } from '../worker-calls.ts';
-import type { ModelSource } from './shape.ts';
+import type { ModelSource } from './model-source.ts';
 import type { InferenceCall } from './worker-protocol.ts';
 
 export interface Predictor {

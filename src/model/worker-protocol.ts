@@ -1,5 +1,5 @@
 // Calls from the consumer (main thread) to the inference worker.
-import type { ModelSource } from './shape.ts';
+import type { ModelSource } from './model-source.ts';
 
 export type InferenceCall =
   | { readonly method: 'load'; readonly source: ModelSource }

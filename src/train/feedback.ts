@@ -4,7 +4,7 @@
  * to MNIST's 54,000, so each is repeated (FEEDBACK_SHARE) to matter, and augmentation makes the repeats
  * differ. The validation hold-out and the test set stay pure MNIST, so their figures stay comparable.
  */
-import type { FeedbackSample } from '../adapters/store.ts';
+import type { FeedbackSample } from '../adapters/store/store.ts';
 import { IMAGE_SIZE, type MnistSplit } from './mnist.ts';
 
 /** What the trainer needs of a stored sample. */

@@ -1,5 +1,5 @@
 // What the page shows of one prediction; the store's PredictionResult has this shape.
-import type { PredictionResult } from '../adapters/store.ts';
+import type { PredictionResult } from '../adapters/store/store.ts';
 
 export type PagePrediction = Pick<PredictionResult, 'id' | 'digits' | 'probabilities' | 'modelVersion' | 'createdAt'>;
 

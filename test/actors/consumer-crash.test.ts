@@ -2,10 +2,10 @@
 // transport redelivers the unacknowledged request, and the caller still gets its one answer.
 import { expect, test } from 'bun:test';
 import { ConsumerActor } from '../../src/actors/consumer.ts';
-import { TOPIC, decodeJson, encodeRequest, type PredictionReply } from '../../src/actors/messages.ts';
+import { TOPIC, decodeJson, encodeRequest, type PredictionReply } from '../../src/protocol/messages.ts';
 import { Supervisor } from '../../src/actors/supervisor.ts';
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';

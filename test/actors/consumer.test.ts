@@ -1,10 +1,10 @@
 // The consumer seen through the transport: redeliveries store one result, poison goes to the dead-letter
 // topic, and the consumer keeps answering.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { TOPIC, decodeJson, encodeBatch, encodeRequest, type BatchReply, type PredictionReply } from '../../src/actors/messages.ts';
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
-import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport.ts';
+import { TOPIC, decodeJson, encodeBatch, encodeRequest, type BatchReply, type PredictionReply } from '../../src/protocol/messages.ts';
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
+import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport/transport.ts';
 import { startLocal } from '../helpers/local-stratus.ts';
 import { waitFor } from '../helpers/wait.ts';
 

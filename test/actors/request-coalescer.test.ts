@@ -1,7 +1,7 @@
 // The gateway's batching: alone at low load, together under load, never stalled behind a stuck batch,
 // and every request answered with its own reply (or its batch's failure).
 import { describe, expect, test } from 'bun:test';
-import type { PredictionReply, PredictionRequest } from '../../src/actors/messages.ts';
+import type { PredictionReply, PredictionRequest } from '../../src/protocol/messages.ts';
 import { MissingReplyError, RequestCoalescer } from '../../src/actors/request-coalescer.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import type { Actor, ActorContext } from '../../src/actors/actor.ts';
 import { Supervisor } from '../../src/actors/supervisor.ts';
-import { MemoryTransport } from '../../src/adapters/memory-transport.ts';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';

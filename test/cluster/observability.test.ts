@@ -1,7 +1,7 @@
 // Consumer lag and rebalances on /metrics, measured against a real Kafka: lag is what the group has not
 // committed (messages held by a handler count), and every join of the group is counted.
 import { afterEach, expect, test } from 'bun:test';
-import { KafkaTransport } from '../../src/adapters/kafka-transport.ts';
+import { KafkaTransport } from '../../src/adapters/transport/kafka/kafka-transport.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { kafkaBrokers } from '../helpers/cluster-services.ts';
 import { waitFor } from '../helpers/wait.ts';

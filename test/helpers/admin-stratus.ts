@@ -3,8 +3,8 @@
 // so a consumer told to serve one of them really loads it.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
-import type { ModelVersion } from '../../src/adapters/store.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
+import type { ModelVersion } from '../../src/adapters/store/store.ts';
 import { parseCli } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startRuntime, type Running } from '../../src/runtime.ts';

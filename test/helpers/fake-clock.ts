@@ -1,5 +1,5 @@
 // A clock that moves only when the test says so.
-import type { Clock } from '../../src/actors/clock.ts';
+import type { Clock } from '../../src/flow/clock.ts';
 
 interface Timer {
   at: number;

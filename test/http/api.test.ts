@@ -1,6 +1,6 @@
 // The prediction API from outside: real model, real HTTP, in-memory transport and store.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';

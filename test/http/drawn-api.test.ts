@@ -1,6 +1,6 @@
 // POST /api/predict's drawn form: strokes in, the number read out, each digit with its probabilities.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { Point } from '../../src/preprocess/drawing.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
 

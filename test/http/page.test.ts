@@ -1,7 +1,7 @@
 // The drawing page over real HTTP, real model, in-memory transport and store: the hooks, the session
 // history, Clear Predictions, feedback, the security headers and the same-origin rule.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { Drawing, Point } from '../../src/preprocess/drawing.ts';
 import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
 import { segmentDrawing } from '../../src/preprocess/segment.ts';

@@ -1,7 +1,7 @@
 // The model embedded in the binary, checked on the whole MNIST test set, as its metadata claims.
 import { expect, test } from 'bun:test';
 import { Classifier } from '../../src/model/classifier.ts';
-import { argmax } from '../../src/model/shape.ts';
+import { argmax } from '../../src/protocol/image.ts';
 import { readEmbeddedModel } from '../../src/model/model-source.ts';
 import { initWasmBackend } from '../../src/model/wasm-backend.ts';
 import { loadSplit } from '../../src/train/mnist.ts';

@@ -3,7 +3,7 @@
 import { expect, test } from 'bun:test';
 import { Classifier } from '../../src/model/classifier.ts';
 import { readEmbeddedModel } from '../../src/model/model-source.ts';
-import { argmax, PIXELS } from '../../src/model/shape.ts';
+import { argmax, PIXELS } from '../../src/protocol/image.ts';
 import { initWasmBackend } from '../../src/model/wasm-backend.ts';
 import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
 import { loadPendigits, PENDIGITS_BOX, spreadSample } from '../helpers/pendigits.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Classifier } from '../../src/model/classifier.ts';
 import { readModelDirectory } from '../../src/model/model-source.ts';
-import { argmax } from '../../src/model/shape.ts';
+import { argmax } from '../../src/protocol/image.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_MD5 } from '../../src/train/mnist-download.ts';
 import type { TrainingReport } from '../../src/train/report.ts';

@@ -2,7 +2,7 @@
 // weights, Adam's state, the epochs done and their figures. The version name carries the job id, the
 // metrics mark it as a checkpoint. The Store needs nothing new: a model version is already a named pair
 // of attachments (here a JSON header and the float32 state).
-import type { Store } from '../../adapters/store.ts';
+import type { Store } from '../../adapters/store/store.ts';
 import type { EpochRecord } from '../report.ts';
 import type { OptimizerState } from './model-state.ts';
 

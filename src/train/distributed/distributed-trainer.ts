@@ -4,8 +4,8 @@
 // epoch and, at start, hands every rank the job's latest checkpoint, so a restarted Job continues from
 // the last finished epoch. Before anything is saved, every rank's weights must hash the same. Only rank 0
 // scores the hold-outs and writes the model directory; the others end when training does.
-import type { Store } from '../../adapters/store.ts';
-import type { Transport } from '../../adapters/transport.ts';
+import type { Store } from '../../adapters/store/store.ts';
+import type { Transport } from '../../adapters/transport/transport.ts';
 import { buildModel } from '../architectures.ts';
 import { augmentImages } from '../augment.ts';
 import { splitTrainingData } from '../data-split.ts';

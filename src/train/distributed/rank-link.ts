@@ -14,7 +14,7 @@
 // (incarnations) it admitted, so a rank never mistakes an old session's messages for its own.
 // A rank that is silent longer than `timeoutMs` fails the round with a message naming it; a rank that
 // fails sends `abort`, so the others fail at once with its reason instead of waiting out the timeout.
-import type { Delivery, Subscription, Transport } from '../../adapters/transport.ts';
+import type { Delivery, Subscription, Transport } from '../../adapters/transport/transport.ts';
 import { jobTopics } from './job-id.ts';
 import { Assembly, cut, H, parseChunk, SEND_WINDOW, type Chunk, type Kind } from './wire.ts';
 

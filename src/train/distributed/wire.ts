@@ -1,6 +1,6 @@
 // How the ranks' payloads travel as transport messages: cut into chunks well under Kafka's 1 MB default
 // message limit, each tagged in its headers, and put back together by (round, sender, chunk index).
-import type { Delivery } from '../../adapters/transport.ts';
+import type { Delivery } from '../../adapters/transport/transport.ts';
 
 /**
  * 256 KiB. The Kafka publisher sends what is published in one tick as one batch, and a partition's share

@@ -1,7 +1,7 @@
 // One suite every Store must pass (PouchDB now, CouchDB in cluster mode). `reopen` is given only by
 // durable stores: the suite then checks that what was saved survives a restart.
 import { afterEach, describe, expect, test } from 'bun:test';
-import type { PredictionResult, Store } from '../../src/adapters/store.ts';
+import type { PredictionResult, Store } from '../../../src/adapters/store/store.ts';
 
 export interface StoreHarness {
   open(): Promise<Store>;

@@ -2,8 +2,8 @@
 // transport (--publish), or through a running gateway's admin endpoint (--publish-url), which is the way
 // in local mode, where the serving process holds the store's lock and the in-memory transport.
 import { join } from 'node:path';
-import { ModelRegistry, type PublishOutcome } from '../actors/model-registry.ts';
-import type { ModelFiles, ModelVersion } from '../adapters/store.ts';
+import { ModelRegistry, type PublishOutcome } from './model-registry.ts';
+import type { ModelFiles, ModelVersion } from '../adapters/store/store.ts';
 import type { Secret } from '../config.ts';
 
 export interface TrainedModel {

@@ -4,7 +4,7 @@
 // Under load a gateway packs many requests into one message (a batch) and gets one reply for them all:
 // every message costs each process it crosses, and the broker, far more than its bytes do. A message
 // holding a single request keeps the earlier form, so both sides of a rolling upgrade still understand it.
-import { PIXELS } from '../model/shape.ts';
+import { PIXELS } from './image.ts';
 
 export const TOPIC = Object.freeze({
   predictions: 'stratus.predictions',

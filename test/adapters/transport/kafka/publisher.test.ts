@@ -5,7 +5,7 @@
 import { expect, test } from 'bun:test';
 import { createRequire } from 'node:module';
 import { KafkaJSConnectionError, type Producer, type ProducerConfig } from 'kafkajs';
-import { CoalescingPublisher, PRODUCER_SETTINGS, isTransient } from '../../src/adapters/kafka-publisher.ts';
+import { CoalescingPublisher, PRODUCER_SETTINGS, isTransient } from '../../../../src/adapters/transport/kafka/publisher.ts';
 
 // kafkajs's producer factory takes the cluster as a parameter, which lets the brokers be scripted here.
 type ProducerFactory = (options: ProducerConfig & { cluster: unknown; logger: unknown }) => Producer;

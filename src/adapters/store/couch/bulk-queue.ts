@@ -9,8 +9,8 @@
 // server's per-request price is shared by more documents. Only acknowledgements wait for it (a consumer
 // replies before its results are stored); a write after a quiet spell still goes out at once.
 
-import { systemClock, type Clock } from '../actors/clock.ts';
-import { oldestWithin } from '../actors/oldest-within.ts';
+import { systemClock, type Clock } from '../../../flow/clock.ts';
+import { oldestWithin } from '../../../flow/oldest-within.ts';
 
 export type BulkRow = { id?: string; ok?: boolean; rev?: string; error?: string; reason?: string };
 

@@ -8,8 +8,8 @@ import {
   deadLetterTopic,
   type Delivery,
   type Transport,
-} from '../../src/adapters/transport.ts';
-import { waitFor } from '../helpers/wait.ts';
+} from '../../../src/adapters/transport/transport.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 export interface TransportCluster {
   /** A started transport joined to this cluster. */

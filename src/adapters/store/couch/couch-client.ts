@@ -3,8 +3,8 @@
 // cheap GET / every few seconds, so readiness drops while the server is away and returns after.
 import nano from 'nano';
 import type { CouchCredentials } from './couch-credentials.ts';
-import { DEFAULT_RETRY, isTransient, RetriesExhausted, withRetry, type CouchFailure, type RetryPolicy } from './couch-retry.ts';
-import { StoreError } from './store.ts';
+import { DEFAULT_RETRY, isTransient, RetriesExhausted, withRetry, type CouchFailure, type RetryPolicy } from '../../../flow/retry.ts';
+import { StoreError } from '../store.ts';
 
 export interface CouchClientOptions {
   /** Without userinfo. */

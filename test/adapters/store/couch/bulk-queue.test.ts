@@ -1,7 +1,7 @@
 // The group commit in front of _bulk_docs: what callers write while a request is out goes as one request.
 import { describe, expect, test } from 'bun:test';
-import { BulkQueue, type BulkRow } from '../../src/adapters/couch-bulk-queue.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
+import { BulkQueue, type BulkRow } from '../../../../src/adapters/store/couch/bulk-queue.ts';
+import { FakeClock } from '../../../helpers/fake-clock.ts';
 
 /** A server that answers each request when the test says so, one row per document (`bad` ids fail). */
 function server() {

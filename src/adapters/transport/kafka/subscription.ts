@@ -4,8 +4,8 @@
 // failing handler is retried here with a doubling delay; after the last attempt the message goes to the
 // dead-letter topic and counts as done.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { PartitionProgress, type Pending } from './kafka-partition-progress.ts';
-import type { Delivery, Handler } from './transport.ts';
+import { PartitionProgress, type Pending } from './partition-progress.ts';
+import type { Delivery, Handler } from '../transport.ts';
 
 export interface SubscriptionSettings {
   readonly topic: string;

@@ -2,8 +2,8 @@
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import type { StoreCall } from './worker-store-protocol.ts';
-import { WorkerCalls } from '../worker-calls.ts';
+import type { StoreCall } from './worker-protocol.ts';
+import { WorkerCalls } from '../../worker-calls.ts';
 
 export class WorkerStore implements Store {
   readonly name = 'pouchdb';

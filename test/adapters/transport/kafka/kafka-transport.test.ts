@@ -2,12 +2,12 @@
 // shared transport conformance suite, then what only Kafka has: committed offsets and the dead-letter topic.
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel, type PartitionAssigner } from 'kafkajs';
-import { KafkaTransport, type KafkaTransportOptions } from '../../src/adapters/kafka-transport.ts';
-import { ConfigError, parseCli } from '../../src/config.ts';
-import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport.ts';
-import { kafkaBrokers, startPrivateCluster } from '../helpers/cluster-services.ts';
-import { waitFor } from '../helpers/wait.ts';
-import { runTransportConformance } from './transport.conformance.ts';
+import { KafkaTransport, type KafkaTransportOptions } from '../../../../src/adapters/transport/kafka/kafka-transport.ts';
+import { ConfigError, parseCli } from '../../../../src/config.ts';
+import { HEADER, deadLetterTopic, type Delivery } from '../../../../src/adapters/transport/transport.ts';
+import { kafkaBrokers, startPrivateCluster } from '../../../helpers/cluster-services.ts';
+import { waitFor } from '../../../helpers/wait.ts';
+import { runTransportConformance } from '../transport.conformance.ts';
 
 // Joining a consumer group and creating topics take a broker round trip or several (a rebalance waits for
 // every member's next heartbeat), far from the in-memory transport's microseconds.

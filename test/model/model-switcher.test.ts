@@ -2,7 +2,7 @@
 // once, and the old one is closed only after its last batch. The predictors here are controllable
 // stand-ins for worker classifiers (the switcher, not tfjs, is under test; hot-reload.test.ts runs real ones).
 import { expect, test } from 'bun:test';
-import { ModelSwitcher } from '../../src/actors/model-switcher.ts';
+import { ModelSwitcher } from '../../src/model/model-switcher.ts';
 import type { Predictor } from '../../src/model/worker-classifier.ts';
 
 /** Each predict() waits until the test releases it, so a batch can be held "in flight". */

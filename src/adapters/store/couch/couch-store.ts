@@ -3,10 +3,10 @@
 // attachments, settings, feedback), so data replicates between the two. Database names get a prefix.
 // Results and history entries go out through a group commit (couch-bulk-queue.ts): the batches of one
 // process that are written at the same time share one _bulk_docs.
-import { BulkQueue, type BulkQueueOptions, type BulkRow } from './couch-bulk-queue.ts';
+import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
-import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.ts';
+import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from '../store.ts';
+import { feedbackDoc, newestFeedback, type FeedbackDoc } from '../documents.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
   /** Prepended to every database name (default `stratus_`), so several deployments share one server. */

@@ -2,11 +2,11 @@
 // classifier on them (in a worker thread of its own, beside the one serving), and smoke-check it. Any
 // failure closes what was started and names the reason, which becomes the reload metric's outcome.
 import { Counter } from 'prom-client';
-import type { Store } from '../adapters/store.ts';
+import type { Store } from '../adapters/store/store.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ModelSource } from '../model/shape.ts';
-import { smokeCheck } from '../model/smoke-check.ts';
-import type { Predictor } from '../model/worker-classifier.ts';
+import type { ModelSource } from './model-source.ts';
+import { smokeCheck } from './smoke-check.ts';
+import type { Predictor } from './worker-classifier.ts';
 
 /** What the runtime gives the consumer for switching models. */
 export interface ModelSupply {

@@ -4,12 +4,12 @@
 // a message whose handler keeps failing goes to the dead-letter topic; a consumer kafkajs gives up on is
 // restarted. Request/reply uses one reply topic per instance, created at start and deleted at close.
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
-import { CoalescingPublisher, PRODUCER_SETTINGS } from './kafka-publisher.ts';
+import { CoalescingPublisher, PRODUCER_SETTINGS } from './publisher.ts';
 // Before any connection exists: stops kafkajs's per-connection 1 ms timer loop (see the file).
 import './kafkajs-request-queue.ts';
-import { KafkaSubscription, type SubscriptionSettings } from './kafka-subscription.ts';
-import { TopicAdmin } from './kafka-topics.ts';
-import { RequestReply } from './request-reply.ts';
+import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts';
+import { TopicAdmin } from './topics.ts';
+import { RequestReply } from '../request-reply.ts';
 import {
   HEADER,
   TransportClosedError,
@@ -21,7 +21,7 @@ import {
   type SubscribeOptions,
   type Subscription,
   type Transport,
-} from './transport.ts';
+} from '../transport.ts';
 
 export type KafkaLog = (level: 'warn' | 'debug', message: string, fields: Record<string, unknown>) => void;
 

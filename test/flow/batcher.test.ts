@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { Batcher } from '../../src/actors/batcher.ts';
+import { Batcher } from '../../src/flow/batcher.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
 function setup(maxBatch: number, maxWaitMs: number) {

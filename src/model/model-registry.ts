@@ -2,9 +2,9 @@
 // in the store (files as attachments), the store's serving version says which one consumers should
 // serve, and a model.updated message tells every consumer to switch now. Consumers started later read
 // the serving version from the store, so the message needs no durability of its own.
-import type { ModelFiles, ModelVersion, Store } from '../adapters/store.ts';
-import type { Transport } from '../adapters/transport.ts';
-import { TOPIC, encodeJson, type ModelUpdated } from './messages.ts';
+import type { ModelFiles, ModelVersion, Store } from '../adapters/store/store.ts';
+import type { Transport } from '../adapters/transport/transport.ts';
+import { TOPIC, encodeJson, type ModelUpdated } from '../protocol/messages.ts';
 
 /** Safe as a document id, in a URL path and in a log line. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

@@ -1,7 +1,7 @@
 // The wire form of prediction requests: single requests (the form earlier versions send) and batches
 // come back as they went in, and a message that lies about its contents is refused with a reason.
 import { describe, expect, test } from 'bun:test';
-import { MalformedMessageError, decodeRequests, encodeBatch, encodeRequest, type PredictionRequest } from '../../src/actors/messages.ts';
+import { MalformedMessageError, decodeRequests, encodeBatch, encodeRequest, type PredictionRequest } from '../../src/protocol/messages.ts';
 
 const image = (value: number, count = 1) => new Float32Array(784 * count).fill(value);
 

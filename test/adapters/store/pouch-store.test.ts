@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PouchStore } from '../../src/adapters/pouch-store.ts';
-import { WorkerStore } from '../../src/adapters/worker-store.ts';
-import { STORE_WORKER } from '../../src/workers.ts';
+import { PouchStore } from '../../../src/adapters/store/pouch-store.ts';
+import { WorkerStore } from '../../../src/adapters/store/worker-store.ts';
+import { STORE_WORKER } from '../../../src/workers.ts';
 import { runStoreConformance } from './store.conformance.ts';
 
 runStoreConformance('pouchdb (leveldb on disk)', async () => {

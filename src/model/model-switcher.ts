@@ -2,7 +2,7 @@
 // the current classifier for its inference; a swap makes new leases go to the new classifier at once,
 // while batches that hold the old one finish on it; the old one is closed only when the last of them
 // has returned it. So no request fails or changes model halfway through a switch.
-import type { Predictor } from '../model/worker-classifier.ts';
+import type { Predictor } from './worker-classifier.ts';
 
 export interface Lease {
   readonly predictor: Predictor;

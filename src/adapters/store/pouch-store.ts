@@ -3,9 +3,9 @@
 // files are attachments (the same layout CouchStore uses, so data moves between them by replication).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PouchDB } from '../embedded/pouchdb.ts';
+import { PouchDB } from '../../embedded/pouchdb.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import { feedbackDoc, newestFeedback, type FeedbackDoc } from './feedback-docs.ts';
+import { feedbackDoc, newestFeedback, type FeedbackDoc } from './documents.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */

@@ -1,4 +1,4 @@
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/memory-transport.ts';
+import { MemoryBroker, MemoryTransport } from '../../../src/adapters/transport/memory-transport.ts';
 import { runTransportConformance } from './transport.conformance.ts';
 
 runTransportConformance('memory', async () => {

@@ -1,8 +1,8 @@
 // The patched kafkajs request queue: no timer while nothing waits (kafkajs's own loops at 1 ms forever),
 // and a request that must wait is still sent, after the broker's throttle or once a slot frees.
 import { describe, expect, test } from 'bun:test';
-import { RequestQueue } from '../../src/adapters/kafkajs-request-queue.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { RequestQueue } from '../../../../src/adapters/transport/kafka/kafkajs-request-queue.ts';
+import { waitFor } from '../../../helpers/wait.ts';
 
 const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -2,12 +2,12 @@
 // The cluster adapters are imported only when asked for: kafkajs and nano would add hundreds of
 // milliseconds to every local start.
 import { join } from 'node:path';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
 import { MemoryTransport } from './memory-transport.ts';
-import { PouchStore } from './pouch-store.ts';
-import { WorkerStore } from './worker-store.ts';
-import { STORE_WORKER } from '../workers.ts';
-import type { Store } from './store.ts';
+import { PouchStore } from '../store/pouch-store.ts';
+import { WorkerStore } from '../store/worker-store.ts';
+import { STORE_WORKER } from '../../workers.ts';
+import type { Store } from '../store/store.ts';
 import type { Transport } from './transport.ts';
 
 type Factory<T> = (config: Config) => T | Promise<T>;
@@ -17,7 +17,7 @@ const transports = new Map<string, Factory<Transport>>([
   [
     'kafka',
     async (config) => {
-      const { KafkaTransport } = await import('./kafka-transport.ts');
+      const { KafkaTransport } = await import('./kafka/kafka-transport.ts');
       return new KafkaTransport({
         brokers: config.kafkaBrokers,
         clientId: config.kafkaClientId,
@@ -37,7 +37,7 @@ const stores = new Map<string, Factory<Store>>([
     'couchdb',
     async (config) => {
       const url = requireCouchUrl(config);
-      const { CouchStore } = await import('./couch-store.ts');
+      const { CouchStore } = await import('../store/couch/couch-store.ts');
       return new CouchStore({ url, prefix: config.couchdbPrefix, credentials: config.couchdbCredentials });
     },
   ],
