@@ -1,22 +1,20 @@
 // The one place where defaults, environment and flags become a typed, frozen Config.
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
+// The choices a flag offers come from the layer that owns them (the adapter registries, train/, log.ts):
+// this file lists none of its own, and is imported only by the actors, the runtime and main.
+import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
+import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
+import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { ARCHS, type ArchName } from './train/arch-names.ts';
 import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
-import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
 import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
 
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
-export const TRANSPORTS = ['memory', 'kafka'] as const;
-export const STORES = ['pouchdb', 'memory', 'couchdb'] as const;
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
 export const INFERENCE_THREADS = ['main', 'worker'] as const;
 export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 export type Role = (typeof ROLES)[number];
-export type TransportName = (typeof TRANSPORTS)[number];
-export type StoreName = (typeof STORES)[number];
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   readonly role: Role;
@@ -215,8 +213,8 @@ const OPTIONS: readonly Option[] = [
   { key: 'host', flag: 'host', env: 'STRATUS_HOST', parse: text, help: 'address to listen on (default 127.0.0.1)' },
   { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: 'HTTP port; 0 picks a free one (default 3000)' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
-  { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORTS), help: 'memory|kafka (default memory)' },
-  { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORES), help: 'pouchdb|memory|couchdb (default pouchdb)' },
+  { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
+  { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
   { key: 'model', flag: 'model', env: 'STRATUS_MODEL', parse: text, help: 'directory with model.json + weights.bin (default: embedded model)' },
   { key: 'logLevel', flag: 'log-level', env: 'STRATUS_LOG_LEVEL', parse: oneOf(LOG_LEVELS), help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { key: 'maxBatch', flag: 'max-batch', env: 'STRATUS_MAX_BATCH', parse: integer(1, 1024), help: 'images per inference batch at most (default 64)' },
@@ -376,31 +374,48 @@ function resolveCouch(values: Record<string, unknown>, env: Record<string, strin
 }
 
 function checkCombination(config: Config): void {
-  if (config.store === 'couchdb' && !config.couchdbUrl) throw new ConfigError('--store couchdb needs --couchdb-url (or COUCHDB_URL)');
-  if (config.transport === 'kafka' && config.kafkaBrokers.length === 0) throw new ConfigError('--transport kafka needs --kafka-brokers (or KAFKA_BROKERS)');
-  // In-process queues cannot connect separate processes, so a split role needs a networked transport.
-  if (config.transport === 'memory' && (config.role === 'gateway' || config.role === 'consumer')) {
-    throw new ConfigError(`--role ${config.role} needs --transport kafka (memory only joins roles inside one process)`);
+  checkRequired('store', config.store, storeAdapter(config.store).requires, config);
+  checkRequired('transport', config.transport, transportAdapter(config.transport).requires, config);
+  // In-process queues cannot connect separate processes, so a split role needs a transport that can.
+  if (!joinsProcesses(config) && (config.role === 'gateway' || config.role === 'consumer')) {
+    throw new ConfigError(`--role ${config.role} needs ${crossProcessTransports()} (${config.transport} only joins roles inside one process)`);
   }
   if ((config.publish || config.publishUrl) && config.role !== 'trainer') {
     throw new ConfigError(`--publish and --publish-url belong to --role trainer, not --role ${config.role}`);
   }
   // A model published into a store no other process can see would be lost on exit.
-  if (config.publish && config.store === 'memory') throw new ConfigError('--publish needs a store other processes read (--store pouchdb or couchdb)');
+  if (config.publish && !durable(config)) throw new ConfigError(`--publish needs a store other processes read (${durableStores()})`);
   if (config.workers > 1 && config.role !== 'trainer') throw new ConfigError(`--workers belongs to --role trainer, not --role ${config.role}`);
   checkDistributed(config);
   if (config.initModel && config.role !== 'trainer') throw new ConfigError(`--init-model belongs to --role trainer, not --role ${config.role}`);
   if (config.includeFeedback && config.role !== 'trainer') throw new ConfigError(`--include-feedback belongs to --role trainer, not --role ${config.role}`);
-  // A fresh in-memory store holds no feedback: training "with" it would silently train without.
-  if (config.includeFeedback && config.store === 'memory') throw new ConfigError('--include-feedback needs the store that holds the feedback (--store pouchdb or couchdb)');
+  // A fresh throwaway store holds no feedback: training "with" it would silently train without.
+  if (config.includeFeedback && !durable(config)) throw new ConfigError(`--include-feedback needs the store that holds the feedback (${durableStores()})`);
 }
+
+/** Each setting an adapter requires must be given: by its flag, or its environment variable. */
+function checkRequired(family: string, name: string, required: readonly (keyof TransportSettings | keyof StoreSettings)[], config: Config): void {
+  for (const key of required) {
+    const value = config[key];
+    if (value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)) continue;
+    const option = OPTIONS.find((o) => o.key === key) as Option;
+    throw new ConfigError(`--${family} ${name} needs --${option.flag}${option.envFallback ? ` (or ${option.envFallback})` : ''}`);
+  }
+}
+
+const joinsProcesses = (config: Config) => transportAdapter(config.transport).capabilities.crossProcess;
+const durable = (config: Config) => storeAdapter(config.store).capabilities.durable;
+const crossProcessTransports = () => TRANSPORT_NAMES.filter((name) => transportAdapter(name).capabilities.crossProcess).map((name) => `--transport ${name}`).join(' or ');
+const durableStores = () => STORE_NAMES.filter((name) => storeAdapter(name).capabilities.durable).map((name) => `--store ${name}`).join(' or ');
 
 function checkDistributed(config: Config): void {
   if (config.rank >= config.worldSize) throw new ConfigError(`--rank ${config.rank} must be below --world-size ${config.worldSize}`);
   if (config.worldSize === 1) return;
   if (config.role !== 'trainer') throw new ConfigError(`--world-size belongs to --role trainer, not --role ${config.role}`);
-  // Separate processes can only meet on a networked transport.
-  if (config.transport !== 'kafka') throw new ConfigError(`--world-size ${config.worldSize} needs --transport kafka (memory only joins ranks inside one process)`);
+  // Separate processes can only meet on a transport that joins them.
+  if (!joinsProcesses(config)) {
+    throw new ConfigError(`--world-size ${config.worldSize} needs ${crossProcessTransports()} (${config.transport} only joins ranks inside one process)`);
+  }
   if (config.workers > 1) throw new ConfigError('--workers and --world-size do not combine yet: pick threads or processes');
   if (config.initModel) throw new ConfigError('--init-model does not combine with --world-size yet');
 }

@@ -1,7 +1,7 @@
 // Entry point of the `stratus` binary: parse the command line once, start the role, stop cleanly on a signal.
 import { join } from 'node:path';
 import { ConfigError, helpText, parseCli } from './config.ts';
-import { UnknownAdapterError } from './adapters/transport/registry.ts';
+import { UnknownAdapterError } from './adapters/adapter-named.ts';
 import { createLogger } from './log.ts';
 import { startRuntime } from './runtime.ts';
 import { missingMnistFile } from './train/mnist.ts';

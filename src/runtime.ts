@@ -9,7 +9,8 @@ import { GatewayActor } from './actors/gateway.ts';
 import { Supervisor } from './actors/supervisor.ts';
 import { ModelRegistry } from './model/model-registry.ts';
 import { TrainerActor } from './actors/trainer.ts';
-import { createStore, createTransport } from './adapters/transport/registry.ts';
+import { createStore } from './adapters/store/registry.ts';
+import { createTransport } from './adapters/transport/registry.ts';
 import type { Store } from './adapters/store/store.ts';
 import type { Transport } from './adapters/transport/transport.ts';
 import type { Config } from './config.ts';
@@ -53,8 +54,8 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     runsTrainer && !config.publish && config.worldSize === 1
       ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' }
       : otherRank ? { ...config, store: 'memory' } : config;
-  const transport = overrides.transport ?? (await createTransport(adapterConfig));
-  const store = overrides.store ?? (await createStore(adapterConfig));
+  const transport = overrides.transport ?? (await createTransport(adapterConfig.transport, adapterConfig));
+  const store = overrides.store ?? (await createStore(adapterConfig.store, adapterConfig));
   metrics.watchConsumerGroups(transport);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.

@@ -6,16 +6,15 @@
 // is refused and the one serving stays.
 import type { PredictionResult } from '../adapters/store/store.ts';
 import type { Delivery, Subscription } from '../adapters/transport/transport.ts';
-import type { ModelSource } from '../model/model-source.ts';
-import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
-import type { Predictor } from '../model/worker-classifier.ts';
-import type { Actor, ActorContext } from './actor.ts';
 import { Batcher } from '../flow/batcher.ts';
+import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from '../model/model-loader.ts';
+import type { ModelSource } from '../model/model-source.ts';
+import { ModelSwitcher } from '../model/model-switcher.ts';
+import type { Predictor } from '../model/worker-classifier.ts';
+import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
 import {
-  CONSUMER_GROUP,
-  TOPIC,
+  decodeBatch,
   decodeJson,
-  decodeRequests,
   encodeJson,
   type BatchReply,
   type ModelAnnouncement,
@@ -23,16 +22,14 @@ import {
   type PredictionReply,
   type PredictionRequest,
 } from '../protocol/messages.ts';
-import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from '../model/model-loader.ts';
-import { ModelSwitcher } from '../model/model-switcher.ts';
+import { GROUP, TOPIC } from '../protocol/topics.ts';
+import type { Actor, ActorContext } from './actor.ts';
 
-/** One message: a single request or a gateway's batch of them, acknowledged and answered as one. */
+/** One message: a gateway's batch of requests, acknowledged and answered as one. */
 interface Job {
   readonly requests: readonly PredictionRequest[];
   /** All of the message's images, in its requests' order. */
   readonly pixels: Float32Array;
-  /** Answer with a BatchReply (the gateway sent a batch), not a bare PredictionReply. */
-  readonly batch: boolean;
   readonly delivery: Delivery;
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
@@ -89,18 +86,22 @@ export class ConsumerActor implements Actor {
     const classifier = this.classifier as Predictor;
     context.logger.info({ actor: this.name, model: classifier.version }, 'model loaded');
     const { maxBatch, maxWaitMs } = context.config;
-    this.batcher = new Batcher<Job>({ maxBatch, maxWaitMs, maxRunning: MODEL_CALLS_AT_ONCE }, (jobs) => this.runBatch(jobs));
+    this.batcher = new Batcher<Job>(
+      { maxSize: maxBatch, maxRunning: MODEL_CALLS_AT_ONCE, lingerMs: maxWaitMs },
+      (jobs) => this.runBatch(jobs),
+      (job) => job.pixels.length / PIXELS,
+    );
     this.subscription = await context.transport.subscribe(
       TOPIC.predictions,
       // Hold several batches' worth, so one batch fills while the previous one is being stored.
-      { group: CONSUMER_GROUP, concurrency: maxBatch * 8 },
+      { group: GROUP.consumers, concurrency: maxBatch * 8 },
       (delivery) => this.accept(delivery),
     );
     if (this.models) {
       // A group of its own: every consumer instance must hear every update.
       this.updates = await context.transport.subscribe(
         TOPIC.modelUpdated,
-        { group: `stratus-consumer-models-${this.id}`, concurrency: 4 },
+        { group: GROUP.consumerModelUpdates(this.id), concurrency: 4 },
         async (message) => {
           // Acknowledged at once: the load runs in the background while batches keep flowing.
           void this.reload(decodeJson<ModelUpdated>(message.value).version);
@@ -153,10 +154,10 @@ export class ConsumerActor implements Actor {
 
   private accept(delivery: Delivery): Promise<void> {
     // A message that cannot be decoded rejects here; the transport retries it, then dead-letters it.
-    const { requests, pixels, batch } = decodeRequests(delivery.value);
+    const { requests, pixels } = decodeBatch(delivery.value);
     const batcher = this.batcher;
     if (!batcher) return Promise.reject(new Error('consumer is stopping'));
-    return new Promise<void>((done, failed) => batcher.add({ requests, pixels, batch, delivery, done, failed }, pixels.length / PIXELS));
+    return new Promise<void>((done, failed) => batcher.add({ requests, pixels, delivery, done, failed }));
   }
 
   /** Classifies the batch; resolves once the model is free again, while storing and replying go on. */
@@ -232,7 +233,7 @@ export class ConsumerActor implements Actor {
     // redelivery, which answers again from a fresh run (the store keeps the first result).
     const sent = jobs.map((job, i) => {
       const answers = replies[i] as PredictionReply[];
-      const reply: BatchReply | PredictionReply = job.batch ? { replies: answers } : (answers[0] as PredictionReply);
+      const reply: BatchReply = { replies: answers };
       return context.transport.reply(job.delivery, { value: encodeJson(reply) }).then(
         () => null,
         (error: unknown) => {

@@ -1,29 +1,34 @@
-// The gateway actor: admits prediction requests (bounded, so overload is a quick 503 and not a pile-up),
-// sends them through the transport (batched under load, request-coalescer.ts), and waits for each reply
-// with a deadline. It never classifies itself.
+// The gateway actor: admits prediction requests (bounded, so overload is a quick refusal and not a
+// pile-up), sends them through the transport and waits for each reply with a deadline. It never
+// classifies itself. Under load, requests that arrive while earlier messages are still being answered
+// leave together as one message (src/flow/batcher.ts): each message costs the gateway, the broker and
+// the consumer a fixed price (encoding, a record, a delivery, offset tracking, a reply), several times
+// what its pixels cost, and one message for 16 requests pays it once.
 import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport/transport.ts';
-import { HttpError } from '../http/errors.ts';
+import { Batcher } from '../flow/batcher.ts';
+import { systemClock, type Clock } from '../flow/clock.ts';
+import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
+import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
-import {
-  TOPIC,
-  decodeJson,
-  encodeBatch,
-  type BatchReply,
-  type ModelAnnouncement,
-  type PredictionReply,
-  type PredictionRequest,
-  type ReplyError,
-} from '../protocol/messages.ts';
-import { MissingReplyError, RequestCoalescer } from './request-coalescer.ts';
+import { NoAnswer, Overloaded, TimedOut, Unavailable } from './errors.ts';
 
-/** Batches awaiting replies before new requests wait to join one: enough to keep two consumers' model
- * calls fed, few enough that under load each batch carries many requests. */
-const OUTSTANDING_BATCHES = 4;
-/** A request waits at most this long for company, whatever is outstanding. */
+/** Messages awaiting replies before new requests hold back to join the next one: enough to keep two
+ * consumers' model calls fed, few enough that under load each message carries many requests. */
+const OUTSTANDING_MESSAGES = 4;
+/** A request holds back at most this long, whatever is outstanding: a message stuck on a crashed consumer
+ * must not stall the ones after it. */
 const MAX_HOLD_MS = 5;
 
 export interface Classification extends PredictionReply {
   readonly timings: { readonly totalMs: number };
+}
+
+interface Queued {
+  readonly request: PredictionRequest;
+  /** performance.now() when it was queued: the deadline counts the wait in the queue. */
+  readonly queuedAt: number;
+  readonly resolve: (reply: PredictionReply) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 export class GatewayActor implements Actor {
@@ -34,21 +39,24 @@ export class GatewayActor implements Actor {
   private accepting = false;
   private inFlight = 0;
   private idle: (() => void) | null = null;
-  private coalescer: RequestCoalescer | null = null;
+  private messages: Batcher<Queued> | null = null;
   /** The model the consumers last said they serve; null until one has spoken. */
   modelVersion: string | null = null;
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   async start(context: ActorContext): Promise<void> {
     this.context = context;
-    this.coalescer = new RequestCoalescer((requests, oldestQueuedAt) => this.sendBatch(context, requests, oldestQueuedAt), {
-      maxImages: context.config.maxBatch,
-      maxOutstanding: OUTSTANDING_BATCHES,
-      maxHoldMs: MAX_HOLD_MS,
-    });
-    // Each gateway is its own group: every instance must hear every announcement.
+    // Up to --max-batch images a message: the consumer's model call size, so one message never needs two calls.
+    this.messages = new Batcher<Queued>(
+      { maxSize: context.config.maxBatch, maxRunning: OUTSTANDING_MESSAGES, maxHoldMs: MAX_HOLD_MS },
+      (batch) => this.send(context, batch),
+      (queued) => queued.request.count,
+      this.clock,
+    );
     this.announcements = await context.transport.subscribe(
       TOPIC.modelAnnouncements,
-      { group: `stratus-gateway-${this.id}`, concurrency: 16 },
+      { group: GROUP.gatewayAnnouncements(this.id), concurrency: 16 },
       async (message) => {
         this.modelVersion = decodeJson<ModelAnnouncement>(message.value).version;
       },
@@ -73,35 +81,22 @@ export class GatewayActor implements Actor {
     this.announcements = null;
   }
 
-  /** `pixels` holds `count` images of 784 values in 0..1 (already validated by the HTTP layer). */
+  /** `pixels` holds `count` images of 784 values in 0..1 (already validated by the caller). */
   async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
-    const { context, coalescer } = this;
-    if (!context || !coalescer || !this.accepting) {
-      throw new HttpError(503, 'unavailable', 'the service is starting or shutting down', { 'retry-after': '1' });
-    }
-    if (this.inFlight >= context.config.maxInFlight) {
-      throw new HttpError(503, 'overloaded', 'too many requests in flight; retry shortly', { 'retry-after': '1' });
-    }
+    const { context, messages } = this;
+    if (!context || !messages || !this.accepting) throw new Unavailable('the service is starting or shutting down');
+    if (this.inFlight >= context.config.maxInFlight) throw new Overloaded('too many requests in flight; retry shortly');
     const started = performance.now();
-    const id = crypto.randomUUID();
+    const request: PredictionRequest = { id: crypto.randomUUID(), count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) };
     this.inFlight++;
     context.metrics.inFlight.inc();
     try {
-      const answer = await coalescer.submit({ id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) });
+      const answer = await new Promise<PredictionReply>((resolve, reject) => messages.add({ request, queuedAt: started, resolve, reject }));
       this.modelVersion = answer.modelVersion;
       const totalMs = performance.now() - started;
       context.metrics.observe('total', totalMs / 1000);
-      context.logger.debug({ id, images: count, totalMs, model: answer.modelVersion }, 'prediction');
+      context.logger.debug({ id: request.id, images: count, totalMs, model: answer.modelVersion }, 'prediction');
       return { ...answer, timings: { totalMs } };
-    } catch (error) {
-      if (error instanceof RequestTimeoutError) {
-        throw new HttpError(504, 'timeout', `no answer within ${context.config.requestTimeoutMs} ms`);
-      }
-      if (error instanceof TransportClosedError) {
-        throw new HttpError(503, 'unavailable', 'the service is shutting down', { 'retry-after': '1' });
-      }
-      if (error instanceof MissingReplyError) throw new HttpError(500, 'no_answer', error.message);
-      throw error;
     } finally {
       this.inFlight--;
       context.metrics.inFlight.dec();
@@ -109,15 +104,32 @@ export class GatewayActor implements Actor {
     }
   }
 
-  /** One message for the whole batch, keyed by its first request's id; the deadline counts from when its
-   * oldest request was queued. */
-  private async sendBatch(context: ActorContext, requests: PredictionRequest[], oldestQueuedAt: number): Promise<PredictionReply[]> {
-    const timeoutMs = Math.max(1, context.config.requestTimeoutMs - (performance.now() - oldestQueuedAt));
-    const key = (requests[0] as PredictionRequest).id;
+  /** One message for the batch, keyed by its first request's id; its deadline counts from when its oldest
+   * request was queued. Each request gets its own answer from the reply, or the message's failure. */
+  private async send(context: ActorContext, batch: readonly Queued[]): Promise<void> {
+    const requests = batch.map((queued) => queued.request);
+    const timeoutMs = Math.max(1, context.config.requestTimeoutMs - (performance.now() - (batch[0] as Queued).queuedAt));
     context.metrics.requestsPerMessage.observe(requests.length);
-    const reply = await context.transport.request(TOPIC.predictions, { key, value: encodeBatch(requests) }, timeoutMs);
-    const answer = decodeJson<BatchReply | ReplyError>(reply.value);
-    if ('error' in answer) throw new HttpError(500, answer.error.code, answer.error.message);
-    return answer.replies;
+    let replies: PredictionReply[];
+    try {
+      const reply = await context.transport.request(TOPIC.predictions, { key: (requests[0] as PredictionRequest).id, value: encodeBatch(requests) }, timeoutMs);
+      replies = decodeJson<BatchReply>(reply.value).replies;
+    } catch (error) {
+      const failure = this.failureOf(context, error);
+      for (const queued of batch) queued.reject(failure);
+      return;
+    }
+    const byId = new Map(replies.map((reply) => [reply.id, reply]));
+    for (const { request, resolve, reject } of batch) {
+      const reply = byId.get(request.id);
+      if (reply) resolve(reply);
+      else reject(new NoAnswer(`the reply to its message has no answer for request ${request.id}`));
+    }
+  }
+
+  private failureOf(context: ActorContext, error: unknown): unknown {
+    if (error instanceof RequestTimeoutError) return new TimedOut(`no answer within ${context.config.requestTimeoutMs} ms`);
+    if (error instanceof TransportClosedError) return new Unavailable('the service is shutting down');
+    return error;
   }
 }

@@ -2,15 +2,15 @@
 // the gateway, started first, closes intake and drains while the consumers behind it still answer.
 // An actor that stays up for `stableAfterMs` is forgiven its earlier crashes: the delay starts over.
 import { systemClock, type Clock } from '../flow/clock.ts';
+import { backoffDelay, type Backoff } from '../flow/retry.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
-export interface Backoff {
-  readonly initialMs: number;
-  readonly maxMs: number;
+export interface RestartPolicy extends Backoff {
+  /** An actor up this long is forgiven its earlier crashes. */
   readonly stableAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 100, maxMs: 10_000, stableAfterMs: 30_000 };
+export const DEFAULT_RESTART: RestartPolicy = Object.freeze({ firstDelayMs: 100, maxDelayMs: 10_000, stableAfterMs: 30_000 });
 
 type BaseContext = Omit<ActorContext, 'crash'>;
 
@@ -29,7 +29,7 @@ export class Supervisor {
 
   constructor(
     private readonly context: BaseContext,
-    private readonly backoff: Backoff = DEFAULT_BACKOFF,
+    private readonly restart: RestartPolicy = DEFAULT_RESTART,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -42,11 +42,6 @@ export class Supervisor {
 
   ready(): boolean {
     return this.children.every((child) => child.actor.ready());
-  }
-
-  /** Delay before the next restart of an actor that crashed `crashes` times in a row. */
-  delayFor(crashes: number): number {
-    return Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.max(0, crashes - 1));
   }
 
   async stopAll(): Promise<void> {
@@ -69,9 +64,9 @@ export class Supervisor {
   private crashed(child: Supervised, error: unknown): void {
     if (this.stopping || child.restarting) return;
     child.restarting = true;
-    if (this.clock.now() - child.startedAt >= this.backoff.stableAfterMs) child.crashes = 0;
+    if (this.clock.now() - child.startedAt >= this.restart.stableAfterMs) child.crashes = 0;
     child.crashes++;
-    const delayMs = this.delayFor(child.crashes);
+    const delayMs = backoffDelay(this.restart, child.crashes);
     this.context.metrics.actorRestarts.inc({ actor: child.actor.name });
     this.context.logger.error(
       { actor: child.actor.name, crashes: child.crashes, restartInMs: delayMs, err: error },

@@ -1,7 +1,7 @@
 // The gateway's prediction API: the simple JSON endpoint and the KServe v2 Open Inference Protocol.
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
-import type { GatewayActor } from '../actors/gateway.ts';
+import type { Gateway } from './gateway.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
@@ -69,7 +69,7 @@ const InferResponse = t.Object({
   ),
 });
 
-export function apiRoutes(gateway: GatewayActor) {
+export function apiRoutes(gateway: Gateway) {
   return new Elysia({ name: 'stratus-api' })
     .post(
       '/api/predict',

@@ -2,7 +2,6 @@
 // process runs the gateway. Also where every error becomes a short JSON answer with the right status.
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
-import type { GatewayActor } from '../actors/gateway.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { htmxJs } from '../embedded/assets.ts';
 import type { Logger } from '../log.ts';
@@ -11,7 +10,8 @@ import { VERSION } from '../version.ts';
 import { apiRoutes } from './api-routes.ts';
 import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
-import { HttpError, errorResponse } from './errors.ts';
+import { HttpError, errorResponse, fromActorError } from './errors.ts';
+import type { Gateway } from './gateway.ts';
 import { opsRoutes, type Readiness } from './ops-routes.ts';
 import { pageRoutes } from './page-routes.ts';
 import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
@@ -22,7 +22,7 @@ export interface AppOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   /** Present when this process runs the gateway. */
-  readonly gateway?: GatewayActor;
+  readonly gateway?: Gateway;
   /** Where the page reads the visitor's history and stores feedback; the page is served when given. */
   readonly store?: Store;
   /** The model registry's routes; mounted with the gateway. */
@@ -57,6 +57,8 @@ export function createApp(options: AppOptions) {
     })
     .onError(({ code, error }) => {
       if (error instanceof HttpError) return fail(error);
+      const refusal = fromActorError(error);
+      if (refusal) return fail(refusal);
       // A route's own parser (page-routes.ts) refuses with an HttpError; Elysia hands it over wrapped.
       const cause = (error as { cause?: unknown }).cause;
       if (code === 'PARSE' && cause instanceof HttpError) return fail(cause);

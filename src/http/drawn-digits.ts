@@ -1,6 +1,6 @@
 // A drawing (pen strokes) → the digits it holds → one classification of all of them. Shared by the API's
 // drawn form of POST /api/predict and the page's Predict.
-import type { Classification, GatewayActor } from '../actors/gateway.ts';
+import type { Classification, Gateway } from './gateway.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { DrawingError, validateDrawing } from '../preprocess/drawing.ts';
 import { drawingToPixels } from '../preprocess/mnist-style.ts';
@@ -29,7 +29,7 @@ export function readDrawing(input: unknown) {
   }
 }
 
-export async function classifyDrawing(gateway: GatewayActor, input: unknown, sessionId?: string): Promise<DrawnClassification> {
+export async function classifyDrawing(gateway: Gateway, input: unknown, sessionId?: string): Promise<DrawnClassification> {
   const digits = segmentDrawing(readDrawing(input));
   if (digits.length === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
   const pixels = new Float32Array(digits.length * PIXELS);

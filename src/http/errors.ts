@@ -1,4 +1,7 @@
 // Every error answer has the same short shape, {"error": {"code", "message"}}, and never echoes the input.
+// The actors fail in their own words (src/actors/errors.ts); this is the one place that gives each a status.
+import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../actors/errors.ts';
+
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
@@ -20,4 +23,16 @@ export function errorResponse(error: HttpError): Response {
     status: error.status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...error.headers },
   });
+}
+
+const RETRY_SOON = { 'retry-after': '1' };
+
+/** The HTTP answer for a failure an actor reported; null for anything else (an internal error). */
+export function fromActorError(error: unknown): HttpError | null {
+  if (!(error instanceof Error)) return null;
+  if (error instanceof Unavailable) return new HttpError(503, 'unavailable', error.message, RETRY_SOON);
+  if (error instanceof Overloaded) return new HttpError(503, 'overloaded', error.message, RETRY_SOON);
+  if (error instanceof TimedOut) return new HttpError(504, 'timeout', error.message);
+  if (error instanceof NoAnswer) return new HttpError(500, 'no_answer', error.message);
+  return null;
 }

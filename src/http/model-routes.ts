@@ -4,7 +4,7 @@
 // without a configured token the admin endpoints are off.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia, t } from 'elysia';
-import type { GatewayActor } from '../actors/gateway.ts';
+import type { Gateway } from './gateway.ts';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import type { Secret } from '../config.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
@@ -45,7 +45,7 @@ const PublishBody = t.Object({
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export function modelRoutes(gateway: GatewayActor, options: ModelRoutesOptions) {
+export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
   const { registry } = options;
   // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
   const admin = { transform: ({ request }: { request: Request }) => requireAdmin(request.headers.get('authorization'), options.adminToken) };

@@ -3,9 +3,10 @@
 // "JSON or 415" rule holds for the page as for the API; the same-origin rule is app-wide (security.ts).
 // Answers are HTML fragments: the element a button targets, plus out-of-band (hx-swap-oob) blocks.
 import { Elysia, t } from 'elysia';
-import type { GatewayActor } from '../actors/gateway.ts';
+import type { Gateway } from './gateway.ts';
 import type { PredictionResult, Store } from '../adapters/store/store.ts';
 import { pageAssets } from '../embedded/page-assets.ts';
+import { retry } from '../flow/retry.ts';
 import { PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { drawingPage, PREDICT_PATH } from '../views/drawing-page.ts';
@@ -24,10 +25,10 @@ export const HISTORY_LIMIT = 50;
 /** Largest page request body. A drawing at its limits (8,192 points) is ~250 KB of JSON. */
 export const MAX_PAGE_BODY_BYTES = 512 * 1024;
 /** How long Predict waits for the consumer's write of the result before answering without it. */
-const STORED_WAIT_MS = 500;
+const STORED_POLL = Object.freeze({ firstDelayMs: 5, maxDelayMs: 5, budgetMs: 500 });
 
 export interface PageSource {
-  readonly gateway: GatewayActor;
+  readonly gateway: Gateway;
   readonly store: Store;
   readonly recent?: RecentPredictions;
 }
@@ -72,10 +73,12 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
 
   /** The session's history, including `latest` even if the consumer's write has not landed yet. */
   async function historyWith(latest: PagePrediction, session: string): Promise<PagePrediction[]> {
-    const deadline = Date.now() + STORED_WAIT_MS;
     // The consumer replies before its write finishes; waiting for it keeps what the page shows and what a
-    // reload (or Clear Predictions) sees the same.
-    while ((await store.getResult(latest.id)) === null && Date.now() < deadline) await Bun.sleep(5);
+    // reload (or Clear Predictions) sees the same. Past the wait the page shows it anyway.
+    const stored = async () => {
+      if ((await store.getResult(latest.id)) === null) throw new Error(`result ${latest.id} is not stored yet`);
+    };
+    await retry(stored, STORED_POLL).catch(() => {});
     const history: PredictionResult[] = await store.sessionHistory(session, HISTORY_LIMIT);
     return history.some((entry) => entry.id === latest.id) ? history : [latest, ...history].slice(0, HISTORY_LIMIT);
   }

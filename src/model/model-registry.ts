@@ -4,7 +4,8 @@
 // the serving version from the store, so the message needs no durability of its own.
 import type { ModelFiles, ModelVersion, Store } from '../adapters/store/store.ts';
 import type { Transport } from '../adapters/transport/transport.ts';
-import { TOPIC, encodeJson, type ModelUpdated } from '../protocol/messages.ts';
+import { encodeJson, type ModelUpdated } from '../protocol/messages.ts';
+import { TOPIC } from '../protocol/topics.ts';
 
 /** Safe as a document id, in a URL path and in a log line. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

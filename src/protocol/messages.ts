@@ -1,19 +1,12 @@
 // What the gateway and the consumer say to each other over the transport, and how it is put in bytes.
-// A message is a small JSON header followed by the raw pixels (float32, or uint8 in batches): 3 KiB or
-// 784 bytes an image instead of ~8 KiB of JSON text, and no parsing of 784 numbers on the consumer's side.
-// Under load a gateway packs many requests into one message (a batch) and gets one reply for them all:
-// every message costs each process it crosses, and the broker, far more than its bytes do. A message
-// holding a single request keeps the earlier form, so both sides of a rolling upgrade still understand it.
+// A prediction message carries a batch of requests: a small JSON header followed by the raw pixels as
+// uint8, round(value × 255): 784 bytes an image instead of ~8 KiB of JSON text, no parsing of 784
+// numbers on the consumer's side, and a quarter of the float32 bytes that every process that copies,
+// checksums, writes or reads the message pays for. An image from MNIST or from any canvas has no finer
+// steps than 1/255 to lose. Under load a gateway packs many requests into one message and gets one
+// reply for them all: every message costs each process it crosses, and the broker, far more than its
+// bytes do. The other messages are small JSON documents.
 import { PIXELS } from './image.ts';
-
-export const TOPIC = Object.freeze({
-  predictions: 'stratus.predictions',
-  modelAnnouncements: 'stratus.models.announced',
-  /** A new serving version was chosen (publish, promote, rollback): every consumer loads it. */
-  modelUpdated: 'stratus.models.updated',
-});
-
-export const CONSUMER_GROUP = 'stratus-consumers';
 
 export interface PredictionRequest {
   readonly id: string;
@@ -33,13 +26,9 @@ export interface PredictionReply {
   readonly modelVersion: string;
 }
 
-/** The reply to a batch: one entry per request, in the batch's order. */
+/** The reply to a prediction message: one entry per request, in the message's order. */
 export interface BatchReply {
   readonly replies: PredictionReply[];
-}
-
-export interface ReplyError {
-  readonly error: { readonly code: string; readonly message: string };
 }
 
 export interface ModelAnnouncement {
@@ -63,92 +52,58 @@ type RequestHeader = Omit<PredictionRequest, 'pixels'>;
 
 const headerOf = ({ id, count, sessionId, sentAt }: PredictionRequest): RequestHeader => ({ id, count, sessionId, sentAt }) as RequestHeader;
 
-/** How pixels travel. float32: as given (single requests, the form every version understands). uint8:
- * round(value × 255), a quarter of the bytes, which every process that copies, checksums, writes or
- * reads the message pays for (gateway, broker, consumer); an image from MNIST or from any canvas has
- * no finer steps than 1/255 to lose. Batches use it. */
-type PixelEncoding = 'float32' | 'uint8';
-
-/** One request, in the form every version understands. */
-export const encodeRequest = (request: PredictionRequest): Uint8Array => frame(headerOf(request), [request.pixels], 'float32');
-
-/** Several requests in one message, pixels as uint8; the consumer answers it with one BatchReply. */
-export const encodeBatch = (requests: readonly PredictionRequest[]): Uint8Array =>
-  frame({ requests: requests.map(headerOf), pixels: 'uint8' }, requests.map((request) => request.pixels), 'uint8');
-
-function frame(header: object, pixels: readonly Float32Array[], encoding: PixelEncoding): Uint8Array {
-  const headerText = encoder.encode(JSON.stringify(header));
-  // Pad the header so the pixels start on a 4-byte boundary and can be viewed, not copied, as float32.
+/** Several requests in one message; the consumer answers it with one BatchReply. */
+export function encodeBatch(requests: readonly PredictionRequest[]): Uint8Array {
+  const headerText = encoder.encode(JSON.stringify({ requests: requests.map(headerOf), pixels: 'uint8' }));
   const pixelsStart = 4 + Math.ceil(headerText.length / 4) * 4;
-  const values = pixels.reduce((n, part) => n + part.length, 0);
-  const out = new Uint8Array(pixelsStart + values * (encoding === 'uint8' ? 1 : 4));
+  const values = requests.reduce((n, request) => n + request.pixels.length, 0);
+  const out = new Uint8Array(pixelsStart + values);
   new DataView(out.buffer).setUint32(0, headerText.length, true);
   out.set(headerText, 4);
   let offset = pixelsStart;
-  for (const part of pixels) {
-    if (encoding === 'uint8') {
-      // A clamped view rounds (half to even) and clamps to 0..255: a value outside 0..1 cannot wrap around.
-      const bytes = new Uint8ClampedArray(out.buffer, out.byteOffset + offset, part.length);
-      for (let i = 0; i < part.length; i++) bytes[i] = (part[i] as number) * 255;
-      offset += part.length;
-    } else {
-      out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), offset);
-      offset += part.byteLength;
-    }
+  for (const { pixels } of requests) {
+    // A clamped view rounds (half to even) and clamps to 0..255: a value outside 0..1 cannot wrap around.
+    const bytes = new Uint8ClampedArray(out.buffer, out.byteOffset + offset, pixels.length);
+    for (let i = 0; i < pixels.length; i++) bytes[i] = (pixels[i] as number) * 255;
+    offset += pixels.length;
   }
   return out;
 }
 
-export interface DecodedRequests {
+export interface DecodedBatch {
   readonly requests: PredictionRequest[];
   /** Every image of the message, in order: each request's pixels are a view into it. */
   readonly pixels: Float32Array;
-  /** Sent with encodeBatch: answer with a BatchReply, even when it holds one request. */
-  readonly batch: boolean;
 }
 
-/** A message from encodeRequest (one request, batch false) or encodeBatch. */
-export function decodeRequests(bytes: Uint8Array): DecodedRequests {
-  if (bytes.byteLength < 4) throw new MalformedMessageError('prediction request shorter than its length prefix');
+export function decodeBatch(bytes: Uint8Array): DecodedBatch {
+  if (bytes.byteLength < 4) throw new MalformedMessageError('prediction batch shorter than its length prefix');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true);
   const pixelsStart = 4 + Math.ceil(headerLength / 4) * 4;
-  if (pixelsStart > bytes.byteLength) throw new MalformedMessageError('prediction request header overruns the message');
+  if (pixelsStart > bytes.byteLength) throw new MalformedMessageError('prediction batch header overruns the message');
   let header: { requests?: unknown; pixels?: unknown };
   try {
     header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerLength)));
   } catch {
-    throw new MalformedMessageError('prediction request header is not JSON');
+    throw new MalformedMessageError('prediction batch header is not JSON');
   }
-  const batch = header !== null && typeof header === 'object' && 'requests' in header;
-  const entries = batch ? header.requests : [header];
+  const entries = header?.requests;
   if (!Array.isArray(entries) || entries.length === 0) throw new MalformedMessageError('prediction batch holds no requests');
-  const encoding: PixelEncoding = batch && header.pixels === 'uint8' ? 'uint8' : 'float32';
+  if (header.pixels !== 'uint8') throw new MalformedMessageError('prediction batch does not carry uint8 pixels');
   const headers = entries.map(checkedHeader);
   const images = headers.reduce((sum, entry) => sum + entry.count, 0);
   const pixelBytes = bytes.byteLength - pixelsStart;
-  const bytesPerValue = encoding === 'uint8' ? 1 : 4;
-  if (pixelBytes !== images * PIXELS * bytesPerValue) {
-    throw new MalformedMessageError(`prediction request carries ${pixelBytes} pixel bytes for ${images} images`);
-  }
-  const pixels = pixelValues(bytes.subarray(pixelsStart), encoding);
+  if (pixelBytes !== images * PIXELS) throw new MalformedMessageError(`prediction batch carries ${pixelBytes} pixel bytes for ${images} images`);
+  const pixels = new Float32Array(pixelBytes);
+  for (let i = 0; i < pixelBytes; i++) pixels[i] = (bytes[pixelsStart + i] as number) / 255;
   let offset = 0;
   const requests = headers.map((entry) => {
     const own = pixels.subarray(offset, offset + entry.count * PIXELS);
     offset += own.length;
     return { ...entry, pixels: own };
   });
-  return { requests, pixels, batch };
-}
-
-function pixelValues(bytes: Uint8Array, encoding: PixelEncoding): Float32Array {
-  if (encoding === 'uint8') {
-    const values = new Float32Array(bytes.length);
-    for (let i = 0; i < bytes.length; i++) values[i] = (bytes[i] as number) / 255;
-    return values;
-  }
-  // A view when the pixels sit on a 4-byte boundary of their buffer; a copy otherwise.
-  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Float32Array(bytes.slice().buffer);
+  return { requests, pixels };
 }
 
 function checkedHeader(entry: unknown): RequestHeader {

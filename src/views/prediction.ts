@@ -1,9 +1,16 @@
-// What the page shows of one prediction; the store's PredictionResult has this shape.
-import type { PredictionResult } from '../adapters/store/store.ts';
-
-export type PagePrediction = Pick<PredictionResult, 'id' | 'digits' | 'probabilities' | 'modelVersion' | 'createdAt'>;
+// What the page shows of one prediction (a stored result has this shape, and more).
+export interface PagePrediction {
+  readonly id: string;
+  /** One entry per digit drawn, left to right. */
+  readonly digits: readonly number[];
+  /** Ten probabilities per digit. */
+  readonly probabilities: readonly (readonly number[])[];
+  readonly modelVersion: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
 
 /** The number as read: "4821" for four digits, "7" for one. */
-export function numberRead(prediction: Pick<PredictionResult, 'digits'>): string {
+export function numberRead(prediction: Pick<PagePrediction, 'digits'>): string {
   return prediction.digits.join('');
 }

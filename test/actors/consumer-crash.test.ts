@@ -2,7 +2,9 @@
 // transport redelivers the unacknowledged request, and the caller still gets its one answer.
 import { expect, test } from 'bun:test';
 import { ConsumerActor } from '../../src/actors/consumer.ts';
-import { TOPIC, decodeJson, encodeRequest, type PredictionReply } from '../../src/protocol/messages.ts';
+import { encodeBatch } from '../../src/protocol/messages.ts';
+import { TOPIC } from '../../src/protocol/topics.ts';
+import { onlyReply } from '../helpers/prediction-messages.ts';
 import { Supervisor } from '../../src/actors/supervisor.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
@@ -43,13 +45,13 @@ test('a consumer that crashes mid-batch is restarted and the request is still an
   });
   const supervisor = new Supervisor(
     { config: DEFAULTS, transport, store, logger: createLogger('silent'), metrics },
-    { initialMs: 20, maxMs: 100, stableAfterMs: 60_000 },
+    { firstDelayMs: 20, maxDelayMs: 100, stableAfterMs: 60_000 },
   );
   await supervisor.start(consumer);
 
   const pixels = new Float32Array(784);
-  const value = encodeRequest({ id: 'survivor', count: 1, pixels, sentAt: Date.now() });
-  const reply = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'survivor', value }, 5_000)).value);
+  const value = encodeBatch([{ id: 'survivor', count: 1, pixels, sentAt: Date.now() }]);
+  const reply = onlyReply((await client.request(TOPIC.predictions, { key: 'survivor', value }, 5_000)).value);
 
   expect(reply.digits).toEqual([3]);
   expect(loads).toBe(2); // the dead model was replaced on restart

@@ -1,7 +1,9 @@
 // The consumer seen through the transport: redeliveries store one result, poison goes to the dead-letter
 // topic, and the consumer keeps answering.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { TOPIC, decodeJson, encodeBatch, encodeRequest, type BatchReply, type PredictionReply } from '../../src/protocol/messages.ts';
+import { decodeJson, encodeBatch, type BatchReply } from '../../src/protocol/messages.ts';
+import { TOPIC } from '../../src/protocol/topics.ts';
+import { onlyReply } from '../helpers/prediction-messages.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { HEADER, deadLetterTopic, type Delivery } from '../../src/adapters/transport/transport.ts';
@@ -25,12 +27,12 @@ describe('consumer', () => {
   });
 
   const request = (id: string, count = 1) =>
-    encodeRequest({ id, count, pixels: new Float32Array(784 * count), sentAt: Date.now(), sessionId: 'session-1' });
+    encodeBatch([{ id, count, pixels: new Float32Array(784 * count), sentAt: Date.now(), sessionId: 'session-1' }]);
 
   test('a redelivered request is answered again but stored once', async () => {
     const value = request('same-id');
-    const first = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
-    const second = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
+    const first = onlyReply((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
+    const second = onlyReply((await client.request(TOPIC.predictions, { key: 'same-id', value }, 5_000)).value);
     expect(second.digits).toEqual(first.digits);
     expect((await store.getResult('same-id'))?.digits).toEqual(first.digits);
     expect((await store.sessionHistory('session-1', 10)).filter((r) => r.id === 'same-id')).toHaveLength(1);
@@ -42,12 +44,12 @@ describe('consumer', () => {
     await client.publish(TOPIC.predictions, { key: 'junk', value: new TextEncoder().encode('not a request') });
     await waitFor(() => dead.length === 1);
     expect(dead[0]?.headers[HEADER.deadLetterReason]).toMatch(/header|shorter|JSON/);
-    const after = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'after', value: request('after') }, 5_000)).value);
+    const after = onlyReply((await client.request(TOPIC.predictions, { key: 'after', value: request('after') }, 5_000)).value);
     expect(after.digits).toHaveLength(1);
   });
 
   test('a request with several images gets one answer per image, in order', async () => {
-    const reply = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'multi', value: request('multi', 5) }, 5_000)).value);
+    const reply = onlyReply((await client.request(TOPIC.predictions, { key: 'multi', value: request('multi', 5) }, 5_000)).value);
     expect(reply.digits).toHaveLength(5);
     expect(reply.probabilities).toHaveLength(50);
   });
@@ -92,8 +94,8 @@ describe('consumer whose reply fails', () => {
   });
 
   test('a reply that could not be sent means a redelivery, so the caller still gets its answer', async () => {
-    const value = encodeRequest({ id: 'lost-reply', count: 1, pixels: new Float32Array(784), sentAt: Date.now() });
-    const answer = decodeJson<PredictionReply>((await client.request(TOPIC.predictions, { key: 'lost-reply', value }, 5_000)).value);
+    const value = encodeBatch([{ id: 'lost-reply', count: 1, pixels: new Float32Array(784), sentAt: Date.now() }]);
+    const answer = onlyReply((await client.request(TOPIC.predictions, { key: 'lost-reply', value }, 5_000)).value);
     expect(flaky.failedOnce.has('lost-reply')).toBe(true);
     expect(answer.id).toBe('lost-reply');
     expect((await store.getResult('lost-reply'))?.digits).toEqual(answer.digits);

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TOPIC, decodeJson, encodeJson, encodeRequest, type ModelUpdated, type PredictionReply } from '../../src/protocol/messages.ts';
+import { encodeBatch, encodeJson, type ModelUpdated, type PredictionReply } from '../../src/protocol/messages.ts';
+import { TOPIC } from '../../src/protocol/topics.ts';
+import { onlyReply } from '../helpers/prediction-messages.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
@@ -49,8 +51,8 @@ describe('consumer and the model registry', () => {
   const ask = async (i: number): Promise<PredictionReply> => {
     const id = crypto.randomUUID();
     const pixels = mnist.images.slice(i * 784, (i + 1) * 784);
-    const reply = await client.request(TOPIC.predictions, { key: id, value: encodeRequest({ id, count: 1, pixels, sentAt: Date.now() }) }, 10_000);
-    return decodeJson<PredictionReply>(reply.value);
+    const reply = await client.request(TOPIC.predictions, { key: id, value: encodeBatch([{ id, count: 1, pixels, sentAt: Date.now() }]) }, 10_000);
+    return onlyReply(reply.value);
   };
   const announce = (version: string) => {
     const message: ModelUpdated = { version };

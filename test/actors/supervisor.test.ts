@@ -38,8 +38,8 @@ function setup() {
     logger: createLogger('silent'),
     metrics,
   };
-  const backoff = { initialMs: 100, maxMs: 1_000, stableAfterMs: 5_000 };
-  return { clock, metrics, supervisor: new Supervisor(context, backoff, clock) };
+  const restart = { firstDelayMs: 100, maxDelayMs: 1_000, stableAfterMs: 5_000 };
+  return { clock, metrics, supervisor: new Supervisor(context, restart, clock) };
 }
 
 describe('supervision', () => {
@@ -57,8 +57,23 @@ describe('supervision', () => {
   });
 
   test('repeated crashes back off exponentially, up to the cap', async () => {
-    const { supervisor } = setup();
-    expect([1, 2, 3, 4, 5, 6].map((n) => supervisor.delayFor(n))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    const { clock, supervisor } = setup();
+    const actor = new FlakyActor();
+    await supervisor.start(actor);
+    const delays: number[] = [];
+    for (let crash = 1; crash <= 6; crash++) {
+      actor.context?.crash(new Error(`crash ${crash}`));
+      await waitFor(() => clock.pending === 1);
+      // Time moves a millisecond at a time until the restart comes: the delay it took.
+      let waited = 0;
+      while (actor.starts === crash) {
+        clock.advance(1);
+        waited++;
+        await Bun.sleep(0);
+      }
+      delays.push(waited);
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
   });
 
   test('a failure to start is retried like a crash', async () => {

@@ -1,28 +1,18 @@
-// The wire form of prediction requests: single requests (the form earlier versions send) and batches
-// come back as they went in, and a message that lies about its contents is refused with a reason.
+// The wire form of prediction requests: batches come back as they went in, and a message that lies about
+// its contents is refused with a reason.
 import { describe, expect, test } from 'bun:test';
-import { MalformedMessageError, decodeRequests, encodeBatch, encodeRequest, type PredictionRequest } from '../../src/protocol/messages.ts';
+import { MalformedMessageError, decodeBatch, encodeBatch, type PredictionRequest } from '../../src/protocol/messages.ts';
 
 const image = (value: number, count = 1) => new Float32Array(784 * count).fill(value);
 
 describe('prediction request codec', () => {
-  test('a single request decodes as one request, not a batch, its float32 pixels exact', () => {
-    const decoded = decodeRequests(encodeRequest({ id: 'one', count: 2, pixels: image(0.25, 2), sentAt: 5, sessionId: 's' }));
-    expect(decoded.batch).toBe(false);
-    expect(decoded.requests).toHaveLength(1);
-    const [request] = decoded.requests as [PredictionRequest];
-    expect({ id: request.id, count: request.count, sentAt: request.sentAt, sessionId: request.sessionId }).toEqual({ id: 'one', count: 2, sentAt: 5, sessionId: 's' });
-    expect(request.pixels).toEqual(image(0.25, 2));
-  });
-
   test('a batch keeps each request with its own pixels, in order', () => {
     const sent: PredictionRequest[] = [
       { id: 'a', count: 1, pixels: image(0.1), sentAt: 1 },
       { id: 'b', count: 3, pixels: image(0.2, 3), sentAt: 2, sessionId: 'session-b' },
       { id: 'c', count: 1, pixels: image(0.3), sentAt: 3 },
     ];
-    const decoded = decodeRequests(encodeBatch(sent));
-    expect(decoded.batch).toBe(true);
+    const decoded = decodeBatch(encodeBatch(sent));
     expect(decoded.requests.map((r) => [r.id, r.count, r.sessionId ?? null])).toEqual([
       ['a', 1, null],
       ['b', 3, 'session-b'],
@@ -43,18 +33,14 @@ describe('prediction request codec', () => {
   test('batch pixels are whole 1/255 steps, and values outside 0..1 are clamped, not wrapped', () => {
     const pixels = image(0, 1);
     pixels.set([0, 1, 0.5, 1.7, -0.3, 128 / 255]);
-    const [request] = decodeRequests(encodeBatch([{ id: 'steps', count: 1, pixels, sentAt: 0 }])).requests as [PredictionRequest];
+    const [request] = decodeBatch(encodeBatch([{ id: 'steps', count: 1, pixels, sentAt: 0 }])).requests as [PredictionRequest];
     expect(Array.from(request.pixels.subarray(0, 6), (v) => Math.round(v * 255))).toEqual([0, 255, 128, 255, 0, 128]);
     expect(request.pixels.every((v) => Number.isInteger(Math.round(v * 255 * 1e4) / 1e4))).toBe(true);
   });
 
-  test('a batch of one is still answered as a batch', () => {
-    expect(decodeRequests(encodeBatch([{ id: 'solo', count: 1, pixels: image(0), sentAt: 0 }])).batch).toBe(true);
-  });
-
   test('pixels that do not match the counts are refused', () => {
     const bytes = encodeBatch([{ id: 'a', count: 2, pixels: image(0.5, 2), sentAt: 0 }]);
-    expect(() => decodeRequests(bytes.subarray(0, bytes.length - 4))).toThrow(/pixel bytes for 2 images/);
+    expect(() => decodeBatch(bytes.subarray(0, bytes.length - 4))).toThrow(/pixel bytes for 2 images/);
   });
 
   test('an empty batch, an entry without an id and a header that is not JSON are refused', () => {
@@ -65,9 +51,12 @@ describe('prediction request codec', () => {
       out.set(text, 4);
       return out;
     };
-    expect(() => decodeRequests(frame('{"requests":[]}'))).toThrow(/no requests/);
-    expect(() => decodeRequests(frame('{"requests":[{"count":1}]}'))).toThrow(/lacks an id/);
-    expect(() => decodeRequests(frame('{"requests":'))).toThrow(MalformedMessageError);
-    expect(() => decodeRequests(new Uint8Array(2))).toThrow(/shorter/);
+    expect(() => decodeBatch(frame('{"requests":[],"pixels":"uint8"}'))).toThrow(/no requests/);
+    expect(() => decodeBatch(frame('{"requests":[{"count":1}],"pixels":"uint8"}'))).toThrow(/lacks an id/);
+    expect(() => decodeBatch(frame('{"requests":'))).toThrow(MalformedMessageError);
+    // The float32 single-request form of versions before batching is no longer read.
+    expect(() => decodeBatch(frame('{"id":"old","count":1,"sentAt":0}'))).toThrow(/no requests/);
+    expect(() => decodeBatch(frame('{"requests":[{"id":"a","count":1}]}'))).toThrow(/uint8/);
+    expect(() => decodeBatch(new Uint8Array(2))).toThrow(/shorter/);
   });
 });

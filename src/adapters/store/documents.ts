@@ -1,8 +1,55 @@
-// Feedback samples as both stores keep them (PouchDB locally, CouchDB in cluster mode: one layout, so
-// data can replicate between them): one document per sample, `_id` the sample id.
-import type { FeedbackSample } from './store.ts';
+// How both stores lay out their documents: PouchStore (locally) and CouchStore (cluster mode) keep the
+// same databases with the same documents, so data moves between them by replication. Five databases:
+// results keyed by request id, a per-session history index, model versions whose files are attachments,
+// settings (the serving version), and feedback samples. Also the one upsert both stores use.
+import { retry } from '../../flow/retry.ts';
+import type { FeedbackSample, ModelVersion, PredictionResult } from './store.ts';
 
-export type FeedbackDoc = Omit<FeedbackSample, 'id'> & { _id: string; _rev?: string };
+export const DATABASES = ['results', 'history', 'models', 'settings', 'feedback'] as const;
+export type DatabaseName = (typeof DATABASES)[number];
+
+export type Doc = { _id: string; _rev?: string };
+export type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
+export type HistoryDoc = Doc & { result: PredictionResult };
+export type SettingDoc = Doc & { value: string };
+export type FeedbackDoc = Omit<FeedbackSample, 'id'> & Doc;
+/** `A`: attachments as the store's client sends and receives them (Buffers for PouchDB, base64 for CouchDB). */
+export type ModelDoc<A = unknown> = ModelVersion & Doc & { _attachments?: A };
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+/** The settings document holding the version consumers should serve. */
+export const SERVING_VERSION = 'serving-version';
+
+export function resultDoc(result: PredictionResult): ResultDoc {
+  const { id, ...rest } = result;
+  return { _id: id, ...rest };
+}
+
+export function toResult(doc: ResultDoc): PredictionResult {
+  const { _id, _rev, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+/** A history entry's id: the session, then time, so that one range query lists a session in order. */
+export function historyKey(result: PredictionResult): string {
+  return `${result.sessionId}\u0001${result.createdAt}\u0001${result.id}`;
+}
+
+// Sorts after every character a history key uses, so one range query returns a whole session.
+const SESSION_END = '\ufff0';
+
+/** The `_all_docs` key range of a session's history entries, oldest first or newest first. */
+export function sessionRange(sessionId: string, newestFirst: boolean): { startkey: string; endkey: string } {
+  const first = `${sessionId}\u0001`;
+  const last = `${sessionId}\u0001${SESSION_END}`;
+  return newestFirst ? { startkey: last, endkey: first } : { startkey: first, endkey: last };
+}
+
+export function toModelVersion(doc: ModelDoc): ModelVersion {
+  const { _id, _rev, _attachments, ...meta } = doc;
+  return meta;
+}
 
 export function feedbackDoc(sample: FeedbackSample): FeedbackDoc {
   const { id, ...rest } = sample;
@@ -11,7 +58,7 @@ export function feedbackDoc(sample: FeedbackSample): FeedbackDoc {
 
 /** The samples of an `_all_docs` page, newest first, at most `limit`. People label a few samples by
  * hand, not millions: reading them all and sorting is cheaper than keeping an index. */
-export function newestFeedback(docs: readonly (FeedbackDoc | undefined)[], limit: number): FeedbackSample[] {
+export function newestFeedback(docs: readonly (FeedbackDoc | null | undefined)[], limit: number): FeedbackSample[] {
   return docs
     .flatMap((doc) => {
       if (!doc) return [];
@@ -20,4 +67,21 @@ export function newestFeedback(docs: readonly (FeedbackDoc | undefined)[], limit
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .slice(0, limit);
+}
+
+/** What upsert needs of a database: read a document (null when missing), write one, tell a conflict. */
+export interface DocumentAccess<T extends Doc> {
+  get(id: string): Promise<T | null>;
+  put(doc: T): Promise<unknown>;
+  isConflict(error: unknown): boolean;
+}
+
+/** Writes the document over whatever revision is there; tries again (4 attempts) if another writer got
+ * in between its read and its write. */
+export async function upsert<T extends Doc>(db: DocumentAccess<T>, doc: T): Promise<void> {
+  const write = async () => {
+    const current = await db.get(doc._id);
+    await db.put({ ...doc, ...(current ? { _rev: current._rev } : {}) });
+  };
+  await retry(write, { firstDelayMs: 0, maxDelayMs: 0, maxAttempts: 4 }, { retriable: (error) => db.isConflict(error) });
 }

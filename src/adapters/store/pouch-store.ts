@@ -1,11 +1,28 @@
 // Store on PouchDB: leveldb directories under --data-dir for the local demo, or the memory adapter for
-// tests. Three databases: results keyed by request id, a per-session index, and model versions whose
-// files are attachments (the same layout CouchStore uses, so data moves between them by replication).
+// tests and throwaway runs. The databases and documents of documents.ts, as CouchStore keeps them.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
+import {
+  feedbackDoc,
+  historyKey,
+  MODEL_JSON,
+  newestFeedback,
+  resultDoc,
+  SERVING_VERSION,
+  sessionRange,
+  toModelVersion,
+  toResult,
+  upsert,
+  WEIGHTS_BIN,
+  type Doc,
+  type FeedbackDoc,
+  type HistoryDoc,
+  type ModelDoc,
+  type ResultDoc,
+  type SettingDoc,
+} from './documents.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import { feedbackDoc, newestFeedback, type FeedbackDoc } from './documents.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
@@ -13,33 +30,19 @@ export interface PouchStoreOptions {
   readonly directory: string;
 }
 
-type ResultDoc = Omit<PredictionResult, 'id'> & { _id: string; _rev?: string };
-type HistoryDoc = { _id: string; _rev?: string; result: PredictionResult };
-type ModelDoc = ModelVersion & { _id: string; _attachments?: PouchDB.Core.Attachments };
-type SettingDoc = { _id: string; _rev?: string; value: string };
-
 interface Databases {
   readonly results: PouchDB.Database<ResultDoc>;
   readonly history: PouchDB.Database<HistoryDoc>;
-  readonly models: PouchDB.Database<ModelDoc>;
+  readonly models: PouchDB.Database<ModelDoc<PouchDB.Core.Attachments>>;
   readonly settings: PouchDB.Database<SettingDoc>;
   readonly feedback: PouchDB.Database<FeedbackDoc>;
 }
 
-// Sorts after every character a history key uses, so one range query returns a whole session.
-const SESSION_END = '\ufff0';
-const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
-const SERVING_VERSION = 'serving-version';
-
 export class PouchStore implements Store {
   readonly name = 'pouchdb';
-  readonly capabilities: { durable: boolean };
   private databases: Databases | null = null;
 
-  constructor(private readonly options: PouchStoreOptions) {
-    this.capabilities = Object.freeze({ durable: options.adapter === 'leveldb' });
-  }
+  constructor(private readonly options: PouchStoreOptions) {}
 
   async open(): Promise<void> {
     if (this.options.adapter === 'leveldb') await mkdir(this.options.directory, { recursive: true });
@@ -51,7 +54,7 @@ export class PouchStore implements Store {
     const databases: Databases = {
       results: database<ResultDoc>('results'),
       history: database<HistoryDoc>('history'),
-      models: database<ModelDoc>('models'),
+      models: database<ModelDoc<PouchDB.Core.Attachments>>('models'),
       settings: database<SettingDoc>('settings'),
       feedback: database<FeedbackDoc>('feedback'),
     };
@@ -72,8 +75,7 @@ export class PouchStore implements Store {
 
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
     if (results.length === 0) return [];
-    const docs = results.map(({ id, ...rest }) => ({ _id: id, ...rest }));
-    const responses = await this.db('results').bulkDocs(docs);
+    const responses = await this.db('results').bulkDocs(results.map(resultDoc));
     const outcomes = responses.map((response, i): SaveOutcome => {
       if (!('error' in response) || !response.error) return 'created';
       if (response.status === 409) return 'exists';
@@ -88,32 +90,24 @@ export class PouchStore implements Store {
 
   async getResult(id: string): Promise<PredictionResult | null> {
     const doc = await getOrNull(this.db('results'), id);
-    if (!doc) return null;
-    const { _id, _rev, ...rest } = doc;
-    return { id: _id, ...rest };
+    return doc ? toResult(doc) : null;
   }
 
   async sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
-    const page = await this.db('history').allDocs({
-      startkey: `${sessionId}\u0001${SESSION_END}`,
-      endkey: `${sessionId}\u0001`,
-      descending: true,
-      include_docs: true,
-      limit,
-    });
+    const page = await this.db('history').allDocs({ ...sessionRange(sessionId, true), descending: true, include_docs: true, limit });
     return page.rows.flatMap((row) => (row.doc ? [row.doc.result] : []));
   }
 
   async clearSession(sessionId: string): Promise<number> {
     const history = this.db('history');
-    const page = await history.allDocs({ startkey: `${sessionId}\u0001`, endkey: `${sessionId}\u0001${SESSION_END}` });
+    const page = await history.allDocs(sessionRange(sessionId, false));
     if (page.rows.length === 0) return 0;
     await history.bulkDocs(page.rows.map((row) => ({ _id: row.id, _rev: row.value.rev, _deleted: true }) as never));
     return page.rows.length;
   }
 
   async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
-    const doc: ModelDoc = {
+    const doc: ModelDoc<PouchDB.Core.Attachments> = {
       ...meta,
       _id: meta.version,
       _attachments: {
@@ -153,11 +147,11 @@ export class PouchStore implements Store {
   }
 
   async setServingVersion(version: string): Promise<void> {
-    await upsert(this.db('settings'), { _id: SERVING_VERSION, value: version });
+    await upsert(access(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
   async saveFeedback(sample: FeedbackSample): Promise<void> {
-    await upsert(this.db('feedback'), feedbackDoc(sample));
+    await upsert(access(this.db('feedback')), feedbackDoc(sample));
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
@@ -171,16 +165,6 @@ export class PouchStore implements Store {
   }
 }
 
-function historyKey(result: PredictionResult): string {
-  return `${result.sessionId}\u0001${result.createdAt}\u0001${result.id}`;
-}
-
-function toModelVersion(doc: ModelDoc): ModelVersion {
-  const { _id, _attachments, ...meta } = doc as ModelDoc & { _rev?: string };
-  delete (meta as { _rev?: string })._rev;
-  return meta;
-}
-
 async function getOrNull<T extends {}>(db: PouchDB.Database<T>, id: string): Promise<(T & PouchDB.Core.IdMeta & PouchDB.Core.GetMeta) | null> {
   try {
     return await db.get(id);
@@ -190,17 +174,12 @@ async function getOrNull<T extends {}>(db: PouchDB.Database<T>, id: string): Pro
   }
 }
 
-/** Writes the document over whatever revision is there; retries once if another writer got in between. */
-async function upsert<T extends { _id: string; _rev?: string }>(db: PouchDB.Database<T>, doc: T): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await getOrNull(db, doc._id);
-    try {
-      await db.put({ ...doc, ...(current ? { _rev: current._rev } : {}) });
-      return;
-    } catch (error) {
-      if ((error as { status?: number }).status !== 409 || attempt >= 3) throw error;
-    }
-  }
+function access<T extends Doc>(db: PouchDB.Database<T>) {
+  return {
+    get: (id: string) => getOrNull(db, id),
+    put: (doc: T) => db.put(doc),
+    isConflict: (error: unknown) => (error as { status?: number }).status === 409,
+  };
 }
 
 function toBytes(data: Blob | Buffer): Uint8Array {

@@ -1,5 +1,6 @@
-// Where answers and models are kept. Implementations: PouchStore (leveldb on disk, or memory) and, in
-// cluster mode, CouchDB. Both must pass test/adapters/store.conformance.ts.
+// Where answers and models are kept. Implementations: PouchStore (leveldb on disk, or memory; WorkerStore
+// runs it on a thread of its own) and, in cluster mode, CouchStore; registry.ts lists them with what each
+// can do, documents.ts is the layout they share. All must pass test/adapters/store/store.conformance.ts.
 
 export interface PredictionResult {
   /** The request id: storing the same id twice keeps the first result (redeliveries are harmless). */
@@ -44,14 +45,8 @@ export interface FeedbackSample {
 
 export type SaveOutcome = 'created' | 'exists';
 
-export interface StoreCapabilities {
-  /** Data survives a restart of the process. */
-  readonly durable: boolean;
-}
-
 export interface Store {
   readonly name: string;
-  readonly capabilities: StoreCapabilities;
   open(): Promise<void>;
   close(): Promise<void>;
   healthy(): boolean;

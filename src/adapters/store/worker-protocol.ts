@@ -1,18 +1,12 @@
-// Calls from WorkerStore to the store thread, and the answers.
+// Calls from WorkerStore to the store thread (src/store-worker.ts): open with the PouchStore's options,
+// close, or any other Store method by name with its arguments, answered with what it returns.
 import type { PouchStoreOptions } from './pouch-store.ts';
-import type { FeedbackSample, ModelFiles, ModelVersion, PredictionResult } from './store.ts';
+import type { Store } from './store.ts';
+
+/** The Store methods the thread runs as they are. */
+export type ForwardedMethod = Exclude<{ [K in keyof Store]: Store[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Store], 'open' | 'close'>;
 
 export type StoreCall =
   | { readonly method: 'open'; readonly options: PouchStoreOptions }
   | { readonly method: 'close' }
-  | { readonly method: 'saveResults'; readonly results: readonly PredictionResult[] }
-  | { readonly method: 'getResult'; readonly id: string }
-  | { readonly method: 'sessionHistory'; readonly sessionId: string; readonly limit: number }
-  | { readonly method: 'clearSession'; readonly sessionId: string }
-  | { readonly method: 'saveModel'; readonly meta: ModelVersion; readonly files: ModelFiles }
-  | { readonly method: 'listModels' }
-  | { readonly method: 'loadModel'; readonly version: string }
-  | { readonly method: 'getServingVersion' }
-  | { readonly method: 'setServingVersion'; readonly version: string }
-  | { readonly method: 'saveFeedback'; readonly sample: FeedbackSample }
-  | { readonly method: 'listFeedback'; readonly limit: number };
+  | { readonly method: ForwardedMethod; readonly args: readonly unknown[] };

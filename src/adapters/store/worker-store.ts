@@ -2,20 +2,17 @@
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
-import type { StoreCall } from './worker-protocol.ts';
+import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
 export class WorkerStore implements Store {
   readonly name = 'pouchdb';
-  readonly capabilities: { durable: boolean };
   private calls: WorkerCalls<StoreCall> | null = null;
 
   constructor(
     private readonly options: PouchStoreOptions,
     private readonly workerUrl: URL,
-  ) {
-    this.capabilities = Object.freeze({ durable: options.adapter === 'leveldb' });
-  }
+  ) {}
 
   async open(): Promise<void> {
     const calls = new WorkerCalls<StoreCall>(new Worker(this.workerUrl), 'store thread');
@@ -45,50 +42,50 @@ export class WorkerStore implements Store {
   }
 
   saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
-    return this.call({ method: 'saveResults', results }) as Promise<SaveOutcome[]>;
+    return this.forward('saveResults', results);
   }
 
   getResult(id: string): Promise<PredictionResult | null> {
-    return this.call({ method: 'getResult', id }) as Promise<PredictionResult | null>;
+    return this.forward('getResult', id);
   }
 
   sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
-    return this.call({ method: 'sessionHistory', sessionId, limit }) as Promise<PredictionResult[]>;
+    return this.forward('sessionHistory', sessionId, limit);
   }
 
   clearSession(sessionId: string): Promise<number> {
-    return this.call({ method: 'clearSession', sessionId }) as Promise<number>;
+    return this.forward('clearSession', sessionId);
   }
 
   saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
-    return this.call({ method: 'saveModel', meta, files }) as Promise<SaveOutcome>;
+    return this.forward('saveModel', meta, files);
   }
 
   listModels(): Promise<ModelVersion[]> {
-    return this.call({ method: 'listModels' }) as Promise<ModelVersion[]>;
+    return this.forward('listModels');
   }
 
   loadModel(version: string): Promise<ModelFiles | null> {
-    return this.call({ method: 'loadModel', version }) as Promise<ModelFiles | null>;
+    return this.forward('loadModel', version);
   }
 
   getServingVersion(): Promise<string | null> {
-    return this.call({ method: 'getServingVersion' }) as Promise<string | null>;
+    return this.forward('getServingVersion');
   }
 
-  async setServingVersion(version: string): Promise<void> {
-    await this.call({ method: 'setServingVersion', version });
+  setServingVersion(version: string): Promise<void> {
+    return this.forward('setServingVersion', version);
   }
 
-  async saveFeedback(sample: FeedbackSample): Promise<void> {
-    await this.call({ method: 'saveFeedback', sample });
+  saveFeedback(sample: FeedbackSample): Promise<void> {
+    return this.forward('saveFeedback', sample);
   }
 
   listFeedback(limit: number): Promise<FeedbackSample[]> {
-    return this.call({ method: 'listFeedback', limit }) as Promise<FeedbackSample[]>;
+    return this.forward('listFeedback', limit);
   }
 
-  private call(call: StoreCall): Promise<unknown> {
-    return this.calls ? this.calls.call(call) : Promise.reject(new StoreError('store is closed'));
+  private forward<M extends ForwardedMethod>(method: M, ...args: Parameters<Store[M]>): ReturnType<Store[M]> {
+    return (this.calls ? this.calls.call({ method, args }) : Promise.reject(new StoreError('store is closed'))) as ReturnType<Store[M]>;
   }
 }

@@ -1,6 +1,7 @@
 // In-process transport for the single-process demo and for tests. Same contract as Kafka: consumer groups,
 // at-least-once with redelivery of failed messages, a dead-letter topic after the last attempt.
 // Several MemoryTransport instances joined to one MemoryBroker behave like processes sharing a cluster.
+import { backoffDelay } from '../../flow/retry.ts';
 import { RequestReply } from './request-reply.ts';
 import {
   HEADER,
@@ -143,7 +144,7 @@ export class MemoryBroker {
 
   failed(group: Group, item: Queued, error: unknown): void {
     if (item.attempt < this.maxAttempts) {
-      const delay = this.retryDelayMs * 2 ** (item.attempt - 1);
+      const delay = backoffDelay({ firstDelayMs: this.retryDelayMs, maxDelayMs: Number.POSITIVE_INFINITY }, item.attempt);
       // Looked up again when the delay ends: if every member left meanwhile, the message waits in the
       // group for the next one to join, as an uncommitted Kafka offset would.
       setTimeout(() => this.group(item.topic, group.id).enqueue({ ...item, attempt: item.attempt + 1 }), delay);
@@ -170,7 +171,6 @@ export class MemoryBroker {
 
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
-  readonly capabilities = Object.freeze({ durable: false, crossProcess: false });
   private readonly requests: RequestReply;
   private readonly subscriptions = new Set<Subscription>();
   private open = false;

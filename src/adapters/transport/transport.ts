@@ -1,5 +1,6 @@
 // The only way actors talk to each other. Implementations: MemoryTransport (one process) and, in cluster
-// mode, Kafka. Both must pass test/adapters/transport.conformance.ts.
+// mode, KafkaTransport; registry.ts lists them with what each can do. Both must pass
+// test/adapters/transport/transport.conformance.ts.
 
 export interface Envelope {
   /** Partitioning key; requests use their request id so a redelivery lands where the original did. */
@@ -28,16 +29,8 @@ export interface Subscription {
   unsubscribe(): Promise<void>;
 }
 
-export interface TransportCapabilities {
-  /** Messages outlive the process (Kafka) or not (memory). */
-  readonly durable: boolean;
-  /** Separate processes can meet on it. */
-  readonly crossProcess: boolean;
-}
-
 export interface Transport {
   readonly name: string;
-  readonly capabilities: TransportCapabilities;
   start(): Promise<void>;
   /** Stops deliveries, rejects pending requests, releases connections. Safe to call twice. */
   close(): Promise<void>;

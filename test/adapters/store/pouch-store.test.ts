@@ -6,7 +6,7 @@ import { WorkerStore } from '../../../src/adapters/store/worker-store.ts';
 import { STORE_WORKER } from '../../../src/workers.ts';
 import { runStoreConformance } from './store.conformance.ts';
 
-runStoreConformance('pouchdb (leveldb on disk)', async () => {
+runStoreConformance('pouchdb (leveldb on disk)', 'pouchdb', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'stratus-store-'));
   const open = async () => {
     const store = new PouchStore({ adapter: 'leveldb', directory });
@@ -16,7 +16,7 @@ runStoreConformance('pouchdb (leveldb on disk)', async () => {
   return { open, reopen: open, teardown: () => rm(directory, { recursive: true, force: true }) };
 });
 
-runStoreConformance('pouchdb (memory)', async () => {
+runStoreConformance('pouchdb (memory)', 'memory', async () => {
   const directory = `conformance-${crypto.randomUUID()}`;
   return {
     async open() {
@@ -28,7 +28,7 @@ runStoreConformance('pouchdb (memory)', async () => {
   };
 });
 
-runStoreConformance('pouchdb on its own thread (leveldb on disk)', async () => {
+runStoreConformance('pouchdb on its own thread (leveldb on disk)', 'pouchdb', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'stratus-worker-store-'));
   const open = async () => {
     const store = new WorkerStore({ adapter: 'leveldb', directory }, STORE_WORKER);

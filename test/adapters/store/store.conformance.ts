@@ -1,6 +1,8 @@
-// One suite every Store must pass (PouchDB now, CouchDB in cluster mode). `reopen` is given only by
-// durable stores: the suite then checks that what was saved survives a restart.
+// One suite every Store must pass (PouchDB now, CouchDB in cluster mode), run once per adapter of the
+// store registry. What the registry declares the adapter can do is checked too: a durable store keeps
+// what was saved across a restart (the harness then gives `reopen`).
 import { afterEach, describe, expect, test } from 'bun:test';
+import { storeAdapter, type StoreName } from '../../../src/adapters/store/registry.ts';
 import type { PredictionResult, Store } from '../../../src/adapters/store/store.ts';
 
 export interface StoreHarness {
@@ -23,7 +25,9 @@ function result(overrides: Partial<PredictionResult> = {}): PredictionResult {
   };
 }
 
-export function runStoreConformance(name: string, makeHarness: () => Promise<StoreHarness>): void {
+/** `adapter`: the registry name whose declared capabilities this store must live up to. */
+export function runStoreConformance(name: string, adapter: StoreName, makeHarness: () => Promise<StoreHarness>): void {
+  const { capabilities } = storeAdapter(adapter);
   describe(`Store conformance: ${name}`, () => {
     let harness: StoreHarness | null = null;
     let stores: Store[] = [];
@@ -157,13 +161,10 @@ export function runStoreConformance(name: string, makeHarness: () => Promise<Sto
       await expect(store.getResult('x')).rejects.toThrow(/closed/);
     });
 
-    test('what was saved survives a restart (durable stores)', async () => {
+    test(`what was saved ${capabilities.durable ? 'survives' : 'need not survive'} a restart (declared durable: ${capabilities.durable})`, async () => {
       const store = await open();
-      if (!harness?.reopen) {
-        expect(store.capabilities.durable).toBe(false);
-        return;
-      }
-      expect(store.capabilities.durable).toBe(true);
+      expect(harness?.reopen !== undefined).toBe(capabilities.durable);
+      if (!harness?.reopen) return;
       const saved = result({ sessionId: 'session-durable' });
       await store.saveResults([saved]);
       await store.close();

@@ -1,10 +1,31 @@
 // CouchStore's HTTP side: nano for requests (auth header, JSON, key encoding), with a timeout on every
-// call, transient failures retried (couch-retry.ts), and a reachability flag kept by every answer and by a
-// cheap GET / every few seconds, so readiness drops while the server is away and returns after.
+// call, transient failures retried with jittered backoff until a time budget is spent (a server restart, a
+// dropped connection), and a reachability flag kept by every answer and by a cheap GET / every few
+// seconds, so readiness drops while the server is away and returns after.
 import nano from 'nano';
-import type { CouchCredentials } from './couch-credentials.ts';
-import { DEFAULT_RETRY, isTransient, RetriesExhausted, withRetry, type CouchFailure, type RetryPolicy } from '../../../flow/retry.ts';
+import { RetriesExhausted, retry, type RetryPolicy } from '../../../flow/retry.ts';
 import { StoreError } from '../store.ts';
+import type { CouchCredentials } from './couch-credentials.ts';
+
+// 15 s: a restarted CouchDB-API server took 2.8–6.1 s to answer again on the loaded CI machine, and a
+// call that gives up costs a whole batch's redelivery; a consumer waiting 15 s is the lesser harm.
+// Jittered: consumers that lost the server together should not come back in lockstep.
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ budgetMs: 15_000, firstDelayMs: 50, maxDelayMs: 1_000, jitter: true });
+
+/** What nano rejects with: an HTTP error carries statusCode; a connection failure carries none. */
+interface CouchFailure {
+  readonly statusCode?: number;
+  readonly error?: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** Connection refused or reset, timeouts, 5xx, 429: worth another try. 4xx answers are final. */
+function isTransient(error: unknown): boolean {
+  const status = (error as CouchFailure | null)?.statusCode;
+  if (status === undefined) return true;
+  return status >= 500 || status === 429 || status === 408;
+}
 
 export interface CouchClientOptions {
   /** Without userinfo. */
@@ -51,6 +72,8 @@ export class CouchClient {
   private timer: ReturnType<typeof setInterval> | null = null;
   private pinging = false;
   private closed = false;
+  /** Aborted by close(): a call waiting between two attempts gives up at once. */
+  private readonly closing = new AbortController();
   private reachable = false;
 
   constructor(private readonly options: CouchClientOptions) {
@@ -66,7 +89,7 @@ export class CouchClient {
         ...(options.credentials ? { Authorization: options.credentials.authorizationHeader() } : {}),
       },
     } as nano.Configuration);
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.retry = { jitter: true, ...(options.retry ?? DEFAULT_RETRY) };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
@@ -82,6 +105,7 @@ export class CouchClient {
 
   close(): void {
     this.closed = true;
+    this.closing.abort(new StoreError('store is closed'));
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -90,12 +114,7 @@ export class CouchClient {
   async request<T>(request: CouchRequest): Promise<T> {
     this.assertOpen();
     try {
-      return await withRetry(() => this.once<T>(request, this.requestTimeoutMs), this.retry, {
-        onTransient: () => {
-          this.reachable = false;
-        },
-        stopped: () => (this.closed ? new StoreError('store is closed') : null),
-      });
+      return await retry(() => this.once<T>(request, this.requestTimeoutMs), this.retry, { retriable: isTransient, signal: this.closing.signal });
     } catch (error) {
       throw this.toStoreError(error, request);
     }
@@ -121,7 +140,7 @@ export class CouchClient {
     } catch (error) {
       // A final answer means the server is there, unless it refuses us: then the store cannot work.
       const status = (error as CouchFailure).statusCode;
-      if (!isTransient(error)) this.reachable = status !== 401 && status !== 403;
+      this.reachable = !isTransient(error) && status !== 401 && status !== 403;
       throw error;
     }
   }

@@ -1,17 +1,36 @@
-// Store on a CouchDB server (cluster mode): the same five databases and document layout as PouchStore
-// (results keyed by request id, a per-session history index, models with model.json + weights.bin as
-// attachments, settings, feedback), so data replicates between the two. Database names get a prefix.
-// Results and history entries go out through a group commit (couch-bulk-queue.ts): the batches of one
+// Store on a CouchDB server (cluster mode): the databases and documents of ../documents.ts, as PouchStore
+// keeps them, so data replicates between the two. Database names get a prefix.
+// Results and history entries go out through a group commit (bulk-queue.ts): the batches of one
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
+import {
+  DATABASES,
+  feedbackDoc,
+  historyKey,
+  MODEL_JSON,
+  newestFeedback,
+  resultDoc,
+  SERVING_VERSION,
+  sessionRange,
+  toModelVersion,
+  toResult,
+  upsert,
+  WEIGHTS_BIN,
+  type DatabaseName,
+  type Doc,
+  type FeedbackDoc,
+  type HistoryDoc,
+  type ModelDoc,
+  type ResultDoc,
+  type SettingDoc,
+} from '../documents.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from '../store.ts';
-import { feedbackDoc, newestFeedback, type FeedbackDoc } from '../documents.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
   /** Prepended to every database name (default `stratus_`), so several deployments share one server. */
   readonly prefix?: string;
-  /** Group commit of results and history (see couch-bulk-queue.ts); default 1 request at once, 512 docs,
+  /** Group commit of results and history (see bulk-queue.ts); default 1 request at once, 512 docs,
    * at most one request per 200 ms under steady load. */
   readonly bulk?: Partial<BulkQueueOptions>;
 }
@@ -25,26 +44,12 @@ export interface CouchStoreOptions extends CouchClientOptions {
 // results/s each: 40 ms → 183 µs of server CPU per result, 100 ms → 138, 200 ms → 125.
 const DEFAULT_BULK: BulkQueueOptions = Object.freeze({ maxInFlight: 1, maxDocs: 512, minIntervalMs: 200 });
 
-type Doc = { _id: string; _rev?: string };
-type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
-type HistoryDoc = Doc & { result: PredictionResult };
-type AttachmentData = { content_type: string; data: string };
-type ModelDoc = ModelVersion & Doc & { _attachments?: Record<string, Partial<AttachmentData>> };
-type SettingDoc = Doc & { value: string };
+/** Attachments as CouchDB's JSON API carries them: base64 text. */
+type CouchModelDoc = ModelDoc<Record<string, Partial<{ content_type: string; data: string }>>>;
 type AllDocs<T> = { rows: { id: string; value: { rev: string }; doc?: T | null; error?: string }[] };
-
-const DATABASES = ['results', 'history', 'models', 'settings', 'feedback'] as const;
-type DatabaseName = (typeof DATABASES)[number];
-
-// Sorts after every character a history key uses, so one range query returns a whole session.
-const SESSION_END = '\ufff0';
-const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
-const SERVING_VERSION = 'serving-version';
 
 export class CouchStore implements Store {
   readonly name = 'couchdb';
-  readonly capabilities = Object.freeze({ durable: true });
   private client: CouchClient | null = null;
   private readonly prefix: string;
   private readonly resultWrites: BulkQueue;
@@ -81,8 +86,7 @@ export class CouchStore implements Store {
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
     if (results.length === 0) return [];
     this.db('results'); // a closed store fails here, not inside a group another caller's write shares
-    const docs: ResultDoc[] = results.map(({ id, ...rest }) => ({ _id: id, ...rest }));
-    const rows = await this.resultWrites.write(docs);
+    const rows = await this.resultWrites.write(results.map(resultDoc));
     // A retried request whose first try did land answers `conflict` too: 'exists' then, which is still true.
     const outcomes = rows.map((row, i): SaveOutcome => {
       if (row.ok) return 'created';
@@ -112,7 +116,7 @@ export class CouchStore implements Store {
     const page = await this.request<AllDocs<HistoryDoc>>({
       db: this.db('history'),
       path: '_all_docs',
-      qs: { startkey: `${sessionId}\u0001${SESSION_END}`, endkey: `${sessionId}\u0001`, descending: true, include_docs: true, limit },
+      qs: { ...sessionRange(sessionId, true), descending: true, include_docs: true, limit },
     });
     return page.rows.flatMap((row) => (row.doc ? [row.doc.result] : []));
   }
@@ -122,7 +126,7 @@ export class CouchStore implements Store {
     const page = await this.request<AllDocs<HistoryDoc>>({
       db: history,
       path: '_all_docs',
-      qs: { startkey: `${sessionId}\u0001`, endkey: `${sessionId}\u0001${SESSION_END}` },
+      qs: sessionRange(sessionId, false),
     });
     if (page.rows.length === 0) return 0;
     const rows = await this.bulk(history, page.rows.map((row) => ({ _id: row.id, _rev: row.value.rev, _deleted: true })));
@@ -130,7 +134,7 @@ export class CouchStore implements Store {
   }
 
   async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
-    const doc: ModelDoc = {
+    const doc: CouchModelDoc = {
       ...meta,
       _id: meta.version,
       _attachments: {
@@ -148,7 +152,7 @@ export class CouchStore implements Store {
   }
 
   async listModels(): Promise<ModelVersion[]> {
-    const page = await this.request<AllDocs<ModelDoc>>({ db: this.db('models'), path: '_all_docs', qs: { include_docs: true } });
+    const page = await this.request<AllDocs<CouchModelDoc>>({ db: this.db('models'), path: '_all_docs', qs: { include_docs: true } });
     return page.rows
       .flatMap((row) => (row.doc ? [toModelVersion(row.doc)] : []))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -156,7 +160,7 @@ export class CouchStore implements Store {
 
   async loadModel(version: string): Promise<ModelFiles | null> {
     // One request: attachments come inline as base64 in the JSON document.
-    const doc = await this.getOrNull<ModelDoc>(this.db('models'), version, { attachments: true });
+    const doc = await this.getOrNull<CouchModelDoc>(this.db('models'), version, { attachments: true });
     if (!doc) return null;
     return { modelJson: attachmentBytes(doc, MODEL_JSON), weightsBin: attachmentBytes(doc, WEIGHTS_BIN) };
   }
@@ -166,11 +170,11 @@ export class CouchStore implements Store {
   }
 
   async setServingVersion(version: string): Promise<void> {
-    await this.upsert<SettingDoc>(this.db('settings'), { _id: SERVING_VERSION, value: version });
+    await upsert(this.access<SettingDoc>(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
   async saveFeedback(sample: FeedbackSample): Promise<void> {
-    await this.upsert<FeedbackDoc>(this.db('feedback'), feedbackDoc(sample));
+    await upsert(this.access<FeedbackDoc>(this.db('feedback')), feedbackDoc(sample));
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
@@ -242,35 +246,16 @@ export class CouchStore implements Store {
     }
   }
 
-  /** Writes the document over whatever revision is there; tries again if another writer got in between. */
-  private async upsert<T extends Doc>(db: string, doc: T): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.getOrNull<T>(db, doc._id);
-      try {
-        await this.request({ method: 'PUT', db, path: encodeURIComponent(doc._id), body: { ...doc, ...(current ? { _rev: current._rev } : {}) } });
-        return;
-      } catch (error) {
-        if (!(error instanceof CouchHttpError && error.statusCode === 409) || attempt >= 3) throw error;
-      }
-    }
+  private access<T extends Doc>(db: string) {
+    return {
+      get: (id: string) => this.getOrNull<T>(db, id),
+      put: (doc: T) => this.request({ method: 'PUT', db, path: encodeURIComponent(doc._id), body: doc }),
+      isConflict: (error: unknown) => error instanceof CouchHttpError && error.statusCode === 409,
+    };
   }
 }
 
-function historyKey(result: PredictionResult): string {
-  return `${result.sessionId}\u0001${result.createdAt}\u0001${result.id}`;
-}
-
-function toResult(doc: ResultDoc): PredictionResult {
-  const { _id, _rev, ...rest } = doc;
-  return { id: _id, ...rest };
-}
-
-function toModelVersion(doc: ModelDoc): ModelVersion {
-  const { _id, _rev, _attachments, ...meta } = doc;
-  return meta;
-}
-
-function attachmentBytes(doc: ModelDoc, name: string): Uint8Array {
+function attachmentBytes(doc: CouchModelDoc, name: string): Uint8Array {
   const data = doc._attachments?.[name]?.data;
   if (typeof data !== 'string') throw new StoreError(`model ${doc._id} has no ${name} attachment`);
   const bytes = Buffer.from(data, 'base64');

@@ -9,6 +9,7 @@ import { CoalescingPublisher, PRODUCER_SETTINGS } from './publisher.ts';
 import './kafkajs-request-queue.ts';
 import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts';
 import { TopicAdmin } from './topics.ts';
+import { retry } from '../../../flow/retry.ts';
 import { RequestReply } from '../request-reply.ts';
 import {
   HEADER,
@@ -60,6 +61,9 @@ export interface KafkaTransportOptions {
 
 const REPLY_PREFIX = 'stratus.replies.';
 
+/** Waiting for a cluster that is not up yet: a try every half second at first, every 5 s later. */
+const CONNECT_RETRY = Object.freeze({ firstDelayMs: 500, maxDelayMs: 5_000 });
+
 /** A consumer group this instance takes part in, as /metrics shows it. */
 export interface ConsumerGroupStats {
   readonly group: string;
@@ -83,7 +87,6 @@ function logCreator(log: KafkaLog | undefined) {
 
 export class KafkaTransport implements Transport {
   readonly name = 'kafka';
-  readonly capabilities = Object.freeze({ durable: true, crossProcess: true });
   private readonly kafka: Kafka;
   private readonly admin: Admin;
   private readonly producer: Producer;
@@ -94,6 +97,8 @@ export class KafkaTransport implements Transport {
   private readonly settings: Omit<SubscriptionSettings, 'topic' | 'group' | 'concurrency'>;
   private state: 'new' | 'open' | 'closed' = 'new';
   private closing: Promise<void> | null = null;
+  /** Aborted by close(): a start still waiting for the cluster stops waiting. */
+  private readonly closeController = new AbortController();
   private producerConnected = false;
   /** Last word on reaching the cluster, from a send or from the periodic probe. */
   private reachable = true;
@@ -247,16 +252,12 @@ export class KafkaTransport implements Transport {
   // A cluster that is not up yet (a gateway started before Kafka) is waited for, not fatal: the process
   // stays up and not ready, and gets ready once the brokers answer. Only close() ends the wait.
   private async connectPatiently(): Promise<void> {
-    for (let attempt = 1; this.state === 'new'; attempt++) {
-      try {
-        await Promise.all([this.admin.connect(), this.producer.connect()]);
-        return;
-      } catch (error) {
-        if (this.state !== 'new') return;
-        const reason = error instanceof Error ? error.message : String(error);
-        this.options.log?.('warn', 'kafka cluster unreachable at start; retrying', { attempt, reason });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(500 * attempt, 5_000)));
-      }
+    const onRetry = (error: unknown, attempt: number) =>
+      this.options.log?.('warn', 'kafka cluster unreachable at start; retrying', { attempt, reason: error instanceof Error ? error.message : String(error) });
+    try {
+      await retry(() => Promise.all([this.admin.connect(), this.producer.connect()]), CONNECT_RETRY, { onRetry, signal: this.closeController.signal });
+    } catch {
+      // Only close() ends the wait; start() sees the state and says so.
     }
   }
 
@@ -320,6 +321,7 @@ export class KafkaTransport implements Transport {
   }
 
   private async shutdown(): Promise<void> {
+    this.closeController.abort(new TransportClosedError('kafka transport closed'));
     if (this.state === 'new') {
       this.state = 'closed';
       return;

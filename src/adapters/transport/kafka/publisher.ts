@@ -1,6 +1,6 @@
-// The producer side of KafkaTransport. Publishes made in the same tick go out as one `sendBatch` (one
-// produce request per broker instead of one per message); while a send is in flight the next batch
-// gathers, so batches grow with load on their own.
+// The producer side of KafkaTransport. Publishes made in the same turn of the event loop go out as one
+// `sendBatch` (one produce request per broker instead of one per message); while a send is in flight the
+// next batch gathers (src/flow/batcher.ts), so batches grow with load on their own.
 //
 // Retries are ours, not kafkajs's. kafkajs 2.2.4 remembers, across the retries of one sendBatch, which
 // brokers already acknowledged their part; when a broker dies, the partitions it led move to the brokers
@@ -11,6 +11,8 @@
 // not). kafkajs's idempotent producer insists on retrying inside the call, so the producer is not
 // idempotent; with one request in flight per broker, order within a partition holds all the same.
 import type { Message, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
+import { Batcher } from '../../../flow/batcher.ts';
+import { RetriesExhausted, retry, type RetryPolicy } from '../../../flow/retry.ts';
 
 /** The producer settings the publisher's retry scheme relies on (see the header). */
 export const PRODUCER_SETTINGS = Object.freeze({
@@ -46,12 +48,10 @@ interface Queued {
 }
 
 export class CoalescingPublisher {
-  private queue: Queued[] = [];
-  private scheduled = false;
-  private sending = false;
+  /** One sendBatch at a time; publishes made meanwhile leave together as the next one. */
+  private readonly queue = new Batcher<Queued>({ maxSize: Number.POSITIVE_INFINITY, maxRunning: 1 }, (batch) => this.flush(batch));
   private abandoned: Error | null = null;
-  private readonly giveUpAfterMs: number;
-  private readonly firstRetryDelayMs: number;
+  private readonly policy: RetryPolicy;
 
   /** `outcome` hears of every send: the transport's health follows it. */
   constructor(
@@ -59,32 +59,15 @@ export class CoalescingPublisher {
     private readonly outcome: (ok: boolean) => void,
     options: PublisherOptions = {},
   ) {
-    this.giveUpAfterMs = options.giveUpAfterMs ?? 60_000;
-    this.firstRetryDelayMs = options.firstRetryDelayMs ?? 100;
+    this.policy = { firstDelayMs: options.firstRetryDelayMs ?? 100, maxDelayMs: 2_000, budgetMs: options.giveUpAfterMs ?? 60_000 };
   }
 
   publish(topic: string, message: Message): Promise<void> {
     if (this.abandoned) return Promise.reject(this.abandoned);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, message, resolve, reject });
-      this.schedule();
-    });
+    return new Promise<void>((resolve, reject) => this.queue.add({ topic, message, resolve, reject }));
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.sending) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.sending || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.sending = true;
+  private async flush(batch: readonly Queued[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const item of batch) {
       let messages = byTopic.get(item.topic);
@@ -101,24 +84,21 @@ export class CoalescingPublisher {
       this.outcome(false);
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const item of batch) item.reject(failure);
-    } finally {
-      this.sending = false;
-      if (this.queue.length > 0) this.schedule();
     }
   }
 
+  /** One kafkajs call per attempt; a failed batch goes again whole (see the header). */
   private async send(topicMessages: TopicMessages[]): Promise<void> {
-    const started = Date.now();
-    for (let failures = 0; ; failures++) {
-      try {
+    try {
+      await retry(
         // acks -1 = all in-sync replicas: with min.insync.replicas 2, a write survives one broker's crash.
-        await this.producer().sendBatch({ topicMessages, acks: -1 });
-        return;
-      } catch (error) {
-        if (this.abandoned || !isTransient(error) || Date.now() - started >= this.giveUpAfterMs) throw error;
-        this.outcome(false);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(this.firstRetryDelayMs * 2 ** failures, 2_000)));
-      }
+        () => this.producer().sendBatch({ topicMessages, acks: -1 }),
+        this.policy,
+        { retriable: (error) => !this.abandoned && isTransient(error), onRetry: () => this.outcome(false) },
+      );
+    } catch (error) {
+      // Callers see the broker's own error, not the retry's wrapper.
+      throw error instanceof RetriesExhausted ? error.last : error;
     }
   }
 
@@ -126,8 +106,6 @@ export class CoalescingPublisher {
    * being sent makes no further attempt. */
   abandon(error: Error): void {
     this.abandoned = error;
-    const queued = this.queue;
-    this.queue = [];
-    for (const item of queued) item.reject(error);
+    for (const item of this.queue.takeQueued()) item.reject(error);
   }
 }

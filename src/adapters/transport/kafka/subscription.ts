@@ -4,6 +4,7 @@
 // failing handler is retried here with a doubling delay; after the last attempt the message goes to the
 // dead-letter topic and counts as done.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { backoffDelay, RetriesExhausted, retry } from '../../../flow/retry.ts';
 import { PartitionProgress, type Pending } from './partition-progress.ts';
 import type { Delivery, Handler } from '../transport.ts';
 
@@ -83,6 +84,9 @@ class Slots {
   }
 }
 
+/** A topic created a moment ago may be unknown to the broker that answers for a little while. */
+const SUBSCRIBE_RETRY = Object.freeze({ firstDelayMs: 100, maxDelayMs: 100, maxAttempts: 20 });
+
 const toText = (value: Buffer | string | (Buffer | string)[] | undefined): string | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? value.map(String).join(',') : value.toString();
 
@@ -95,8 +99,8 @@ export class KafkaSubscription {
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   private stopped: Promise<void> | null = null;
-  private wakeStop!: () => void;
-  private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve));
+  /** Aborted by stop(): every pause between two attempts ends at once. */
+  private readonly stopController = new AbortController();
   private commitTimer: ReturnType<typeof setTimeout> | null = null;
   private finishedSinceCommit = 0;
   private committing: Promise<void> | null = null;
@@ -170,17 +174,11 @@ export class KafkaSubscription {
     const { settings } = this;
     await consumer.connect();
     // Earliest for a group with no committed offset: a group that is new to a topic misses nothing
-    // published between subscribe() and its first fetch.
-    for (let tries = 1; ; tries++) {
-      try {
-        await consumer.subscribe({ topics: [settings.topic], fromBeginning: true });
-        break;
-      } catch (error) {
-        // A topic created a moment ago can still be unknown to the broker answering this client's metadata.
-        if (!(error as { retriable?: boolean }).retriable || tries >= 20) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    // published between subscribe() and its first fetch. A topic created a moment ago can still be unknown
+    // to the broker answering this client's metadata: that is tried again for a while.
+    await retry(() => consumer.subscribe({ topics: [settings.topic], fromBeginning: true }), SUBSCRIBE_RETRY, {
+      retriable: (error) => (error as { retriable?: boolean }).retriable === true,
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -197,8 +195,8 @@ export class KafkaSubscription {
   // committed by the new generation, are redelivered (at-least-once).
   private restartLater(): void {
     if (this.stopping || this.restartTimer !== null) return;
-    const delay = Math.min(this.settings.restartDelayMs * 2 ** this.crashes, 30_000);
     this.crashes++;
+    const delay = backoffDelay({ firstDelayMs: this.settings.restartDelayMs, maxDelayMs: 30_000 }, this.crashes);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       void this.restart();
@@ -291,38 +289,25 @@ export class KafkaSubscription {
       headers,
     };
     const { maxAttempts, retryDelayMs } = this.settings;
-    let reason = '';
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const signal = this.stopController.signal;
+    let reason: string;
+    try {
+      // The first delivery, by far the most common, gets no copy of the envelope.
+      const attempt = (n: number) => (this.stopping ? Promise.reject(signal.reason) : this.hooks.handler(n === 1 ? envelope : { ...envelope, attempt: n }));
+      await retry(attempt, { firstDelayMs: retryDelayMs, maxDelayMs: Number.POSITIVE_INFINITY, maxAttempts }, { signal });
+      return true;
+    } catch (error) {
       if (this.stopping) return false;
-      try {
-        // The first delivery, by far the most common, gets no copy of the envelope.
-        await this.hooks.handler(attempt === 1 ? envelope : { ...envelope, attempt });
-        return true;
-      } catch (error) {
-        reason = error instanceof Error ? error.message : String(error);
-      }
-      if (attempt < maxAttempts && !(await this.pause(retryDelayMs * 2 ** (attempt - 1)))) return false;
+      const last = error instanceof RetriesExhausted ? error.last : error;
+      reason = last instanceof Error ? last.message : String(last);
     }
-    for (let tries = 0; !this.stopping; tries++) {
-      try {
-        await this.hooks.deadLetter({ ...envelope, attempt: maxAttempts }, reason);
-        return true;
-      } catch {
-        if (!(await this.pause(Math.min(retryDelayMs * 2 ** tries, 5_000)))) return false;
-      }
+    try {
+      // Until it lands or the subscription stops: the message counts as done only once it is dead-lettered.
+      await retry(() => this.hooks.deadLetter({ ...envelope, attempt: maxAttempts }, reason), { firstDelayMs: retryDelayMs, maxDelayMs: 5_000 }, { signal });
+      return true;
+    } catch {
+      return false;
     }
-    return false;
-  }
-
-  /** Sleeps; false when stop() cut it short. */
-  private async pause(ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const slept = await Promise.race([
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
-      this.stopSignal.then(() => false),
-    ]);
-    clearTimeout(timer);
-    return slept;
   }
 
   // Each OffsetCommit is a replicated write to the group's offsets topic on the broker: committing every
@@ -377,7 +362,7 @@ export class KafkaSubscription {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer !== null) clearTimeout(this.restartTimer);
-    this.wakeStop();
+    this.stopController.abort(new Error('subscription stopped'));
     this.slots.wakeAll();
     try {
       this.consumer.pause([{ topic: this.settings.topic }]);

@@ -1,6 +1,7 @@
 // Topic creation for KafkaTransport: the broker does not create topics on its own (auto.create.topics.enable
 // is off in cluster mode), so the transport creates each one, once, with its configured layout.
 import type { Admin } from 'kafkajs';
+import { retry } from '../../../flow/retry.ts';
 
 export interface TopicLayout {
   readonly partitions: number;
@@ -78,18 +79,14 @@ export class TopicAdmin {
   // Not kafkajs's waitForLeaders: it retries only LEADER_NOT_AVAILABLE, while a KRaft broker may answer
   // UNKNOWN_TOPIC_OR_PARTITION for a moment after the controller created the topic.
   private async waitForLeaders(topic: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
-        const layout = topics.find((t) => t.name === topic);
-        if (layout && layout.partitions.length > 0 && layout.partitions.every((p) => p.leader >= 0)) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
+    const led = async () => {
+      const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      const layout = topics.find((t) => t.name === topic);
+      if (!layout || layout.partitions.length === 0 || layout.partitions.some((p) => p.leader < 0)) {
+        throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
       }
-      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    };
+    await retry(led, { firstDelayMs: 50, maxDelayMs: 50, budgetMs: timeoutMs });
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CouchCredentials, resolveCouchConnection } from '../../../../src/adapters/store/couch/couch-credentials.ts';
 import { CouchStore } from '../../../../src/adapters/store/couch/couch-store.ts';
-import { createStore } from '../../../../src/adapters/transport/registry.ts';
+import { createStore, storeAdapter } from '../../../../src/adapters/store/registry.ts';
 import type { PredictionResult } from '../../../../src/adapters/store/store.ts';
 import { ConfigError, helpText, parseCli } from '../../../../src/config.ts';
 import { couchServer, startPouchServer, type CouchServer } from '../../../helpers/couch-server.ts';
@@ -43,7 +43,7 @@ async function dropDatabases(prefix: string): Promise<void> {
   }
 }
 
-runStoreConformance('couchdb', async () => {
+runStoreConformance('couchdb', 'couchdb', async () => {
   const { url, credentials } = await connection();
   const prefix = freshPrefix();
   const open = async () => {
@@ -293,10 +293,10 @@ describe('couchdb configuration', () => {
 
   test('the registry builds a CouchStore for --store couchdb', async () => {
     const config = run(['--store', 'couchdb', '--couchdb-url', 'http://u:p@127.0.0.1:1']);
-    const store = await createStore(config);
+    const store = await createStore(config.store, config);
     expect(store).toBeInstanceOf(CouchStore);
     expect(store.name).toBe('couchdb');
-    expect(store.capabilities.durable).toBe(true);
+    expect(storeAdapter('couchdb').capabilities.durable).toBe(true);
   });
 
   test('credentials print as redacted', () => {

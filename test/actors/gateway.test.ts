@@ -1,0 +1,121 @@
+// The gateway actor on the memory transport, against a consumer the test plays: how requests become
+// messages, and how each failure reaches the caller in the actors' own words.
+import { afterEach, describe, expect, test } from 'bun:test';
+import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
+import { GatewayActor } from '../../src/actors/gateway.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import type { Delivery } from '../../src/adapters/transport/transport.ts';
+import { DEFAULTS, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { decodeBatch, encodeJson, type BatchReply, type PredictionReply } from '../../src/protocol/messages.ts';
+import { GROUP, TOPIC } from '../../src/protocol/topics.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const image = new Float32Array(784);
+
+/** A consumer that holds each message until the test answers it, with all, some or none of its answers. */
+async function playConsumer(transport: MemoryTransport) {
+  const messages: { ids: string[]; delivery: Delivery }[] = [];
+  await transport.subscribe(TOPIC.predictions, { group: GROUP.consumers, concurrency: 100 }, async (delivery) => {
+    messages.push({ ids: decodeBatch(delivery.value).requests.map((r) => r.id), delivery });
+  });
+  const answer = async (index: number, leaveOut: string[] = []) => {
+    const { ids, delivery } = messages[index]!;
+    const replies: PredictionReply[] = ids.filter((id) => !leaveOut.includes(id)).map((id) => ({ id, digits: [4], probabilities: [], modelVersion: 'played' }));
+    await transport.reply(delivery, { value: encodeJson({ replies } satisfies BatchReply) });
+  };
+  return { messages, answer };
+}
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function setup(config: Partial<Config> = {}) {
+  const broker = new MemoryBroker();
+  const transport = new MemoryTransport(broker);
+  const consumerSide = new MemoryTransport(broker);
+  await Promise.all([transport.start(), consumerSide.start()]);
+  const consumer = await playConsumer(consumerSide);
+  const metrics = new Metrics();
+  const clock = new FakeClock();
+  const gateway = new GatewayActor(clock);
+  const store = new PouchStore({ adapter: 'memory', directory: `gateway-${crypto.randomUUID()}` });
+  const context = { config: { ...DEFAULTS, ...config }, transport, store, logger: createLogger('silent'), metrics, crash: () => {} };
+  await gateway.start(context);
+  cleanup.push(async () => {
+    await gateway.stop();
+    await Promise.all([transport.close(), consumerSide.close()]);
+  });
+  const classify = () => gateway.classify(image, 1);
+  return { gateway, consumer, metrics, classify, clock };
+}
+
+describe('gateway', () => {
+  test('a request at low load leaves alone; while four messages are out, the next ones hold back and leave as one', async () => {
+    const { consumer, classify, clock } = await setup();
+    const answered: Promise<unknown>[] = [];
+    const send = async (count: number) => {
+      for (let i = 0; i < count; i++) answered.push(classify());
+      await nextTurn();
+    };
+    await send(1);
+    await send(3);
+    await send(1);
+    await send(1);
+    expect(consumer.messages.map((m) => m.ids.length)).toEqual([1, 3, 1, 1]);
+    // Four out: these wait, turn after turn, for one of them to come back.
+    await send(1);
+    await send(1);
+    await send(1);
+    expect(consumer.messages).toHaveLength(4);
+    await consumer.answer(1);
+    await waitFor(() => consumer.messages.length === 5);
+    expect(consumer.messages[4]?.ids).toHaveLength(3);
+    // A message that never comes back holds nothing up for long: after 5 ms the held ones go anyway.
+    await send(2);
+    expect(consumer.messages).toHaveLength(5);
+    clock.advance(5);
+    await waitFor(() => consumer.messages.length === 6);
+    expect(consumer.messages[5]?.ids).toHaveLength(2);
+    for (const index of [0, 2, 3, 4, 5]) await consumer.answer(index);
+    expect((await Promise.all(answered)).length).toBe(11);
+  });
+
+  test('a reply without one request\'s answer fails that request with NoAnswer; the others are answered', async () => {
+    const { consumer, gateway } = await setup();
+    const answers = [gateway.classify(image, 1), gateway.classify(image, 1)].map((p) => p.then((a) => a.digits, (e: unknown) => e));
+    await waitFor(() => consumer.messages.length === 1);
+    const [kept, dropped] = consumer.messages[0]!.ids as [string, string];
+    await consumer.answer(0, [dropped]);
+    const [a, b] = await Promise.all(answers);
+    expect(a).toEqual([4]);
+    expect(b).toBeInstanceOf(NoAnswer);
+    expect(kept).not.toBe(dropped);
+  });
+
+  test('no reply within --request-timeout-ms: TimedOut', async () => {
+    const { classify } = await setup({ requestTimeoutMs: 50 });
+    const error = await classify().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimedOut);
+    expect((error as Error).message).toBe('no answer within 50 ms');
+  });
+
+  test('beyond --max-in-flight: Overloaded at once; after stop: Unavailable', async () => {
+    const { consumer, gateway, classify } = await setup({ maxInFlight: 2 });
+    const admitted = [classify(), classify()];
+    expect(await classify().catch((e: unknown) => e)).toBeInstanceOf(Overloaded);
+    await waitFor(() => consumer.messages.length === 1);
+    await consumer.answer(0);
+    await Promise.all(admitted);
+    await gateway.stop();
+    expect(await classify().catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+  });
+});

@@ -1,0 +1,160 @@
+// The HTTP layer alone, through app.handle (no port, no model, no transport): a fake gateway answers or
+// fails on cue, and each test checks what the app makes of it. Milliseconds each; the whole service is
+// tested from outside in api.test.ts and the e2e suites.
+import { describe, expect, test } from 'bun:test';
+import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
+import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import type { Classification, Gateway } from '../../src/http/gateway.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { ModelRegistry } from '../../src/model/model-registry.ts';
+
+const PIXELS = 784;
+
+/** Answers each image with a one-hot guess of `digit`, or throws what the test put in `failure`. */
+class FakeGateway implements Gateway {
+  modelVersion: string | null = 'fake-1';
+  failure: unknown = null;
+  readonly calls: { count: number; sessionId: string | undefined; pixels: Float32Array }[] = [];
+  constructor(private readonly digit = 7) {}
+
+  async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
+    this.calls.push({ count, sessionId, pixels });
+    if (this.failure) throw this.failure;
+    const probabilities = Array.from({ length: count * 10 }, (_, i) => (i % 10 === this.digit ? 0.91 : 0.01));
+    return { id: `req-${this.calls.length}`, digits: Array(count).fill(this.digit), probabilities, modelVersion: this.modelVersion ?? '', timings: { totalMs: 1 } };
+  }
+}
+
+async function appWith(options: { gateway?: FakeGateway; notReady?: string[] } = {}) {
+  const gateway = options.gateway ?? new FakeGateway();
+  const metrics = new Metrics();
+  const store = new PouchStore({ adapter: 'memory', directory: `routes-${crypto.randomUUID()}` });
+  await store.open();
+  const registry = new ModelRegistry(store, new MemoryTransport());
+  const app = createApp({
+    readiness: { notReadyReasons: () => options.notReady ?? [] },
+    metrics,
+    logger: createLogger('silent'),
+    maxBodyBytes: 64 * 1024,
+    gateway,
+    store,
+    models: { registry, adminToken: null },
+  });
+  const call = (path: string, init: RequestInit = {}) => app.handle(new Request(`http://stratus.test${path}`, init));
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    // As a client sends it: the app refuses an oversized body by its declared length, before reading it.
+    const length = String(Buffer.byteLength(text));
+    return call(path, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': length, ...headers }, body: text });
+  };
+  return { gateway, metrics, call, post, store };
+}
+
+const pixels = () => ({ pixels: new Array(PIXELS).fill(0.5) });
+
+async function errorOf(response: Response): Promise<{ status: number; code: string; retryAfter: string | null }> {
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return { status: response.status, code: body.error.code, retryAfter: response.headers.get('retry-after') };
+}
+
+describe('routes through app.handle', () => {
+  test('POST /api/predict answers the gateway\'s classification: the digit, its probabilities, the model', async () => {
+    const { post, gateway } = await appWith();
+    const response = await post('/api/predict', pixels());
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { id: string; digit: number; probabilities: number[]; model: { version: string } };
+    expect(answer).toEqual({ id: 'req-1', digit: 7, probabilities: expect.any(Array), model: { version: 'fake-1' } });
+    expect(answer.probabilities).toHaveLength(10);
+    expect(gateway.calls[0]?.count).toBe(1);
+    expect(gateway.calls[0]?.pixels).toEqual(new Float32Array(PIXELS).fill(0.5));
+  });
+
+  test('a drawing is cut into digits left to right and classified in one call', async () => {
+    const { post, gateway } = await appWith();
+    const stroke = (x: number) => [
+      { x, y: 20 },
+      { x, y: 180 },
+    ];
+    const response = await post('/api/predict', { drawing: { width: 400, height: 200, strokes: [stroke(300), stroke(60), stroke(180)] } });
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { number: string; digits: { digit: number }[] };
+    expect(answer.number).toBe('777');
+    expect(answer.digits).toHaveLength(3);
+    expect(gateway.calls.map((c) => c.count)).toEqual([3]);
+  });
+
+  test('KServe v2 infer hands N images to the gateway and returns [N,10] and [N]', async () => {
+    const { post, gateway } = await appWith();
+    const response = await post('/v2/models/mnist/infer', { id: 'k', inputs: [{ name: 'image', shape: [3, PIXELS], datatype: 'FP32', data: new Array(3 * PIXELS).fill(0) }] });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { id: string; model_version: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    expect(body.id).toBe('k');
+    expect(body.model_version).toBe('fake-1');
+    expect(body.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['probabilities', [3, 10]],
+      ['digit', [3]],
+    ]);
+    expect(gateway.calls[0]?.count).toBe(3);
+  });
+
+  const refusals: [string, unknown, number, string, string | null][] = [
+    ['starting or stopping', new Unavailable('the service is starting or shutting down'), 503, 'unavailable', '1'],
+    ['too many in flight', new Overloaded('too many requests in flight; retry shortly'), 503, 'overloaded', '1'],
+    ['no answer in time', new TimedOut('no answer within 10000 ms'), 504, 'timeout', null],
+    ['a reply without this answer', new NoAnswer('the reply has no answer for request x'), 500, 'no_answer', null],
+    ['anything else', new Error('disk on fire'), 500, 'internal', null],
+  ];
+  test.each(refusals)('an actor error (%s) becomes its status and code, and is counted', async (_name, failure, status, code, retryAfter) => {
+    const { post, gateway, metrics } = await appWith();
+    gateway.failure = failure;
+    expect(await errorOf(await post('/api/predict', pixels()))).toEqual({ status, code, retryAfter });
+    expect(await metrics.registry.getSingleMetricAsString('stratus_http_errors_total')).toContain(`status="${status}",code="${code}"} 1`);
+    // The next request is unaffected.
+    gateway.failure = null;
+    expect((await post('/api/predict', pixels())).status).toBe(200);
+  });
+
+  test('bad bodies are refused before the gateway sees them', async () => {
+    const { post, call, gateway } = await appWith();
+    expect((await errorOf(await post('/api/predict', '{"pixels": [0.1'))).code).toBe('malformed_json');
+    expect((await errorOf(await post('/api/predict', { pixels: [0.1] }))).code).toBe('invalid_body');
+    expect((await errorOf(await post('/api/predict', { ...pixels(), drawing: {} }))).code).toBe('invalid_body');
+    expect((await errorOf(await post('/api/predict', { drawing: { width: 10, height: 10, strokes: [] } }))).code).toBe('invalid_drawing');
+    expect((await errorOf(await call('/api/predict', { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } }))).status).toBe(415);
+    expect((await errorOf(await post('/api/predict', 'x'.repeat(64 * 1024 + 1)))).status).toBe(413);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  test('a cross-site POST is refused before anything else', async () => {
+    const { post, gateway } = await appWith();
+    const response = await post('/api/predict', pixels(), { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(response.status).toBe(403);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  test('readiness says why it is not ready; liveness does not care', async () => {
+    const { call } = await appWith({ notReady: ['transport kafka is down'] });
+    const ready = await call('/v2/health/ready');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ ready: false, reasons: ['transport kafka is down'] });
+    expect((await call('/v2/health/live')).status).toBe(200);
+  });
+
+  test('model metadata names the serving model, or 503 before any consumer spoke', async () => {
+    const { call, gateway } = await appWith();
+    const meta = (await (await call('/v2/models/mnist')).json()) as { serving: string; versions: string[] };
+    expect(meta.serving).toBe('fake-1');
+    expect(meta.versions).toEqual(['fake-1']);
+    gateway.modelVersion = null;
+    expect(await errorOf(await call('/v2/models/mnist'))).toEqual({ status: 503, code: 'no_model', retryAfter: '1' });
+  });
+
+  test('admin endpoints are off without a configured token', async () => {
+    const { post } = await appWith();
+    expect((await errorOf(await post('/api/models/any/serve', {}))).code).toBe('admin_disabled');
+  });
+});
