@@ -1,6 +1,8 @@
-// One suite every Transport must pass (memory now, Kafka in cluster mode). A "cluster" gives fresh
-// transport instances that meet on the same broker, the way separate processes would.
+// One suite every Transport must pass (memory now, Kafka in cluster mode), run once per adapter of the
+// transport registry. A "cluster" gives fresh transport instances that meet on the same broker, the way
+// the actors of one deployment do. What the registry declares the adapter can do is checked too.
 import { afterEach, describe, expect, test } from 'bun:test';
+import { createTransport, transportAdapter, type TransportName, type TransportSettings } from '../../../src/adapters/transport/registry.ts';
 import {
   HEADER,
   RequestTimeoutError,
@@ -16,14 +18,18 @@ export interface TransportCluster {
   connect(): Promise<Transport>;
   /** Redelivery attempts before a message is dead-lettered, as this cluster is configured. */
   readonly maxAttempts: number;
+  /** The settings a separate process would be started with to reach this cluster. */
+  readonly settings: TransportSettings;
   teardown(): Promise<void>;
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 
-export function runTransportConformance(name: string, makeCluster: () => Promise<TransportCluster>): void {
-  describe(`Transport conformance: ${name}`, () => {
+/** `adapter`: the registry name whose declared capabilities this transport must live up to. */
+export function runTransportConformance(adapter: TransportName, makeCluster: () => Promise<TransportCluster>): void {
+  const { capabilities } = transportAdapter(adapter);
+  describe(`Transport conformance: ${adapter}`, () => {
     let cluster: TransportCluster | null = null;
     let opened: Transport[] = [];
     let topicCount = 0;
@@ -42,6 +48,21 @@ export function runTransportConformance(name: string, makeCluster: () => Promise
       opened = [];
       await cluster?.teardown();
       cluster = null;
+    });
+
+    test(`processes started apart ${capabilities.crossProcess ? 'meet' : 'do not meet'} on it (declared crossProcess: ${capabilities.crossProcess})`, async () => {
+      cluster ??= await makeCluster();
+      // Each made from the settings alone, as two processes would make them.
+      const [sender, receiver] = await Promise.all([createTransport(adapter, cluster.settings), createTransport(adapter, cluster.settings)]);
+      opened.push(sender, receiver);
+      await Promise.all([sender.start(), receiver.start()]);
+      const topic = freshTopic();
+      const seen: string[] = [];
+      await receiver.subscribe(topic, { group: 'apart' }, async (m) => void seen.push(text(m.value)));
+      await sender.publish(topic, { key: 'k', value: bytes('across') });
+      if (capabilities.crossProcess) await waitFor(() => seen.length === 1, 10_000);
+      else await Bun.sleep(50);
+      expect(seen).toEqual(capabilities.crossProcess ? ['across'] : []);
     });
 
     test('delivers key, value and headers unchanged', async () => {

@@ -55,6 +55,7 @@ if (!brokers) {
 
   runTransportConformance('kafka', async () => ({
     maxAttempts: MAX_ATTEMPTS,
+    settings: { kafkaBrokers: brokers, kafkaClientId: 'stratus-test', kafkaPartitions: 6, kafkaReplication: 1 },
     async connect() {
       const transport = open();
       await transport.start();

@@ -33,7 +33,10 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   let consumers: RoleProcess[];
   let reference: number[];
 
-  const startConsumer = () => group.start('consumer', target);
+  // Longer than a consumer group takes to notice a dead member (10 s session) and rebalance, so a request
+  // stranded on a killed consumer is redelivered and answered rather than timed out.
+  const OUTLAST_A_REBALANCE = ['--request-timeout-ms', '90000'];
+  const startConsumer = () => group.start('consumer', target, OUTLAST_A_REBALANCE);
 
   /** The exactly-once checks, against the store as it was before the stream. */
   async function expectEachAnsweredOnce(result: StreamResult, storedBefore: Map<string, number>) {
@@ -68,7 +71,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     target = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `faults_${Date.now()}_`, replication: 3 };
     // Consumers first: the gateway gets ready once one of them has announced its model.
     consumers = [startConsumer(), startConsumer()];
-    gateway = group.start('gateway', target);
+    gateway = group.start('gateway', target, OUTLAST_A_REBALANCE);
     await withLogs(group, () => Promise.all([gateway, ...consumers].map((p) => p.waitReady())));
     const clean = await referenceDigits(gateway.url, digits);
     reference = clean.digits;
@@ -149,8 +152,8 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       const alone: ClusterTarget = { ...target, kafkaBrokers: lonely.kafkaBrokers, prefix: `${target.prefix}alone_`, replication: 1 };
       await lonely.control('stop-broker', '1');
       // Both roles start patiently while the broker is away.
-      const early = group.start('gateway', alone);
-      const consumer = group.start('consumer', alone);
+      const early = group.start('gateway', alone, OUTLAST_A_REBALANCE);
+      const consumer = group.start('consumer', alone, OUTLAST_A_REBALANCE);
       await waitFor(() => early.ready().then(() => true, () => false), 60_000, 100);
       const notReady = await early.ready();
       expect(notReady.status).toBe(503);

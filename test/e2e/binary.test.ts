@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pkg from '../package.json' with { type: 'json' };
-import { loadSplit } from '../src/train/mnist.ts';
-import { MNIST_DIR } from './helpers/data.ts';
-import { postJson } from './helpers/local-stratus.ts';
-import { REPO, runToEnd, startProcess, type Started } from './helpers/process.ts';
+import pkg from '../../package.json' with { type: 'json' };
+import { loadSplit } from '../../src/train/mnist.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
+import { postJson } from '../helpers/local-stratus.ts';
+import { REPO, runToEnd, startProcess, type Started } from '../helpers/process.ts';
 
 let buildDir = '';
 let runDir = '';

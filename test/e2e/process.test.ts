@@ -3,9 +3,9 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson } from './helpers/local-stratus.ts';
-import { MNIST_DIR } from './helpers/data.ts';
-import { MAIN, REPO, freePort, runToEnd, startProcess } from './helpers/process.ts';
+import { postJson } from '../helpers/local-stratus.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
+import { MAIN, REPO, freePort, runToEnd, startProcess } from '../helpers/process.ts';
 
 const bun = process.execPath;
 
@@ -93,7 +93,7 @@ describe('stopping', () => {
       first.proc.kill('SIGTERM');
       expect(await first.proc.exited).toBe(0);
       // Read the store directly: the API has no read-back endpoint yet.
-      const { PouchStore } = await import('../src/adapters/store/pouch-store.ts');
+      const { PouchStore } = await import('../../src/adapters/store/pouch-store.ts');
       const store = new PouchStore({ adapter: 'leveldb', directory: join(dataDir, 'store') });
       await store.open();
       expect((await store.getResult(answer.id))?.id).toBe(answer.id);

@@ -1,5 +1,5 @@
-// Stratus roles as separate processes on a real Kafka and a CouchDB-API server, for the fault tests: each
-// process logs to its own file (a pipe nobody reads would fill and stall it), printed when a test fails.
+// Stratus roles as separate processes on a real Kafka and a CouchDB-API server, for the end-to-end suites:
+// each process logs to its own file (a pipe nobody reads would fill and stall it), printed when a test fails.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +41,6 @@ export class ProcessGroup {
       '--role', role, '--port', String(port), '--log-level', 'warn',
       '--transport', 'kafka', '--kafka-brokers', target.kafkaBrokers.join(','), '--kafka-replication', String(target.replication),
       '--store', 'couchdb', '--couchdb-url', target.couchdbUrl, '--couchdb-prefix', target.prefix,
-      // Longer than a consumer group takes to notice a dead member (10 s session) and rebalance, so a
-      // request stranded on a killed consumer is redelivered and answered rather than timed out.
-      '--request-timeout-ms', '90000',
       ...extra,
     ];
     const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: REPO, env: childEnv(), stdin: 'ignore', stdout: Bun.file(log), stderr: Bun.file(log) });

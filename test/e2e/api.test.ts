@@ -1,0 +1,110 @@
+// The prediction API from outside, once per transport (deployments.ts): real model, real HTTP, the
+// local mode in this process and the cluster mode as separate processes on Kafka and CouchDB.
+import { describe, expect, test } from 'bun:test';
+import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
+import { postJson } from '../helpers/local-stratus.ts';
+import { describeEachTransport, storedResult } from './deployments.ts';
+
+const PIXELS = 784;
+const mnist = loadSplit(MNIST_DIR, 'test');
+const image = (split: MnistSplit, i: number) => Array.from(split.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+
+await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 20)], (deployment) => {
+  test('POST /api/predict reads real MNIST test digits correctly', async () => {
+    const count = 200;
+    let correct = 0;
+    for (let i = 0; i < count; i++) {
+      const response = await postJson(`${deployment().url}/api/predict`, { pixels: image(mnist, i) });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as { digit: number; probabilities: number[]; id: string; model: { version: string } };
+      expect(answer.probabilities).toHaveLength(10);
+      expect(answer.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+      expect(answer.digit).toBe(answer.probabilities.indexOf(Math.max(...answer.probabilities)));
+      if (answer.digit === mnist.labels[i]) correct++;
+    }
+    expect(correct / count).toBeGreaterThanOrEqual(0.97);
+  });
+
+  test('each answer is stored under its request id', async () => {
+    const response = await postJson(`${deployment().url}/api/predict`, { pixels: image(mnist, 7) });
+    const answer = (await response.json()) as { id: string; digit: number; model: { version: string } };
+    const stored = await storedResult(deployment(), answer.id);
+    expect(stored?.digits).toEqual([answer.digit]);
+    expect(stored?.modelVersion).toBe(answer.model.version);
+  });
+
+  test('KServe v2 infer answers a batch with [N,10] probabilities and the argmax', async () => {
+    const n = 32;
+    const data = Array.from(mnist.images.subarray(0, n * PIXELS));
+    const response = await postJson(`${deployment().url}/v2/models/mnist/infer`, {
+      id: 'batch-1',
+      inputs: [{ name: 'image', shape: [n, PIXELS], datatype: 'FP32', data }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { id: string; model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    expect(body.id).toBe('batch-1');
+    expect(body.model_name).toBe('mnist');
+    const probabilities = body.outputs.find((o) => o.name === 'probabilities')!;
+    const digits = body.outputs.find((o) => o.name === 'digit')!;
+    expect(probabilities.shape).toEqual([n, 10]);
+    expect(probabilities.data).toHaveLength(n * 10);
+    expect(digits.shape).toEqual([n]);
+    const correct = digits.data.filter((d, i) => d === mnist.labels[i]).length;
+    expect(correct).toBeGreaterThanOrEqual(n - 1);
+  });
+
+  test('model metadata names the version that answers', async () => {
+    const meta = (await (await fetch(`${deployment().url}/v2/models/mnist`)).json()) as { name: string; versions: string[] };
+    const answer = (await (await postJson(`${deployment().url}/api/predict`, { pixels: image(mnist, 1) })).json()) as { model: { version: string } };
+    expect(meta.name).toBe('mnist');
+    expect(meta.versions).toEqual([answer.model.version]);
+  });
+
+  test('health, metrics and docs answer', async () => {
+    expect((await fetch(`${deployment().url}/v2/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${deployment().url}/v2/health/ready`)).json()).toEqual({ ready: true });
+    const metrics = await deployment().metrics();
+    for (const stage of ['queue_wait', 'inference', 'total']) expect(metrics).toContain(`stage="${stage}"`);
+    expect(metrics).toContain('stratus_batch_size_bucket');
+    expect(metrics).toContain('stratus_in_flight_requests');
+    const docs = (await (await fetch(`${deployment().url}/docs`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(docs.openapi).toMatch(/^3\./);
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/api/predict', '/v2/models/mnist/infer', '/v2/health/ready']));
+  });
+
+  describe('bad input gets a short JSON error and loses nothing', () => {
+    const valid = () => ({ pixels: new Array(PIXELS).fill(0.5) });
+    const cases: [string, () => Promise<Response>, number, string][] = [
+      ['malformed JSON', () => postJson(`${deployment().url}/api/predict`, '{"pixels": [0.1, 0.2'), 400, 'malformed_json'],
+      ['NaN literal', () => postJson(`${deployment().url}/api/predict`, `{"pixels": [NaN${',0'.repeat(783)}]}`), 400, 'malformed_json'],
+      ['too few pixels', () => postJson(`${deployment().url}/api/predict`, { pixels: [0.1, 0.2] }), 422, 'invalid_body'],
+      ['too many pixels', () => postJson(`${deployment().url}/api/predict`, { pixels: new Array(785).fill(0) }), 422, 'invalid_body'],
+      ['value above 1', () => postJson(`${deployment().url}/api/predict`, { pixels: [...valid().pixels.slice(1), 255] }), 422, 'invalid_body'],
+      ['negative value', () => postJson(`${deployment().url}/api/predict`, { pixels: [-0.123456, ...valid().pixels.slice(1)] }), 422, 'invalid_body'],
+      ['string value', () => postJson(`${deployment().url}/api/predict`, { pixels: ['0.5', ...valid().pixels.slice(1)] }), 422, 'invalid_body'],
+      ['missing field', () => postJson(`${deployment().url}/api/predict`, { image: valid().pixels }), 422, 'invalid_body'],
+      ['wrong content type', () => fetch(`${deployment().url}/api/predict`, { method: 'POST', body: JSON.stringify(valid()), headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type'],
+      ['body too large', () => postJson(`${deployment().url}/api/predict`, 'x'.repeat((1 << 20) + 1)), 413, 'body_too_large'],
+      ['KServe wrong width', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1, 783], datatype: 'FP32', data: new Array(783).fill(0) }] }), 422, 'bad_shape'],
+      ['KServe data/shape mismatch', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [2, 784], datatype: 'FP32', data: new Array(784).fill(0) }] }), 422, 'bad_shape'],
+      ['KServe N over 1024', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1025, 784], datatype: 'FP32', data: [] }] }), 422, 'bad_shape'],
+      ['KServe wrong datatype', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1, 784], datatype: 'INT8', data: new Array(784).fill(0) }] }), 422, 'invalid_body'],
+      ['unknown route', () => fetch(`${deployment().url}/api/nothing-here`), 404, 'not_found'],
+    ];
+    test.each(cases)('%s', async (_name, send, status, code) => {
+      const response = await send();
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      const text = await response.text();
+      expect(text.length).toBeLessThan(300);
+      expect(text).not.toContain('0.123456');
+      const body = JSON.parse(text) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(0);
+      // The same process still answers a good request.
+      expect((await postJson(`${deployment().url}/api/predict`, valid())).status).toBe(200);
+    });
+  });
+});
+

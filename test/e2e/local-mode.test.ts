@@ -1,0 +1,57 @@
+// Local mode's gateway flags from outside: where inference runs, and what overload and deadlines do.
+import { describe, expect, test } from 'bun:test';
+import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
+import { postJson, startLocal } from '../helpers/local-stratus.ts';
+
+const PIXELS = 784;
+const image = (split: MnistSplit, i: number) => Array.from(split.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+
+test('--inference main classifies on the main thread just as well', async () => {
+  const stratus = await startLocal(['--inference', 'main']);
+  try {
+    const mnist = loadSplit(MNIST_DIR, 'test');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const response = await postJson(`${stratus.url}/api/predict`, { pixels: image(mnist, i) });
+        return ((await response.json()) as { digit: number }).digit;
+      }),
+    );
+    expect(answers.filter((digit, i) => digit === mnist.labels[i]).length).toBeGreaterThanOrEqual(19);
+  } finally {
+    await stratus.stop();
+  }
+});
+
+describe('overload and deadlines', () => {
+  test('beyond max in-flight the gateway answers 503 with Retry-After, then recovers', async () => {
+    // A long batching wait keeps the first request in flight while the second arrives.
+    const stratus = await startLocal(['--max-in-flight', '1', '--max-wait-ms', '400']);
+    try {
+      const pixels = new Array(PIXELS).fill(0);
+      const first = postJson(`${stratus.url}/api/predict`, { pixels });
+      await Bun.sleep(50);
+      const second = await postJson(`${stratus.url}/api/predict`, { pixels });
+      expect(second.status).toBe(503);
+      expect(second.headers.get('retry-after')).toBe('1');
+      expect(((await second.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+      expect((await first).status).toBe(200);
+      expect((await postJson(`${stratus.url}/api/predict`, { pixels })).status).toBe(200);
+    } finally {
+      await stratus.stop();
+    }
+  });
+
+  test('a request that cannot finish in time gets 504', async () => {
+    const stratus = await startLocal(['--request-timeout-ms', '100', '--max-wait-ms', '1000']);
+    try {
+      const started = performance.now();
+      const response = await postJson(`${stratus.url}/api/predict`, { pixels: new Array(PIXELS).fill(0) });
+      expect(response.status).toBe(504);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('timeout');
+      expect(performance.now() - started).toBeLessThan(900);
+    } finally {
+      await stratus.stop();
+    }
+  });
+});
