@@ -6,6 +6,7 @@ import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } fro
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { Secret } from './secret.ts';
 import { ARCHS, type ArchName } from './train/arch-names.ts';
 import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
 import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
@@ -96,26 +97,6 @@ export interface Config {
   readonly jobId: string | null;
   /** --world-size > 1: how long a rank waits for the others before it fails the run. */
   readonly peerTimeoutMs: number;
-}
-
-/** A value that must never reach a log or an error message: it prints and serialises as [redacted]. */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toJSON(): string {
-    return '[redacted]';
-  }
-  toString(): string {
-    return '[redacted]';
-  }
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return '[redacted]';
-  }
 }
 
 export class ConfigError extends Error {

@@ -8,6 +8,12 @@ export interface ConsumerGroupSource {
   consumerGroupStats(): ReadonlyArray<{ readonly group: string; readonly topic: string; readonly lag: number | null; readonly joins: number }>;
 }
 
+/** 1, 2, 4, … up to `max`: histogram buckets for counts. */
+const powersOfTwo = (max: number): number[] => Array.from({ length: Math.log2(max) + 1 }, (_, i) => 2 ** i);
+
+/** Labels, registry and scrape hook of the consumer-group metrics. */
+const byGroupAndTopic = (registry: Registry, collect: () => void) => ({ labelNames: ['group', 'topic'] as const, registers: [registry], collect });
+
 const isGroupSource = (value: object): value is ConsumerGroupSource =>
   typeof (value as Partial<ConsumerGroupSource>).consumerGroupStats === 'function';
 
@@ -20,68 +26,31 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly batchSize = new Histogram({
-    name: 'stratus_batch_size',
-    help: 'Images per inference batch',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-    registers: [this.registry],
-  });
+  readonly batchSize = new Histogram({ name: 'stratus_batch_size', help: 'Images per inference batch', buckets: powersOfTwo(1024), registers: [this.registry] });
   readonly requestsPerMessage = new Histogram({
     name: 'stratus_requests_per_message',
     help: 'Prediction requests the gateway sent together in one transport message',
-    buckets: [1, 2, 4, 8, 16, 32, 64],
+    buckets: powersOfTwo(64),
     registers: [this.registry],
   });
-  readonly inFlight = new Gauge({
-    name: 'stratus_in_flight_requests',
-    help: 'Prediction requests the gateway is holding',
-    registers: [this.registry],
-  });
-  readonly errors = new Counter({
-    name: 'stratus_http_errors_total',
-    help: 'Error answers by HTTP status and error code',
-    labelNames: ['status', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly predictions = new Counter({
-    name: 'stratus_predictions_total',
-    help: 'Images classified by this process',
-    registers: [this.registry],
-  });
-  readonly actorRestarts = new Counter({
-    name: 'stratus_actor_restarts_total',
-    help: 'Actors restarted by the supervisor after a crash',
-    labelNames: ['actor'] as const,
-    registers: [this.registry],
-  });
+  readonly inFlight = new Gauge({ name: 'stratus_in_flight_requests', help: 'Prediction requests the gateway is holding', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'stratus_http_errors_total', help: 'Error answers by HTTP status and error code', labelNames: ['status', 'code'] as const, registers: [this.registry] });
+  readonly predictions = new Counter({ name: 'stratus_predictions_total', help: 'Images classified by this process', registers: [this.registry] });
+  readonly actorRestarts = new Counter({ name: 'stratus_actor_restarts_total', help: 'Actors restarted by the supervisor after a crash', labelNames: ['actor'] as const, registers: [this.registry] });
 
   private readonly groupSources: ConsumerGroupSource[] = [];
   /** Joins already added to the counter, by group and topic: the source's totals only grow. */
   private readonly joinsCounted = new Map<string, number>();
+  // The collect hooks run at each scrape; arrow functions, so `this` is the Metrics instance that owns the sources.
   readonly consumerLag = new Gauge({
     name: 'stratus_kafka_consumer_lag',
     help: 'Messages on a topic not yet committed by a consumer group this process belongs to, summed over partitions (measured every 5 s)',
-    labelNames: ['group', 'topic'] as const,
-    registers: [this.registry],
-    // Arrow function: `this` is the Metrics instance, which owns the sources.
-    collect: () => {
-      this.consumerLag.reset();
-      for (const stats of this.groupStats()) if (stats.lag !== null) this.consumerLag.set({ group: stats.group, topic: stats.topic }, stats.lag);
-    },
+    ...byGroupAndTopic(this.registry, () => this.collectLag()),
   });
   readonly rebalances = new Counter({
     name: 'stratus_kafka_rebalances_total',
     help: "Group joins of this process's consumers (GROUP_JOIN): one at start, then one per rebalance",
-    labelNames: ['group', 'topic'] as const,
-    registers: [this.registry],
-    collect: () => {
-      for (const { group, topic, joins } of this.groupStats()) {
-        const key = `${group}\0${topic}`;
-        const counted = this.joinsCounted.get(key) ?? 0;
-        if (joins > counted) this.rebalances.inc({ group, topic }, joins - counted);
-        this.joinsCounted.set(key, Math.max(joins, counted));
-      }
-    },
+    ...byGroupAndTopic(this.registry, () => this.collectJoins()),
   });
 
   // Bound once: looking labels up on every observation cost ~50 µs a request under load.
@@ -99,6 +68,20 @@ export class Metrics {
   /** Adds the transport's consumer-group figures to /metrics when it has any (Kafka does). */
   watchConsumerGroups(transport: object): void {
     if (isGroupSource(transport)) this.groupSources.push(transport);
+  }
+
+  private collectLag(): void {
+    this.consumerLag.reset();
+    for (const stats of this.groupStats()) if (stats.lag !== null) this.consumerLag.set({ group: stats.group, topic: stats.topic }, stats.lag);
+  }
+
+  private collectJoins(): void {
+    for (const { group, topic, joins } of this.groupStats()) {
+      const key = `${group}\0${topic}`;
+      const counted = this.joinsCounted.get(key) ?? 0;
+      if (joins > counted) this.rebalances.inc({ group, topic }, joins - counted);
+      this.joinsCounted.set(key, Math.max(joins, counted));
+    }
   }
 
   private groupStats() {

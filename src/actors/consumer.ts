@@ -12,16 +12,7 @@ import type { ModelSource } from '../model/model-source.ts';
 import { ModelSwitcher } from '../model/model-switcher.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
-import {
-  decodeBatch,
-  decodeJson,
-  encodeJson,
-  type BatchReply,
-  type ModelAnnouncement,
-  type ModelUpdated,
-  type PredictionReply,
-  type PredictionRequest,
-} from '../protocol/messages.ts';
+import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 

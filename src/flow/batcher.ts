@@ -10,7 +10,7 @@
 //  - `minIntervalMs` spaces the starts of batches while work keeps coming, for a peer that pays per request.
 // A batch is the oldest items, whole, while their sizes stay within maxSize, and always at least one: an
 // item bigger than maxSize leaves alone instead of blocking the queue.
-import { systemClock, type Clock } from './clock.ts';
+import { coalesced, systemClock, type Clock } from './clock.ts';
 
 export interface BatchPolicy {
   /** Largest batch, in the units of `sizeOf` (images, documents); Infinity: no limit. */
@@ -32,7 +32,8 @@ export class Batcher<T> {
   private queuedSize = 0;
   private readonly running = new Set<Promise<void>>();
   private readonly timers = new Map<Timer, unknown>();
-  private turnScheduled = false;
+  /** What arrived in this turn of the event loop leaves together, on the next one. */
+  private readonly startOnNextTurn = coalesced(() => this.startBatches(), setImmediate);
   private lastStartedAt = Number.NEGATIVE_INFINITY;
 
   /** `run` gets each batch and settles once it is done with it; it answers its items itself. */
@@ -78,12 +79,7 @@ export class Batcher<T> {
     if (this.queuedSize >= this.policy.maxSize) return this.startBatches();
     const lingerMs = this.policy.lingerMs ?? 0;
     if (lingerMs > 0) return this.arm('linger', lingerMs, () => this.startBatches());
-    if (this.turnScheduled) return;
-    this.turnScheduled = true;
-    setImmediate(() => {
-      this.turnScheduled = false;
-      this.startBatches();
-    });
+    this.startOnNextTurn();
   }
 
   private holdBack(): void {

@@ -12,6 +12,20 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** Wraps `work` so that the calls made before it runs lead to one run, deferred by `defer`:
+ * queueMicrotask runs it when the current job ends, setImmediate after the event loop's next I/O. */
+export function coalesced(work: () => void, defer: (run: () => void) => void): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    defer(() => {
+      pending = false;
+      work();
+    });
+  };
+}
+
 /** Resolves after `ms` on `clock`; rejects with the signal's reason as soon as it is aborted. */
 export function sleep(ms: number, clock: Clock = systemClock, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia, t } from 'elysia';
 import type { Gateway } from './gateway.ts';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
-import type { Secret } from '../config.ts';
+import type { Secret } from '../secret.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { MODEL_NAME } from './api-routes.ts';
 import { HttpError } from './errors.ts';

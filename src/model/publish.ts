@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { ModelRegistry, type PublishOutcome } from './model-registry.ts';
 import type { ModelFiles, ModelVersion } from '../adapters/store/store.ts';
-import type { Secret } from '../config.ts';
+import type { Secret } from '../secret.ts';
 
 export interface TrainedModel {
   readonly meta: ModelVersion;

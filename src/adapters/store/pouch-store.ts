@@ -3,25 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
-import {
-  feedbackDoc,
-  historyKey,
-  MODEL_JSON,
-  newestFeedback,
-  resultDoc,
-  SERVING_VERSION,
-  sessionRange,
-  toModelVersion,
-  toResult,
-  upsert,
-  WEIGHTS_BIN,
-  type Doc,
-  type FeedbackDoc,
-  type HistoryDoc,
-  type ModelDoc,
-  type ResultDoc,
-  type SettingDoc,
-} from './documents.ts';
+import { feedbackDoc, historyKey, MODEL_JSON, newestFeedback, resultDoc, SERVING_VERSION, sessionRange, toModelVersion, toResult, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type HistoryDoc, type ModelDoc, type ResultDoc, type SettingDoc } from './documents.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 
 export interface PouchStoreOptions {

@@ -1,18 +1,9 @@
 // Where answers and models are kept. Implementations: PouchStore (leveldb on disk, or memory; WorkerStore
 // runs it on a thread of its own) and, in cluster mode, CouchStore; registry.ts lists them with what each
 // can do, documents.ts is the layout they share. All must pass test/adapters/store/store.conformance.ts.
+import type { PredictionResult } from '../../protocol/result.ts';
 
-export interface PredictionResult {
-  /** The request id: storing the same id twice keeps the first result (redeliveries are harmless). */
-  readonly id: string;
-  /** One entry per image in the request, in order. */
-  readonly digits: readonly number[];
-  readonly probabilities: readonly (readonly number[])[];
-  readonly modelVersion: string;
-  /** ISO 8601. */
-  readonly createdAt: string;
-  readonly sessionId?: string;
-}
+export type { PredictionResult };
 
 export interface ModelVersion {
   readonly version: string;

@@ -1,20 +1,10 @@
 // In-process transport for the single-process demo and for tests. Same contract as Kafka: consumer groups,
 // at-least-once with redelivery of failed messages, a dead-letter topic after the last attempt.
 // Several MemoryTransport instances joined to one MemoryBroker behave like processes sharing a cluster.
+import { coalesced } from '../../flow/clock.ts';
 import { backoffDelay } from '../../flow/retry.ts';
 import { RequestReply } from './request-reply.ts';
-import {
-  HEADER,
-  TransportClosedError,
-  deadLetterTopic,
-  type Delivery,
-  type Envelope,
-  type Handler,
-  type OutgoingMessage,
-  type SubscribeOptions,
-  type Subscription,
-  type Transport,
-} from './transport.ts';
+import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type SubscribeOptions, type Subscription, type Transport } from './transport.ts';
 
 export interface MemoryBrokerOptions {
   /** Deliveries of one message before it goes to the dead-letter topic. */
@@ -40,7 +30,6 @@ class Group {
   private queue: Queued[] = [];
   private head = 0;
   private next = 0;
-  private scheduled = false;
 
   constructor(
     private readonly broker: MemoryBroker,
@@ -63,14 +52,7 @@ class Group {
   }
 
   // Dispatch runs in a microtask so a publish never re-enters a handler synchronously.
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      this.dispatch();
-    });
-  }
+  private readonly schedule = coalesced(() => this.dispatch(), queueMicrotask);
 
   private dispatch(): void {
     while (this.head < this.queue.length) {

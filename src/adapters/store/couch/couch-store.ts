@@ -4,27 +4,7 @@
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
-import {
-  DATABASES,
-  feedbackDoc,
-  historyKey,
-  MODEL_JSON,
-  newestFeedback,
-  resultDoc,
-  SERVING_VERSION,
-  sessionRange,
-  toModelVersion,
-  toResult,
-  upsert,
-  WEIGHTS_BIN,
-  type DatabaseName,
-  type Doc,
-  type FeedbackDoc,
-  type HistoryDoc,
-  type ModelDoc,
-  type ResultDoc,
-  type SettingDoc,
-} from '../documents.ts';
+import { DATABASES, feedbackDoc, historyKey, MODEL_JSON, newestFeedback, resultDoc, SERVING_VERSION, sessionRange, toModelVersion, toResult, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type HistoryDoc, type ModelDoc, type ResultDoc, type SettingDoc } from '../documents.ts';
 import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from '../store.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {

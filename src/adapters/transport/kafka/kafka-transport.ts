@@ -11,18 +11,7 @@ import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts'
 import { TopicAdmin } from './topics.ts';
 import { retry } from '../../../flow/retry.ts';
 import { RequestReply } from '../request-reply.ts';
-import {
-  HEADER,
-  TransportClosedError,
-  deadLetterTopic,
-  type Delivery,
-  type Envelope,
-  type Handler,
-  type OutgoingMessage,
-  type SubscribeOptions,
-  type Subscription,
-  type Transport,
-} from '../transport.ts';
+import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type SubscribeOptions, type Subscription, type Transport } from '../transport.ts';
 
 export type KafkaLog = (level: 'warn' | 'debug', message: string, fields: Record<string, unknown>) => void;
 

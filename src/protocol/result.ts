@@ -1,0 +1,14 @@
+// What one prediction request ends as: the answer the consumer stores under the request's id, that the
+// page lists in a visitor's history and that a redelivery finds already there.
+
+export interface PredictionResult {
+  /** The request id: storing the same id twice keeps the first result (redeliveries are harmless). */
+  readonly id: string;
+  /** One entry per image in the request, in order. */
+  readonly digits: readonly number[];
+  readonly probabilities: readonly (readonly number[])[];
+  readonly modelVersion: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly sessionId?: string;
+}
