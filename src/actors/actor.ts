@@ -1,6 +1,10 @@
+// src/actors/ holds the actors (gateway.ts, consumer.ts, trainer.ts), their supervision (supervisor.ts)
+// and the errors they answer with (errors.ts). Actors import the layers below them (config, train, model,
+// adapters, protocol, flow), never http/ or the runtime.
+//
 // An actor owns its state and reaches other actors only through the transport. Its mailbox is its
 // transport subscription: deliveries wait there, bounded by the subscription's concurrency, until the
-// actor takes them (the consumer takes them in batches, see batcher.ts). The supervisor starts the actor,
+// actor takes them (the consumer takes them in batches, see src/flow/batcher.ts). The supervisor starts the actor,
 // hears of its crashes through `crash`, and restarts it.
 import type { Store } from '../adapters/store/store.ts';
 import type { Transport } from '../adapters/transport/transport.ts';

@@ -1,3 +1,7 @@
+// src/adapters/ holds the two adapter families the actors work through: transport/ (how actors meet) and
+// store/ (where results and models are kept), each with its interface, its adapters and its registry.
+// Adapters import embedded/, protocol/ and flow/ only.
+//
 // Adapters are chosen by name (--transport, --store); asking for one this build lacks names those it has.
 // Each family's registry (transport/registry.ts, store/registry.ts) is the one list of its adapters.
 

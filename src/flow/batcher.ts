@@ -1,3 +1,6 @@
+// src/flow/ is how work moves in time, for every layer above it: the clock (clock.ts), the one batching
+// primitive (this file) and the one retry helper (retry.ts). It imports nothing of the project.
+//
 // The one batching primitive. The gateway (requests into one message), the consumer (messages into one
 // model call), CouchStore (documents into one _bulk_docs) and the Kafka publisher (publishes into one
 // sendBatch) all queue work here and take it back out as batches, each with its own policy:

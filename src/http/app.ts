@@ -1,3 +1,7 @@
+// src/http/ is the HTTP face of a process, on Elysia: this app, the API, page and dashboard routes,
+// probes and metrics. It talks to the gateway through the Gateway interface (gateway.ts) and renders
+// with views/; only here do errors become HTTP statuses (errors.ts).
+//
 // The process's one HTTP server: probes and metrics always; the page, the API and /docs when this
 // process runs the gateway. Also where every error becomes a short JSON answer with the right status.
 import { openapi } from '@elysiajs/openapi';

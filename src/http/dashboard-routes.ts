@@ -5,7 +5,7 @@ import type { ModelVersion } from '../adapters/store/store.ts';
 import { DASHBOARD_CSS, DASHBOARD_JS } from '../views/dashboard-assets.ts';
 import { dashboardPage } from '../views/dashboard-page.ts';
 
-/** What the dashboard reads; src/actors/model-registry.ts's ModelRegistry is one. */
+/** What the dashboard reads; src/model/model-registry.ts's ModelRegistry is one. */
 export interface DashboardRegistry {
   /** Newest first. */
   list(): Promise<ModelVersion[]>;

@@ -1,3 +1,7 @@
+// src/model/ is the served model: this classifier, the thread it runs in (worker-classifier.ts), where its
+// files come from (model-source.ts), the smoke check, the loader and switcher a consumer swaps versions
+// with, the registry of versions and publishing into it. It imports adapters, protocol and flow.
+//
 // A loaded tfjs layers model behind the one call the consumer needs: images in, probabilities out.
 import * as tf from '@tensorflow/tfjs';
 import { CLASSES, PIXELS } from '../protocol/image.ts';

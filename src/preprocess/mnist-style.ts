@@ -1,3 +1,7 @@
+// src/preprocess/ turns a drawing into what the model reads: validation (drawing.ts), cutting a number into
+// digits (segment.ts), rasterising, cropping, fitting and centring (this file). Pure, and it imports nothing
+// from outside the folder.
+//
 // A drawing → the 28×28 image the model was trained on, made the way MNIST's digits were made:
 // ink cropped, fitted into a 20×20 box keeping its aspect ratio, centred by centre of mass in 28×28.
 import { strokeBounds, type Drawing, type Stroke } from './drawing.ts';

@@ -1,3 +1,7 @@
+// src/protocol/ is what the actors say to each other and keep: the image shape (image.ts), the messages
+// (this file), the topics and groups (topics.ts), the stored result (result.ts). It imports nothing of the
+// project but itself; actors, model, adapters and views build on it.
+//
 // What the gateway and the consumer say to each other over the transport, and how it is put in bytes.
 // A prediction message carries a batch of requests: a small JSON header followed by the raw pixels as
 // uint8, round(value × 255): 784 bytes an image instead of ~8 KiB of JSON text, no parsing of 784

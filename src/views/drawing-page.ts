@@ -1,3 +1,6 @@
+// src/views/ renders the server-side HTML (the drawing page, the model dashboard, their charts): pure
+// functions from data to escaped HTML, importing only protocol/. The page's script and style are static/.
+//
 // The drawing page: a wide canvas for a digit or a whole number, Predict / Clear Canvas, the latest
 // prediction's charts and this visitor's history. Pure: data in, HTML out, everything interpolated escaped.
 // No inline script or style anywhere (the CSP forbids both): behaviour is in /assets/pad.js, looks in

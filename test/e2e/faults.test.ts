@@ -108,7 +108,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
 
     // This once lost about one request in 4,000 (a 504 after 90 s): kafkajs's own send retries skipped the
     // messages of partitions whose leadership moved to a broker that had already answered. Sends are now
-    // retried whole by the transport (src/adapters/kafka-publisher.ts, test/adapters/kafka-publisher.test.ts).
+    // retried whole by the transport (src/adapters/transport/kafka/publisher.ts, test/adapters/transport/kafka/publisher.test.ts).
     test('one of three brokers crashing under load and coming back', async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);

@@ -1,6 +1,6 @@
 // Cluster-mode transport on Apache Kafka (kafkajs). Requests are keyed by request id on partitioned topics;
 // consumer groups share the work; an offset is committed only after its handler resolved (at-least-once);
-// sends use acks=all and are retried whole by the publisher (kafka-publisher.ts says why not by kafkajs);
+// sends use acks=all and are retried whole by the publisher (publisher.ts says why not by kafkajs);
 // a message whose handler keeps failing goes to the dead-letter topic; a consumer kafkajs gives up on is
 // restarted. Request/reply uses one reply topic per instance, created at start and deleted at close.
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';

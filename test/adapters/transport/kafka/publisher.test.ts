@@ -1,7 +1,7 @@
 // CoalescingPublisher, and the message loss of issue #5 it exists to prevent. The loss is replayed with
 // kafkajs's real producer (its send and retry code, unchanged) on a scripted two-broker cluster: broker 2
 // dies during a send, and the partition it led moves to broker 1, which had already acknowledged its part.
-// The real-cluster version of this is the broker-crash scenario in test/cluster/faults.test.ts.
+// The real-cluster version of this is the broker-crash scenario in test/e2e/faults.test.ts.
 import { expect, test } from 'bun:test';
 import { createRequire } from 'node:module';
 import { KafkaJSConnectionError, type Producer, type ProducerConfig } from 'kafkajs';
@@ -73,7 +73,7 @@ test('kafkajs left to retry on its own resolves a send whose messages for the de
   const withItsOwnRetries = producer({ retry: { retries: 5, initialRetryTime: 5 } });
   await withItsOwnRetries.connect();
   // Resolves: this is the silent loss. If kafkajs ever fixes it, this test fails, and the retry scheme in
-  // kafka-publisher.ts can be reconsidered.
+  // publisher.ts can be reconsidered.
   await withItsOwnRetries.sendBatch({ topicMessages: [{ topic: 't', messages: [keyed('on-1', 0), keyed('on-2', 1)] }], acks: -1 });
   expect(written).toEqual([{ broker: 1, partition: 0, keys: ['on-1'] }]);
 });
