@@ -158,17 +158,8 @@ function product(a: tf.TensorInfo, b: tf.TensorInfo, tA: boolean, tB: boolean, b
 }
 
 function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | number[] };
-  const x = inputs.x as tf.TensorInfo;
-  const dy = inputs.dy as tf.TensorInfo;
-  const be = backend as WasmBackend;
-  checkAttrs('Conv2DBackpropFilter', attrs, [x, dy]);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast');
+  const { dy, operand: x, be, info } = readBackprop<tf.Conv2DBackpropFilterAttrs>('Conv2DBackpropFilter', args, 'x', (attrs, x) => [x.shape, attrs.filterShape]);
   const { batchSize: n, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, outChannels: CO } = info;
-  checkShape('Conv2DBackpropFilter', 'dy', dy.shape, info.outShape);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const P = n * OH * OW;
@@ -184,13 +175,13 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   else im2colColumns(be, x, cols, info, top, left);
   let out: tf.TensorInfo;
   if (flip) {
-    const dyT = swapLast2(dy2, backend);
-    const outT = origMatMul({ inputs: { a: dyT, b: cols }, backend, attrs: { transposeA: false, transposeB: false } });
+    const dyT = swapLast2(dy2, be);
+    const outT = origMatMul({ inputs: { a: dyT, b: cols }, backend: be, attrs: { transposeA: false, transposeB: false } });
     be.disposeData(dyT.dataId);
-    out = swapLast2(outT, backend);
+    out = swapLast2(outT, be);
     be.disposeData(outT.dataId);
   } else {
-    out = origMatMul({ inputs: { a: cols, b: dy2 }, backend, attrs: { transposeA: false, transposeB: false } });
+    out = origMatMul({ inputs: { a: cols, b: dy2 }, backend: be, attrs: { transposeA: false, transposeB: false } });
   }
   be.disposeData(cols.dataId);
   // [K,CO] is already [KH,KW,C,CO] in memory.
@@ -270,17 +261,8 @@ function im2colColumns(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, i
 }
 
 function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: number | number[] };
-  const dy = inputs.dy as tf.TensorInfo;
-  const filter = inputs.filter as tf.TensorInfo;
-  const be = backend as WasmBackend;
-  checkAttrs('Conv2DBackpropInput', attrs, [dy, filter]);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast');
+  const { attrs, dy, operand: filter, be, info } = readBackprop<tf.Conv2DBackpropInputAttrs>('Conv2DBackpropInput', args, 'filter', (attrs, filter) => [attrs.inputShape, filter.shape]);
   const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: CO, padInfo: p } = info;
-  checkShape('Conv2DBackpropInput', 'dy', dy.shape, info.outShape);
 
   // dcols = dy·Wᵀ ([P, KH*KW*C]), then scatter-add the patches back (col2im). For stride 1 this
   // measured slightly faster than XNNPACK's Conv2D on the 'full' padding (which does ~40% more
@@ -289,7 +271,7 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const K = KH * KW * C;
   const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [n * OH * OW, CO], dtype: 'float32' };
   const f2: tf.TensorInfo = { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' };
-  const dcols = product(dy2, f2, false, true, backend);
+  const dcols = product(dy2, f2, false, true, be);
   const dx = be.makeOutput(attrs.inputShape, 'float32');
   const heap = be.wasm.HEAPF32;
   const xOff = offsetOf(be, dx) >> 2;
@@ -421,6 +403,33 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const out = be.makeOutput(shape, 'float32');
   be.wasm.HEAPF32.set(acc, offsetOf(be, out) >> 2);
   return out;
+}
+
+type Shape4 = [number, number, number, number];
+type ConvAttrs = Pick<tf.Conv2DBackpropInputAttrs, 'strides' | 'pad' | 'dimRoundingMode'> & { dataFormat?: string; dilations?: number | number[] };
+
+interface Backprop<A> {
+  readonly attrs: A;
+  readonly dy: tf.TensorInfo;
+  /** The convolution's other input: x (for the filter's gradient) or the filter (for x's). */
+  readonly operand: tf.TensorInfo;
+  readonly be: WasmBackend;
+  readonly info: ConvInfo;
+}
+
+/**
+ * A conv backprop kernel's arguments and the geometry of its convolution (`shapes`: its input and filter
+ * shapes), once they are checked to be what these kernels handle.
+ */
+function readBackprop<A extends ConvAttrs>(kernel: string, args: KernelArgs, operandName: 'x' | 'filter', shapes: (attrs: A, operand: tf.TensorInfo) => [number[], number[]]): Backprop<A> {
+  const attrs = (args.attrs ?? {}) as unknown as A;
+  const dy = args.inputs.dy as tf.TensorInfo;
+  const operand = args.inputs[operandName] as tf.TensorInfo;
+  checkAttrs(kernel, attrs, [operand, dy]);
+  const [inShape, filterShape] = shapes(attrs, operand);
+  const info = tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  checkShape(kernel, 'dy', dy.shape, info.outShape);
+  return { attrs, dy, operand, be: args.backend as WasmBackend, info };
 }
 
 function checkAttrs(kernel: string, attrs: { dataFormat?: string; dilations?: number | number[] }, ts: tf.TensorInfo[]): void {
