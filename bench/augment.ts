@@ -12,7 +12,8 @@ import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
 import { augmentImages } from '../src/train/augment.ts';
 import { loadSplit } from '../src/train/mnist.ts';
-import { range, seededRandom, trainEpoch } from '../src/train/train-loop.ts';
+import { range, seededRandom } from '../src/train/random.ts';
+import { trainEpoch } from '../src/train/train-loop.ts';
 import { registerWasmTrainingKernels } from '../src/train/wasm-kernels.ts';
 
 const { values: flags } = parseArgs({

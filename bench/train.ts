@@ -16,7 +16,9 @@ import { buildModel, isArchName } from '../src/train/architectures.ts';
 import { fastAdam } from '../src/train/fast-adam.ts';
 import { loadMnist } from '../src/train/mnist.ts';
 import { TRAIN_DEFAULTS } from '../src/train/trainer.ts';
-import { accuracy, range, seededRandom, shuffle, trainEpoch } from '../src/train/train-loop.ts';
+import { range, seededRandom, shuffle } from '../src/train/random.ts';
+import { scoreSplit } from '../src/train/scoring.ts';
+import { trainEpoch } from '../src/train/train-loop.ts';
 import { registerWasmTrainingKernels } from '../src/train/wasm-kernels.ts';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 
@@ -86,7 +88,7 @@ async function run(): Promise<void> {
     const cpu = process.cpuUsage(cpuStarted);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     trainSeconds += seconds;
-    const test = accuracy(model, data.test, testIndices);
+    const test = scoreSplit(model, data.test, testIndices).accuracy;
     if (reached === null && test >= 0.99) reached = trainSeconds;
     console.log(`epoch ${epoch + 1}/${epochs}  ${trainIndices.length} samples  ${seconds.toFixed(1)} s  `
       + `${Math.round(trainIndices.length / seconds)} samples/s (${Math.round(trainIndices.length / cpuSeconds)} per CPU-second)  `

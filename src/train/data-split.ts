@@ -3,7 +3,7 @@
 // images mixed in, and the seeded stream that then shuffles every epoch.
 import { feedbackSplit, mixFeedback, type LabelledPixels } from './feedback.ts';
 import { loadMnist } from './mnist.ts';
-import { range, seededRandom, shuffle } from './train-loop.ts';
+import { range, seededRandom, shuffle } from './random.ts';
 
 export type DataSplit = ReturnType<typeof splitTrainingData>;
 

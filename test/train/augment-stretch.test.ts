@@ -1,7 +1,7 @@
 // The width and slant distortions added for pen-drawn digits (src/train/augment.ts: stretchX, shear).
 import { expect, test } from 'bun:test';
 import { AUGMENT_RANGES, randomWarp, SIDE, warp } from '../../src/train/augment.ts';
-import { seededRandom } from '../../src/train/train-loop.ts';
+import { seededRandom } from '../../src/train/random.ts';
 
 const identity = { dx: 0, dy: 0, angle: 0, scale: 1 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { adjustStroke, augmentImages, AUGMENT_RANGES, randomWarp, SIDE, warp } from '../../src/train/augment.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
-import { seededRandom } from '../../src/train/train-loop.ts';
+import { seededRandom } from '../../src/train/random.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
 const PIXELS = SIDE * SIDE;

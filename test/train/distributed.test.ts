@@ -20,7 +20,9 @@ import { buildModel } from '../../src/train/architectures.ts';
 import { splitTrainingData } from '../../src/train/data-split.ts';
 import { fastAdam } from '../../src/train/fast-adam.ts';
 import { trainShard } from '../../src/train/parallel/shards.ts';
-import { scoreSplit, shuffle, trainEpoch } from '../../src/train/train-loop.ts';
+import { shuffle } from '../../src/train/random.ts';
+import { scoreSplit } from '../../src/train/scoring.ts';
+import { trainEpoch } from '../../src/train/train-loop.ts';
 import type { TrainEvent, TrainResult } from '../../src/train/trainer.ts';
 
 const MNIST = resolve(import.meta.dir, '../../../shared/data/mnist');

@@ -5,7 +5,8 @@ import type { DataSplit } from '../data-split.ts';
 import { testMetrics, type EpochRecord } from '../report.ts';
 import { runRecords } from '../run-records.ts';
 import { reloadModel, serializeModel, writeModelDirectory } from '../save-model.ts';
-import { scoreSplit, timeInference } from '../train-loop.ts';
+import { scoreSplit } from '../scoring.ts';
+import { timeInference } from '../train-loop.ts';
 import type { TrainEvent, TrainResult } from '../trainer.ts';
 import type { DistributedOptions } from './distributed-trainer.ts';
 

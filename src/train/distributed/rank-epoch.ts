@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { MnistSplit } from '../mnist.ts';
 import type { SyncMode } from '../parallel/sync-modes.ts';
 import type { ParamSlot } from '../parallel/synced-optimizer.ts';
-import { makeBatch, type BatchProgress } from '../train-loop.ts';
+import { makeBatch } from '../batches.ts';
+import type { BatchProgress } from '../train-loop.ts';
 import { assignWeights, bytesOf, floatsOf, weightsOf } from './model-state.ts';
 import type { RankLink } from './rank-link.ts';
 

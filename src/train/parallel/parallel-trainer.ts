@@ -9,7 +9,7 @@ import { testMetrics, type EpochRecord } from '../report.ts';
 import { runRecords } from '../run-records.ts';
 import { splitTrainingData } from '../data-split.ts';
 import { writeModelDirectory } from '../save-model.ts';
-import { shuffle } from '../train-loop.ts';
+import { shuffle } from '../random.ts';
 import { AUGMENT_BY_DEFAULT, type TrainEvent, type TrainOptions, type TrainResult } from '../trainer.ts';
 import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type ValidateReply } from './protocol.ts';
 import { scoreShare, trainShard } from './shards.ts';
