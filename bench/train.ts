@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
-import { fastAdam } from '../src/train/fast-adam.ts';
+import { fastAdam, setLearningRate } from '../src/train/fast-adam.ts';
 import { loadMnist } from '../src/train/mnist.ts';
 import { TRAIN_DEFAULTS } from '../src/train/trainer.ts';
 import { range, seededRandom, shuffle } from '../src/train/random.ts';
@@ -65,9 +65,6 @@ const testIndices = range(data.test.count);
 
 const model = buildModel(arch, seed);
 const optimizer = fastAdam(learningRate);
-const setLearningRate = (rate: number) => {
-  (optimizer as unknown as { learningRate: number }).learningRate = rate;
-};
 
 if (flags.profile) await profile();
 else await run();
@@ -79,7 +76,7 @@ async function run(): Promise<void> {
   let reached: number | null = null;
   const wallStarted = performance.now();
   for (let epoch = 0; epoch < epochs; epoch++) {
-    setLearningRate(learningRate * lrDecay ** epoch);
+    setLearningRate(optimizer, learningRate * lrDecay ** epoch);
     shuffle(trainIndices, random);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();

@@ -5,7 +5,7 @@
  * sqrt, ...), each a full pass over the weights plus an allocation: ~5 ms of a 50 ms seed-model
  * step. Here one JS loop over the wasm heap does the same arithmetic. State (the m/v variables,
  * accBeta1/2, iterations) is kept in AdamOptimizer's own fields, so getWeights/setWeights/dispose
- * and the learningRate field that trainer.ts decays all behave as before; on any other backend
+ * and the learningRate field that setLearningRate decays all behave as before; on any other backend
  * the stock update runs.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -128,4 +128,12 @@ export class FastAdam extends tf.AdamOptimizer {
 /** Drop-in for tf.train.adam(learningRate). */
 export function fastAdam(learningRate: number): FastAdam {
   return new FastAdam(learningRate);
+}
+
+/**
+ * Decays the learning rate in place: AdamOptimizer keeps it protected but reads it on every step, and
+ * rebuilding the optimizer per epoch would throw its moment estimates away.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }

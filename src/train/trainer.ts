@@ -2,19 +2,16 @@
 // `--model DIR` serves. Used by the trainer role (src/actors/trainer.ts) and by
 // scripts/train-default-model.ts. 10% of the training set (a seeded draw) is held out for
 // validation; the 10k test set is scored once, at the end.
-import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ArchName } from './arch-names.ts';
-import { buildModel } from './architectures.ts';
-import { fastAdam } from './fast-adam.ts';
-import { augmentImages } from './augment.ts';
+import { augmentFrom, workerAugmentStream } from './augment-streams.ts';
+import { fastAdam, setLearningRate } from './fast-adam.ts';
+import { buildModelToTrain } from './init-model.ts';
 import type { LabelledPixels } from './feedback.ts';
 import { testMetrics, type EpochRecord } from './report.ts';
 import { runRecords } from './run-records.ts';
 import { splitTrainingData } from './data-split.ts';
-import { reloadModel, serializeModel, writeModelDirectory, type ModelFiles } from './save-model.ts';
-import { seededRandom, shuffle } from './random.ts';
+import { reloadModel, serializeModel, writeModelDirectory } from './save-model.ts';
+import { shuffle } from './random.ts';
 import { scoreSplit } from './scoring.ts';
 import { timeInference, trainEpoch, type BatchProgress } from './train-loop.ts';
 import type { TrainingBackend } from './backend-names.ts';
@@ -121,19 +118,12 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
 
   const split = splitTrainingData(options);
   const { data, random, validationCount, validationIndices, testIndices, training } = split;
-  // A stream of its own: switching augmentation on leaves the split and the shuffles as they were.
-  const augmentRandom = seededRandom(seed ^ 0x5eed_a06);
+  const augmentBatch = augment ? augmentFrom(workerAugmentStream(seed, 0)) : undefined;
   const epochSamples = training.indices.length;
 
-  const model = buildModel(arch, seed);
-  if (options.initModel !== undefined) await loadWeightsFrom(model, options.initModel);
+  const model = await buildModelToTrain(arch, seed, options.initModel);
   // tf.train.adam's update with one fused kernel per variable on wasm (src/train/fast-adam.ts).
   const optimizer = fastAdam(learningRate);
-  // AdamOptimizer keeps learningRate protected but reads it on every step; decaying it in place
-  // keeps the moment estimates, which rebuilding the optimizer per epoch would throw away.
-  const setLearningRate = (rate: number) => {
-    (optimizer as unknown as { learningRate: number }).learningRate = rate;
-  };
   try {
     log({ kind: 'start', arch, params: model.countParams(), trainSamples: epochSamples, validationSamples: validationCount, epochs, batchSize });
     const started = performance.now();
@@ -141,12 +131,12 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
     const history: EpochRecord[] = [];
     for (let epoch = 0; epoch < epochs; epoch++) {
       const rate = learningRate * lrDecay ** epoch;
-      setLearningRate(rate);
+      setLearningRate(optimizer, rate);
       shuffle(training.indices, random);
       const epochStarted = performance.now();
       let last: BatchProgress | undefined;
       const loss = await trainEpoch(model, optimizer, training.split, training.indices, batchSize, signal, {
-        ...(augment ? { augment: (pixels: Float32Array, count: number) => augmentImages(pixels, count, augmentRandom) } : {}),
+        augment: augmentBatch,
         onBatch: (progress) => {
           last = progress;
           log({ kind: 'batch', epoch: epoch + 1, epochs, ...progress });
@@ -217,24 +207,5 @@ export async function train(options: TrainOptions, log: (event: TrainEvent) => v
   } finally {
     optimizer.dispose();
     model.dispose();
-  }
-}
-
-/**
- * Copies the weights of the model in `dir` into `model`. Building the arch and copying, rather than
- * training the loaded model itself, makes a directory of another arch fail here (shapes differ), not later.
- */
-async function loadWeightsFrom(model: tf.LayersModel, dir: string): Promise<void> {
-  const modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelFiles['modelJson'];
-  const weights = new Uint8Array(await readFile(join(dir, 'weights.bin')));
-  const source = await reloadModel({ modelJson, weights });
-  try {
-    const values = source.getWeights();
-    const expected = model.getWeights();
-    const same = values.length === expected.length && values.every((v, i) => v.shape.join() === expected[i]!.shape.join());
-    if (!same) throw new Error(`--init-model ${dir} is not a ${model.name.replace(/^stratus_/, '')} model (its weights have other shapes)`);
-    model.setWeights(values);
-  } finally {
-    source.dispose();
   }
 }

@@ -18,7 +18,7 @@ import { trainParallel } from '../../src/train/parallel/parallel-trainer.ts';
 import { initTrainingBackend } from '../../src/train/training-backend.ts';
 import { buildModel } from '../../src/train/architectures.ts';
 import { splitTrainingData } from '../../src/train/data-split.ts';
-import { fastAdam } from '../../src/train/fast-adam.ts';
+import { fastAdam, setLearningRate } from '../../src/train/fast-adam.ts';
 import { trainShard } from '../../src/train/parallel/shards.ts';
 import { shuffle } from '../../src/train/random.ts';
 import { scoreSplit } from '../../src/train/scoring.ts';
@@ -97,7 +97,7 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
   const optimizer = fastAdam(r.learningRate);
   try {
     for (let epoch = 0; epoch < r.epochs; epoch++) {
-      (optimizer as unknown as { learningRate: number }).learningRate = r.learningRate * r.lrDecay ** epoch;
+      setLearningRate(optimizer, r.learningRate * r.lrDecay ** epoch);
       shuffle(training.indices, random);
       const shards = Array.from({ length: r.worldSize }, (_, rank) => trainShard(training.indices, rank, r.worldSize));
       const joined: number[] = [];

@@ -7,19 +7,19 @@
 import type { Store } from '../../adapters/store/store.ts';
 import type { Transport } from '../../adapters/transport/transport.ts';
 import { buildModel } from '../architectures.ts';
-import { augmentImages } from '../augment.ts';
+import { augmentFrom, rankEpochAugmentStream } from '../augment-streams.ts';
 import { splitTrainingData } from '../data-split.ts';
-import { fastAdam } from '../fast-adam.ts';
-import { paramLayout } from '../parallel/synced-optimizer.ts';
+import { fastAdam, setLearningRate } from '../fast-adam.ts';
 import { trainShard } from '../parallel/shards.ts';
 import type { SyncMode } from '../parallel/sync-modes.ts';
+import { paramLayout, readWeights, writeWeights } from '../params.ts';
 import type { EpochRecord } from '../report.ts';
-import { seededRandom, shuffle } from '../random.ts';
+import { shuffle } from '../random.ts';
 import { scoreSplit } from '../scoring.ts';
 import { AUGMENT_BY_DEFAULT, type TrainEvent, type TrainOptions, type TrainResult } from '../trainer.ts';
 import { decodeCheckpoint, encodeCheckpoint, latestCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { finishOnRankZero } from './finish.ts';
-import { assignWeights, checksum, optimizerState, restoreOptimizer, weightsOf } from './model-state.ts';
+import { checksum, optimizerState, restoreOptimizer } from './model-state.ts';
 import { trainRankEpoch, type EpochSums, type RankModel } from './rank-epoch.ts';
 import { RankLink } from './rank-link.ts';
 
@@ -77,7 +77,7 @@ export async function trainDistributed(options: DistributedOptions, log: (event:
     const welcome = await link.rendezvous(saved ? encodeCheckpoint(saved) : new Uint8Array(0));
     const resumed = welcome.byteLength > 0 ? decodeCheckpoint(welcome) : null;
     if (resumed) {
-      assignWeights(slots, resumed.weights);
+      writeWeights(slots, resumed.weights);
       await restoreOptimizer(optimizer, slots, length, resumed.optimizer);
     }
     const firstEpoch = resumed?.epoch ?? 0;
@@ -91,10 +91,8 @@ export async function trainDistributed(options: DistributedOptions, log: (event:
     let trainMs = 0;
     for (let epoch = firstEpoch; epoch < epochs; epoch++) {
       const rate = learningRate * lrDecay ** epoch;
-      (optimizer as unknown as { learningRate: number }).learningRate = rate;
+      setLearningRate(optimizer, rate);
       shuffle(training.indices, random);
-      // A stream per rank and epoch: a resumed epoch distorts its images as the first attempt did.
-      const augmentRandom = seededRandom((seed ^ 0x5eed_a06 ^ Math.imul(rank, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
       const epochStarted = performance.now();
       const sums = await trainRankEpoch(state, link, {
         epoch,
@@ -103,7 +101,7 @@ export async function trainDistributed(options: DistributedOptions, log: (event:
         batchSize,
         sync: options.sync,
         syncEvery: options.syncEvery,
-        ...(augment ? { augment: (pixels: Float32Array, count: number) => augmentImages(pixels, count, augmentRandom) } : {}),
+        ...(augment ? { augment: augmentFrom(rankEpochAugmentStream(seed, rank, epoch)) } : {}),
         ...(signal ? { signal } : {}),
         onBatch: (progress) => log({ kind: 'batch', epoch: epoch + 1, epochs, ...progress, samples: progress.samples * worldSize }),
       });
@@ -124,14 +122,14 @@ export async function trainDistributed(options: DistributedOptions, log: (event:
         };
         history.push(record);
         log({ kind: 'epoch', epoch: epoch + 1, epochs, loss: record.loss, accuracy: record.accuracy, validationLoss: record.valLoss, validationAccuracy: record.valAccuracy, seconds: ms / 1000, samplesPerSecond: record.samplesPerSecond });
-        await saveCheckpoint(options.store, { jobId, epoch: epoch + 1, params: length, weights: weightsOf(slots, length), optimizer: await optimizerState(optimizer, slots, length), history });
+        await saveCheckpoint(options.store, { jobId, epoch: epoch + 1, params: length, weights: readWeights(slots, new Float32Array(length)), optimizer: await optimizerState(optimizer, slots, length), history });
       }
       signal?.throwIfAborted();
     }
     const trainingSeconds = (performance.now() - started) / 1000;
 
     // Cheap insurance: the model rank 0 saves is the one every rank holds, to the bit.
-    const weights = weightsOf(slots, length);
+    const weights = readWeights(slots, new Float32Array(length));
     const verdict = decodeJson<string>(await link.round('the final checksum', new TextEncoder().encode(checksum(weights)), compareChecksums));
     if (verdict !== 'same') throw new Error(verdict);
     options.onWeights?.(weights);

@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSplit } from '../mnist.ts';
 import type { SyncMode } from '../parallel/sync-modes.ts';
-import type { ParamSlot } from '../parallel/synced-optimizer.ts';
+import { readWeights, writeWeights, type ParamSlot } from '../params.ts';
 import { makeBatch } from '../batches.ts';
 import type { BatchProgress } from '../train-loop.ts';
-import { assignWeights, bytesOf, floatsOf, weightsOf } from './model-state.ts';
+import { bytesOf, floatsOf } from './model-state.ts';
 import type { RankLink } from './rank-link.ts';
 
 export interface RankModel {
@@ -56,8 +56,8 @@ export function meanOf(payloads: Uint8Array[]): Uint8Array {
 
 /** Replaces every rank's weights by their mean (all ranks call it together). */
 export async function averageWeights(rank: RankModel, link: RankLink, label: string): Promise<void> {
-  const mean = await link.round(label, bytesOf(weightsOf(rank.slots, rank.length)), meanOf);
-  assignWeights(rank.slots, floatsOf(mean));
+  const mean = await link.round(label, bytesOf(readWeights(rank.slots, new Float32Array(rank.length))), meanOf);
+  writeWeights(rank.slots, floatsOf(mean));
 }
 
 export async function trainRankEpoch(rank: RankModel, link: RankLink, plan: EpochPlan): Promise<EpochSums> {

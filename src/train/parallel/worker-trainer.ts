@@ -1,22 +1,20 @@
 // A training worker's side of data-parallel training: its own wasm backend, its own copy of the model,
 // its shard of every epoch, and a SyncedOptimizer that keeps its model equal to the others'.
 // Runs inside src/train-worker.ts; the coordinator is parallel-trainer.ts.
-import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { initWasmBackend } from '../../model/wasm-backend.ts';
-import { buildModel } from '../architectures.ts';
-import { augmentImages } from '../augment.ts';
-import { fastAdam } from '../fast-adam.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { augmentFrom, workerAugmentStream } from '../augment-streams.ts';
+import type { Augment } from '../batches.ts';
+import { fastAdam, setLearningRate } from '../fast-adam.ts';
+import { buildModelToTrain } from '../init-model.ts';
 import type { MnistSplit } from '../mnist.ts';
-import { reloadModel, serializeModel, type ModelFiles } from '../save-model.ts';
-import { seededRandom } from '../random.ts';
+import { paramLayout, readWeights, type ParamSlot } from '../params.ts';
+import { reloadModel, serializeModel } from '../save-model.ts';
 import { scoreSplit } from '../scoring.ts';
 import { timeInference, trainEpoch, type BatchProgress } from '../train-loop.ts';
-import { registerWasmTrainingKernels } from '../wasm-kernels.ts';
+import { initTrainingBackend } from '../training-backend.ts';
 import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type TrainWorkerCall, type ValidateReply, type WorkerSetup } from './protocol.ts';
 import { SharedAllReduce } from './shared-allreduce.ts';
-import { paramLayout, readWeights, SyncedOptimizer, type ParamSlot } from './synced-optimizer.ts';
+import { SyncedOptimizer } from './synced-optimizer.ts';
 
 interface Ready {
   readonly setup: WorkerSetup;
@@ -26,7 +24,7 @@ interface Ready {
   readonly train: MnistSplit;
   readonly test: MnistSplit;
   readonly progress: Float64Array;
-  readonly augmentRandom: () => number;
+  readonly augment: Augment | undefined;
   optimizer: SyncedOptimizer | null;
 }
 
@@ -69,12 +67,9 @@ export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
 }
 
 async function setup(setup: WorkerSetup): Promise<SetupReply> {
-  await initWasmBackend();
-  registerWasmTrainingKernels();
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
+  await initTrainingBackend('wasm');
   // The same seed in every worker: all start from the same weights.
-  const model = buildModel(setup.arch, setup.seed);
-  if (setup.initModel !== null) await loadWeights(model, setup.initModel);
+  const model = await buildModelToTrain(setup.arch, setup.seed, setup.initModel);
   const { slots, length } = paramLayout(model);
   ready = {
     setup,
@@ -84,8 +79,7 @@ async function setup(setup: WorkerSetup): Promise<SetupReply> {
     train: splitOf(setup.train),
     test: splitOf(setup.test),
     progress: new Float64Array(setup.progress),
-    // Rank 0 draws the single-worker run's augmentation stream; the others streams of their own.
-    augmentRandom: seededRandom((setup.seed ^ 0x5eed_a06 ^ Math.imul(setup.rank, 0x9e3779b1)) >>> 0),
+    augment: setup.augment ? augmentFrom(workerAugmentStream(setup.seed, setup.rank)) : undefined,
     optimizer: null,
   };
   return { params: length };
@@ -95,12 +89,11 @@ async function epoch(epochIndex: number, learningRate: number, shard: Uint32Arra
   const r = need();
   const optimizer = r.optimizer;
   if (!optimizer) throw new Error('training worker: connect first');
-  // The field AdamOptimizer reads on every step (as trainer.ts decays it).
-  (optimizer.inner as unknown as { learningRate: number }).learningRate = learningRate;
-  const { batchSize, augment, rank } = r.setup;
+  setLearningRate(optimizer.inner, learningRate);
+  const { batchSize, rank } = r.setup;
   let last: BatchProgress | undefined;
   const lossMean = await trainEpoch(r.model, optimizer, r.train, shard, batchSize, undefined, {
-    ...(augment ? { augment: (pixels: Float32Array, count: number) => augmentImages(pixels, count, r.augmentRandom) } : {}),
+    augment: r.augment,
     onBatch: (progress) => {
       last = progress;
       if (rank !== 0) return;
@@ -137,21 +130,5 @@ async function finish(test: Uint32Array, save: boolean): Promise<FinishReply> {
     return { predicted: scored.predicted, lossSum: scored.loss * test.length, files, inferenceMs };
   } finally {
     reloaded.dispose();
-  }
-}
-
-/** --init-model: the directory's weights replace the seeded ones (same arch, checked by shape). */
-async function loadWeights(model: tf.LayersModel, dir: string): Promise<void> {
-  const modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelFiles['modelJson'];
-  const source = await reloadModel({ modelJson, weights: new Uint8Array(await readFile(join(dir, 'weights.bin'))) });
-  try {
-    const values = source.getWeights();
-    const expected = model.getWeights();
-    if (values.length !== expected.length || values.some((v, i) => v.shape.join() !== expected[i]!.shape.join())) {
-      throw new Error(`--init-model ${dir} is not a ${model.name.replace(/^stratus_/, '')} model (its weights have other shapes)`);
-    }
-    model.setWeights(values);
-  } finally {
-    source.dispose();
   }
 }
