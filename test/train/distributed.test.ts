@@ -1,31 +1,33 @@
-// Data-parallel training across ranks (src/train/distributed/) on the memory transport: every rank in
-// this one process, with a transport of its own joined to one MemoryBroker, as separate processes join
-// one Kafka. Seed arch (no dropout, no augmentation): a run is fully determined by its seed and ranks.
+// Data-parallel training across ranks (src/train/distributed/ranks.ts) on the memory transport: every
+// rank in this one process, with a transport of its own joined to one MemoryBroker, as separate processes
+// join one Kafka. Seed arch (no dropout, no augmentation): a run is fully determined by its seed and ranks.
 // The same across real processes and a real broker: distributed-kafka.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
-import { ConfigError, parseCli } from '../../src/config.ts';
+import { join } from 'node:path';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { Store } from '../../src/adapters/store/store.ts';
-import { checkpointVersion, decodeCheckpoint, encodeCheckpoint } from '../../src/train/distributed/checkpoint.ts';
-import { trainDistributed, type DistributedOptions } from '../../src/train/distributed/distributed-trainer.ts';
-import { defaultJobId, jobTopics } from '../../src/train/distributed/job-id.ts';
-import { Assembly, CHUNK_BYTES, cut, parseChunk, H } from '../../src/train/distributed/wire.ts';
-import { trainParallel } from '../../src/train/parallel/parallel-trainer.ts';
-import { initTrainingBackend } from '../../src/train/training-backend.ts';
+import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import { buildModel } from '../../src/train/architectures.ts';
 import { splitTrainingData } from '../../src/train/data-split.ts';
+import { ConfigError, parseCli } from '../../src/config.ts';
+import { checkpointVersion, decodeCheckpoint, encodeCheckpoint } from '../../src/train/distributed/checkpoint.ts';
+import { defaultJobId, jobTopics } from '../../src/train/distributed/job-id.ts';
+import { Assembly, CHUNK_BYTES, cut, H, parseChunk } from '../../src/train/distributed/wire.ts';
+import type { TrainEvent } from '../../src/train/events.ts';
 import { fastAdam, setLearningRate } from '../../src/train/fast-adam.ts';
+import { optimizerStep } from '../../src/train/optimizer-step.ts';
 import { trainShard } from '../../src/train/parallel/shards.ts';
 import { shuffle } from '../../src/train/random.ts';
+import type { RanksSpread, TrainRecipe } from '../../src/train/recipe.ts';
+import type { TrainResult } from '../../src/train/run-records.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { scoreSplit } from '../../src/train/scoring.ts';
-import { trainEpoch } from '../../src/train/train-loop.ts';
-import type { TrainEvent, TrainResult } from '../../src/train/trainer.ts';
+import { trainSteps } from '../../src/train/step-loop.ts';
+import { initTrainingBackend } from '../../src/train/training-backend.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
 
-const MNIST = resolve(import.meta.dir, '../../../shared/data/mnist');
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-distributed-'));
@@ -43,9 +45,10 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-type Recipe = Omit<DistributedOptions, 'transport' | 'store' | 'rank' | 'outDir'>;
+/** What every rank of a run shares: the recipe and the spread, but for the rank and the output. */
+type Recipe = Omit<TrainRecipe, 'outDir' | 'spread'> & Omit<RanksSpread, 'kind' | 'rank' | 'onWeights'> & { readonly jobId: string };
 const recipe = (overrides: Partial<Recipe>): Recipe => ({
-  mnistDir: MNIST,
+  mnistDir: MNIST_DIR,
   arch: 'seed',
   epochs: 1,
   batchSize: 32,
@@ -68,17 +71,25 @@ interface RankOutcome {
   readonly events: TrainEvent[];
 }
 
-/** Runs every rank of `r` in this process; `transports` lets a test break one. */
+/** `r` without its spread, for a run of any spread. */
+function sharedRecipe(r: Recipe): Omit<TrainRecipe, 'outDir' | 'spread'> {
+  const { worldSize: _worldSize, jobId: _jobId, sync: _sync, syncEvery: _syncEvery, peerTimeoutMs: _peerTimeoutMs, startTimeoutMs: _startTimeoutMs, ...shared } = r;
+  return shared;
+}
+
+/** Runs every rank of `r` in this process; `onEvent` gets each rank's transport, so a test can break one. */
 async function runRanks(r: Recipe, hooks: { onEvent?: (rank: number, event: TrainEvent, transport: MemoryTransport) => void; broker?: MemoryBroker } = {}) {
   const broker = hooks.broker ?? new MemoryBroker();
   const outDir = tempDir();
-  const runs = Array.from({ length: r.worldSize }, async (_, rank): Promise<RankOutcome> => {
+  const { worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs } = r;
+  const runs = Array.from({ length: worldSize }, async (_, rank): Promise<RankOutcome> => {
     const transport = new MemoryTransport(broker);
     await transport.start();
     let weights: Float32Array | null = null;
     const events: TrainEvent[] = [];
+    const spread: RanksSpread = { kind: 'ranks', rank, worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs, onWeights: (w) => (weights = w) };
     try {
-      const result = await trainDistributed({ ...r, transport, store, rank, outDir, onWeights: (w) => (weights = w) }, (event) => {
+      const result = await runTraining({ ...sharedRecipe(r), outDir, spread }, { transport, store }, (event) => {
         events.push(event);
         hooks.onEvent?.(rank, event, transport);
       });
@@ -90,7 +101,7 @@ async function runRanks(r: Recipe, hooks: { onEvent?: (rank: number, event: Trai
   return { runs, outDir };
 }
 
-/** One worker, one model, train()'s epoch loop; each step's batch is the ranks' batches of that step, joined. */
+/** One worker, one model, one thread's step loop; each step's batch is the ranks' batches of that step, joined. */
 async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
   const { data, random, training, testIndices } = splitTrainingData(r);
   const model = buildModel(r.arch, r.seed);
@@ -102,7 +113,7 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
       const shards = Array.from({ length: r.worldSize }, (_, rank) => trainShard(training.indices, rank, r.worldSize));
       const joined: number[] = [];
       for (let from = 0; from < shards[0]!.length; from += r.batchSize) for (const shard of shards) joined.push(...shard.subarray(from, from + r.batchSize));
-      await trainEpoch(model, optimizer, training.split, Uint32Array.from(joined), r.batchSize * r.worldSize);
+      await trainSteps(training.split, Uint32Array.from(joined), r.batchSize * r.worldSize, optimizerStep(model, optimizer));
     }
     return scoreSplit(model, data.test, testIndices).accuracy;
   } finally {
@@ -169,7 +180,7 @@ let uninterrupted: Promise<RankOutcome[]> | null = null;
 const twoEpochs = recipe({ epochs: 2 });
 const uninterruptedRun = () => (uninterrupted ??= runRanks({ ...twoEpochs, jobId: `test-${crypto.randomUUID()}` }).then(({ runs }) => Promise.all(runs)));
 
-describe('trainDistributed on the memory transport', () => {
+describe('ranks on the memory transport', () => {
   test('2 ranks averaging gradients hold bit-identical weights, the ones 2 worker threads reach', async () => {
     const outcomes = await uninterruptedRun();
     expect(sameBits(outcomes[0]!.weights!, outcomes[1]!.weights!)).toBe(true);
@@ -180,7 +191,8 @@ describe('trainDistributed on the memory transport', () => {
     expect(outcomes[0]!.events.filter((e) => e.kind === 'epoch')).toHaveLength(2);
     // Same shards, same rank-ordered mean, same Adam: the exchange over a transport changes no bit.
     let threads: Float32Array[] = [];
-    await trainParallel({ ...twoEpochs, outDir: tempDir(), workers: 2, onReplicas: (w) => (threads = w) }, () => {});
+    const { worldSize: workers, sync, syncEvery } = twoEpochs;
+    await runTraining({ ...sharedRecipe(twoEpochs), outDir: tempDir(), spread: { kind: 'worker-threads', workers, sync, syncEvery, onReplicas: (w) => (threads = w) } }, {}, () => {});
     expect(sameBits(threads[0]!, outcomes[0]!.weights!)).toBe(true);
   }, 240_000);
 
@@ -194,11 +206,11 @@ describe('trainDistributed on the memory transport', () => {
     expect(outcomes[0]!.result!.testAccuracy).toBeGreaterThan(0.5);
   }, 240_000);
 
-  // The single-worker reference is train()'s own loop (trainEpoch, fastAdam) on the same split and epoch
-  // orders, stepping on batches of 2 × 32 made of exactly the samples the two ranks take at that step: the
-  // mean of the ranks' two 32-sample gradients is that batch's gradient, so only float rounding differs.
-  // (Against train() with its own batches the gap is noise, not the exchange: measured at 6,000 samples,
-  // 1 epoch, 92.36 % for one worker at batch 64 vs 93.15 % for 2 ranks × 32.)
+  // The single-worker reference is one thread's step loop (trainSteps, optimizerStep, fastAdam) on the same
+  // split and epoch orders, stepping on batches of 2 × 32 made of exactly the samples the two ranks take at
+  // that step: the mean of the ranks' two 32-sample gradients is that batch's gradient, so only float
+  // rounding differs. (Against a one-thread run with its own batches the gap is noise, not the exchange:
+  // measured at 6,000 samples, 1 epoch, 92.36 % for one worker at batch 64 vs 93.15 % for 2 ranks × 32.)
   test('2 ranks land within 0.3 points of one worker trained on the same batches', async () => {
     const r = recipe({ maxSamples: 3000, seed: 42 });
     const reference = await singleWorkerOnRankBatches(r);

@@ -4,13 +4,15 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { trainParallel, type ParallelOptions } from '../../src/train/parallel/parallel-trainer.ts';
-import { scoreShare, trainShard } from '../../src/train/parallel/shards.ts';
+import { join } from 'node:path';
+import type { TrainEvent } from '../../src/train/events.ts';
+import { scoreShare, shardedSamples, trainShard } from '../../src/train/parallel/shards.ts';
 import { abortAllReduce, createAllReduceBuffers, SharedAllReduce } from '../../src/train/parallel/shared-allreduce.ts';
-import { train, type TrainEvent } from '../../src/train/trainer.ts';
+import type { TrainRecipe, WorkerThreadsSpread } from '../../src/train/recipe.ts';
+import type { TrainResult } from '../../src/train/run-records.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { MNIST_DIR } from '../helpers/data.ts';
 
-const MNIST = resolve(import.meta.dir, '../../../shared/data/mnist');
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-parallel-'));
@@ -21,9 +23,11 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function options(overrides: Partial<ParallelOptions>): ParallelOptions {
+const threads = (overrides: Partial<WorkerThreadsSpread> = {}): WorkerThreadsSpread => ({ kind: 'worker-threads', workers: 2, sync: 'gradients', syncEvery: 4, ...overrides });
+
+function recipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe {
   return {
-    mnistDir: MNIST,
+    mnistDir: MNIST_DIR,
     arch: 'seed',
     epochs: 1,
     batchSize: 32,
@@ -32,14 +36,14 @@ function options(overrides: Partial<ParallelOptions>): ParallelOptions {
     learningRate: 0.001,
     lrDecay: 0.7,
     outDir: tempDir(),
-    workers: 2,
-    sync: 'gradients',
-    syncEvery: 4,
+    spread: threads(),
     ...overrides,
   };
 }
 
 const quiet = (_event: TrainEvent) => {};
+/** Threads and one thread always end with a model. */
+const train = async (r: TrainRecipe, log = quiet): Promise<TrainResult> => (await runTraining(r, {}, log))!;
 
 describe('shards', () => {
   test('every worker gets as many training samples, none twice, fewer than N left out', () => {
@@ -54,6 +58,11 @@ describe('shards', () => {
     const indices = Uint32Array.from({ length: 10 }, (_, i) => i);
     const shares = [0, 1, 2].map((rank) => [...scoreShare(indices, rank, 3)]);
     expect(shares.flat()).toEqual([...indices]);
+  });
+
+  test('an epoch trains what equal shards leave, and a set too small for a batch each is refused', () => {
+    expect(shardedSamples(103, 3, 10, 'worker')).toBe(102);
+    expect(() => shardedSamples(59, 2, 30, 'rank')).toThrow('59 training samples are fewer than one batch of 30 per rank');
   });
 });
 
@@ -77,13 +86,13 @@ describe('SharedAllReduce', () => {
   });
 });
 
-describe('trainParallel', () => {
+describe('worker threads', () => {
   test('2 workers averaging gradients end bit-identical, and the same N replays the same weights', async () => {
     const first: Float32Array[][] = [];
-    const a = options({ onReplicas: (w) => first.push(w) });
-    const resultA = await trainParallel(a, quiet);
-    const b = options({});
-    await trainParallel(b, quiet);
+    const a = recipe({ spread: threads({ onReplicas: (w) => first.push(w) }) });
+    const resultA = await train(a);
+    const b = recipe();
+    await train(b);
     expect(first[0]!.length).toBe(2);
     expect(first[0]![0]!.length).toBe(resultA.params);
     expect(Buffer.from(first[0]![1]!.buffer).equals(Buffer.from(first[0]![0]!.buffer))).toBe(true);
@@ -98,7 +107,7 @@ describe('trainParallel', () => {
   test('3 workers averaging weights every 2 steps end identical too', async () => {
     let replicas: Float32Array[] = [];
     const events: TrainEvent[] = [];
-    const result = await trainParallel(options({ workers: 3, sync: 'weights', syncEvery: 2, maxSamples: 960, onReplicas: (w) => (replicas = w) }), (e) => events.push(e));
+    const result = await train(recipe({ maxSamples: 960, spread: threads({ workers: 3, sync: 'weights', syncEvery: 2, onReplicas: (w) => (replicas = w) }) }), (e) => events.push(e));
     expect(replicas.length).toBe(3);
     for (const w of replicas.slice(1)) expect(Buffer.from(w.buffer).equals(Buffer.from(replicas[0]!.buffer))).toBe(true);
     expect(result.trainSamples).toBe(960);
@@ -111,22 +120,25 @@ describe('trainParallel', () => {
   // 2 epochs, 94.82 vs 94.06 %), so this only guards against a broken exchange, which lands far off.
   test('2 workers land near the accuracy of one worker on the same data', async () => {
     const common = { maxSamples: 6000, epochs: 2, batchSize: 64, seed: 42 };
-    const single = await train({ ...options(common), workers: 1 }, quiet);
-    const parallel = await trainParallel(options(common), quiet);
+    const single = await train(recipe({ ...common, spread: { kind: 'one-thread' } }));
+    const parallel = await train(recipe(common));
     expect(Math.abs(parallel.testAccuracy - single.testAccuracy)).toBeLessThan(0.015);
     expect(parallel.testAccuracy).toBeGreaterThan(0.9);
   }, 600_000);
 
   test('a worker that dies fails the run with its rank, promptly', async () => {
     let kill = () => {};
-    const run = trainParallel(
-      options({
+    const run = runTraining(
+      recipe({
         epochs: 50,
         maxSamples: 2000,
-        // Long enough that only the abort, not the stall timeout, can end the survivor's wait in time.
-        stallTimeoutMs: 120_000,
-        onPool: (pool) => (kill = () => pool.kill(1)),
+        spread: threads({
+          // Long enough that only the abort, not the stall timeout, can end the survivor's wait in time.
+          stallTimeoutMs: 120_000,
+          onPool: (pool) => (kill = () => pool.kill(1)),
+        }),
       }),
+      {},
       (event) => {
         if (event.kind === 'epoch' && event.epoch === 1) kill();
       },

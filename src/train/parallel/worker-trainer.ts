@@ -1,18 +1,20 @@
 // A training worker's side of data-parallel training: its own wasm backend, its own copy of the model,
 // its shard of every epoch, and a SyncedOptimizer that keeps its model equal to the others'.
-// Runs inside src/train-worker.ts; the coordinator is parallel-trainer.ts.
+// Runs inside src/train-worker.ts; the coordinator is worker-threads.ts.
 import type * as tf from '@tensorflow/tfjs';
 import { augmentFrom, workerAugmentStream } from '../augment-streams.ts';
 import type { Augment } from '../batches.ts';
 import { fastAdam, setLearningRate } from '../fast-adam.ts';
 import { buildModelToTrain } from '../init-model.ts';
 import type { MnistSplit } from '../mnist.ts';
+import { optimizerStep } from '../optimizer-step.ts';
+import { packageModel } from '../package-model.ts';
 import { paramLayout, readWeights, type ParamSlot } from '../params.ts';
-import { reloadModel, serializeModel } from '../save-model.ts';
 import { scoreSplit } from '../scoring.ts';
-import { timeInference, trainEpoch, type BatchProgress } from '../train-loop.ts';
+import { trainSteps } from '../step-loop.ts';
 import { initTrainingBackend } from '../training-backend.ts';
-import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type TrainWorkerCall, type ValidateReply, type WorkerSetup } from './protocol.ts';
+import { writeProgress } from './progress-words.ts';
+import type { EpochReply, FinishReply, SetupReply, SharedSplit, TrainWorkerCall, ValidateReply, WorkerSetup } from './protocol.ts';
 import { SharedAllReduce } from './shared-allreduce.ts';
 import { SyncedOptimizer } from './synced-optimizer.ts';
 
@@ -91,44 +93,21 @@ async function epoch(epochIndex: number, learningRate: number, shard: Uint32Arra
   if (!optimizer) throw new Error('training worker: connect first');
   setLearningRate(optimizer.inner, learningRate);
   const { batchSize, rank } = r.setup;
-  let last: BatchProgress | undefined;
-  const lossMean = await trainEpoch(r.model, optimizer, r.train, shard, batchSize, undefined, {
+  const sums = await trainSteps(r.train, shard, batchSize, optimizerStep(r.model, optimizer), {
     augment: r.augment,
     onBatch: (progress) => {
-      last = progress;
-      if (rank !== 0) return;
-      const p = r.progress;
-      p[PROGRESS.epoch] = epochIndex;
-      p[PROGRESS.batch] = progress.batch;
-      p[PROGRESS.batches] = progress.batches;
-      p[PROGRESS.samples] = progress.samples;
-      p[PROGRESS.loss] = progress.loss;
-      p[PROGRESS.accuracy] = progress.accuracy;
+      if (rank === 0) writeProgress(r.progress, epochIndex, progress);
     },
   });
   // Local SGD: the epoch ends on averaged weights, so every worker scores (and later saves) one model.
   if (optimizer.unsyncedSteps > 0) optimizer.syncWeights();
-  const steps = last?.batch ?? 0;
-  return {
-    lossSum: lossMean * steps,
-    steps,
-    correct: Math.round((last?.accuracy ?? 0) * (last?.samples ?? 0)),
-    samples: last?.samples ?? 0,
-  };
+  // The mean times the steps rather than the sum itself: the figure earlier versions reported, to the bit.
+  return { ...sums, lossSum: (sums.lossSum / Math.max(1, sums.steps)) * sums.steps };
 }
 
 async function finish(test: Uint32Array, save: boolean): Promise<FinishReply> {
   const r = need();
   const scored = scoreSplit(r.model, r.test, test);
-  if (!save) return { predicted: scored.predicted, lossSum: scored.loss * test.length, files: null, inferenceMs: null };
-  const files = await serializeModel(r.model);
-  const reloaded = await reloadModel(files);
-  try {
-    const again = scoreSplit(reloaded, r.test, test).predicted;
-    if (!again.every((digit, i) => digit === scored.predicted[i])) throw new Error('the saved model does not predict what the trained one does');
-    const inferenceMs = { batch1: +timeInference(reloaded, 1).toFixed(3), batch64: +timeInference(reloaded, 64).toFixed(3) };
-    return { predicted: scored.predicted, lossSum: scored.loss * test.length, files, inferenceMs };
-  } finally {
-    reloaded.dispose();
-  }
+  const packaged = save ? await packageModel(r.model, r.test, test, scored.predicted) : null;
+  return { predicted: scored.predicted, lossSum: scored.loss * test.length, packaged };
 }
