@@ -1,32 +1,29 @@
 // Data-parallel training across ranks (src/train/distributed/ranks.ts) on the memory transport: every
 // rank in this one process, with a transport of its own joined to one MemoryBroker, as separate processes
 // join one Kafka. Seed arch (no dropout, no augmentation): a run is fully determined by its seed and ranks.
-// The same across real processes and a real broker: distributed-kafka.test.ts.
+// The same across real processes and a real broker: ranks-over-kafka.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
-import type { Store } from '../../src/adapters/store/store.ts';
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
-import { buildModel } from '../../src/train/architectures.ts';
-import { splitTrainingData } from '../../src/train/data-split.ts';
-import { ConfigError, parseCli } from '../../src/config.ts';
-import { checkpointVersion, decodeCheckpoint, encodeCheckpoint } from '../../src/train/distributed/checkpoint.ts';
-import { defaultJobId, jobTopics } from '../../src/train/distributed/job-id.ts';
-import { Assembly, CHUNK_BYTES, cut, H, parseChunk } from '../../src/train/distributed/wire.ts';
-import type { TrainEvent } from '../../src/train/events.ts';
-import { fastAdam, setLearningRate } from '../../src/train/fast-adam.ts';
-import { optimizerStep } from '../../src/train/optimizer-step.ts';
-import { trainShard } from '../../src/train/parallel/shards.ts';
-import { shuffle } from '../../src/train/random.ts';
-import type { RanksSpread, TrainRecipe } from '../../src/train/recipe.ts';
-import type { TrainResult } from '../../src/train/run-records.ts';
-import { runTraining } from '../../src/train/run.ts';
-import { scoreSplit } from '../../src/train/scoring.ts';
-import { trainSteps } from '../../src/train/step-loop.ts';
-import { initTrainingBackend } from '../../src/train/training-backend.ts';
-import { MNIST_DIR } from '../helpers/data.ts';
+import { PouchStore } from '../../../src/adapters/store/pouch-store.ts';
+import type { Store } from '../../../src/adapters/store/store.ts';
+import { MemoryBroker, MemoryTransport } from '../../../src/adapters/transport/memory-transport.ts';
+import { buildModel } from '../../../src/train/architectures.ts';
+import { splitTrainingData } from '../../../src/train/data-split.ts';
+import { checkpointVersion } from '../../../src/train/distributed/checkpoint.ts';
+import type { TrainEvent } from '../../../src/train/events.ts';
+import { fastAdam, setLearningRate } from '../../../src/train/fast-adam.ts';
+import { optimizerStep } from '../../../src/train/optimizer-step.ts';
+import { trainShard } from '../../../src/train/parallel/shards.ts';
+import { shuffle } from '../../../src/train/random.ts';
+import type { RanksSpread, TrainRecipe } from '../../../src/train/recipe.ts';
+import type { TrainResult } from '../../../src/train/run-records.ts';
+import { runTraining } from '../../../src/train/run.ts';
+import { scoreSplit } from '../../../src/train/scoring.ts';
+import { trainSteps } from '../../../src/train/step-loop.ts';
+import { initTrainingBackend } from '../../../src/train/training-backend.ts';
+import { MNIST_DIR } from '../../helpers/data.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -123,57 +120,6 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
 }
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-describe('wire and checkpoint format', () => {
-  test('a payload is cut into chunks under the limit and reassembled in any order', () => {
-    const payload = Uint8Array.from({ length: 2 * CHUNK_BYTES + 5 }, (_, i) => i % 251);
-    const chunks = cut(payload);
-    expect(chunks.map((c) => c.byteLength)).toEqual([CHUNK_BYTES, CHUNK_BYTES, 5]);
-    const assembly = new Assembly(3);
-    for (const index of [2, 0, 0, 1]) {
-      const headers = { [H.kind]: 'data', [H.seq]: '4', [H.rank]: '1', [H.chunk]: String(index), [H.chunks]: '3' };
-      assembly.add(parseChunk({ topic: 't', key: '', attempt: 1, headers, value: chunks[index]! })!);
-    }
-    expect(assembly.complete).toBe(true);
-    expect(Buffer.from(assembly.join()).equals(Buffer.from(payload))).toBe(true);
-    expect(cut(new Uint8Array(0))).toHaveLength(1);
-    expect(parseChunk({ topic: 't', key: '', attempt: 1, headers: {}, value: payload })).toBeNull();
-  });
-
-  test('a checkpoint round-trips to the bit', () => {
-    const weights = Float32Array.from({ length: 7 }, (_, i) => Math.fround(i / 3));
-    const moments = Float32Array.from({ length: 14 }, (_, i) => Math.fround(-i / 7));
-    const back = decodeCheckpoint(encodeCheckpoint({ jobId: 'j', epoch: 2, params: 7, weights, optimizer: { iterations: 40, accBeta: [0.5, 0.25], moments }, history: [] }));
-    expect(back.epoch).toBe(2);
-    expect(back.optimizer.iterations).toBe(40);
-    expect(back.optimizer.accBeta).toEqual([0.5, 0.25]);
-    expect(sameBits(back.weights, weights)).toBe(true);
-    expect(sameBits(back.optimizer.moments, moments)).toBe(true);
-  });
-
-  test('the default job id follows the recipe, and topics stay within Kafka names', () => {
-    const base = { arch: 'seed', seed: 1, epochs: 2, batchSize: 64, maxSamples: null, learningRate: 0.001, worldSize: 2, sync: 'gradients', syncEvery: 8 };
-    expect(defaultJobId(base)).toBe(defaultJobId({ ...base }));
-    expect(defaultJobId(base)).not.toBe(defaultJobId({ ...base, worldSize: 3 }));
-    expect(jobTopics('a b/c').up).toBe('stratus.train.a_b_c.up');
-  });
-});
-
-describe('the flags of a distributed run', () => {
-  const parse = (argv: string[], env: Record<string, string> = {}) => parseCli(['--role', 'trainer', '--transport', 'kafka', '--kafka-brokers', 'k:9092', ...argv], env);
-  test('rank and world size come from the Indexed Job environment unless flags say otherwise', () => {
-    const action = parse([], { JOB_COMPLETION_INDEX: '1', STRATUS_WORLD_SIZE: '2' });
-    expect(action).toMatchObject({ kind: 'run', config: { rank: 1, worldSize: 2, jobId: null, peerTimeoutMs: 60_000 } });
-    expect(parse(['--rank', '0'], { JOB_COMPLETION_INDEX: '1', STRATUS_WORLD_SIZE: '2' })).toMatchObject({ config: { rank: 0 } });
-  });
-
-  test('combinations that cannot work are refused with one line', () => {
-    expect(() => parse(['--rank', '2', '--world-size', '2'])).toThrow(ConfigError);
-    expect(() => parseCli(['--role', 'trainer', '--world-size', '2'], {})).toThrow(/--world-size 2 needs --transport kafka/);
-    expect(() => parse(['--world-size', '2', '--workers', '2'])).toThrow(/--workers and --world-size/);
-    expect(() => parseCli(['--role', 'all', '--world-size', '2', '--transport', 'kafka', '--kafka-brokers', 'k:9092'], {})).toThrow(/--world-size belongs to --role trainer/);
-  });
-});
 
 // The uninterrupted 2-epoch run the resume test compares with; run once, by whichever test needs it first.
 let uninterrupted: Promise<RankOutcome[]> | null = null;

@@ -1,17 +1,15 @@
-// Data-parallel training with worker threads (src/train/parallel/): the shared-memory exchange, the
-// shards, and whole runs with 2 and 3 workers on a slice of MNIST (seed arch, which has no dropout,
-// so a run is fully determined by its seed and worker count).
+// Data-parallel training with worker threads (src/train/parallel/worker-threads.ts): whole runs with 2
+// and 3 workers on a slice of MNIST (seed arch, which has no dropout, so a run is fully determined by its
+// seed and worker count).
 import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrainEvent } from '../../src/train/events.ts';
-import { scoreShare, shardedSamples, trainShard } from '../../src/train/parallel/shards.ts';
-import { abortAllReduce, createAllReduceBuffers, SharedAllReduce } from '../../src/train/parallel/shared-allreduce.ts';
-import type { TrainRecipe, WorkerThreadsSpread } from '../../src/train/recipe.ts';
-import type { TrainResult } from '../../src/train/run-records.ts';
-import { runTraining } from '../../src/train/run.ts';
-import { MNIST_DIR } from '../helpers/data.ts';
+import type { TrainEvent } from '../../../src/train/events.ts';
+import type { TrainRecipe, WorkerThreadsSpread } from '../../../src/train/recipe.ts';
+import type { TrainResult } from '../../../src/train/run-records.ts';
+import { runTraining } from '../../../src/train/run.ts';
+import { MNIST_DIR } from '../../helpers/data.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -44,47 +42,6 @@ function recipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe {
 const quiet = (_event: TrainEvent) => {};
 /** Threads and one thread always end with a model. */
 const train = async (r: TrainRecipe, log = quiet): Promise<TrainResult> => (await runTraining(r, {}, log))!;
-
-describe('shards', () => {
-  test('every worker gets as many training samples, none twice, fewer than N left out', () => {
-    const order = Uint32Array.from({ length: 103 }, (_, i) => (i * 37) % 103);
-    const shards = [0, 1, 2].map((rank) => trainShard(order, rank, 3));
-    expect(shards.map((s) => s.length)).toEqual([34, 34, 34]);
-    const seen = new Set(shards.flatMap((s) => [...s]));
-    expect(seen.size).toBe(102);
-  });
-
-  test('scoring shares cover the split exactly once, in order', () => {
-    const indices = Uint32Array.from({ length: 10 }, (_, i) => i);
-    const shares = [0, 1, 2].map((rank) => [...scoreShare(indices, rank, 3)]);
-    expect(shares.flat()).toEqual([...indices]);
-  });
-
-  test('an epoch trains what equal shards leave, and a set too small for a batch each is refused', () => {
-    expect(shardedSamples(103, 3, 10, 'worker')).toBe(102);
-    expect(() => shardedSamples(59, 2, 30, 'rank')).toThrow('59 training samples are fewer than one batch of 30 per rank');
-  });
-});
-
-describe('SharedAllReduce', () => {
-  test('a worker left alone at a barrier fails after the timeout instead of hanging', () => {
-    const buffers = createAllReduceBuffers(2, 4);
-    const lonely = new SharedAllReduce(buffers, 0, 150);
-    const started = performance.now();
-    expect(() => lonely.average()).toThrow(/worker 0 waited .* for the other workers: one stalled or died/);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
-  });
-
-  test('an aborted exchange fails at once', () => {
-    const buffers = createAllReduceBuffers(2, 4);
-    abortAllReduce(buffers);
-    expect(() => new SharedAllReduce(buffers, 1, 10_000).barrier()).toThrow(/training aborted/);
-  });
-
-  test('a rank outside the worker count is refused', () => {
-    expect(() => new SharedAllReduce(createAllReduceBuffers(2, 4), 2, 100)).toThrow(/rank 2/);
-  });
-});
 
 describe('worker threads', () => {
   test('2 workers averaging gradients end bit-identical, and the same N replays the same weights', async () => {
