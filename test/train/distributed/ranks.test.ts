@@ -23,7 +23,7 @@ import { runTraining } from '../../../src/train/run.ts';
 import { scoreSplit } from '../../../src/train/scoring.ts';
 import { trainSteps } from '../../../src/train/step-loop.ts';
 import { initTrainingBackend } from '../../../src/train/training-backend.ts';
-import { MNIST_DIR } from '../../helpers/data.ts';
+import { SMALL_RECIPE } from '../small-recipe.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -45,14 +45,7 @@ afterAll(async () => {
 /** What every rank of a run shares: the recipe and the spread, but for the rank and the output. */
 type Recipe = Omit<TrainRecipe, 'outDir' | 'spread'> & Omit<RanksSpread, 'kind' | 'rank' | 'onWeights'> & { readonly jobId: string };
 const recipe = (overrides: Partial<Recipe>): Recipe => ({
-  mnistDir: MNIST_DIR,
-  arch: 'seed',
-  epochs: 1,
-  batchSize: 32,
-  maxSamples: 640,
-  seed: 7,
-  learningRate: 0.001,
-  lrDecay: 0.7,
+  ...SMALL_RECIPE,
   worldSize: 2,
   jobId: `test-${crypto.randomUUID()}`,
   sync: 'gradients',

@@ -9,7 +9,7 @@ import type { TrainEvent } from '../../../src/train/events.ts';
 import type { TrainRecipe, WorkerThreadsSpread } from '../../../src/train/recipe.ts';
 import type { TrainResult } from '../../../src/train/run-records.ts';
 import { runTraining } from '../../../src/train/run.ts';
-import { MNIST_DIR } from '../../helpers/data.ts';
+import { SMALL_RECIPE } from '../small-recipe.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -24,19 +24,7 @@ afterAll(() => {
 const threads = (overrides: Partial<WorkerThreadsSpread> = {}): WorkerThreadsSpread => ({ kind: 'worker-threads', workers: 2, sync: 'gradients', syncEvery: 4, ...overrides });
 
 function recipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe {
-  return {
-    mnistDir: MNIST_DIR,
-    arch: 'seed',
-    epochs: 1,
-    batchSize: 32,
-    maxSamples: 640,
-    seed: 7,
-    learningRate: 0.001,
-    lrDecay: 0.7,
-    outDir: tempDir(),
-    spread: threads(),
-    ...overrides,
-  };
+  return { ...SMALL_RECIPE, outDir: tempDir(), spread: threads(), ...overrides };
 }
 
 const quiet = (_event: TrainEvent) => {};
