@@ -1,6 +1,7 @@
 // A model's trainable variables as one flat float32 vector, in the model's own (deterministic) order:
 // what worker threads and ranks exchange (gradients, weights), and what checkpoints and checksums hold.
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-heap.ts';
 
 /** Where each trainable variable sits in the flat vector. */
 export interface ParamSlot {
@@ -21,18 +22,12 @@ export function paramLayout(model: tf.LayersModel): { slots: ParamSlot[]; length
   return { slots, length: offset };
 }
 
-/** The slice of tfjs' BackendWasm read here; not in its public typings (fast-adam.ts reads the same). */
-interface WasmHeap {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-}
-
 /**
  * Copies a float32 tensor's values into `into` at `offset`. On wasm straight from the heap: dataSync
  * would first copy them into a fresh array, and an exchange copies ~2 MB per step for the seed arch.
  */
 function copyOut(tensor: tf.Tensor, into: Float32Array, offset: number): void {
-  const backend = tf.backend() as unknown as Partial<WasmHeap>;
+  const backend = tf.backend() as unknown as Partial<WasmBackend>;
   const entry = tf.getBackend() === 'wasm' ? backend.dataIdMap?.get(tensor.dataId) : undefined;
   if (!entry || !backend.wasm || tensor.dtype !== 'float32') {
     into.set(tensor.dataSync() as Float32Array, offset);

@@ -14,17 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { heapIndex, type WasmBackend } from './wasm-heap.ts';
 
 type DataId = object;
-
-/** The slice of BackendWasm used here; it is not part of tfjs' public typings. */
-interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: DataId): boolean;
-  incRef(dataId: DataId): void;
-}
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type Kernel = (args: KernelArgs) => tf.TensorInfo;
@@ -195,8 +187,8 @@ function im2colRows(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, info
   const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, x) >> 2;
-  let dst = offsetOf(be, cols) >> 2;
+  const xOff = heapIndex(be, x);
+  let dst = heapIndex(be, cols);
   for (let b = 0; b < n; b++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
@@ -227,8 +219,8 @@ function im2colColumns(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, i
   const xs = C > 1 ? origTranspose({ inputs: { x }, backend: be, attrs: { perm: [3, 0, 1, 2] } }) : x;
   // Read views after every allocation: malloc may grow wasm memory and detach older views.
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, xs) >> 2;
-  const cOff = offsetOf(be, cols) >> 2;
+  const xOff = heapIndex(be, xs);
+  const cOff = heapIndex(be, cols);
   const sC = n * H * W;
   const sN = H * W;
   for (let kh = 0; kh < KH; kh++) {
@@ -274,8 +266,8 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const dcols = product(dy2, f2, false, true, be);
   const dx = be.makeOutput(attrs.inputShape, 'float32');
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, dx) >> 2;
-  let src = offsetOf(be, dcols) >> 2;
+  const xOff = heapIndex(be, dx);
+  let src = heapIndex(be, dcols);
   heap.fill(0, xOff, xOff + n * H * W * C);
   for (let b = 0; b < n; b++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -310,14 +302,14 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { filterHeight: FH, filterWidth: FW, strideHeight: sh, strideWidth: sw, padInfo: p } = info;
   const dx = be.makeOutput(x.shape, 'float32');
   const heap = be.wasm.HEAPF32;
-  const dxOff = offsetOf(be, dx) >> 2;
-  const xOff = offsetOf(be, x) >> 2;
-  let g = offsetOf(be, dy) >> 2;
+  const dxOff = heapIndex(be, dx);
+  const xOff = heapIndex(be, x);
+  let g = heapIndex(be, dy);
   heap.fill(0, dxOff, dxOff + n * H * W * C);
   const y = inputs.output as tf.TensorInfo | undefined;
   const yOk = y !== undefined && y.dtype === 'float32' && tf.util.arraysEqual(y.shape, dy.shape);
   if (yOk && FH === 2 && FW === 2 && p.top === 0 && p.left === 0 && (OH - 1) * sh + 2 <= H && (OW - 1) * sw + 2 <= W) {
-    maxPoolGrad2x2(heap, xOff, offsetOf(be, y) >> 2, g, dxOff, n, H, W, C, OH, OW, sh, sw);
+    maxPoolGrad2x2(heap, xOff, heapIndex(be, y), g, dxOff, n, H, W, C, OH, OW, sh, sw);
     return dx;
   }
   // Offsets of the window's cells (channel 0), in row-major window order, computed once per window
@@ -397,11 +389,11 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const rows = tf.util.sizeFromShape(x.shape) / C;
   const acc = new Float64Array(C);
   const heap = be.wasm.HEAPF32;
-  const off = offsetOf(be, x) >> 2;
+  const off = heapIndex(be, x);
   for (let i = 0, p = off; i < rows; i++, p += C) for (let c = 0; c < C; c++) acc[c]! += heap[p + c]!;
   const shape = args.attrs?.keepDims ? [...Array(r - 1).fill(1), C] : [C];
   const out = be.makeOutput(shape, 'float32');
-  be.wasm.HEAPF32.set(acc, offsetOf(be, out) >> 2);
+  be.wasm.HEAPF32.set(acc, heapIndex(be, out));
   return out;
 }
 
@@ -452,8 +444,3 @@ function checkShape(kernel: string, what: string, got: number[], expected: numbe
   }
 }
 
-function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
-  const d = be.dataIdMap.get(t.dataId);
-  if (!d) throw new Error('tensor is not on the wasm backend');
-  return d.memoryOffset;
-}
