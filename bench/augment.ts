@@ -12,7 +12,9 @@ import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
 import { augmentImages } from '../src/train/augment.ts';
 import { loadSplit } from '../src/train/mnist.ts';
-import { range, seededRandom, trainEpoch } from '../src/train/train-loop.ts';
+import { optimizerStep } from '../src/train/optimizer-step.ts';
+import { range, seededRandom } from '../src/train/random.ts';
+import { trainSteps } from '../src/train/step-loop.ts';
 import { registerWasmTrainingKernels } from '../src/train/wasm-kernels.ts';
 
 const { values: flags } = parseArgs({
@@ -56,14 +58,15 @@ const optimizer = tf.train.adam(0.001);
 const indices = range(steps * batchSize);
 const random = seededRandom(2);
 const augment = (pixels: Float32Array, count: number) => augmentImages(pixels, count, random);
-await trainEpoch(model, optimizer, split, indices.slice(0, batchSize * 5), batchSize, undefined, { augment });
+const step = optimizerStep(model, optimizer);
+await trainSteps(split, indices.slice(0, batchSize * 5), batchSize, step, { augment });
 
 const measured = { plain: { wall: [] as number[], cpu: [] as number[] }, augmented: { wall: [] as number[], cpu: [] as number[] } };
 for (let round = 0; round < rounds; round++) {
   for (const kind of ['plain', 'augmented'] as const) {
     const t = performance.now();
     const c = process.cpuUsage();
-    await trainEpoch(model, optimizer, split, indices, batchSize, undefined, kind === 'augmented' ? { augment } : {});
+    await trainSteps(split, indices, batchSize, step, kind === 'augmented' ? { augment } : {});
     const used = process.cpuUsage(c);
     measured[kind].wall.push((performance.now() - t) / steps);
     measured[kind].cpu.push((used.user + used.system) / 1000 / steps);

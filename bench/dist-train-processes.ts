@@ -2,7 +2,7 @@
 // model over a real Kafka (src/train/distributed/), as a Kubernetes Indexed Job runs them.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { TrainResult } from '../src/train/trainer.ts';
+import type { TrainResult } from '../src/train/run-records.ts';
 
 const MAIN = resolve(import.meta.dir, '../src/main.ts');
 

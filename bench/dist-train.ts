@@ -3,8 +3,8 @@
 //   bun run bench/dist-train.ts [--workers 1,2] [--epochs 10] [--max-samples N] [--batch-size 64]
 //                               [--sync gradients|weights] [--sync-every 8] [--arch seed] [--mnist DIR]
 //
-// Each N runs train() from src/train/trainer.ts (N = 1: the single-thread path; N > 1: the worker
-// threads of src/train/parallel/), start to model written. Prints per epoch the cumulative training
+// Each N runs runTraining() from src/train/run.ts (N = 1: on this thread; N > 1: the worker threads of
+// src/train/parallel/), start to model written. Prints per epoch the cumulative training
 // seconds and validation accuracy (convergence per second, to compare --sync modes), then per N: wall
 // time, training time, samples/s, scaling efficiency against N = 1 (samples/s ÷ (N × samples/s at 1))
 // and the final test accuracy. The batch size is per worker step. The machine is shared: the load
@@ -22,7 +22,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isArchName } from '../src/train/architectures.ts';
 import { SYNC_MODES, type SyncMode } from '../src/train/parallel/sync-modes.ts';
-import { train, TRAIN_DEFAULTS, type TrainEvent, type TrainResult } from '../src/train/trainer.ts';
+import type { TrainEvent } from '../src/train/events.ts';
+import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
+import type { TrainResult } from '../src/train/run-records.ts';
+import { runTraining } from '../src/train/run.ts';
 import { runProcesses } from './dist-train-processes.ts';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 
@@ -80,7 +83,7 @@ for (const workers of workerCounts) {
   };
   const started = performance.now();
   try {
-    const result = await train({
+    const result = await runTraining({
       mnistDir: flags.mnist!,
       arch,
       epochs,
@@ -90,10 +93,9 @@ for (const workers of workerCounts) {
       learningRate: TRAIN_DEFAULTS.learningRate,
       lrDecay: TRAIN_DEFAULTS.lrDecay,
       outDir,
-      workers,
-      sync,
-      syncEvery,
-    }, log);
+      spread: workers > 1 ? { kind: 'worker-threads', workers, sync, syncEvery } : { kind: 'one-thread' },
+    }, {}, log);
+    if (!result) throw new Error('the run returned no result');
     rows.push({ workers, wall: (performance.now() - started) / 1000, result, epochsCpu });
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 //   bun run bench/train.ts [--arch seed|default] [--epochs N] [--max-samples N] [--batch-size 64]
 //                          [--profile] [--steps 30] [--mnist DIR]
 //
-// Same split, seeds, learning-rate schedule and epoch function (trainEpoch) as src/train/trainer.ts;
+// Same split, seeds, learning-rate schedule and step loop (trainSteps) as a one-thread run of src/train/run.ts;
 // the test set is scored after every epoch (outside the timed part) so the run can say how many
 // training seconds it took to reach 99.0 %. --profile skips the run and instead times the kernels
 // of --steps training steps (after a warm-up) in CPU time, grouped by kernel name and by kernel +
@@ -13,10 +13,13 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
-import { fastAdam } from '../src/train/fast-adam.ts';
-import { loadMnist } from '../src/train/mnist.ts';
-import { TRAIN_DEFAULTS } from '../src/train/trainer.ts';
-import { accuracy, range, seededRandom, shuffle, trainEpoch } from '../src/train/train-loop.ts';
+import { splitTrainingData } from '../src/train/data-split.ts';
+import { fastAdam, setLearningRate } from '../src/train/fast-adam.ts';
+import { optimizerStep } from '../src/train/optimizer-step.ts';
+import { shuffle } from '../src/train/random.ts';
+import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
+import { scoreSplit } from '../src/train/scoring.ts';
+import { trainSteps } from '../src/train/step-loop.ts';
 import { registerWasmTrainingKernels } from '../src/train/wasm-kernels.ts';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 
@@ -50,21 +53,17 @@ const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
 console.log(`backend ${tf.getBackend()}  simd ${simd}  threads ${threads}  bun ${Bun.version}  arch ${arch}  batch ${batchSize}`);
 
-// The split of trainer.ts: a seeded shuffle, the first 10 % held out for validation.
+// The split of every training run: a seeded shuffle, the first 10 % held out for validation.
 const { seed, learningRate, lrDecay } = TRAIN_DEFAULTS;
-const data = loadMnist(flags.mnist!);
-const random = seededRandom(seed);
-const all = range(data.train.count);
-shuffle(all, random);
-const validationCount = Math.round(data.train.count * 0.1);
-const available = data.train.count - validationCount;
-const trainIndices = all.slice(validationCount, validationCount + Math.min(maxSamples ?? available, available));
-const testIndices = range(data.test.count);
+const { data, random, trainIndices, testIndices } = splitTrainingData({ mnistDir: flags.mnist!, seed, maxSamples });
 
 const model = buildModel(arch, seed);
 const optimizer = fastAdam(learningRate);
-const setLearningRate = (rate: number) => {
-  (optimizer as unknown as { learningRate: number }).learningRate = rate;
+const step = optimizerStep(model, optimizer);
+/** One pass over `indices` without progress figures (no argMax per step); returns the mean loss. */
+const trainOn = async (indices: Uint32Array) => {
+  const sums = await trainSteps(data.train, indices, batchSize, step);
+  return sums.lossSum / Math.max(1, sums.steps);
 };
 
 if (flags.profile) await profile();
@@ -77,16 +76,16 @@ async function run(): Promise<void> {
   let reached: number | null = null;
   const wallStarted = performance.now();
   for (let epoch = 0; epoch < epochs; epoch++) {
-    setLearningRate(learningRate * lrDecay ** epoch);
+    setLearningRate(optimizer, learningRate * lrDecay ** epoch);
     shuffle(trainIndices, random);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const loss = await trainEpoch(model, optimizer, data.train, trainIndices, batchSize);
+    const loss = await trainOn(trainIndices);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuStarted);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     trainSeconds += seconds;
-    const test = accuracy(model, data.test, testIndices);
+    const test = scoreSplit(model, data.test, testIndices).accuracy;
     if (reached === null && test >= 0.99) reached = trainSeconds;
     console.log(`epoch ${epoch + 1}/${epochs}  ${trainIndices.length} samples  ${seconds.toFixed(1)} s  `
       + `${Math.round(trainIndices.length / seconds)} samples/s (${Math.round(trainIndices.length / cpuSeconds)} per CPU-second)  `
@@ -138,7 +137,7 @@ async function timeKernels(action: () => Promise<void>): Promise<Map<string, { m
 async function profile(): Promise<void> {
   const warmup = trainIndices.slice(0, batchSize * 5);
   const timed = trainIndices.slice(0, batchSize * steps);
-  await trainEpoch(model, optimizer, data.train, warmup, batchSize);
+  await trainOn(warmup);
   // CPU time as well as wall time: on a shared machine the process's own CPU time is the steadier
   // figure (wall time also counts the time other processes held the core).
   const plain: number[] = [];
@@ -146,14 +145,14 @@ async function profile(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
     const c = process.cpuUsage();
-    await trainEpoch(model, optimizer, data.train, timed, batchSize);
+    await trainOn(timed);
     const used = process.cpuUsage(c);
     plain.push((performance.now() - t) / steps);
     cpu.push((used.user + used.system) / 1000 / steps);
   }
   const stepMs = median(plain);
   const cpuMs = median(cpu);
-  const byShape = await timeKernels(() => trainEpoch(model, optimizer, data.train, timed, batchSize).then(() => undefined));
+  const byShape = await timeKernels(() => trainOn(timed).then(() => undefined));
   const byName = new Map<string, { ms: number; calls: number }>();
   let kernelMs = 0;
   let calls = 0;

@@ -5,12 +5,14 @@
  *   bun scripts/train-default-model.ts [--arch default|seed] [--epochs 6] [--batch-size 64]
  *     [--max-samples N] [--lr 0.001] [--lr-decay 0.7] [--seed 42] [--data ../shared/data/mnist] [--out .tmp/mnist-model]
  *
- * The training itself is src/train/trainer.ts, which `stratus --role trainer` runs too.
+ * The training itself is src/train/run.ts (on this thread), which `stratus --role trainer` runs too.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARCHS, isArchName } from '../src/train/arch-names.ts';
-import { TRAIN_DEFAULTS, train, type TrainEvent } from '../src/train/trainer.ts';
+import type { TrainEvent } from '../src/train/events.ts';
+import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
+import { runTraining } from '../src/train/run.ts';
 
 const repo = resolve(import.meta.dir, '..');
 const { values: opts } = parseArgs({
@@ -50,7 +52,7 @@ function print(event: TrainEvent): void {
   }
 }
 
-await train(
+await runTraining(
   {
     mnistDir: opts.data,
     arch,
@@ -62,5 +64,6 @@ await train(
     lrDecay: num('lr-decay', opts['lr-decay']),
     outDir: opts.out,
   },
+  {},
   print,
 );

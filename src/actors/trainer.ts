@@ -4,7 +4,8 @@
 // A failed run is not a crash for the supervisor to retry: the same files and flags would fail again,
 // and a Kubernetes Job has its own retry policy.
 import type { FeedbackSample } from '../adapters/store/store.ts';
-import type { TrainOptions } from '../train/trainer.ts';
+import type { Config } from '../config.ts';
+import type { Spread, TrainRecipe } from '../train/recipe.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
 export class TrainerActor implements Actor {
@@ -38,9 +39,10 @@ export class TrainerActor implements Actor {
   }
 
   private async train(context: ActorContext): Promise<void> {
-    const { config, logger } = context;
+    const { config, logger, transport, store } = context;
     // Imported here, not at the top: other roles keep tfjs out of their main thread.
-    const { train, TRAIN_DEFAULTS } = await import('../train/trainer.ts');
+    const { runTraining } = await import('../train/run.ts');
+    const { TRAIN_DEFAULTS } = await import('../train/recipe.ts');
     const { trainingProgress } = await import('../train/progress.ts');
     const { initTrainingBackend } = await import('../train/training-backend.ts');
     await initTrainingBackend(config.backend);
@@ -49,7 +51,7 @@ export class TrainerActor implements Actor {
       await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => logger.info({ file, bytes }, 'MNIST file downloaded'));
     }
     const feedback = config.includeFeedback ? await this.readFeedback(context) : [];
-    const options: TrainOptions = {
+    const recipe: TrainRecipe = {
       mnistDir: config.mnistDir,
       arch: config.arch,
       backend: config.backend,
@@ -63,15 +65,12 @@ export class TrainerActor implements Actor {
       ...(config.augment === null ? {} : { augment: config.augment }),
       ...(config.includeFeedback ? { feedback } : {}),
       ...(config.initModel === null ? {} : { initModel: config.initModel }),
-      signal: this.abort.signal,
-      workers: config.workers,
-      sync: config.sync,
-      syncEvery: config.syncEvery,
+      spread: spreadOf(config),
     };
     // A progress bar for a person at a terminal; log lines for anything that collects stdout.
     const progress = trainingProgress(logger, { terminal: process.stdout.isTTY ? process.stdout : null });
-    // --world-size > 1: one rank of a run across processes (src/train/distributed/); only rank 0 ends with a model.
-    const result = config.worldSize > 1 ? await (await import('../train/distributed/run-rank.ts')).trainAsRank(options, context, progress) : await train(options, progress);
+    // Only rank 0 of a distributed run ends with a model.
+    const result = await runTraining(recipe, { transport, store, logger, signal: this.abort.signal }, progress);
     if (!result) return;
     logger.info({ out: config.out, version: result.version, testAccuracy: result.testAccuracy }, 'training finished');
     if (config.publish || config.publishUrl) await this.publish(context);
@@ -102,3 +101,13 @@ export class TrainerActor implements Actor {
   }
 }
 
+/** --world-size > 1: one rank of a run across processes; --workers > 1: worker threads; else this thread. */
+function spreadOf(config: Config): Spread {
+  const { sync, syncEvery } = config;
+  if (config.worldSize > 1) {
+    const { rank, worldSize, peerTimeoutMs } = config;
+    return { kind: 'ranks', rank, worldSize, sync, syncEvery, peerTimeoutMs, ...(config.jobId === null ? {} : { jobId: config.jobId }) };
+  }
+  if (config.workers > 1) return { kind: 'worker-threads', workers: config.workers, sync, syncEvery };
+  return { kind: 'one-thread' };
+}

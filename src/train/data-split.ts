@@ -1,9 +1,9 @@
-// The data of one training run, split the same way by the single-thread and the data-parallel trainers:
+// The data of one training run, split the same way whatever the spread (one thread, workers, ranks):
 // a seeded 10 % hold-out for validation, the first --max-samples of the rest for training, feedback
 // images mixed in, and the seeded stream that then shuffles every epoch.
 import { feedbackSplit, mixFeedback, type LabelledPixels } from './feedback.ts';
 import { loadMnist } from './mnist.ts';
-import { range, seededRandom, shuffle } from './train-loop.ts';
+import { range, seededRandom, shuffle } from './random.ts';
 
 export type DataSplit = ReturnType<typeof splitTrainingData>;
 

@@ -1,6 +1,5 @@
 // `stratus evaluate`: scores a model (a --model directory, or the embedded one) on the 10,000 MNIST test
 // digits through the same Classifier the consumer serves with, so the figure is the served model's.
-import type { Config } from '../config.ts';
 import { Classifier } from '../model/classifier.ts';
 import { readEmbeddedModel, readModelDirectory } from '../model/model-source.ts';
 import type { TrainingBackend } from './backend-names.ts';
@@ -11,6 +10,17 @@ import { downloadMnist } from './mnist-download.ts';
 import { formatMetrics, testMetrics, type EvaluationReport } from './report.ts';
 
 const CHUNK = 1000;
+
+/** The command's flags (a Config has them all, under these names). */
+export interface EvaluateOptions {
+  readonly mnistDir: string;
+  /** Fetch the MNIST files that mnistDir lacks from mnistUrl first (--download). */
+  readonly download: boolean;
+  readonly mnistUrl: string;
+  /** A model directory; null scores the embedded model. */
+  readonly model: string | null;
+  readonly backend: TrainingBackend;
+}
 
 export async function evaluateModel(mnistDir: string, modelDir: string | null, backend: TrainingBackend = 'wasm'): Promise<EvaluationReport> {
   const started = performance.now();
@@ -48,12 +58,12 @@ export async function evaluateModel(mnistDir: string, modelDir: string | null, b
 }
 
 /** The command: prints the metrics (a table, or JSON with `json`) and returns the exit code. */
-export async function runEvaluate(config: Config, json: boolean): Promise<number> {
+export async function runEvaluate(options: EvaluateOptions, json: boolean): Promise<number> {
   try {
-    if (config.download) {
-      await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`));
+    if (options.download) {
+      await downloadMnist(options.mnistDir, options.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`));
     }
-    const report = await evaluateModel(config.mnistDir, config.model, config.backend);
+    const report = await evaluateModel(options.mnistDir, options.model, options.backend);
     const text = json
       ? `${JSON.stringify(report, null, 2)}\n`
       : `${formatMetrics(report, `model ${report.model.version} (${report.model.source}), ${report.testSamples} MNIST test digits, ${report.seconds.toFixed(1)} s`)}`;

@@ -5,19 +5,14 @@
  * sqrt, ...), each a full pass over the weights plus an allocation: ~5 ms of a 50 ms seed-model
  * step. Here one JS loop over the wasm heap does the same arithmetic. State (the m/v variables,
  * accBeta1/2, iterations) is kept in AdamOptimizer's own fields, so getWeights/setWeights/dispose
- * and the learningRate field that trainer.ts decays all behave as before; on any other backend
+ * and the learningRate field that setLearningRate decays all behave as before; on any other backend
  * the stock update runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { heapIndex, type WasmBackend } from './wasm-heap.ts';
 
 export const ADAM_KERNEL = 'StratusAdamUpdate';
-
-interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 interface AdamAttrs { beta1: number; beta2: number; learningRate: number; epsilon: number; oneMinusAccBeta1: number; oneMinusAccBeta2: number }
 
@@ -31,12 +26,6 @@ interface AdamState {
   accBeta2: tf.Variable;
   accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
   accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-}
-
-function offset(be: WasmBackend, t: tf.TensorInfo): number {
-  const d = be.dataIdMap.get(t.dataId);
-  if (!d) throw new Error(`${ADAM_KERNEL}: tensor is not on the wasm backend`);
-  return d.memoryOffset >> 2;
 }
 
 /** Inputs value, m, v, gradient (float32, same shape); outputs the new value, m and v. */
@@ -53,7 +42,7 @@ function adamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   const outV = be.makeOutput(value.shape, 'float32');
   // Views only after the last allocation: malloc may grow the heap and detach older ones.
   const h = be.wasm.HEAPF32;
-  const [pw, pm, pv, pg, ow, om, ov] = [value, m, v, gradient, outValue, outM, outV].map((t) => offset(be, t)) as [number, number, number, number, number, number, number];
+  const [pw, pm, pv, pg, ow, om, ov] = [value, m, v, gradient, outValue, outM, outV].map((t) => heapIndex(be, t)) as [number, number, number, number, number, number, number];
   const { beta1, beta2, learningRate, epsilon, oneMinusAccBeta1, oneMinusAccBeta2 } = a;
   const g1 = 1 - beta1;
   const g2 = 1 - beta2;
@@ -128,4 +117,12 @@ export class FastAdam extends tf.AdamOptimizer {
 /** Drop-in for tf.train.adam(learningRate). */
 export function fastAdam(learningRate: number): FastAdam {
   return new FastAdam(learningRate);
+}
+
+/**
+ * Decays the learning rate in place: AdamOptimizer keeps it protected but reads it on every step, and
+ * rebuilding the optimizer per epoch would throw its moment estimates away.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }

@@ -2,7 +2,7 @@
 // at most ~10 times a second, and a line per finished epoch. Anywhere else (a log collector, a pipe):
 // pino lines, one per epoch plus one every `everyMs`, because carriage returns make a mess of log files.
 import type { Logger } from '../log.ts';
-import type { TrainEvent } from './trainer.ts';
+import type { TrainEvent } from './events.ts';
 
 const EVENT_MESSAGES: Record<Exclude<TrainEvent['kind'], 'batch'>, string> = {
   start: 'training started',
@@ -49,7 +49,7 @@ function bar(fraction: number, width: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-/** Returns the callback `train()` takes; it logs, or draws, every event as described above. */
+/** Returns the callback `runTraining` takes; it logs, or draws, every event as described above. */
 export function trainingProgress(logger: Logger, options: ProgressOptions): (event: TrainEvent) => void {
   const { terminal } = options;
   const now = options.now ?? (() => performance.now());

@@ -1,22 +1,48 @@
 // What a finished training run writes beside its model: metadata.json (TrainResult) and report.json
-// (TrainingReport). One builder for the single-thread and the data-parallel paths, so both describe a
-// run the same way.
+// (TrainingReport). One builder for every way of training, so all of them describe a run the same way.
 import { VERSION } from '../version.ts';
 import type { ArchName } from './arch-names.ts';
-import type { DataSplit } from './data-split.ts';
 import type { TrainingBackend } from './backend-names.ts';
+import type { DataSplit } from './data-split.ts';
+import { augmentOf, type TrainRecipe } from './recipe.ts';
 import type { EpochRecord, TestMetrics, TrainingReport } from './report.ts';
-import type { TrainOptions, TrainResult } from './trainer.ts';
+
+/** What metadata.json holds. */
+export interface TrainResult {
+  readonly version: string;
+  readonly arch: ArchName;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly learningRate: number;
+  readonly lrDecay: number;
+  readonly augment: boolean;
+  readonly trainSamples: number;
+  /** Feedback samples trained on, and how often each was repeated per epoch (0 without feedback). */
+  readonly feedbackSamples: number;
+  readonly feedbackRepeat: number;
+  /** The model directory training started from (--init-model), or null for random weights. */
+  readonly initModel: string | null;
+  readonly validationSamples: number;
+  readonly validationAccuracy: number;
+  readonly testAccuracy: number;
+  readonly trainedAt: string;
+  readonly trainingSeconds: number;
+  readonly samplesPerSecond: number;
+  readonly backend: TrainingBackend;
+  readonly params: number;
+  readonly weightsBytes: number;
+  readonly inferenceMs: { readonly batch1: number; readonly batch64: number };
+}
 
 export interface RunFacts {
-  readonly options: TrainOptions;
-  readonly arch: ArchName;
-  readonly augment: boolean;
-  readonly backend: TrainingBackend;
+  readonly recipe: TrainRecipe;
   /** The run's data: sample counts, feedback mix and the MNIST files' checksums come from it. */
   readonly split: Pick<DataSplit, 'data' | 'trainIndices' | 'validationCount' | 'feedback' | 'training'>;
   /** Images per epoch, feedback repeats included: the basis of samples/s. */
   readonly epochSamples: number;
+  /** Epochs this attempt trained (fewer than the recipe's when a distributed job resumed). */
+  readonly trainedEpochs: number;
   readonly history: readonly EpochRecord[];
   readonly validationAccuracy: number;
   readonly test: TestMetrics;
@@ -31,13 +57,15 @@ export interface RunFacts {
 }
 
 export function runRecords(facts: RunFacts): { result: TrainResult; report: TrainingReport } {
-  const { options, arch, augment, backend, history, test } = facts;
-  const { epochs, batchSize, seed, learningRate, lrDecay } = options;
+  const { recipe, history, test } = facts;
+  const { arch, epochs, batchSize, seed, learningRate, lrDecay } = recipe;
+  const augment = augmentOf(recipe);
+  const backend = recipe.backend ?? 'wasm';
   const now = new Date();
   const { validationAccuracy } = facts;
   const trainSamples = facts.split.trainIndices.length;
   const validationSamples = facts.split.validationCount;
-  const samplesPerSecond = Math.round((facts.epochSamples * epochs) / (facts.trainMs / 1000));
+  const samplesPerSecond = Math.round((facts.epochSamples * facts.trainedEpochs) / (facts.trainMs / 1000));
   const result: TrainResult = {
     version: `${arch}-${now.toISOString().slice(0, 10).replaceAll('-', '')}`,
     arch,
@@ -50,7 +78,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     trainSamples,
     feedbackSamples: facts.split.feedback.split.count,
     feedbackRepeat: facts.split.training.repeat,
-    initModel: options.initModel ?? null,
+    initModel: recipe.initModel ?? null,
     validationSamples,
     validationAccuracy,
     testAccuracy: test.testAccuracy,
@@ -68,7 +96,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     modelVersion: result.version,
     arch,
     params: facts.params,
-    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: options.maxSamples, augment },
+    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: recipe.maxSamples, augment },
     data: { trainSamples, validationSamples, md5: facts.split.data.checksums },
     ...test,
     validationAccuracy,

@@ -14,17 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { heapIndex, type WasmBackend } from './wasm-heap.ts';
 
 type DataId = object;
-
-/** The slice of BackendWasm used here; it is not part of tfjs' public typings. */
-interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: DataId): boolean;
-  incRef(dataId: DataId): void;
-}
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type Kernel = (args: KernelArgs) => tf.TensorInfo;
@@ -158,17 +150,8 @@ function product(a: tf.TensorInfo, b: tf.TensorInfo, tA: boolean, tB: boolean, b
 }
 
 function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | number[] };
-  const x = inputs.x as tf.TensorInfo;
-  const dy = inputs.dy as tf.TensorInfo;
-  const be = backend as WasmBackend;
-  checkAttrs('Conv2DBackpropFilter', attrs, [x, dy]);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast');
+  const { dy, operand: x, be, info } = readBackprop<tf.Conv2DBackpropFilterAttrs>('Conv2DBackpropFilter', args, 'x', (attrs, x) => [x.shape, attrs.filterShape]);
   const { batchSize: n, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, outChannels: CO } = info;
-  checkShape('Conv2DBackpropFilter', 'dy', dy.shape, info.outShape);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const P = n * OH * OW;
@@ -184,13 +167,13 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   else im2colColumns(be, x, cols, info, top, left);
   let out: tf.TensorInfo;
   if (flip) {
-    const dyT = swapLast2(dy2, backend);
-    const outT = origMatMul({ inputs: { a: dyT, b: cols }, backend, attrs: { transposeA: false, transposeB: false } });
+    const dyT = swapLast2(dy2, be);
+    const outT = origMatMul({ inputs: { a: dyT, b: cols }, backend: be, attrs: { transposeA: false, transposeB: false } });
     be.disposeData(dyT.dataId);
-    out = swapLast2(outT, backend);
+    out = swapLast2(outT, be);
     be.disposeData(outT.dataId);
   } else {
-    out = origMatMul({ inputs: { a: cols, b: dy2 }, backend, attrs: { transposeA: false, transposeB: false } });
+    out = origMatMul({ inputs: { a: cols, b: dy2 }, backend: be, attrs: { transposeA: false, transposeB: false } });
   }
   be.disposeData(cols.dataId);
   // [K,CO] is already [KH,KW,C,CO] in memory.
@@ -204,8 +187,8 @@ function im2colRows(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, info
   const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, x) >> 2;
-  let dst = offsetOf(be, cols) >> 2;
+  const xOff = heapIndex(be, x);
+  let dst = heapIndex(be, cols);
   for (let b = 0; b < n; b++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
@@ -236,8 +219,8 @@ function im2colColumns(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, i
   const xs = C > 1 ? origTranspose({ inputs: { x }, backend: be, attrs: { perm: [3, 0, 1, 2] } }) : x;
   // Read views after every allocation: malloc may grow wasm memory and detach older views.
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, xs) >> 2;
-  const cOff = offsetOf(be, cols) >> 2;
+  const xOff = heapIndex(be, xs);
+  const cOff = heapIndex(be, cols);
   const sC = n * H * W;
   const sN = H * W;
   for (let kh = 0; kh < KH; kh++) {
@@ -270,17 +253,8 @@ function im2colColumns(be: WasmBackend, x: tf.TensorInfo, cols: tf.TensorInfo, i
 }
 
 function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
-  const { inputs, backend } = args;
-  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: number | number[] };
-  const dy = inputs.dy as tf.TensorInfo;
-  const filter = inputs.filter as tf.TensorInfo;
-  const be = backend as WasmBackend;
-  checkAttrs('Conv2DBackpropInput', attrs, [dy, filter]);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
-    attrs.dimRoundingMode, false, 'channelsLast');
+  const { attrs, dy, operand: filter, be, info } = readBackprop<tf.Conv2DBackpropInputAttrs>('Conv2DBackpropInput', args, 'filter', (attrs, filter) => [attrs.inputShape, filter.shape]);
   const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: CO, padInfo: p } = info;
-  checkShape('Conv2DBackpropInput', 'dy', dy.shape, info.outShape);
 
   // dcols = dy·Wᵀ ([P, KH*KW*C]), then scatter-add the patches back (col2im). For stride 1 this
   // measured slightly faster than XNNPACK's Conv2D on the 'full' padding (which does ~40% more
@@ -289,11 +263,11 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const K = KH * KW * C;
   const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [n * OH * OW, CO], dtype: 'float32' };
   const f2: tf.TensorInfo = { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' };
-  const dcols = product(dy2, f2, false, true, backend);
+  const dcols = product(dy2, f2, false, true, be);
   const dx = be.makeOutput(attrs.inputShape, 'float32');
   const heap = be.wasm.HEAPF32;
-  const xOff = offsetOf(be, dx) >> 2;
-  let src = offsetOf(be, dcols) >> 2;
+  const xOff = heapIndex(be, dx);
+  let src = heapIndex(be, dcols);
   heap.fill(0, xOff, xOff + n * H * W * C);
   for (let b = 0; b < n; b++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -328,14 +302,14 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { filterHeight: FH, filterWidth: FW, strideHeight: sh, strideWidth: sw, padInfo: p } = info;
   const dx = be.makeOutput(x.shape, 'float32');
   const heap = be.wasm.HEAPF32;
-  const dxOff = offsetOf(be, dx) >> 2;
-  const xOff = offsetOf(be, x) >> 2;
-  let g = offsetOf(be, dy) >> 2;
+  const dxOff = heapIndex(be, dx);
+  const xOff = heapIndex(be, x);
+  let g = heapIndex(be, dy);
   heap.fill(0, dxOff, dxOff + n * H * W * C);
   const y = inputs.output as tf.TensorInfo | undefined;
   const yOk = y !== undefined && y.dtype === 'float32' && tf.util.arraysEqual(y.shape, dy.shape);
   if (yOk && FH === 2 && FW === 2 && p.top === 0 && p.left === 0 && (OH - 1) * sh + 2 <= H && (OW - 1) * sw + 2 <= W) {
-    maxPoolGrad2x2(heap, xOff, offsetOf(be, y) >> 2, g, dxOff, n, H, W, C, OH, OW, sh, sw);
+    maxPoolGrad2x2(heap, xOff, heapIndex(be, y), g, dxOff, n, H, W, C, OH, OW, sh, sw);
     return dx;
   }
   // Offsets of the window's cells (channel 0), in row-major window order, computed once per window
@@ -415,12 +389,39 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const rows = tf.util.sizeFromShape(x.shape) / C;
   const acc = new Float64Array(C);
   const heap = be.wasm.HEAPF32;
-  const off = offsetOf(be, x) >> 2;
+  const off = heapIndex(be, x);
   for (let i = 0, p = off; i < rows; i++, p += C) for (let c = 0; c < C; c++) acc[c]! += heap[p + c]!;
   const shape = args.attrs?.keepDims ? [...Array(r - 1).fill(1), C] : [C];
   const out = be.makeOutput(shape, 'float32');
-  be.wasm.HEAPF32.set(acc, offsetOf(be, out) >> 2);
+  be.wasm.HEAPF32.set(acc, heapIndex(be, out));
   return out;
+}
+
+type Shape4 = [number, number, number, number];
+type ConvAttrs = Pick<tf.Conv2DBackpropInputAttrs, 'strides' | 'pad' | 'dimRoundingMode'> & { dataFormat?: string; dilations?: number | number[] };
+
+interface Backprop<A> {
+  readonly attrs: A;
+  readonly dy: tf.TensorInfo;
+  /** The convolution's other input: x (for the filter's gradient) or the filter (for x's). */
+  readonly operand: tf.TensorInfo;
+  readonly be: WasmBackend;
+  readonly info: ConvInfo;
+}
+
+/**
+ * A conv backprop kernel's arguments and the geometry of its convolution (`shapes`: its input and filter
+ * shapes), once they are checked to be what these kernels handle.
+ */
+function readBackprop<A extends ConvAttrs>(kernel: string, args: KernelArgs, operandName: 'x' | 'filter', shapes: (attrs: A, operand: tf.TensorInfo) => [number[], number[]]): Backprop<A> {
+  const attrs = (args.attrs ?? {}) as unknown as A;
+  const dy = args.inputs.dy as tf.TensorInfo;
+  const operand = args.inputs[operandName] as tf.TensorInfo;
+  checkAttrs(kernel, attrs, [operand, dy]);
+  const [inShape, filterShape] = shapes(attrs, operand);
+  const info = tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  checkShape(kernel, 'dy', dy.shape, info.outShape);
+  return { attrs, dy, operand, be: args.backend as WasmBackend, info };
 }
 
 function checkAttrs(kernel: string, attrs: { dataFormat?: string; dilations?: number | number[] }, ts: tf.TensorInfo[]): void {
@@ -443,8 +444,3 @@ function checkShape(kernel: string, what: string, got: number[], expected: numbe
   }
 }
 
-function offsetOf(be: WasmBackend, t: tf.TensorInfo): number {
-  const d = be.dataIdMap.get(t.dataId);
-  if (!d) throw new Error('tensor is not on the wasm backend');
-  return d.memoryOffset;
-}

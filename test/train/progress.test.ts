@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test';
 import pino from 'pino';
 import { formatDuration, trainingProgress } from '../../src/train/progress.ts';
-import type { TrainEvent } from '../../src/train/trainer.ts';
+import type { TrainEvent } from '../../src/train/events.ts';
 
 /** A pino logger that records what it would print, and a clock the test moves by hand. */
 function harness(terminal: boolean) {

@@ -1,21 +1,11 @@
-// A rank's model and optimizer as flat float32 vectors: for the weight averages of --sync weights, the
-// checksum that proves every rank ends with the same model, and checkpoints.
+// A rank's flat vectors (params.ts) as bytes on the wire, their checksum (the proof that every rank
+// ends with the same model), and the optimizer's state, which checkpoints carry with the weights.
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { readWeights, type ParamSlot } from '../parallel/synced-optimizer.ts';
-
-export function weightsOf(slots: readonly ParamSlot[], length: number): Float32Array {
-  return readWeights(slots, new Float32Array(length));
-}
-
-export function assignWeights(slots: readonly ParamSlot[], values: Float32Array): void {
-  for (const { variable, offset, size } of slots) {
-    tf.tidy(() => variable.assign(tf.tensor(values.subarray(offset, offset + size), variable.shape)));
-  }
-}
+import type { ParamSlot } from '../params.ts';
 
 export function checksum(values: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return createHash('sha256').update(bytesOf(values)).digest('hex');
 }
 
 export function bytesOf(values: Float32Array): Uint8Array {

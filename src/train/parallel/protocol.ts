@@ -1,7 +1,8 @@
-// What the coordinator (parallel-trainer.ts) and a training worker (src/train-worker.ts) say to each
+// What the coordinator (worker-threads.ts) and a training worker (src/train-worker.ts) say to each
 // other. Images and labels live in SharedArrayBuffers: one copy of MNIST for all the workers.
 import type { ArchName } from '../arch-names.ts';
-import type { ModelFiles } from '../save-model.ts';
+import type { PackagedModel } from '../package-model.ts';
+import type { StepSums } from '../step-loop.ts';
 import type { SharedAllReduceBuffers } from './shared-allreduce.ts';
 import type { SyncMode } from './sync-modes.ts';
 
@@ -27,12 +28,9 @@ export interface WorkerSetup {
   readonly stallTimeoutMs: number;
   readonly train: SharedSplit;
   readonly test: SharedSplit;
-  /** Float64 progress words rank 0 writes after every step (see PROGRESS). */
+  /** Float64 progress words worker 0 writes after every step (progress-words.ts). */
   readonly progress: SharedArrayBuffer;
 }
-
-/** Indices into the progress words. */
-export const PROGRESS = { epoch: 0, batch: 1, batches: 2, samples: 3, loss: 4, accuracy: 5, length: 6 } as const;
 
 export type TrainWorkerCall =
   | { readonly method: 'setup'; readonly setup: WorkerSetup }
@@ -54,13 +52,7 @@ export interface SetupReply {
   readonly params: number;
 }
 
-/** Sums rather than means, so the coordinator can combine the workers' shares exactly. */
-export interface EpochReply {
-  readonly lossSum: number;
-  readonly steps: number;
-  readonly correct: number;
-  readonly samples: number;
-}
+export type EpochReply = StepSums;
 
 export interface ValidateReply {
   readonly lossSum: number;
@@ -70,7 +62,6 @@ export interface ValidateReply {
 export interface FinishReply {
   readonly predicted: Uint8Array;
   readonly lossSum: number;
-  /** Rank asked to save: the serialized model (checked to reload to the same predictions) and its speed. */
-  readonly files: ModelFiles | null;
-  readonly inferenceMs: { readonly batch1: number; readonly batch64: number } | null;
+  /** The worker asked to save: the model's files, checked to reload to the same predictions. */
+  readonly packaged: PackagedModel | null;
 }

@@ -1,4 +1,13 @@
-// How the data is cut between N workers. Pure, so every worker count replays exactly.
+// How the data is cut between N workers or ranks. Pure, so every count replays exactly.
+
+/**
+ * Images trained per epoch by `shards` workers or ranks taking equal shards (trainShard). Refuses a
+ * training set too small to give each of them one batch.
+ */
+export function shardedSamples(samples: number, shards: number, batchSize: number, who: 'worker' | 'rank'): number {
+  if (samples < shards * batchSize) throw new Error(`${samples} training samples are fewer than one batch of ${batchSize} per ${who}`);
+  return Math.floor(samples / shards) * shards;
+}
 
 /**
  * Worker `rank`'s shard of one epoch's (already shuffled) training order: contiguous, and the same

@@ -1,20 +1,22 @@
 // A training worker's side of data-parallel training: its own wasm backend, its own copy of the model,
 // its shard of every epoch, and a SyncedOptimizer that keeps its model equal to the others'.
-// Runs inside src/train-worker.ts; the coordinator is parallel-trainer.ts.
-import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { initWasmBackend } from '../../model/wasm-backend.ts';
-import { buildModel } from '../architectures.ts';
-import { augmentImages } from '../augment.ts';
-import { fastAdam } from '../fast-adam.ts';
+// Runs inside src/train-worker.ts; the coordinator is worker-threads.ts.
+import type * as tf from '@tensorflow/tfjs';
+import { augmentFrom, workerAugmentStream } from '../augment-streams.ts';
+import type { Augment } from '../batches.ts';
+import { fastAdam, setLearningRate } from '../fast-adam.ts';
+import { buildModelToTrain } from '../init-model.ts';
 import type { MnistSplit } from '../mnist.ts';
-import { reloadModel, serializeModel, type ModelFiles } from '../save-model.ts';
-import { scoreSplit, seededRandom, timeInference, trainEpoch, type BatchProgress } from '../train-loop.ts';
-import { registerWasmTrainingKernels } from '../wasm-kernels.ts';
-import { PROGRESS, type EpochReply, type FinishReply, type SetupReply, type SharedSplit, type TrainWorkerCall, type ValidateReply, type WorkerSetup } from './protocol.ts';
+import { optimizerStep } from '../optimizer-step.ts';
+import { packageModel } from '../package-model.ts';
+import { paramLayout, readWeights, type ParamSlot } from '../params.ts';
+import { scoreSplit } from '../scoring.ts';
+import { trainSteps } from '../step-loop.ts';
+import { initTrainingBackend } from '../training-backend.ts';
+import { writeProgress } from './progress-words.ts';
+import type { EpochReply, FinishReply, SetupReply, SharedSplit, TrainWorkerCall, ValidateReply, WorkerSetup } from './protocol.ts';
 import { SharedAllReduce } from './shared-allreduce.ts';
-import { paramLayout, readWeights, SyncedOptimizer, type ParamSlot } from './synced-optimizer.ts';
+import { SyncedOptimizer } from './synced-optimizer.ts';
 
 interface Ready {
   readonly setup: WorkerSetup;
@@ -24,7 +26,7 @@ interface Ready {
   readonly train: MnistSplit;
   readonly test: MnistSplit;
   readonly progress: Float64Array;
-  readonly augmentRandom: () => number;
+  readonly augment: Augment | undefined;
   optimizer: SyncedOptimizer | null;
 }
 
@@ -67,12 +69,9 @@ export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
 }
 
 async function setup(setup: WorkerSetup): Promise<SetupReply> {
-  await initWasmBackend();
-  registerWasmTrainingKernels();
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
+  await initTrainingBackend('wasm');
   // The same seed in every worker: all start from the same weights.
-  const model = buildModel(setup.arch, setup.seed);
-  if (setup.initModel !== null) await loadWeights(model, setup.initModel);
+  const model = await buildModelToTrain(setup.arch, setup.seed, setup.initModel);
   const { slots, length } = paramLayout(model);
   ready = {
     setup,
@@ -82,8 +81,7 @@ async function setup(setup: WorkerSetup): Promise<SetupReply> {
     train: splitOf(setup.train),
     test: splitOf(setup.test),
     progress: new Float64Array(setup.progress),
-    // Rank 0 draws the single-worker run's augmentation stream; the others streams of their own.
-    augmentRandom: seededRandom((setup.seed ^ 0x5eed_a06 ^ Math.imul(setup.rank, 0x9e3779b1)) >>> 0),
+    augment: setup.augment ? augmentFrom(workerAugmentStream(setup.seed, setup.rank)) : undefined,
     optimizer: null,
   };
   return { params: length };
@@ -93,63 +91,23 @@ async function epoch(epochIndex: number, learningRate: number, shard: Uint32Arra
   const r = need();
   const optimizer = r.optimizer;
   if (!optimizer) throw new Error('training worker: connect first');
-  // The field AdamOptimizer reads on every step (as trainer.ts decays it).
-  (optimizer.inner as unknown as { learningRate: number }).learningRate = learningRate;
-  const { batchSize, augment, rank } = r.setup;
-  let last: BatchProgress | undefined;
-  const lossMean = await trainEpoch(r.model, optimizer, r.train, shard, batchSize, undefined, {
-    ...(augment ? { augment: (pixels: Float32Array, count: number) => augmentImages(pixels, count, r.augmentRandom) } : {}),
+  setLearningRate(optimizer.inner, learningRate);
+  const { batchSize, rank } = r.setup;
+  const sums = await trainSteps(r.train, shard, batchSize, optimizerStep(r.model, optimizer), {
+    augment: r.augment,
     onBatch: (progress) => {
-      last = progress;
-      if (rank !== 0) return;
-      const p = r.progress;
-      p[PROGRESS.epoch] = epochIndex;
-      p[PROGRESS.batch] = progress.batch;
-      p[PROGRESS.batches] = progress.batches;
-      p[PROGRESS.samples] = progress.samples;
-      p[PROGRESS.loss] = progress.loss;
-      p[PROGRESS.accuracy] = progress.accuracy;
+      if (rank === 0) writeProgress(r.progress, epochIndex, progress);
     },
   });
   // Local SGD: the epoch ends on averaged weights, so every worker scores (and later saves) one model.
   if (optimizer.unsyncedSteps > 0) optimizer.syncWeights();
-  const steps = last?.batch ?? 0;
-  return {
-    lossSum: lossMean * steps,
-    steps,
-    correct: Math.round((last?.accuracy ?? 0) * (last?.samples ?? 0)),
-    samples: last?.samples ?? 0,
-  };
+  // The mean times the steps rather than the sum itself: the figure earlier versions reported, to the bit.
+  return { ...sums, lossSum: (sums.lossSum / Math.max(1, sums.steps)) * sums.steps };
 }
 
 async function finish(test: Uint32Array, save: boolean): Promise<FinishReply> {
   const r = need();
   const scored = scoreSplit(r.model, r.test, test);
-  if (!save) return { predicted: scored.predicted, lossSum: scored.loss * test.length, files: null, inferenceMs: null };
-  const files = await serializeModel(r.model);
-  const reloaded = await reloadModel(files);
-  try {
-    const again = scoreSplit(reloaded, r.test, test).predicted;
-    if (!again.every((digit, i) => digit === scored.predicted[i])) throw new Error('the saved model does not predict what the trained one does');
-    const inferenceMs = { batch1: +timeInference(reloaded, 1).toFixed(3), batch64: +timeInference(reloaded, 64).toFixed(3) };
-    return { predicted: scored.predicted, lossSum: scored.loss * test.length, files, inferenceMs };
-  } finally {
-    reloaded.dispose();
-  }
-}
-
-/** --init-model: the directory's weights replace the seeded ones (same arch, checked by shape). */
-async function loadWeights(model: tf.LayersModel, dir: string): Promise<void> {
-  const modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelFiles['modelJson'];
-  const source = await reloadModel({ modelJson, weights: new Uint8Array(await readFile(join(dir, 'weights.bin'))) });
-  try {
-    const values = source.getWeights();
-    const expected = model.getWeights();
-    if (values.length !== expected.length || values.some((v, i) => v.shape.join() !== expected[i]!.shape.join())) {
-      throw new Error(`--init-model ${dir} is not a ${model.name.replace(/^stratus_/, '')} model (its weights have other shapes)`);
-    }
-    model.setWeights(values);
-  } finally {
-    source.dispose();
-  }
+  const packaged = save ? await packageModel(r.model, r.test, test, scored.predicted) : null;
+  return { predicted: scored.predicted, lossSum: scored.loss * test.length, packaged };
 }

@@ -1,4 +1,5 @@
-// A short real training run: the files it writes are a model the consumer can load and serve.
+// A short real training run on one thread (runTraining): the files it writes are a model the consumer
+// can load and serve.
 import { expect, test } from 'bun:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,18 +10,19 @@ import { argmax } from '../../src/protocol/image.ts';
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_MD5 } from '../../src/train/mnist-download.ts';
 import type { TrainingReport } from '../../src/train/report.ts';
-import { TRAIN_DEFAULTS, train, type TrainEvent, type TrainResult } from '../../src/train/trainer.ts';
+import type { TrainEvent } from '../../src/train/events.ts';
+import { TRAIN_DEFAULTS } from '../../src/train/recipe.ts';
+import type { TrainResult } from '../../src/train/run-records.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { VERSION } from '../../src/version.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
-test('train() writes a servable model that scores > 85 % on the test set from 3,000 samples', async () => {
+test('runTraining writes a servable model that scores > 85 % on the test set from 3,000 samples', async () => {
   const outDir = await mkdtemp(join(tmpdir(), 'stratus-train-'));
   try {
     const events: TrainEvent[] = [];
-    const result = await train(
-      { ...TRAIN_DEFAULTS, mnistDir: MNIST_DIR, arch: 'seed', epochs: 1, maxSamples: 3000, outDir },
-      (event) => events.push(event),
-    );
+    const result = await runTraining({ ...TRAIN_DEFAULTS, mnistDir: MNIST_DIR, arch: 'seed', epochs: 1, maxSamples: 3000, outDir }, {}, (event) => events.push(event));
+    expect(result).not.toBeNull();
     const batches = events.filter((event) => event.kind === 'batch');
     expect(batches).toHaveLength(Math.ceil(3000 / TRAIN_DEFAULTS.batchSize));
     expect(events.filter((event) => event.kind !== 'batch').map((event) => event.kind)).toEqual(['start', 'epoch', 'tested', 'saved']);
@@ -33,7 +35,7 @@ test('train() writes a servable model that scores > 85 % on the test set from 3,
     for (const file of ['model.json', 'weights.bin', 'metadata.json', 'report.json']) expect(await Bun.file(join(outDir, file)).exists()).toBe(true);
 
     const metadata = (await Bun.file(join(outDir, 'metadata.json')).json()) as TrainResult;
-    expect(metadata).toEqual(result);
+    expect(metadata).toEqual(result!);
     expect(metadata).toMatchObject({ arch: 'seed', epochs: 1, trainSamples: 3000, validationSamples: 6000, backend: 'wasm' });
     expect(metadata.testAccuracy).toBeGreaterThan(0.85);
 
@@ -78,7 +80,7 @@ test('an aborted run rejects and writes nothing', async () => {
   const outDir = join(tmpdir(), `stratus-train-aborted-${crypto.randomUUID()}`);
   const controller = new AbortController();
   controller.abort(new Error('stop now'));
-  const run = train({ ...TRAIN_DEFAULTS, mnistDir: MNIST_DIR, arch: 'seed', epochs: 1, maxSamples: 500, outDir, signal: controller.signal }, () => {});
+  const run = runTraining({ ...TRAIN_DEFAULTS, mnistDir: MNIST_DIR, arch: 'seed', epochs: 1, maxSamples: 500, outDir }, { signal: controller.signal }, () => {});
   await expect(run).rejects.toThrow('stop now');
   expect(await Bun.file(join(outDir, 'model.json')).exists()).toBe(false);
 });

@@ -1,29 +1,30 @@
-// Data-parallel training across ranks (src/train/distributed/) on the memory transport: every rank in
-// this one process, with a transport of its own joined to one MemoryBroker, as separate processes join
-// one Kafka. Seed arch (no dropout, no augmentation): a run is fully determined by its seed and ranks.
-// The same across real processes and a real broker: distributed-kafka.test.ts.
+// Data-parallel training across ranks (src/train/distributed/ranks.ts) on the memory transport: every
+// rank in this one process, with a transport of its own joined to one MemoryBroker, as separate processes
+// join one Kafka. Seed arch (no dropout, no augmentation): a run is fully determined by its seed and ranks.
+// The same across real processes and a real broker: ranks-over-kafka.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
-import { ConfigError, parseCli } from '../../src/config.ts';
-import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
-import type { Store } from '../../src/adapters/store/store.ts';
-import { checkpointVersion, decodeCheckpoint, encodeCheckpoint } from '../../src/train/distributed/checkpoint.ts';
-import { trainDistributed, type DistributedOptions } from '../../src/train/distributed/distributed-trainer.ts';
-import { defaultJobId, jobTopics } from '../../src/train/distributed/job-id.ts';
-import { Assembly, CHUNK_BYTES, cut, parseChunk, H } from '../../src/train/distributed/wire.ts';
-import { trainParallel } from '../../src/train/parallel/parallel-trainer.ts';
-import { initTrainingBackend } from '../../src/train/training-backend.ts';
-import { buildModel } from '../../src/train/architectures.ts';
-import { splitTrainingData } from '../../src/train/data-split.ts';
-import { fastAdam } from '../../src/train/fast-adam.ts';
-import { trainShard } from '../../src/train/parallel/shards.ts';
-import { scoreSplit, shuffle, trainEpoch } from '../../src/train/train-loop.ts';
-import type { TrainEvent, TrainResult } from '../../src/train/trainer.ts';
+import { join } from 'node:path';
+import { PouchStore } from '../../../src/adapters/store/pouch-store.ts';
+import type { Store } from '../../../src/adapters/store/store.ts';
+import { MemoryBroker, MemoryTransport } from '../../../src/adapters/transport/memory-transport.ts';
+import { buildModel } from '../../../src/train/architectures.ts';
+import { splitTrainingData } from '../../../src/train/data-split.ts';
+import { checkpointVersion } from '../../../src/train/distributed/checkpoint.ts';
+import type { TrainEvent } from '../../../src/train/events.ts';
+import { fastAdam, setLearningRate } from '../../../src/train/fast-adam.ts';
+import { optimizerStep } from '../../../src/train/optimizer-step.ts';
+import { trainShard } from '../../../src/train/parallel/shards.ts';
+import { shuffle } from '../../../src/train/random.ts';
+import type { RanksSpread, TrainRecipe } from '../../../src/train/recipe.ts';
+import type { TrainResult } from '../../../src/train/run-records.ts';
+import { runTraining } from '../../../src/train/run.ts';
+import { scoreSplit } from '../../../src/train/scoring.ts';
+import { trainSteps } from '../../../src/train/step-loop.ts';
+import { initTrainingBackend } from '../../../src/train/training-backend.ts';
+import { SMALL_RECIPE } from '../small-recipe.ts';
 
-const MNIST = resolve(import.meta.dir, '../../../shared/data/mnist');
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-distributed-'));
@@ -41,16 +42,10 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-type Recipe = Omit<DistributedOptions, 'transport' | 'store' | 'rank' | 'outDir'>;
+/** What every rank of a run shares: the recipe and the spread, but for the rank and the output. */
+type Recipe = Omit<TrainRecipe, 'outDir' | 'spread'> & Omit<RanksSpread, 'kind' | 'rank' | 'onWeights'> & { readonly jobId: string };
 const recipe = (overrides: Partial<Recipe>): Recipe => ({
-  mnistDir: MNIST,
-  arch: 'seed',
-  epochs: 1,
-  batchSize: 32,
-  maxSamples: 640,
-  seed: 7,
-  learningRate: 0.001,
-  lrDecay: 0.7,
+  ...SMALL_RECIPE,
   worldSize: 2,
   jobId: `test-${crypto.randomUUID()}`,
   sync: 'gradients',
@@ -66,17 +61,25 @@ interface RankOutcome {
   readonly events: TrainEvent[];
 }
 
-/** Runs every rank of `r` in this process; `transports` lets a test break one. */
+/** `r` without its spread, for a run of any spread. */
+function sharedRecipe(r: Recipe): Omit<TrainRecipe, 'outDir' | 'spread'> {
+  const { worldSize: _worldSize, jobId: _jobId, sync: _sync, syncEvery: _syncEvery, peerTimeoutMs: _peerTimeoutMs, startTimeoutMs: _startTimeoutMs, ...shared } = r;
+  return shared;
+}
+
+/** Runs every rank of `r` in this process; `onEvent` gets each rank's transport, so a test can break one. */
 async function runRanks(r: Recipe, hooks: { onEvent?: (rank: number, event: TrainEvent, transport: MemoryTransport) => void; broker?: MemoryBroker } = {}) {
   const broker = hooks.broker ?? new MemoryBroker();
   const outDir = tempDir();
-  const runs = Array.from({ length: r.worldSize }, async (_, rank): Promise<RankOutcome> => {
+  const { worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs } = r;
+  const runs = Array.from({ length: worldSize }, async (_, rank): Promise<RankOutcome> => {
     const transport = new MemoryTransport(broker);
     await transport.start();
     let weights: Float32Array | null = null;
     const events: TrainEvent[] = [];
+    const spread: RanksSpread = { kind: 'ranks', rank, worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs, onWeights: (w) => (weights = w) };
     try {
-      const result = await trainDistributed({ ...r, transport, store, rank, outDir, onWeights: (w) => (weights = w) }, (event) => {
+      const result = await runTraining({ ...sharedRecipe(r), outDir, spread }, { transport, store }, (event) => {
         events.push(event);
         hooks.onEvent?.(rank, event, transport);
       });
@@ -88,19 +91,19 @@ async function runRanks(r: Recipe, hooks: { onEvent?: (rank: number, event: Trai
   return { runs, outDir };
 }
 
-/** One worker, one model, train()'s epoch loop; each step's batch is the ranks' batches of that step, joined. */
+/** One worker, one model, one thread's step loop; each step's batch is the ranks' batches of that step, joined. */
 async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
   const { data, random, training, testIndices } = splitTrainingData(r);
   const model = buildModel(r.arch, r.seed);
   const optimizer = fastAdam(r.learningRate);
   try {
     for (let epoch = 0; epoch < r.epochs; epoch++) {
-      (optimizer as unknown as { learningRate: number }).learningRate = r.learningRate * r.lrDecay ** epoch;
+      setLearningRate(optimizer, r.learningRate * r.lrDecay ** epoch);
       shuffle(training.indices, random);
       const shards = Array.from({ length: r.worldSize }, (_, rank) => trainShard(training.indices, rank, r.worldSize));
       const joined: number[] = [];
       for (let from = 0; from < shards[0]!.length; from += r.batchSize) for (const shard of shards) joined.push(...shard.subarray(from, from + r.batchSize));
-      await trainEpoch(model, optimizer, training.split, Uint32Array.from(joined), r.batchSize * r.worldSize);
+      await trainSteps(training.split, Uint32Array.from(joined), r.batchSize * r.worldSize, optimizerStep(model, optimizer));
     }
     return scoreSplit(model, data.test, testIndices).accuracy;
   } finally {
@@ -111,63 +114,12 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-describe('wire and checkpoint format', () => {
-  test('a payload is cut into chunks under the limit and reassembled in any order', () => {
-    const payload = Uint8Array.from({ length: 2 * CHUNK_BYTES + 5 }, (_, i) => i % 251);
-    const chunks = cut(payload);
-    expect(chunks.map((c) => c.byteLength)).toEqual([CHUNK_BYTES, CHUNK_BYTES, 5]);
-    const assembly = new Assembly(3);
-    for (const index of [2, 0, 0, 1]) {
-      const headers = { [H.kind]: 'data', [H.seq]: '4', [H.rank]: '1', [H.chunk]: String(index), [H.chunks]: '3' };
-      assembly.add(parseChunk({ topic: 't', key: '', attempt: 1, headers, value: chunks[index]! })!);
-    }
-    expect(assembly.complete).toBe(true);
-    expect(Buffer.from(assembly.join()).equals(Buffer.from(payload))).toBe(true);
-    expect(cut(new Uint8Array(0))).toHaveLength(1);
-    expect(parseChunk({ topic: 't', key: '', attempt: 1, headers: {}, value: payload })).toBeNull();
-  });
-
-  test('a checkpoint round-trips to the bit', () => {
-    const weights = Float32Array.from({ length: 7 }, (_, i) => Math.fround(i / 3));
-    const moments = Float32Array.from({ length: 14 }, (_, i) => Math.fround(-i / 7));
-    const back = decodeCheckpoint(encodeCheckpoint({ jobId: 'j', epoch: 2, params: 7, weights, optimizer: { iterations: 40, accBeta: [0.5, 0.25], moments }, history: [] }));
-    expect(back.epoch).toBe(2);
-    expect(back.optimizer.iterations).toBe(40);
-    expect(back.optimizer.accBeta).toEqual([0.5, 0.25]);
-    expect(sameBits(back.weights, weights)).toBe(true);
-    expect(sameBits(back.optimizer.moments, moments)).toBe(true);
-  });
-
-  test('the default job id follows the recipe, and topics stay within Kafka names', () => {
-    const base = { arch: 'seed', seed: 1, epochs: 2, batchSize: 64, maxSamples: null, learningRate: 0.001, worldSize: 2, sync: 'gradients', syncEvery: 8 };
-    expect(defaultJobId(base)).toBe(defaultJobId({ ...base }));
-    expect(defaultJobId(base)).not.toBe(defaultJobId({ ...base, worldSize: 3 }));
-    expect(jobTopics('a b/c').up).toBe('stratus.train.a_b_c.up');
-  });
-});
-
-describe('the flags of a distributed run', () => {
-  const parse = (argv: string[], env: Record<string, string> = {}) => parseCli(['--role', 'trainer', '--transport', 'kafka', '--kafka-brokers', 'k:9092', ...argv], env);
-  test('rank and world size come from the Indexed Job environment unless flags say otherwise', () => {
-    const action = parse([], { JOB_COMPLETION_INDEX: '1', STRATUS_WORLD_SIZE: '2' });
-    expect(action).toMatchObject({ kind: 'run', config: { rank: 1, worldSize: 2, jobId: null, peerTimeoutMs: 60_000 } });
-    expect(parse(['--rank', '0'], { JOB_COMPLETION_INDEX: '1', STRATUS_WORLD_SIZE: '2' })).toMatchObject({ config: { rank: 0 } });
-  });
-
-  test('combinations that cannot work are refused with one line', () => {
-    expect(() => parse(['--rank', '2', '--world-size', '2'])).toThrow(ConfigError);
-    expect(() => parseCli(['--role', 'trainer', '--world-size', '2'], {})).toThrow(/--world-size 2 needs --transport kafka/);
-    expect(() => parse(['--world-size', '2', '--workers', '2'])).toThrow(/--workers and --world-size/);
-    expect(() => parseCli(['--role', 'all', '--world-size', '2', '--transport', 'kafka', '--kafka-brokers', 'k:9092'], {})).toThrow(/--world-size belongs to --role trainer/);
-  });
-});
-
 // The uninterrupted 2-epoch run the resume test compares with; run once, by whichever test needs it first.
 let uninterrupted: Promise<RankOutcome[]> | null = null;
 const twoEpochs = recipe({ epochs: 2 });
 const uninterruptedRun = () => (uninterrupted ??= runRanks({ ...twoEpochs, jobId: `test-${crypto.randomUUID()}` }).then(({ runs }) => Promise.all(runs)));
 
-describe('trainDistributed on the memory transport', () => {
+describe('ranks on the memory transport', () => {
   test('2 ranks averaging gradients hold bit-identical weights, the ones 2 worker threads reach', async () => {
     const outcomes = await uninterruptedRun();
     expect(sameBits(outcomes[0]!.weights!, outcomes[1]!.weights!)).toBe(true);
@@ -178,7 +130,8 @@ describe('trainDistributed on the memory transport', () => {
     expect(outcomes[0]!.events.filter((e) => e.kind === 'epoch')).toHaveLength(2);
     // Same shards, same rank-ordered mean, same Adam: the exchange over a transport changes no bit.
     let threads: Float32Array[] = [];
-    await trainParallel({ ...twoEpochs, outDir: tempDir(), workers: 2, onReplicas: (w) => (threads = w) }, () => {});
+    const { worldSize: workers, sync, syncEvery } = twoEpochs;
+    await runTraining({ ...sharedRecipe(twoEpochs), outDir: tempDir(), spread: { kind: 'worker-threads', workers, sync, syncEvery, onReplicas: (w) => (threads = w) } }, {}, () => {});
     expect(sameBits(threads[0]!, outcomes[0]!.weights!)).toBe(true);
   }, 240_000);
 
@@ -192,11 +145,11 @@ describe('trainDistributed on the memory transport', () => {
     expect(outcomes[0]!.result!.testAccuracy).toBeGreaterThan(0.5);
   }, 240_000);
 
-  // The single-worker reference is train()'s own loop (trainEpoch, fastAdam) on the same split and epoch
-  // orders, stepping on batches of 2 × 32 made of exactly the samples the two ranks take at that step: the
-  // mean of the ranks' two 32-sample gradients is that batch's gradient, so only float rounding differs.
-  // (Against train() with its own batches the gap is noise, not the exchange: measured at 6,000 samples,
-  // 1 epoch, 92.36 % for one worker at batch 64 vs 93.15 % for 2 ranks × 32.)
+  // The single-worker reference is one thread's step loop (trainSteps, optimizerStep, fastAdam) on the same
+  // split and epoch orders, stepping on batches of 2 × 32 made of exactly the samples the two ranks take at
+  // that step: the mean of the ranks' two 32-sample gradients is that batch's gradient, so only float
+  // rounding differs. (Against a one-thread run with its own batches the gap is noise, not the exchange:
+  // measured at 6,000 samples, 1 epoch, 92.36 % for one worker at batch 64 vs 93.15 % for 2 ranks × 32.)
   test('2 ranks land within 0.3 points of one worker trained on the same batches', async () => {
     const r = recipe({ maxSamples: 3000, seed: 42 });
     const reference = await singleWorkerOnRankBatches(r);

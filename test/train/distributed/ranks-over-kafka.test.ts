@@ -1,16 +1,16 @@
-// Data-parallel training across processes on a real Kafka (src/train/distributed/): two `stratus --role
+// Data-parallel training across processes on a real Kafka (src/train/distributed/ranks.ts): two `stratus --role
 // trainer` processes, ranks 0 and 1, as a Kubernetes Indexed Job runs them. They must end with the same
 // weights (each logs their sha256 after the run's own check); a rank killed mid-run must make the other
 // exit non-zero with one line naming it, within the peer timeout; and the pair restarted must resume.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { kafkaBrokers } from '../helpers/cluster-services.ts';
-import { childEnv, MAIN, REPO } from '../helpers/process.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { join } from 'node:path';
+import { kafkaBrokers } from '../../helpers/cluster-services.ts';
+import { MNIST_DIR } from '../../helpers/data.ts';
+import { childEnv, MAIN, REPO } from '../../helpers/process.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
-const MNIST = resolve(import.meta.dir, '../../../shared/data/mnist');
 const brokers = await kafkaBrokers();
 const dir = mkdtempSync(join(tmpdir(), 'stratus-distributed-kafka-'));
 const started: Bun.Subprocess[] = [];
@@ -29,7 +29,7 @@ interface Rank {
 function startRank(rank: number, jobId: string, extra: string[]): Rank {
   const args = ['--role', 'trainer', '--transport', 'kafka', '--kafka-brokers', brokers!.join(','), '--store', 'memory', '--port', '0', '--log-level', 'info',
     '--rank', String(rank), '--world-size', '2', '--job-id', jobId, '--arch', 'seed', '--batch-size', '32', '--seed', '7',
-    '--mnist-dir', MNIST, '--out', join(dir, jobId, `rank${rank}`), ...extra];
+    '--mnist-dir', MNIST_DIR, '--out', join(dir, jobId, `rank${rank}`), ...extra];
   const proc = Bun.spawn(['bun', MAIN, ...args], { cwd: REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: childEnv() });
   started.push(proc);
   const out = { stdout: '', stderr: '' };
