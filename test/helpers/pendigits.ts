@@ -79,17 +79,8 @@ export function spreadSample(samples: readonly PendigitsSample[], count: number)
   return Array.from({ length: count }, (_, i) => samples[Math.floor(i * step)] as PendigitsSample);
 }
 
-/** A small seeded generator (mulberry32): the same seed builds the same numbers on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator: the trainer's own (mulberry32), so the same seed builds the same numbers everywhere. */
+export { seededRandom } from '../../src/train/random.ts';
 
 export interface ComposedNumber {
   readonly labels: number[];

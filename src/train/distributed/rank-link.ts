@@ -15,6 +15,7 @@
 // A rank that is silent longer than `timeoutMs` fails the round with a message naming it; a rank that
 // fails sends `abort`, so the others fail at once with its reason instead of waiting out the timeout.
 import type { Delivery, Subscription, Transport } from '../../adapters/transport/transport.ts';
+import { retry } from '../../flow/retry.ts';
 import { jobTopics } from './job-id.ts';
 import { Assembly, cut, H, parseChunk, SEND_WINDOW, type Chunk, type Kind } from './wire.ts';
 
@@ -50,6 +51,8 @@ export class RankLink {
   private arrivals = 0;
   private seq = 0;
   private subscription: Subscription | null = null;
+  /** Aborted by close(): a join still being tried again stops. */
+  private readonly closing = new AbortController();
   private readonly topics: { up: string; down: string };
 
   private constructor(private readonly options: LinkOptions) {
@@ -138,6 +141,7 @@ export class RankLink {
 
   async close(): Promise<void> {
     this.failure ??= new PeerFailure('the link was closed');
+    this.closing.abort(this.failure);
     this.wake?.();
     await this.subscription?.unsubscribe();
     this.subscription = null;
@@ -180,7 +184,11 @@ export class RankLink {
     } else if (chunk.kind === 'announce') {
       if (rank !== 0 && this.session === '' && !this.joinedSessions.has(chunk.session)) {
         this.joinedSessions.add(chunk.session);
-        void this.send(this.topics.up, 'join', 0, new Uint8Array(0), { [H.incarnation]: this.incarnation }, chunk.session).catch(() => {});
+        // Rank 0 announces again, but this rank answers a session once: a join lost to a transient failure
+        // would leave rank 0 waiting out its start timeout, so it is tried again until it lands.
+        const join = () => this.send(this.topics.up, 'join', 0, new Uint8Array(0), { [H.incarnation]: this.incarnation }, chunk.session);
+        const policy = { firstDelayMs: 100, maxDelayMs: 2_000, jitter: true, budgetMs: this.options.startTimeoutMs };
+        void retry(join, policy, { signal: this.closing.signal }).catch(() => {});
       }
     } else if (chunk.kind === 'join') {
       if (rank === 0 && chunk.session === this.session && chunk.rank > 0 && chunk.rank < this.options.worldSize) {
