@@ -197,7 +197,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
   { key: 'model', flag: 'model', env: 'STRATUS_MODEL', parse: text, help: 'directory with model.json + weights.bin (default: embedded model)' },
-  { key: 'logLevel', flag: 'log-level', env: 'STRATUS_LOG_LEVEL', parse: oneOf(LOG_LEVELS), help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { key: 'logLevel', flag: 'log-level', env: 'STRATUS_LOG_LEVEL', parse: oneOf(LOG_LEVELS), help: `${LOG_LEVELS.join('|')} (default info)` },
   { key: 'maxBatch', flag: 'max-batch', env: 'STRATUS_MAX_BATCH', parse: integer(1, 1024), help: 'images per inference batch at most (default 64)' },
   { key: 'maxWaitMs', flag: 'max-wait-ms', env: 'STRATUS_MAX_WAIT_MS', parse: integer(0, 1000), help: 'longest wait to fill a batch, ms (default 2)' },
   { key: 'maxInFlight', flag: 'max-in-flight', env: 'STRATUS_MAX_IN_FLIGHT', parse: integer(1, 1_000_000), help: 'requests held at once before 503 (default 2048)' },

@@ -7,7 +7,6 @@ import type { Actor } from './actors/actor.ts';
 import { ConsumerActor } from './actors/consumer.ts';
 import { GatewayActor } from './actors/gateway.ts';
 import { Supervisor } from './actors/supervisor.ts';
-import { ModelRegistry } from './model/model-registry.ts';
 import { TrainerActor } from './actors/trainer.ts';
 import { createStore } from './adapters/store/registry.ts';
 import { createTransport } from './adapters/transport/registry.ts';
@@ -17,8 +16,8 @@ import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { ModelRegistry } from './model/model-registry.ts';
 import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
-
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 import { INFERENCE_WORKER } from './workers.ts';
 

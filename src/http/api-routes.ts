@@ -1,10 +1,10 @@
 // The gateway's prediction API: the simple JSON endpoint and the KServe v2 Open Inference Protocol.
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
-import type { Gateway } from './gateway.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
+import type { Gateway } from './gateway.ts';
 import { sessionFrom } from './session.ts';
 
 export const MODEL_NAME = 'mnist';

@@ -1,11 +1,11 @@
 // A drawing (pen strokes) → the digits it holds → one classification of all of them. Shared by the API's
 // drawn form of POST /api/predict and the page's Predict.
-import type { Classification, Gateway } from './gateway.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { DrawingError, validateDrawing } from '../preprocess/drawing.ts';
 import { drawingToPixels } from '../preprocess/mnist-style.ts';
 import { segmentDrawing } from '../preprocess/segment.ts';
 import { HttpError } from './errors.ts';
+import type { Classification, Gateway } from './gateway.ts';
 
 export interface DrawnClassification {
   readonly answer: Classification;

@@ -4,12 +4,12 @@
 // without a configured token the admin endpoints are off.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia, t } from 'elysia';
-import type { Gateway } from './gateway.ts';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
-import type { Secret } from '../secret.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
+import type { Secret } from '../secret.ts';
 import { MODEL_NAME } from './api-routes.ts';
 import { HttpError } from './errors.ts';
+import type { Gateway } from './gateway.ts';
 
 export interface ModelRoutesOptions {
   readonly registry: ModelRegistry;

@@ -3,7 +3,6 @@
 // "JSON or 415" rule holds for the page as for the API; the same-origin rule is app-wide (security.ts).
 // Answers are HTML fragments: the element a button targets, plus out-of-band (hx-swap-oob) blocks.
 import { Elysia, t } from 'elysia';
-import type { Gateway } from './gateway.ts';
 import type { PredictionResult, Store } from '../adapters/store/store.ts';
 import { pageAssets } from '../embedded/page-assets.ts';
 import { retry } from '../flow/retry.ts';
@@ -17,6 +16,7 @@ import type { PagePrediction } from '../views/prediction.ts';
 import { resultSection } from '../views/result.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
+import type { Gateway } from './gateway.ts';
 import { RecentPredictions } from './recent-predictions.ts';
 import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
 
