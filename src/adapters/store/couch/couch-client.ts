@@ -71,7 +71,6 @@ export class CouchClient {
   private readonly requestTimeoutMs: number;
   private timer: ReturnType<typeof setInterval> | null = null;
   private pinging = false;
-  private closed = false;
   /** Aborted by close(): a call waiting between two attempts gives up at once. */
   private readonly closing = new AbortController();
   private reachable = false;
@@ -93,8 +92,12 @@ export class CouchClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
+  private closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
   get healthy(): boolean {
-    return !this.closed && this.reachable;
+    return !this.closed() && this.reachable;
   }
 
   startPinging(): void {
@@ -104,7 +107,6 @@ export class CouchClient {
   }
 
   close(): void {
-    this.closed = true;
     this.closing.abort(new StoreError('store is closed'));
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -121,7 +123,7 @@ export class CouchClient {
   }
 
   assertOpen(): void {
-    if (this.closed) throw new StoreError('store is closed');
+    if (this.closed()) throw new StoreError('store is closed');
   }
 
   private async once<T>(request: CouchRequest, timeoutMs: number): Promise<T> {
@@ -146,7 +148,7 @@ export class CouchClient {
   }
 
   private async ping(): Promise<void> {
-    if (this.pinging || this.closed) return;
+    if (this.pinging || this.closed()) return;
     this.pinging = true;
     try {
       await this.once({ method: 'GET', path: '' }, Math.max(500, (this.options.pingIntervalMs ?? 2_000) - 100));
