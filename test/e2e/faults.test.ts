@@ -75,6 +75,12 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     await withLogs(group, () => Promise.all([gateway, ...consumers].map((p) => p.waitReady())));
     const clean = await referenceDigits(gateway.url, digits);
     reference = clean.digits;
+    // A consumer replies before its results are stored: the reference pass's must be in before a test
+    // takes stock of what the store held before its stream.
+    await waitFor(async () => {
+      const stored = await storedResults(target.couchdbUrl, target.prefix);
+      return clean.ids.every((id) => stored.has(id));
+    }, 30_000, 100);
     // The reference is the model's own answer; it must also be a good one, or the checks prove little.
     const agree = reference.filter((digit, i) => digit === digits.labels[i]).length;
     expect(agree / REQUESTS).toBeGreaterThan(0.97);
