@@ -13,6 +13,8 @@ import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
 import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
 
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
+/** The serving roles' port when --port does not say; a trainer run beside them then takes none. */
+export const DEFAULT_PORT = 3000;
 export const INFERENCE_THREADS = ['main', 'worker'] as const;
 export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 export type Role = (typeof ROLES)[number];
@@ -20,7 +22,10 @@ export type Role = (typeof ROLES)[number];
 export interface Config {
   readonly role: Role;
   readonly host: string;
-  readonly port: number;
+  /** HTTP port; null: the role's default (DEFAULT_PORT, or none for the trainer). */
+  readonly port: number | null;
+  /** Let other processes listen on the same port (SO_REUSEPORT): replicas behind one address. */
+  readonly sharePort: boolean;
   readonly dataDir: string;
   readonly transport: TransportName;
   readonly store: StoreName;
@@ -192,7 +197,8 @@ const text: Parser = (raw, source) => {
 const OPTIONS: readonly Option[] = [
   { key: 'role', flag: 'role', env: 'STRATUS_ROLE', parse: oneOf(ROLES), help: 'gateway|consumer|trainer|all (default all)' },
   { key: 'host', flag: 'host', env: 'STRATUS_HOST', parse: text, help: 'address to listen on (default 127.0.0.1)' },
-  { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: 'HTTP port; 0 picks a free one (default 3000)' },
+  { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: `HTTP port of probes, metrics and the API; 0 picks a free one (default ${DEFAULT_PORT}; the trainer listens only when given one)` },
+  { key: 'sharePort', flag: 'share-port', env: 'STRATUS_SHARE_PORT', parse: boolean, switch: true, help: 'let other processes listen on the same --port (SO_REUSEPORT); without it a port in use is an error' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
@@ -240,7 +246,8 @@ const OPTIONS: readonly Option[] = [
 export const DEFAULTS: Config = Object.freeze({
   role: 'all',
   host: '127.0.0.1',
-  port: 3000,
+  port: null,
+  sharePort: false,
   dataDir: './stratus-data',
   transport: 'memory',
   store: 'pouchdb',

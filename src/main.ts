@@ -1,9 +1,10 @@
 // Entry point of the `stratus` binary: parse the command line once, start the role, stop cleanly on a signal.
 import { join } from 'node:path';
-import { ConfigError, helpText, parseCli } from './config.ts';
 import { UnknownAdapterError } from './adapters/adapter-named.ts';
+import { StoreInUseError } from './adapters/store/store.ts';
+import { ConfigError, helpText, parseCli, type Config } from './config.ts';
 import { createLogger } from './log.ts';
-import { startRuntime } from './runtime.ts';
+import { PortInUseError, startRuntime } from './runtime.ts';
 import { missingMnistFile } from './train/mnist.ts';
 import { VERSION } from './version.ts';
 
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   try {
     running = await startRuntime(config, logger);
   } catch (error) {
-    if (error instanceof UnknownAdapterError) usageError(error.message);
+    const mistake = startMistake(error, config);
+    if (mistake) usageError(mistake);
     logger.fatal({ err: error }, 'could not start');
     process.exit(1);
   }
@@ -93,6 +95,16 @@ async function main(): Promise<void> {
       stopAndExit(1);
     },
   );
+}
+
+/** The one line for a start that failed on the user's setup rather than on a fault; null for a fault. */
+function startMistake(error: unknown, config: Config): string | null {
+  if (error instanceof UnknownAdapterError) return error.message;
+  if (error instanceof PortInUseError) return `${error.message}: is another stratus running? Stop it, or give this one another --port (or --share-port to share it on purpose)`;
+  if (error instanceof StoreInUseError) {
+    return `--data-dir ${config.dataDir} is in use by another process: is another stratus running on it? Stop it, give this one another --data-dir, or publish through it with --publish-url`;
+  }
+  return null;
 }
 
 /** 0 when the URL answers 2xx within 2 s, else 1: what a container HEALTHCHECK needs. */

@@ -12,7 +12,7 @@ import { createStore } from './adapters/store/registry.ts';
 import { createTransport } from './adapters/transport/registry.ts';
 import type { Store } from './adapters/store/store.ts';
 import type { Transport } from './adapters/transport/transport.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_PORT, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -22,8 +22,9 @@ import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 import { INFERENCE_WORKER } from './workers.ts';
 
 export interface Running {
-  readonly url: string;
-  readonly port: number;
+  /** Null for a trainer started without --port: it serves no HTTP. */
+  readonly url: string | null;
+  readonly port: number | null;
   /** The trainer role's end: resolves once the model is written, rejects if training fails. Null for
    * the serving roles, which run until stopped. */
   readonly finished: Promise<void> | null;
@@ -94,12 +95,10 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   };
   const models = gateway ? { registry: new ModelRegistry(store, transport), adminToken: config.adminToken } : undefined;
   const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway, store } : {}), ...(models ? { models } : {}) });
-  // The app refuses a declared content-length over the limit with a JSON 413; Bun's own cap, above it,
-  // stops a chunked upload that declares no length.
-  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes * 2 });
-  const server = app.server;
-  if (!server) throw new Error('HTTP server did not start');
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+  // A trainer beside a running demo must not take its port: it listens only when given one.
+  const port = config.port ?? (runsTrainer ? null : DEFAULT_PORT);
+  const server = port === null ? null : listen(app, config, port);
+  const url = server ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}` : null;
   // The port opens before the adapters connect: while Kafka or CouchDB is out of reach (a gateway started
   // before Kafka), the process answers probes (not ready, with the reason) and 503 on predict, and gets
   // ready once they answer, instead of dying and leaving it to a restart loop.
@@ -107,7 +106,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     await Promise.all([transport.start(), store.open()]);
   } catch (error) {
     void preloaded?.then((classifier) => classifier.close(), () => {});
-    await server.stop(true);
+    await server?.stop(true);
     throw error;
   }
   for (const actor of actors) await supervisor.start(actor);
@@ -119,10 +118,28 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       logger.info('stopping: intake closed, draining in-flight requests');
       await supervisor.stopAll();
       await consumer?.close();
-      await server.stop(true);
+      await server?.stop(true);
       await transport.close();
       await store.close();
       logger.info('stopped');
     })());
-  return { url, port: server.port ?? config.port, finished: trainer?.finished ?? null, stop };
+  return { url, port: server?.port ?? null, finished: trainer?.finished ?? null, stop };
+}
+
+/** Another process on the port: Elysia would share it (SO_REUSEPORT) unless asked not to. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
+function listen(app: ReturnType<typeof createApp>, config: Config, port: number) {
+  try {
+    // The app refuses a declared content-length over the limit with a JSON 413; Bun's own cap, above it,
+    // stops a chunked upload that declares no length.
+    app.listen({ hostname: config.host, port, reusePort: config.sharePort, maxRequestBodySize: config.maxBodyBytes * 2 });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') throw new PortInUseError(`port ${port} on ${config.host} is in use by another process`);
+    throw error;
+  }
+  if (!app.server) throw new Error('HTTP server did not start');
+  return app.server;
 }

@@ -13,7 +13,9 @@ describe('command line and environment', () => {
     expect(config).toEqual(DEFAULTS);
     expect(config.role).toBe('all');
     expect(config.host).toBe('127.0.0.1');
-    expect(config.port).toBe(3000);
+    // No port given: the role's own (3000 for the serving roles, none for the trainer; runtime.test.ts).
+    expect(config.port).toBeNull();
+    expect(config.sharePort).toBe(false);
     expect(config.dataDir).toBe('./stratus-data');
     expect(config.model).toBeNull();
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from '../helpers/local-stratus.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
-import { MAIN, REPO, freePort, runToEnd, startProcess } from '../helpers/process.ts';
+import { MAIN, REPO, childEnv, freePort, runToEnd, startProcess } from '../helpers/process.ts';
 
 const bun = process.execPath;
 
@@ -64,6 +64,76 @@ test('--role trainer trains, writes the model and exits 0, like a Kubernetes Job
     await rm(out, { recursive: true, force: true });
   }
 }, 120_000);
+
+describe('one process per port and per data directory', () => {
+  test('a second stratus on a port in use: one line naming the port and the way out, exit 2; the first keeps serving', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stratus-port-'));
+    const { url, proc } = await startProcess([bun, MAIN], ['--data-dir', dataDir]);
+    try {
+      const port = new URL(url).port;
+      const second = await runToEnd([bun, MAIN, '--port', port, '--store', 'memory']);
+      expect(second.code).toBe(2);
+      expect(second.stderr.trim().split('\n')).toHaveLength(1);
+      expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+      expect(second.stderr).toContain('--port');
+      expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+    } finally {
+      proc.kill('SIGTERM');
+      await proc.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('--share-port lets a second process listen on the same port, on purpose', async () => {
+    const port = String(freePort());
+    const first = await startShared(port);
+    const second = await startShared(port).catch(async (error: unknown) => {
+      first.kill('SIGTERM');
+      throw error;
+    });
+    try {
+      expect([first.exitCode, second.exitCode]).toEqual([null, null]);
+      expect((await fetch(`http://127.0.0.1:${port}/v2/health/ready`)).status).toBe(200);
+    } finally {
+      for (const proc of [first, second]) proc.kill('SIGTERM');
+      await Promise.all([first.exited, second.exited]);
+    }
+  });
+
+  test('a second stratus on a data directory in use, serving or publishing: one line naming --data-dir, exit 2', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stratus-lock-'));
+    const { url, proc } = await startProcess([bun, MAIN], ['--data-dir', dataDir]);
+    try {
+      const serving = await runToEnd([bun, MAIN, '--port', String(freePort()), '--data-dir', dataDir]);
+      const publishing = await runToEnd([bun, MAIN, '--role', 'trainer', '--mnist-dir', MNIST_DIR, '--data-dir', dataDir, '--publish']);
+      for (const { code, stderr } of [serving, publishing]) {
+        expect(code).toBe(2);
+        expect(stderr.trim().split('\n')).toHaveLength(1);
+        expect(stderr).toContain(`--data-dir ${dataDir} is in use by another process`);
+        expect(stderr).not.toContain('LOCK');
+      }
+      expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+    } finally {
+      proc.kill('SIGTERM');
+      await proc.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A stratus on `port` with --share-port, once it says it started (an answer on the port could be the other's). */
+async function startShared(port: string) {
+  const proc = Bun.spawn([bun, MAIN, '--port', port, '--share-port', '--store', 'memory', '--log-level', 'info'], { cwd: REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: childEnv() });
+  const reader = proc.stdout.getReader();
+  let output = '';
+  while (!output.includes('"msg":"stratus started"')) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`exited with ${await proc.exited}: ${await new Response(proc.stderr).text()}`);
+    output += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return proc;
+}
 
 describe('stopping', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0 within 10 s', async (signal) => {

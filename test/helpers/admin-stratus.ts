@@ -5,24 +5,20 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { ModelVersion } from '../../src/adapters/store/store.ts';
-import { parseCli } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
-import { startRuntime, type Running } from '../../src/runtime.ts';
+import type { Running } from '../../src/runtime.ts';
+import { startLocal } from './local-stratus.ts';
 import { REPO } from './process.ts';
-import { waitFor } from './wait.ts';
 
 export interface AdminStratus extends Running {
+  readonly url: string;
   readonly store: PouchStore;
   readonly token: string;
 }
 
 export async function startWithAdmin(): Promise<AdminStratus> {
   const token = `test-${crypto.randomUUID()}`;
-  const action = parseCli(['--port', '0', '--store', 'memory', '--log-level', 'silent'], { STRATUS_ADMIN_TOKEN: token });
-  if (action.kind !== 'run') throw new Error('unexpected CLI action');
   const store = new PouchStore({ adapter: 'memory', directory: `dashboard-${crypto.randomUUID()}` });
-  const running = await startRuntime(action.config, createLogger(action.config.logLevel), { store });
-  await waitFor(async () => (await fetch(`${running.url}/v2/health/ready`)).ok, 10_000);
+  const running = await startLocal([], { store }, { STRATUS_ADMIN_TOKEN: token });
   return { ...running, store, token };
 }
 

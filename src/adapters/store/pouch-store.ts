@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
 import { feedbackDoc, historyKey, MODEL_JSON, newestFeedback, resultDoc, SERVING_VERSION, sessionRange, toModelVersion, toResult, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type HistoryDoc, type ModelDoc, type ResultDoc, type SettingDoc } from './documents.ts';
-import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
@@ -41,7 +41,16 @@ export class PouchStore implements Store {
       feedback: database<FeedbackDoc>('feedback'),
     };
     // PouchDB opens lazily; asking for info surfaces a locked or unreadable directory now, not later.
-    await Promise.all(Object.values(databases).map((db: PouchDB.Database) => db.info()));
+    try {
+      await Promise.all(Object.values(databases).map((db: PouchDB.Database) => db.info()));
+    } catch (error) {
+      await Promise.allSettled(Object.values(databases).map((db: PouchDB.Database) => db.close()));
+      // leveldb holds a lock file per database: another process has the directory open.
+      if (/\block\b/i.test(error instanceof Error ? error.message : String(error))) {
+        throw new StoreInUseError(`${this.options.directory} is in use by another process`);
+      }
+      throw error;
+    }
     this.databases = databases;
   }
 

@@ -62,5 +62,10 @@ export interface Store {
 }
 
 export class StoreError extends Error {
-  override readonly name = 'StoreError';
+  override readonly name: string = 'StoreError';
+}
+
+/** The store's files are held by another process (a second stratus on the same data directory). */
+export class StoreInUseError extends StoreError {
+  override readonly name = 'StoreInUseError';
 }

@@ -1,7 +1,7 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import type { PouchStoreOptions } from './pouch-store.ts';
-import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
@@ -22,7 +22,8 @@ export class WorkerStore implements Store {
     } catch (error) {
       this.calls = null;
       calls.terminate(new StoreError('store is closed'));
-      throw error;
+      // An error crosses the thread as its name and message: the class is made again on this side.
+      throw error instanceof Error && error.name === 'StoreInUseError' ? new StoreInUseError(error.message) : error;
     }
   }
 

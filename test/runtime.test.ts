@@ -1,0 +1,32 @@
+// One process's runtime: which roles listen where.
+import { expect, test } from 'bun:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_PORT, parseCli } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { startRuntime } from '../src/runtime.ts';
+import { MNIST_DIR } from './helpers/data.ts';
+
+const configOf = (args: string[]) => {
+  const action = parseCli(args, {});
+  if (action.kind !== 'run') throw new Error('expected a run');
+  return action.config;
+};
+
+test('serving roles listen on the default port; a trainer given no --port serves no HTTP, so it never takes a demo\'s port', async () => {
+  expect(configOf([]).port).toBeNull();
+  expect(DEFAULT_PORT).toBe(3000);
+  const out = await mkdtemp(join(tmpdir(), 'stratus-runtime-'));
+  try {
+    const config = configOf(['--role', 'trainer', '--mnist-dir', MNIST_DIR, '--arch', 'seed', '--epochs', '1', '--max-samples', '500', '--out', out, '--log-level', 'silent']);
+    const running = await startRuntime(config, createLogger('silent'));
+    expect(running.url).toBeNull();
+    expect(running.port).toBeNull();
+    await running.finished;
+    await running.stop();
+    expect(await Bun.file(join(out, 'model.json')).exists()).toBe(true);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}, 60_000);
