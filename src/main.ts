@@ -5,7 +5,7 @@ import { StoreInUseError } from './adapters/store/store.ts';
 import { ConfigError, helpText, parseCli, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { PortInUseError, startRuntime } from './runtime.ts';
-import { missingMnistFile } from './train/mnist.ts';
+import { missingMnistFiles } from './train/mnist.ts';
 import { VERSION } from './version.ts';
 
 const USAGE_ERROR = 2;
@@ -26,8 +26,9 @@ async function main(): Promise<void> {
   if (action.kind === 'check') return void process.stdout.write(`configuration valid for role ${config.role}\n`);
   // A mistyped --model or --mnist-dir is the user's error: say so now rather than retry or fail later.
   if ((config.role === 'trainer' || action.kind === 'evaluate') && !config.download) {
-    const missing = missingMnistFile(config.mnistDir);
-    if (missing) usageError(`--mnist-dir: no ${missing} in ${config.mnistDir} (add --download to fetch it)`);
+    // evaluate scores the test split only; it needs nothing else.
+    const [missing] = missingMnistFiles(config.mnistDir, action.kind === 'evaluate' ? ['test'] : ['train', 'test']);
+    if (missing) usageError(`--mnist-dir: no ${missing}(.gz) in ${config.mnistDir} (add --download to fetch it)`);
   }
   if ((config.role === 'trainer' || action.kind === 'evaluate') && config.backend === 'tensorflow') {
     const { tensorflowUnavailable } = await import('./train/training-backend.ts');

@@ -61,7 +61,8 @@ export async function evaluateModel(mnistDir: string, modelDir: string | null, b
 export async function runEvaluate(options: EvaluateOptions, json: boolean): Promise<number> {
   try {
     if (options.download) {
-      await downloadMnist(options.mnistDir, options.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`));
+      // The test split only: scoring reads nothing else.
+      await downloadMnist(options.mnistDir, options.mnistUrl, (file, bytes) => process.stderr.write(`stratus: downloaded ${file} (${bytes} bytes)\n`), ['test']);
     }
     const report = await evaluateModel(options.mnistDir, options.model, options.backend);
     const text = json

@@ -1,10 +1,9 @@
 // `--download`: fetches the MNIST files a directory lacks from a mirror and keeps them only if their
 // md5 is the published one, so a truncated transfer or a wrong mirror never reaches training.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FILES } from './mnist.ts';
+import { missingMnistFiles, type SplitName } from './mnist.ts';
 
 /** The md5 sums of the official distribution (the same on every well-known mirror). */
 export const MNIST_MD5: Readonly<Record<string, string>> = {
@@ -20,19 +19,19 @@ export class MnistDownloadError extends Error {
   override readonly name = 'MnistDownloadError';
 }
 
-/** A file present in either form (gzipped or unpacked) is left alone: it may be the user's own copy. */
-function missingFiles(dir: string): string[] {
-  const names = Object.values(FILES).flatMap((split) => [split.images, split.labels]);
-  return names.filter((name) => !existsSync(join(dir, name)) && !existsSync(join(dir, `${name}.gz`))).map((name) => `${name}.gz`);
-}
-
 /**
- * Downloads every missing file into `dir` and returns the names it fetched (empty when none was missing).
+ * Downloads the missing files of `splits` into `dir` and returns the names it fetched (empty when none was
+ * missing). A file present in either form (gzipped or unpacked) is left alone: it may be the user's own copy.
  * Each file goes to a temporary name first and is renamed once its md5 matches: an interrupted or
  * corrupt download leaves nothing that a later run would mistake for the real file.
  */
-export async function downloadMnist(dir: string, baseUrl: string, onFile: (file: string, bytes: number) => void = () => {}): Promise<string[]> {
-  const missing = missingFiles(dir);
+export async function downloadMnist(
+  dir: string,
+  baseUrl: string,
+  onFile: (file: string, bytes: number) => void = () => {},
+  splits: readonly SplitName[] = ['train', 'test'],
+): Promise<string[]> {
+  const missing = missingMnistFiles(dir, splits).map((name) => `${name}.gz`);
   if (missing.length === 0) return [];
   await mkdir(dir, { recursive: true });
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;

@@ -77,14 +77,11 @@ export function loadSplit(dir: string, split: keyof typeof FILES, checksums?: Re
   return { images, labels, count };
 }
 
-/** The first of the four IDX files that `dir` lacks (in neither form), or null when all are there. */
-export function missingMnistFile(dir: string): string | null {
-  for (const split of Object.values(FILES)) {
-    for (const name of [split.images, split.labels]) {
-      if (!existsSync(join(dir, name)) && !existsSync(join(dir, `${name}.gz`))) return `${name}(.gz)`;
-    }
-  }
-  return null;
+export type SplitName = keyof typeof FILES;
+
+/** The files of `splits` that `dir` has in neither form (gzipped or unpacked), by their unpacked names. */
+export function missingMnistFiles(dir: string, splits: readonly SplitName[] = ['train', 'test']): string[] {
+  return splits.flatMap((split) => [FILES[split].images, FILES[split].labels]).filter((name) => !existsSync(join(dir, name)) && !existsSync(join(dir, `${name}.gz`)));
 }
 
 /** Loads both splits from `dir` (throws naming the first missing or malformed file). */

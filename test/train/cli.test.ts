@@ -76,6 +76,21 @@ test('evaluate scores the embedded model and prints the report with --json', asy
   expect(report.confusionMatrix.reduce((sum, row, d) => sum + row[d]!, 0) / 10000).toBe(report.testAccuracy);
 }, 120_000);
 
+test('evaluate needs only the test split: it runs on a directory without the training files, and --download fetches only the test files', async () => {
+  const testOnly = await tempDir();
+  for (const name of Object.keys(TEST_MD5)) await Bun.write(join(testOnly, name), Bun.file(join(MNIST_DIR, name)));
+  const run = await stratus('evaluate', '--mnist-dir', testOnly, '--json');
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect((JSON.parse(run.stdout) as EvaluationReport).testSamples).toBe(10000);
+
+  using server = mirror();
+  const empty = await tempDir();
+  const fetched = await stratus('evaluate', '--mnist-dir', empty, '--download', '--mnist-url', server.url, '--json');
+  expect(fetched.code).toBe(0);
+  expect((await readdir(empty)).sort()).toEqual(Object.keys(TEST_MD5).sort());
+}, 120_000);
+
 test('--download fetches into an empty --mnist-dir, then the trainer writes report.json that evaluate agrees with', async () => {
   using server = mirror();
   const mnistDir = join(await tempDir(), 'mnist');

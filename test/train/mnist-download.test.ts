@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadMnist, MNIST_MD5 } from '../../src/train/mnist-download.ts';
-import { loadMnist, missingMnistFile } from '../../src/train/mnist.ts';
+import { loadMnist, missingMnistFiles } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
 /** Serves the shared MNIST files; `corrupt` names one whose bytes it flips. Counts requests per path. */
@@ -44,7 +44,7 @@ test('downloads the four files, verifies them, and the result loads with the pub
   const dir = join(await tempDir(), 'nested');
   const fetched = await downloadMnist(dir, good.url);
   expect(fetched.sort()).toEqual(Object.keys(MNIST_MD5).sort());
-  expect(missingMnistFile(dir)).toBeNull();
+  expect(missingMnistFiles(dir)).toEqual([]);
   expect((await readdir(dir)).sort()).toEqual(Object.keys(MNIST_MD5).sort()); // no temporary file left
   const data = loadMnist(dir);
   expect(data.train.count).toBe(60000);
