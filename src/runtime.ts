@@ -110,7 +110,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     throw error;
   }
   for (const actor of actors) await supervisor.start(actor);
-  logger.info({ role: config.role, url, transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
+  logger.info({ role: config.role, ...(url ? { url } : {}), transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

@@ -13,21 +13,7 @@ export interface TrainedModel {
 
 interface Metadata {
   readonly version?: string;
-  readonly arch?: string;
-  readonly trainedAt?: string;
   readonly [key: string]: unknown;
-}
-
-/**
- * The registry version of a run: its architecture and training time to the second, e.g.
- * `seed-20261125-153012`. metadata.json's own version names only the day, and two runs of a day
- * must not collide in the registry.
- */
-export function registryVersion(metadata: Metadata, fallback: string): string {
-  const trainedAt = metadata.trainedAt ? new Date(metadata.trainedAt) : null;
-  if (!trainedAt || Number.isNaN(trainedAt.getTime())) return metadata.version ?? fallback;
-  const stamp = trainedAt.toISOString().replace(/\.\d+Z$/, '').replaceAll('-', '').replaceAll(':', '').replace('T', '-');
-  return `${metadata.arch ?? metadata.version ?? fallback}-${stamp}`;
 }
 
 /** Reads model.json, weights.bin, metadata.json and (if present) report.json from a trainer's --out. */
@@ -38,10 +24,12 @@ export async function readTrainedModel(dir: string): Promise<TrainedModel> {
   }
   const metadata = (await file('metadata.json').json()) as Metadata;
   const report = (await file('report.json').exists()) ? ((await file('report.json').json()) as Record<string, unknown>) : {};
-  const { version: _metadataVersion, ...measured } = metadata;
+  const { version, ...measured } = metadata;
+  if (!version) throw new Error(`${dir}/metadata.json names no version`);
   return {
     meta: {
-      version: registryVersion(metadata, 'trained'),
+      // The run's one name (src/train/run-records.ts runVersion), as `--model DIR` serves it too.
+      version,
       createdAt: new Date().toISOString(),
       // The report's figures (test accuracy, per-class accuracy, confusion matrix, epoch history) beside
       // the run's settings from metadata.json: what the dashboard shows for a version.

@@ -12,10 +12,8 @@ export interface EpochsTrained {
   readonly history: readonly EpochRecord[];
   /** The epoch this attempt started at (0 unless a distributed job resumed from a checkpoint). */
   readonly firstEpoch: number;
-  /** Time inside the epochs' training steps. */
+  /** Time inside the epochs' training steps: the run's training time (run-records.ts). */
   readonly trainMs: number;
-  /** From the first epoch to the last, validation included. */
-  readonly trainingSeconds: number;
 }
 
 export interface EpochRun {
@@ -33,7 +31,6 @@ export async function runEpochs(strategy: TrainingStrategy, run: EpochRun, log: 
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   // Replays the shuffles of the epochs already done, so the resumed epochs see the orders they would have.
   for (let epoch = 0; epoch < firstEpoch; epoch++) shuffle(training.indices, random);
-  const started = performance.now();
   let trainMs = 0;
   for (let epoch = firstEpoch; epoch < epochs; epoch++) {
     const rate = learningRate * lrDecay ** epoch;
@@ -75,5 +72,5 @@ export async function runEpochs(strategy: TrainingStrategy, run: EpochRun, log: 
     }
     run.signal?.throwIfAborted();
   }
-  return { history, firstEpoch, trainMs, trainingSeconds: (performance.now() - started) / 1000 };
+  return { history, firstEpoch, trainMs };
 }

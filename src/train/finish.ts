@@ -7,7 +7,7 @@ import type { EpochsTrained } from './epoch-loop.ts';
 import type { TrainLog } from './events.ts';
 import type { TrainRecipe } from './recipe.ts';
 import { testMetrics } from './report.ts';
-import { runRecords, type TrainResult } from './run-records.ts';
+import { runRecords, trainingSeconds, type TrainResult } from './run-records.ts';
 import { writeModelDirectory } from './save-model.ts';
 import type { Opening, TrainingStrategy } from './strategy.ts';
 
@@ -25,7 +25,7 @@ export async function finishRun(strategy: TrainingStrategy, run: FinishedRun, lo
   const { recipe, split, trained } = run;
   const tested = await strategy.scoreTest();
   const test = testMetrics(split.data.test.labels, tested.predicted, tested.loss);
-  log({ kind: 'tested', testAccuracy: test.testAccuracy, trainingSeconds: trained.trainingSeconds });
+  log({ kind: 'tested', testAccuracy: test.testAccuracy, trainingSeconds: trainingSeconds(trained.trainMs) });
   const { files, inferenceMs } = await strategy.packageModel(tested);
   const { result, report } = runRecords({
     recipe,
@@ -41,7 +41,6 @@ export async function finishRun(strategy: TrainingStrategy, run: FinishedRun, lo
     inferenceMs,
     wallStarted: run.wallStarted,
     trainMs: trained.trainMs,
-    trainingSeconds: trained.trainingSeconds,
   });
   run.signal?.throwIfAborted();
   await writeModelDirectory(recipe.outDir, files, result, { ...report, ...strategy.reportExtras() });

@@ -52,9 +52,19 @@ export interface RunFacts {
   /** performance.now() when the run began, and the time spent in training steps. */
   readonly wallStarted: number;
   readonly trainMs: number;
-  /** Seconds from the first epoch to the last, validation included. */
-  readonly trainingSeconds: number;
 }
+
+/**
+ * A run's one name, in metadata.json, in the registry and wherever `--model DIR` serves it: its arch and
+ * when it ended, to the second (`seed-20261204-185221`), so that two runs of one day never collide.
+ */
+export function runVersion(arch: string, endedAt: Date): string {
+  const stamp = endedAt.toISOString().replace(/\.\d+Z$/, '').replaceAll('-', '').replaceAll(':', '').replace('T', '-');
+  return `${arch}-${stamp}`;
+}
+
+/** A run's one training time: seconds in training steps (what samples/s divides by), to the hundredth. */
+export const trainingSeconds = (trainMs: number): number => +(trainMs / 1000).toFixed(2);
 
 export function runRecords(facts: RunFacts): { result: TrainResult; report: TrainingReport } {
   const { recipe, history, test } = facts;
@@ -67,7 +77,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
   const validationSamples = facts.split.validationCount;
   const samplesPerSecond = Math.round((facts.epochSamples * facts.trainedEpochs) / (facts.trainMs / 1000));
   const result: TrainResult = {
-    version: `${arch}-${now.toISOString().slice(0, 10).replaceAll('-', '')}`,
+    version: runVersion(arch, now),
     arch,
     epochs,
     batchSize,
@@ -83,7 +93,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     validationAccuracy,
     testAccuracy: test.testAccuracy,
     trainedAt: now.toISOString(),
-    trainingSeconds: Math.round(facts.trainingSeconds),
+    trainingSeconds: trainingSeconds(facts.trainMs),
     samplesPerSecond,
     backend,
     params: facts.params,
@@ -103,7 +113,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     history: [...history],
     trainedAt: result.trainedAt,
     wallSeconds: +((performance.now() - facts.wallStarted) / 1000).toFixed(3),
-    trainingSeconds: +(facts.trainMs / 1000).toFixed(3),
+    trainingSeconds: result.trainingSeconds,
     samplesPerSecond,
     backend,
     inferenceMs: facts.inferenceMs,

@@ -55,6 +55,19 @@ test('on a terminal: at most ~10 redraws a second, in place, and one line per ep
   expect(h.logged.map((l) => l.msg)).toEqual(['training started']);
 });
 
+test('the first redraw of an epoch counts from the epoch\'s start, not from its first batch\'s end', () => {
+  const h = harness(true);
+  h.onEvent(start);
+  h.advance(50);
+  h.onEvent(batch(1, 1));
+  expect(h.writes.at(-1)).toContain(' 1280 samples/s');
+  runEpoch(h, 1);
+  h.advance(100);
+  h.onEvent(batch(2, 1));
+  // 64 samples over the 100 ms since epoch 1 ended.
+  expect(h.writes.at(-1)).toContain(' 640 samples/s');
+});
+
 test('the bar is cut to the terminal width; a terminal that reports none (0) gets the whole line', () => {
   const draw = (columns: number | undefined) => {
     const writes: string[] = [];

@@ -60,6 +60,12 @@ test('runTraining writes a servable model that scores > 85 % on the test set fro
     expect(report.history[0]!.valLoss).toBeGreaterThan(0);
     expect(report.history[0]!.samplesPerSecond).toBeGreaterThan(0);
     expect(report.wallSeconds).toBeGreaterThanOrEqual(report.trainingSeconds);
+    // One name and one training time per run, wherever they are written or said.
+    expect(metadata.version).toMatch(/^seed-\d{8}-\d{6}$/);
+    const tested = events.find((event) => event.kind === 'tested');
+    expect(tested?.kind === 'tested' && tested.trainingSeconds).toBe(metadata.trainingSeconds);
+    expect(report.trainingSeconds).toBe(metadata.trainingSeconds);
+    expect(metadata.trainingSeconds).toBeGreaterThan(0);
 
     const source = await readModelDirectory(outDir);
     expect(source.version).toBe(metadata.version);

@@ -12,6 +12,8 @@ export interface PouchStoreOptions {
   readonly directory: string;
 }
 
+export const pouchStoreName = (options: PouchStoreOptions): string => (options.adapter === 'memory' ? 'memory' : 'pouchdb');
+
 interface Databases {
   readonly results: PouchDB.Database<ResultDoc>;
   readonly history: PouchDB.Database<HistoryDoc>;
@@ -21,10 +23,13 @@ interface Databases {
 }
 
 export class PouchStore implements Store {
-  readonly name = 'pouchdb';
+  /** As the registry names it: a memory adapter is the `memory` store, leveldb the `pouchdb` one. */
+  readonly name: string;
   private databases: Databases | null = null;
 
-  constructor(private readonly options: PouchStoreOptions) {}
+  constructor(private readonly options: PouchStoreOptions) {
+    this.name = pouchStoreName(options);
+  }
 
   async open(): Promise<void> {
     if (this.options.adapter === 'leveldb') await mkdir(this.options.directory, { recursive: true });

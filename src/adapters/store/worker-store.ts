@@ -1,18 +1,20 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
-import type { PouchStoreOptions } from './pouch-store.ts';
+import { pouchStoreName, type PouchStoreOptions } from './pouch-store.ts';
 import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
 import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
 export class WorkerStore implements Store {
-  readonly name = 'pouchdb';
+  readonly name: string;
   private calls: WorkerCalls<StoreCall> | null = null;
 
   constructor(
     private readonly options: PouchStoreOptions,
     private readonly workerUrl: URL,
-  ) {}
+  ) {
+    this.name = pouchStoreName(options);
+  }
 
   async open(): Promise<void> {
     const calls = new WorkerCalls<StoreCall>(new Worker(this.workerUrl), 'store thread');

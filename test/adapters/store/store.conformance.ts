@@ -153,6 +153,10 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect(sample).toEqual([batch[0]!, batch[100]!, batch[255]!]);
     });
 
+    test(`names itself as the registry does (${adapter})`, async () => {
+      expect((await open()).name).toBe(adapter);
+    });
+
     test('a closed store says so and refuses work', async () => {
       const store = await open();
       expect(store.healthy()).toBe(true);
