@@ -5,11 +5,8 @@
 import padFile from '../views/static/pad.js' with { type: 'file' };
 // @ts-ignore -- .css: no type declarations
 import cssFile from '../views/static/page.css' with { type: 'file' };
-// @ts-ignore -- .md: no type declarations
-import readmeFile from '../../README.md' with { type: 'file' };
 
-export const pageAssets: { padJs: string; css: string; readme: string } = {
+export const pageAssets: { padJs: string; css: string } = {
   padJs: padFile as string,
   css: cssFile as string,
-  readme: readmeFile as string,
 };

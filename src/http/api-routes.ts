@@ -100,6 +100,8 @@ export function apiRoutes(gateway: Gateway) {
         };
       },
       {
+        // Read by the app's parser (app.ts); named here so that /docs says JSON, the one type taken.
+        parse: 'json',
         body: PredictBody,
         response: PredictResponse,
         detail: { summary: 'Classify one 28×28 image, or a drawn digit or number', tags: ['predict'] },
@@ -128,6 +130,7 @@ export function apiRoutes(gateway: Gateway) {
         };
       },
       {
+        parse: 'json',
         body: InferBody,
         response: InferResponse,
         detail: { summary: 'KServe v2 inference on a batch of N images', tags: ['kserve-v2'] },

@@ -14,10 +14,11 @@ import { VERSION } from '../version.ts';
 import { apiRoutes } from './api-routes.ts';
 import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
+import { readJsonBody } from './body.ts';
 import { HttpError, errorResponse, fromActorError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { opsRoutes, type Readiness } from './ops-routes.ts';
-import { pageRoutes } from './page-routes.ts';
+import { pageBodyLimit, pageRoutes } from './page-routes.ts';
 import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
 
 export interface AppOptions {
@@ -59,7 +60,10 @@ export function createApp(options: AppOptions) {
         return fail(new HttpError(413, 'body_too_large', `body exceeds ${options.maxBodyBytes} bytes`));
       }
     })
-    .onError(({ code, error }) => {
+    // Every body is JSON (415 above otherwise), read within the limit even when it comes in chunks with no
+    // declared length: --max-body-bytes, or the page's own smaller one on its endpoints.
+    .onParse(({ request, path }) => readJsonBody(request, pageBodyLimit(path) ?? options.maxBodyBytes))
+    .onError(({ code, error, request }) => {
       if (error instanceof HttpError) return fail(error);
       const refusal = fromActorError(error);
       if (refusal) return fail(refusal);
@@ -71,14 +75,23 @@ export function createApp(options: AppOptions) {
           return fail(new HttpError(400, 'malformed_json', 'the body is not valid JSON'));
         case 'VALIDATION':
           return fail(new HttpError(422, 'invalid_body', describeValidation(error)));
-        case 'NOT_FOUND':
+        case 'NOT_FOUND': {
+          const allowed = methodsOf(new URL(request.url).pathname);
+          if (allowed.length > 0) return fail(new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(' or ')}`, { allow: allowed.join(', ') }));
           return fail(new HttpError(404, 'not_found', 'no such route'));
+        }
         default:
           logger.error({ err: error }, 'unhandled error in a request');
           return fail(new HttpError(500, 'internal', 'internal error'));
       }
     })
     .use(opsRoutes(options.readiness, metrics));
+
+  /** The methods some route takes on `path`: a wrong method is a 405 that names them, not a 404. */
+  function methodsOf(path: string): string[] {
+    const methods = app.routes.filter((route) => route.method !== 'ALL' && routeMatches(route.path, path)).map((route) => route.method);
+    return [...new Set(methods)].sort();
+  }
 
   if (!options.gateway) return app;
   const gateway = options.gateway;
@@ -103,6 +116,17 @@ export function createApp(options: AppOptions) {
     .use(apiRoutes(gateway))
     .use(options.models ? modelRoutes(gateway, options.models) : new Elysia())
     .use(options.models ? dashboardRoutes({ registry: options.models.registry, announcedVersion: () => gateway.modelVersion }) : new Elysia());
+}
+
+/** Whether a route's path (segments, `:param`s, a trailing `*`) takes `path`. */
+function routeMatches(route: string, path: string): boolean {
+  const want = route.split('/');
+  const have = path.split('/');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '*') return true;
+    if (have[i] === undefined || (want[i] !== have[i] && !(want[i]!.startsWith(':') && have[i] !== ''))) return false;
+  }
+  return want.length === have.length;
 }
 
 /** The first thing wrong, by path and rule. Never the value: a bad value may be 784 numbers long. */

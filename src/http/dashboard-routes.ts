@@ -4,6 +4,7 @@ import { Elysia } from 'elysia';
 import type { ModelVersion } from '../adapters/store/store.ts';
 import { DASHBOARD_CSS, DASHBOARD_JS } from '../views/dashboard-assets.ts';
 import { dashboardPage } from '../views/dashboard-page.ts';
+import { DASHBOARD_URL } from '../views/links.ts';
 
 /** What the dashboard reads; src/model/model-registry.ts's ModelRegistry is one. */
 export interface DashboardRegistry {
@@ -28,7 +29,7 @@ const hidden = { detail: { hide: true } };
 export function dashboardRoutes(source: DashboardSource) {
   return new Elysia({ name: 'stratus-dashboard' })
     .get(
-      '/models',
+      DASHBOARD_URL,
       async () => {
         const [models, promoted] = await Promise.all([source.registry.list(), source.registry.selected()]);
         const html = dashboardPage({ models, promoted, announced: source.announcedVersion() });

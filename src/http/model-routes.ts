@@ -7,6 +7,7 @@ import { Elysia, t } from 'elysia';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import type { Secret } from '../secret.ts';
+import { VERSION } from '../version.ts';
 import { MODEL_NAME } from './api-routes.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
@@ -24,6 +25,9 @@ const ModelMetadata = t.Object({
   outputs: t.Array(t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()) })),
   serving: t.String({ description: 'the version the consumers last said they serve' }),
 });
+
+const ServerMetadata = t.Object({ name: t.String(), version: t.String(), extensions: t.Array(t.String()) });
+const ModelReady = t.Object({ name: t.String(), ready: t.Boolean() });
 
 const Metrics = t.Record(t.String(), t.Unknown());
 
@@ -56,6 +60,20 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
   };
 
   return new Elysia({ name: 'stratus-models' })
+    .get('/v2', () => ({ name: 'stratus', version: VERSION, extensions: [] }), {
+      response: ServerMetadata,
+      detail: { summary: 'Server metadata (KServe v2)', tags: ['kserve-v2'] },
+    })
+    .get(
+      `/v2/models/${MODEL_NAME}/ready`,
+      ({ set }) => {
+        // 200 once a consumer serves a model; the protocol says a non-200 means not ready.
+        const ready = gateway.modelVersion !== null;
+        if (!ready) set.status = 503;
+        return { name: MODEL_NAME, ready };
+      },
+      { response: { 200: ModelReady, 503: ModelReady }, detail: { summary: 'Model readiness (KServe v2): 200 once a consumer serves it', tags: ['kserve-v2'] } },
+    )
     .get(
       `/v2/models/${MODEL_NAME}`,
       async () => {
@@ -105,6 +123,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
       },
       {
         ...admin,
+        parse: 'json',
         body: PublishBody,
         detail: { summary: 'Publish a new model version and serve it (admin)', tags: ['models'] },
       },

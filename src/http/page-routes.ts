@@ -11,7 +11,7 @@ import { VERSION } from '../version.ts';
 import { drawingPage, PREDICT_PATH } from '../views/drawing-page.ts';
 import { digitFeedback, FEEDBACK_PATH } from '../views/feedback.ts';
 import { CLEAR_PATH, historyPanel } from '../views/history.ts';
-import { ASSET_PATHS, PROJECT_URL } from '../views/links.ts';
+import { ASSET_PATHS } from '../views/links.ts';
 import type { PagePrediction } from '../views/prediction.ts';
 import { resultSection } from '../views/result.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
@@ -53,17 +53,9 @@ function sessionOf(request: Request): { session: string; headers: Record<string,
   return { session, headers: { 'set-cookie': sessionCookie(session, secure) } };
 }
 
-/** Reads a JSON body of at most MAX_PAGE_BODY_BYTES, whatever the content-length said (or did not say). */
-async function smallJson({ request }: { request: Request }): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_PAGE_BODY_BYTES) throw new HttpError(413, 'body_too_large', `body exceeds ${MAX_PAGE_BODY_BYTES} bytes`);
-  const text = await request.text();
-  if (text.length > MAX_PAGE_BODY_BYTES) throw new HttpError(413, 'body_too_large', `body exceeds ${MAX_PAGE_BODY_BYTES} bytes`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'malformed_json', 'the body is not valid JSON');
-  }
+/** The page's endpoints take small bodies only (MAX_PAGE_BODY_BYTES); null for any other path. */
+export function pageBodyLimit(path: string): number | null {
+  return path === PREDICT_PATH || path === CLEAR_PATH || path === FEEDBACK_PATH ? MAX_PAGE_BODY_BYTES : null;
 }
 
 const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
@@ -97,7 +89,6 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
     )
     .get(ASSET_PATHS.pad, () => asset(pageAssets.padJs, 'text/javascript; charset=utf-8'), { detail: hidden })
     .get(ASSET_PATHS.css, () => asset(pageAssets.css, 'text/css; charset=utf-8'), { detail: hidden })
-    .get(PROJECT_URL, () => asset(pageAssets.readme, 'text/plain; charset=utf-8'), { detail: hidden })
     .post(
       PREDICT_PATH,
       async ({ body, request }) => {
@@ -114,7 +105,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
         const history = await historyWith(latest, session);
         return html(resultSection(latest) + historyPanel(history, { feedbackOpen, oob: true }), headers);
       },
-      { parse: smallJson, body: t.Object({ drawing: t.Unknown() }), detail: hidden },
+      { body: t.Object({ drawing: t.Unknown() }), detail: hidden },
     )
     .post(
       CLEAR_PATH,
@@ -126,7 +117,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
         }
         return html(historyPanel([], { feedbackOpen }) + resultSection(null, { oob: true }), headers);
       },
-      { parse: smallJson, detail: hidden },
+      { detail: hidden },
     )
     .post(
       FEEDBACK_PATH,
@@ -151,7 +142,6 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
         return html(digitFeedback({ requestId: held.requestId, position: index, predicted, recorded: label }));
       },
       {
-        parse: smallJson,
         // Strings: htmx's parameters are form values, sent as they are.
         body: t.Object({
           request: t.String({ pattern: REQUEST_ID }),

@@ -7,7 +7,7 @@
 // /assets/page.css, and htmx is told not to inject its indicator style.
 import { escapeHtml } from './escape.ts';
 import { historyPanel } from './history.ts';
-import { ASSET_PATHS, DOCS_URL, PROJECT_URL } from './links.ts';
+import { ASSET_PATHS, DASHBOARD_URL, DOCS_URL } from './links.ts';
 import type { PagePrediction } from './prediction.ts';
 import { resultSection } from './result.ts';
 
@@ -65,7 +65,7 @@ ${historyPanel(history, { feedbackOpen })}
 </main>
 <footer class="page-foot">
 <p>Serving model <span id="model-version">${escapeHtml(modelVersion ?? 'not announced yet')}</span></p>
-<nav aria-label="links"><a href="${PROJECT_URL}">Project</a> · <a href="${DOCS_URL}">API documentation</a> · <a href="/v2/models/mnist">Model metadata</a> · <a href="/metrics">Metrics</a></nav>
+<nav aria-label="links"><a href="${DASHBOARD_URL}">Models</a> · <a href="${DOCS_URL}">API documentation</a> · <a href="/v2/models/mnist">Model metadata</a> · <a href="/metrics">Metrics</a></nav>
 </footer>
 </body>
 </html>`;

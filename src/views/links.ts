@@ -1,6 +1,5 @@
-// Where the page's footer points. The project has no public address yet: "Project" opens the README the
-// binary carries; replace PROJECT_URL with the repository's address once there is one.
-export const PROJECT_URL = '/readme';
+// Where the page's links point, and where its own files are served.
+export const DASHBOARD_URL = '/models';
 export const DOCS_URL = '/docs';
 export const ASSET_PATHS = Object.freeze({
   htmx: '/assets/htmx.min.js',

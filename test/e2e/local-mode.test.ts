@@ -55,3 +55,24 @@ describe('overload and deadlines', () => {
     }
   });
 });
+
+test('a chunked body over --max-body-bytes gets a JSON 413, as a declared one does; the process stays up', async () => {
+  const stratus = await startLocal([]);
+  try {
+    const mib = new Uint8Array(1 << 20).fill(0x20);
+    let sent = 0;
+    // 24 MiB with no declared length, against the default limit of 16 MiB.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 24) controller.enqueue(mib);
+        else controller.close();
+      },
+    });
+    const response = await fetch(`${stratus.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+    expect((await postJson(`${stratus.url}/api/predict`, { pixels: new Array(PIXELS).fill(0) })).status).toBe(200);
+  } finally {
+    await stratus.stop();
+  }
+});

@@ -153,6 +153,62 @@ describe('routes through app.handle', () => {
     expect(await errorOf(await call('/v2/models/mnist'))).toEqual({ status: 503, code: 'no_model', retryAfter: '1' });
   });
 
+  test('a chunked body is held to the limit as it arrives: 413, and the gateway never sees it', async () => {
+    const { call, gateway } = await appWith();
+    const chunk = new TextEncoder().encode(' '.repeat(16 * 1024));
+    let sent = 0;
+    // No content-length: the body comes as a stream, 16 KiB at a time, 128 KiB in all (the limit is 64 KiB).
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await call('/api/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(await errorOf(response)).toEqual({ status: 413, code: 'body_too_large', retryAfter: null });
+    expect(sent).toBeLessThan(8);
+    expect(gateway.calls).toEqual([]);
+    // A chunked body within the limit is read as usual.
+    const small = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify(pixels())));
+        controller.close();
+      },
+    });
+    expect((await call('/api/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: small, duplex: 'half' } as RequestInit)).status).toBe(200);
+  });
+
+  test('a known path with the wrong method is a 405 naming the methods it takes', async () => {
+    const { call } = await appWith();
+    const wrong = await call('/api/predict');
+    expect(await errorOf(wrong)).toEqual({ status: 405, code: 'method_not_allowed', retryAfter: null });
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect((await call('/api/models/v1/serve')).status).toBe(405);
+    expect((await errorOf(await call('/v2/health/live', { method: 'DELETE' }))).status).toBe(405);
+    expect((await errorOf(await call('/no/such/path'))).status).toBe(404);
+  });
+
+  test('KServe v2 server metadata and model readiness', async () => {
+    const { call, gateway } = await appWith();
+    const server = (await (await call('/v2')).json()) as { name: string; version: string; extensions: string[] };
+    expect(server).toEqual({ name: 'stratus', version: expect.stringMatching(/^\d+\.\d+\.\d+/), extensions: [] });
+    const ready = await call('/v2/models/mnist/ready');
+    expect([ready.status, await ready.json()]).toEqual([200, { name: 'mnist', ready: true }]);
+    gateway.modelVersion = null;
+    const notYet = await call('/v2/models/mnist/ready');
+    expect([notYet.status, await notYet.json()]).toEqual([503, { name: 'mnist', ready: false }]);
+  });
+
+  test('/docs advertises JSON bodies only, the one type the app takes', async () => {
+    const { call } = await appWith();
+    const docs = (await (await call('/docs')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
+    const bodies = Object.entries(docs.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).flatMap(([method, operation]) => (operation.requestBody ? [[`${method} ${path}`, Object.keys(operation.requestBody.content)]] : [])),
+    );
+    expect(bodies.map(([operation]) => operation)).toEqual(expect.arrayContaining(['post /api/predict', 'post /v2/models/mnist/infer', 'post /api/models']));
+    for (const [, types] of bodies) expect(types).toEqual(['application/json']);
+  });
+
   test('admin endpoints are off without a configured token', async () => {
     const { post } = await appWith();
     expect((await errorOf(await post('/api/models/any/serve', {}))).code).toBe('admin_disabled');

@@ -32,7 +32,7 @@ describe('drawingPage', () => {
     expect(select(html, '#history > *')).toHaveLength(0);
     const links = select(html, 'a').map((a) => a.attributes.href);
     expect(links).toContain('/docs');
-    expect(links).toContain('/readme');
+    expect(links).toContain('/models');
     // Nothing predicted yet: no chart.
     expect(select(html, '#chart')).toHaveLength(0);
   });
