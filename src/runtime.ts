@@ -17,6 +17,7 @@ import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { ModelRegistry } from './model/model-registry.ts';
+import { readEmbeddedVersion } from './model/publish.ts';
 import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
 import { INFERENCE_WORKER } from './workers.ts';
@@ -109,6 +110,9 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     await server?.stop(true);
     throw error;
   }
+  // The embedded model is a version like any other: listed on /models with its report, servable, a
+  // rollback target. Stored once; a store that cannot take it now gets it at the next start.
+  if (models) await storeEmbeddedVersion(models.registry, logger);
   for (const actor of actors) await supervisor.start(actor);
   logger.info({ role: config.role, ...(url ? { url } : {}), transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
@@ -124,6 +128,15 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       logger.info('stopped');
     })());
   return { url, port: server?.port ?? null, finished: trainer?.finished ?? null, stop };
+}
+
+async function storeEmbeddedVersion(registry: ModelRegistry, logger: Logger): Promise<void> {
+  try {
+    const { meta, files } = await readEmbeddedVersion();
+    if ((await registry.ensureStored(meta, files)) === 'created') logger.info({ version: meta.version }, 'embedded model stored as a version');
+  } catch (error) {
+    logger.warn({ err: error }, 'could not store the embedded model as a version');
+  }
 }
 
 /** Another process on the port: Elysia would share it (SO_REUSEPORT) unless asked not to. */

@@ -12,7 +12,7 @@ import type { ModelSource } from '../model/model-source.ts';
 import { ModelSwitcher } from '../model/model-switcher.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
-import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
+import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelRefusal, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
@@ -55,6 +55,8 @@ export class ConsumerActor implements Actor {
   private reloading: Promise<void> = Promise.resolve();
   /** The store's serving version when it was refused at start: catch-up does not try it again. */
   private refusedAtStart: string | null = null;
+  /** The last version refused, announced with what serves, so that the registry can tell why. */
+  private lastRefusal: ModelRefusal | null = null;
 
   /**
    * `loadClassifier` gives the model the process was started with (--model or the embedded one);
@@ -253,7 +255,7 @@ export class ConsumerActor implements Actor {
   private async announce(): Promise<void> {
     const { context, classifier } = this;
     if (!context || !classifier) return;
-    const announcement: ModelAnnouncement = { version: classifier.version, consumer: this.id };
+    const announcement: ModelAnnouncement = { version: classifier.version, consumer: this.id, ...(this.lastRefusal ? { refused: this.lastRefusal } : {}) };
     await context.transport
       .publish(TOPIC.modelAnnouncements, { key: this.id, value: encodeJson(announcement) })
       .catch((error: unknown) => context.logger.warn({ err: error }, 'model announcement failed'));
@@ -321,6 +323,7 @@ export class ConsumerActor implements Actor {
     }
     const previous = this.classifier?.version;
     const retired = this.switcher.swap(ready.predictor);
+    if (this.lastRefusal?.version === version) this.lastRefusal = null;
     this.storeSource = ready.source;
     reloadCounter(context.metrics).inc({ outcome: 'loaded' });
     context.logger.info({ model: version, previous, smokeAccuracy: ready.smokeAccuracy }, 'model switched');
@@ -331,6 +334,9 @@ export class ConsumerActor implements Actor {
   private countRefusal(context: ActorContext, version: string, error: unknown): void {
     const outcome = error instanceof ModelRefusedError ? error.outcome : 'load_failed';
     reloadCounter(context.metrics).inc({ outcome });
+    this.lastRefusal = { version, outcome, reason: error instanceof Error ? error.message : String(error) };
+    // Said at once (not at the next periodic announcement): a publish is waiting to hear how it went.
+    void this.announce();
     context.logger.error({ err: error, model: version, outcome, serving: this.classifier?.version ?? null }, 'model version refused');
   }
 }

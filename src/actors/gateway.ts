@@ -7,7 +7,7 @@
 import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
 import { systemClock, type Clock } from '../flow/clock.ts';
-import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
+import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from './errors.ts';
@@ -47,6 +47,8 @@ export class GatewayActor implements Actor {
   private messages: Batcher<Queued> | null = null;
   /** The model the consumers last said they serve; null until one has spoken. */
   modelVersion: string | null = null;
+  /** Versions a consumer refused to serve, and why; forgotten once one serves it. */
+  private readonly refusals = new Map<string, ModelRefusal>();
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -62,9 +64,7 @@ export class GatewayActor implements Actor {
     this.announcements = await context.transport.subscribe(
       TOPIC.modelAnnouncements,
       { group: GROUP.gatewayAnnouncements(this.id), concurrency: 16 },
-      async (message) => {
-        this.modelVersion = decodeJson<ModelAnnouncement>(message.value).version;
-      },
+      async (message) => this.heard(decodeJson<ModelAnnouncement>(message.value)),
     );
     this.accepting = true;
   }
@@ -84,6 +84,22 @@ export class GatewayActor implements Actor {
     }
     await this.announcements?.unsubscribe().catch(() => {});
     this.announcements = null;
+  }
+
+  /** Why a consumer refused `version`, or null when none did (or one serves it since). */
+  refusalOf(version: string): ModelRefusal | null {
+    return this.refusals.get(version) ?? null;
+  }
+
+  forgetRefusal(version: string): void {
+    this.refusals.delete(version);
+  }
+
+  private heard(announcement: ModelAnnouncement): void {
+    this.modelVersion = announcement.version;
+    this.refusals.delete(announcement.version);
+    const { refused } = announcement;
+    if (refused && refused.version !== announcement.version) this.refusals.set(refused.version, refused);
   }
 
   /** `pixels` holds `count` images of 784 values in 0..1 (already validated by the caller). */

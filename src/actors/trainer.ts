@@ -86,8 +86,8 @@ export class TrainerActor implements Actor {
 
   private async publish(context: ActorContext): Promise<void> {
     const { config, logger } = context;
-    const { readTrainedModel, publishOverHttp, publishToRegistry } = await import('../model/publish.ts');
-    const model = await readTrainedModel(config.out);
+    const { modelDirectory, readTrainedModel, publishOverHttp, publishToRegistry } = await import('../model/publish.ts');
+    const model = await readTrainedModel(modelDirectory(config.out));
     if (config.publish) {
       const { ModelRegistry } = await import('../model/model-registry.ts');
       const outcome = await publishToRegistry(new ModelRegistry(context.store, context.transport), model);
@@ -95,8 +95,8 @@ export class TrainerActor implements Actor {
       logger.info({ version: model.meta.version, store: context.store.name }, 'model published to the store and served');
     }
     if (config.publishUrl) {
-      const serving = await publishOverHttp(config.publishUrl, config.adminToken, model);
-      logger.info({ version: model.meta.version, serving, gateway: new URL(config.publishUrl).origin }, 'model published through the gateway');
+      const state = await publishOverHttp(config.publishUrl, config.adminToken, model);
+      logger.info({ version: model.meta.version, state, gateway: new URL(config.publishUrl).origin }, 'model published through the gateway');
     }
   }
 }

@@ -14,6 +14,7 @@ import modelJsonFile from '../../models/embedded/model.json' with { type: 'file'
 // @ts-ignore -- .bin: no type declarations
 import weightsBinFile from '../../models/embedded/weights.bin' with { type: 'file' };
 import metadataJsonFile from '../../models/embedded/metadata.json' with { type: 'file' };
+import reportJsonFile from '../../models/embedded/report.json' with { type: 'file' };
 // @ts-ignore -- untyped JS, imported only for its path
 import htmxFile from 'htmx.org/dist/htmx.min.js' with { type: 'file' };
 
@@ -25,10 +26,12 @@ export const wasmPaths: Record<WasmFileName, string> = {
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd as string,
 };
 
-export const defaultModel: { modelJson: string; weightsBin: string; metadataJson: string } = {
+/** The embedded model's directory, file by file: what a trainer writes to --out. */
+export const defaultModel: { modelJson: string; weightsBin: string; metadataJson: string; reportJson: string } = {
   modelJson: modelJsonFile as unknown as string,
   weightsBin: weightsBinFile as string,
   metadataJson: metadataJsonFile as unknown as string,
+  reportJson: reportJsonFile as unknown as string,
 };
 
 export const htmxJs: string = htmxFile as string;

@@ -115,7 +115,7 @@ export function createApp(options: AppOptions) {
     .use(options.store ? pageRoutes({ gateway, store: options.store }) : new Elysia())
     .use(apiRoutes(gateway))
     .use(options.models ? modelRoutes(gateway, options.models) : new Elysia())
-    .use(options.models ? dashboardRoutes({ registry: options.models.registry, announcedVersion: () => gateway.modelVersion }) : new Elysia());
+    .use(options.models ? dashboardRoutes({ registry: options.models.registry, gateway }) : new Elysia());
 }
 
 /** Whether a route's path (segments, `:param`s, a trailing `*`) takes `path`. */

@@ -5,6 +5,7 @@ import type { ModelVersion } from '../adapters/store/store.ts';
 import { DASHBOARD_CSS, DASHBOARD_JS } from '../views/dashboard-assets.ts';
 import { dashboardPage } from '../views/dashboard-page.ts';
 import { DASHBOARD_URL } from '../views/links.ts';
+import { stateOf, type StateSource } from './model-state.ts';
 
 /** What the dashboard reads; src/model/model-registry.ts's ModelRegistry is one. */
 export interface DashboardRegistry {
@@ -16,8 +17,8 @@ export interface DashboardRegistry {
 
 export interface DashboardSource {
   readonly registry: DashboardRegistry;
-  /** The version consumers last announced (the gateway hears it), or null. */
-  announcedVersion(): string | null;
+  /** What the consumers say they serve and refused (the gateway hears it). */
+  readonly gateway: StateSource;
 }
 
 /** Same-origin script, style and fetch only; the charts are inline SVG, which needs none of them. */
@@ -31,8 +32,12 @@ export function dashboardRoutes(source: DashboardSource) {
     .get(
       DASHBOARD_URL,
       async () => {
-        const [models, promoted] = await Promise.all([source.registry.list(), source.registry.selected()]);
-        const html = dashboardPage({ models, promoted, announced: source.announcedVersion() });
+        const [models, selected] = await Promise.all([source.registry.list(), source.registry.selected()]);
+        const html = dashboardPage({
+          models: models.map((model) => ({ ...model, ...stateOf(model.version, selected, source.gateway) })),
+          selected,
+          serving: source.gateway.modelVersion,
+        });
         return new Response(html, {
           headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': DASHBOARD_CSP, 'cache-control': 'no-store' },
         });

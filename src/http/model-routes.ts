@@ -11,6 +11,7 @@ import { VERSION } from '../version.ts';
 import { MODEL_NAME } from './api-routes.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
+import { settledState, stateOf } from './model-state.ts';
 
 export interface ModelRoutesOptions {
   readonly registry: ModelRegistry;
@@ -26,6 +27,12 @@ const ModelMetadata = t.Object({
   serving: t.String({ description: 'the version the consumers last said they serve' }),
 });
 
+const State = t.Union([t.Literal('serving'), t.Literal('loading'), t.Literal('refused'), t.Literal('stored')], {
+  description: 'serving: a consumer serves it; loading: selected, not served yet; refused: a consumer would not serve it (see reason); stored: neither',
+});
+/** Where a published or promoted version stands once the consumers have answered. */
+const Outcome = t.Object({ version: t.String(), state: State, reason: t.Optional(t.String({ description: 'why it was refused' })) });
+
 const ServerMetadata = t.Object({ name: t.String(), version: t.String(), extensions: t.Array(t.String()) });
 const ModelReady = t.Object({ name: t.String(), ready: t.Boolean() });
 
@@ -34,7 +41,7 @@ const Metrics = t.Record(t.String(), t.Unknown());
 const Registry = t.Object({
   serving: t.Nullable(t.String({ description: 'the version the consumers last said they serve' })),
   selected: t.Nullable(t.String({ description: 'the version they were last told to serve (the store’s serving version)' })),
-  versions: t.Array(t.Object({ version: t.String(), createdAt: t.String(), metrics: t.Optional(Metrics) })),
+  versions: t.Array(t.Object({ version: t.String(), createdAt: t.String(), state: State, reason: t.Optional(t.String()), metrics: t.Optional(Metrics) })),
 });
 
 const PublishBody = t.Object({
@@ -100,7 +107,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
         return {
           serving: gateway.modelVersion,
           selected,
-          versions: versions.map(({ version, createdAt, metrics }) => ({ version, createdAt, ...(metrics ? { metrics } : {}) })),
+          versions: versions.map(({ version, createdAt, metrics }) => ({ version, createdAt, ...stateOf(version, selected, gateway), ...(metrics ? { metrics } : {}) })),
         };
       },
       { response: Registry, detail: { summary: 'The model registry: stored versions, newest first, and the one serving', tags: ['models'] } },
@@ -116,28 +123,37 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
           weightsBin: new Uint8Array(Buffer.from(body.weightsBase64, 'base64')),
         };
         const meta = { version: body.version, createdAt: new Date().toISOString(), ...(body.metrics ? { metrics: body.metrics } : {}) };
+        gateway.forgetRefusal(body.version);
         const outcome = await registry.publish(meta, files);
         if (outcome === 'exists') throw new HttpError(409, 'version_exists', `model version ${body.version} is already stored`);
         set.status = 201;
-        return { version: body.version, serving: body.version };
+        return { version: body.version, ...(await settledState(body.version, gateway)) };
       },
       {
         ...admin,
         parse: 'json',
         body: PublishBody,
-        detail: { summary: 'Publish a new model version and serve it (admin)', tags: ['models'] },
+        response: { 201: Outcome },
+        detail: {
+          summary: 'Publish a new model version and serve it (admin); answers once the consumers serve or refuse it (or still load it after 10 s)',
+          tags: ['models'],
+        },
       },
     )
     .post(
       '/api/models/:version/serve',
       async ({ params, set }) => {
-        if (!VERSION_PATTERN.test(params.version) || !(await registry.serve(params.version))) {
-          throw new HttpError(404, 'unknown_version', 'no such model version in the store');
-        }
+        if (!VERSION_PATTERN.test(params.version)) throw new HttpError(404, 'unknown_version', 'no such model version in the store');
+        gateway.forgetRefusal(params.version);
+        if (!(await registry.serve(params.version))) throw new HttpError(404, 'unknown_version', 'no such model version in the store');
         set.status = 202;
-        return { serving: params.version };
+        return { version: params.version, ...(await settledState(params.version, gateway)) };
       },
-      { ...admin, detail: { summary: 'Serve a stored version: promote or roll back (admin)', tags: ['models'] } },
+      {
+        ...admin,
+        response: { 202: Outcome },
+        detail: { summary: 'Serve a stored version: promote or roll back (admin); answers as publishing does', tags: ['models'] },
+      },
     );
 }
 

@@ -44,6 +44,11 @@ export class ModelRegistry {
     return 'created';
   }
 
+  /** Stores a version, if it is not stored yet, without serving it (the embedded model, at start). */
+  async ensureStored(meta: ModelVersion, files: ModelFiles): Promise<PublishOutcome> {
+    return this.store.saveModel(meta, files);
+  }
+
   /** Promotes or rolls back to a stored version; false if the store has no such servable version. */
   async serve(version: string): Promise<boolean> {
     const known = (await this.list()).some((model) => model.version === version);

@@ -2,6 +2,7 @@
 // transport (--publish), or through a running gateway's admin endpoint (--publish-url), which is the way
 // in local mode, where the serving process holds the store's lock and the in-memory transport.
 import { join } from 'node:path';
+import { defaultModel } from '../embedded/assets.ts';
 import { ModelRegistry, type PublishOutcome } from './model-registry.ts';
 import type { ModelFiles, ModelVersion } from '../adapters/store/store.ts';
 import type { Secret } from '../secret.ts';
@@ -16,37 +17,56 @@ interface Metadata {
   readonly [key: string]: unknown;
 }
 
-/** Reads model.json, weights.bin, metadata.json and (if present) report.json from a trainer's --out. */
-export async function readTrainedModel(dir: string): Promise<TrainedModel> {
-  const file = (name: string) => Bun.file(join(dir, name));
-  for (const name of ['model.json', 'weights.bin', 'metadata.json']) {
-    if (!(await file(name).exists())) throw new Error(`no ${name} in ${dir}`);
+/** The files of a trained model, as a trainer writes them to --out (report.json may be missing). */
+export interface TrainedModelFiles {
+  readonly modelJson: string;
+  readonly weightsBin: string;
+  readonly metadataJson: string;
+  readonly reportJson: string;
+}
+
+export const modelDirectory = (dir: string): TrainedModelFiles => ({
+  modelJson: join(dir, 'model.json'),
+  weightsBin: join(dir, 'weights.bin'),
+  metadataJson: join(dir, 'metadata.json'),
+  reportJson: join(dir, 'report.json'),
+});
+
+/**
+ * A trained model as a registry version: its files, and as metrics what the dashboard shows of it (the
+ * report's figures: test accuracy, per-digit accuracy, confusion matrix, epoch history, beside the run's
+ * settings from metadata.json). `createdAt`: when it enters the registry (now, unless told otherwise).
+ */
+export async function readTrainedModel(paths: TrainedModelFiles, createdAt = new Date().toISOString()): Promise<TrainedModel> {
+  for (const path of [paths.modelJson, paths.weightsBin, paths.metadataJson]) {
+    if (!(await Bun.file(path).exists())) throw new Error(`no ${path}`);
   }
-  const metadata = (await file('metadata.json').json()) as Metadata;
-  const report = (await file('report.json').exists()) ? ((await file('report.json').json()) as Record<string, unknown>) : {};
+  const metadata = (await Bun.file(paths.metadataJson).json()) as Metadata;
+  const report = (await Bun.file(paths.reportJson).exists()) ? ((await Bun.file(paths.reportJson).json()) as Record<string, unknown>) : {};
   const { version, ...measured } = metadata;
-  if (!version) throw new Error(`${dir}/metadata.json names no version`);
+  if (!version) throw new Error(`${paths.metadataJson} names no version`);
   return {
-    meta: {
-      // The run's one name (src/train/run-records.ts runVersion), as `--model DIR` serves it too.
-      version,
-      createdAt: new Date().toISOString(),
-      // The report's figures (test accuracy, per-class accuracy, confusion matrix, epoch history) beside
-      // the run's settings from metadata.json: what the dashboard shows for a version.
-      metrics: { ...measured, ...report },
-    },
+    // The run's one name (src/train/run-records.ts runVersion), as `--model DIR` serves it too.
+    meta: { version, createdAt, metrics: { ...measured, ...report } },
     files: {
-      modelJson: new Uint8Array(await file('model.json').arrayBuffer()),
-      weightsBin: new Uint8Array(await file('weights.bin').arrayBuffer()),
+      modelJson: new Uint8Array(await Bun.file(paths.modelJson).arrayBuffer()),
+      weightsBin: new Uint8Array(await Bun.file(paths.weightsBin).arrayBuffer()),
     },
   };
+}
+
+/** The model built into the binary, as a version of its own: listed, servable, a rollback target. */
+export async function readEmbeddedVersion(): Promise<TrainedModel> {
+  const trainedAt = ((await Bun.file(defaultModel.metadataJson).json()) as Metadata).trainedAt;
+  return readTrainedModel(defaultModel, typeof trainedAt === 'string' ? trainedAt : undefined);
 }
 
 export async function publishToRegistry(registry: ModelRegistry, model: TrainedModel): Promise<PublishOutcome> {
   return registry.publish(model.meta, model.files);
 }
 
-/** POSTs the model to `<gatewayUrl>/api/models`; resolves with the version now serving. */
+/** POSTs the model to `<gatewayUrl>/api/models`; resolves with its state (serving, or still loading),
+ * rejects when the consumers refused it, with their reason. */
 export async function publishOverHttp(gatewayUrl: string, token: Secret | null, model: TrainedModel): Promise<string> {
   if (!token) throw new Error('--publish-url needs the gateway admin token in STRATUS_ADMIN_TOKEN');
   const url = new URL('api/models', gatewayUrl.endsWith('/') ? gatewayUrl : `${gatewayUrl}/`);
@@ -66,9 +86,10 @@ export async function publishOverHttp(gatewayUrl: string, token: Secret | null, 
   } catch (error) {
     throw new Error(`could not reach ${url.origin}: ${(error as Error).message}`);
   }
-  const answer = (await response.json().catch(() => ({}))) as { serving?: string; error?: { code?: string; message?: string } };
+  const answer = (await response.json().catch(() => ({}))) as { state?: string; reason?: string; error?: { code?: string; message?: string } };
   if (response.status !== 201) {
     throw new Error(`publishing to ${url.origin} failed: HTTP ${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim());
   }
-  return answer.serving ?? model.meta.version;
+  if (answer.state === 'refused') throw new Error(`${url.origin} stored ${model.meta.version}, but its consumers refused to serve it: ${answer.reason ?? 'no reason given'}`);
+  return answer.state ?? 'loading';
 }

@@ -35,9 +35,19 @@ export interface BatchReply {
   readonly replies: PredictionReply[];
 }
 
+/** Every few seconds, and whenever it changes, each consumer says what it serves. */
 export interface ModelAnnouncement {
   readonly version: string;
   readonly consumer: string;
+  /** The last version this consumer was told to serve and refused, and why: the registry shows it. */
+  readonly refused?: ModelRefusal;
+}
+
+export interface ModelRefusal {
+  readonly version: string;
+  /** missing, load_failed or smoke_failed. */
+  readonly outcome: string;
+  readonly reason: string;
 }
 
 /** On TOPIC.modelUpdated: serve this version from the store. */

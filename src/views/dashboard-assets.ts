@@ -31,7 +31,12 @@ document.addEventListener('click', async (event) => {
       button.disabled = false;
       return;
     }
-    status.textContent = 'Now serving ' + version + '.';
+    // The answer says how it went: the consumers serve it, refused it (and why), or still load it.
+    const outcome = await response.json().catch(() => ({}));
+    status.textContent =
+      outcome.state === 'serving' ? 'Now serving ' + version + '.'
+      : outcome.state === 'refused' ? version + ' was refused: ' + outcome.reason
+      : version + ' is loading; this page shows when it serves.';
     // Refresh the list in place, so the token field keeps its value.
     const page = await fetch('/models', { headers: { accept: 'text/html' } }).then((r) => r.text());
     const fresh = new DOMParser().parseFromString(page, 'text/html').getElementById('models');
@@ -51,6 +56,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }
 tr.serving { background: #eef6ff; }
 .badge { background: #0b3d6e; color: #fff; border-radius: 0.6rem; padding: 0.1rem 0.5rem; font-size: 0.85rem; }
+.badge.loading { background: #8a6d00; }
+.badge.refused { background: #a4262c; }
 .admin { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-bottom: 1rem; }
 #serve-status { flex-basis: 100%; margin: 0; min-height: 1.2em; }
 details.model { margin: 0.75rem 0; border: 1px solid #ddd; border-radius: 4px; padding: 0.5rem 0.75rem; }

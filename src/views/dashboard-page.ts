@@ -11,15 +11,18 @@ export interface DashboardModel {
   readonly version: string;
   readonly createdAt: string;
   readonly metrics?: unknown;
+  /** serving: a consumer serves it; loading: selected, not served yet; refused (see reason); stored. */
+  readonly state: 'serving' | 'loading' | 'refused' | 'stored';
+  readonly reason?: string;
 }
 
 export interface DashboardState {
   /** Newest first, as the store lists them. */
   readonly models: readonly DashboardModel[];
-  /** The version the registry says consumers should serve (null before any was promoted). */
-  readonly promoted: string | null;
-  /** The version consumers last announced they serve (null before any announced). */
-  readonly announced: string | null;
+  /** The version the consumers were last told to serve (null before any was chosen). */
+  readonly selected: string | null;
+  /** The version the consumers last said they serve (null before any spoke): the one that answers. */
+  readonly serving: string | null;
 }
 
 const percent = (x: number | undefined) => (x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
@@ -54,13 +57,12 @@ ${modelsSection(state)}
 
 /** The part a promote/rollback refreshes in place (the token field outside it keeps its value). */
 export function modelsSection(state: DashboardState): string {
-  const serving = state.promoted ?? state.announced;
-  const summary = `<p id="serving">Serving: <strong>${escapeHtml(serving ?? 'no version promoted yet')}</strong>${
-    state.announced !== null && state.announced !== serving ? ` (consumers still announce ${escapeHtml(state.announced)})` : ''
-  }</p>`;
+  const { serving } = state;
+  const chosen = state.models.find((model) => model.version === state.selected && model.version !== serving);
+  const summary = `<p id="serving">Serving: <strong>${escapeHtml(serving ?? 'no consumer has spoken yet')}</strong>${chosen ? ` (${selectedNote(chosen)})` : ''}</p>`;
   if (state.models.length === 0) return `${summary}<p>The registry holds no model versions yet.</p>`;
   const servingIndex = state.models.findIndex((m) => m.version === serving);
-  const rows = state.models.map((model, i) => versionRow(model, readDashboardMetrics(model.metrics), i, servingIndex, serving)).join('\n');
+  const rows = state.models.map((model, i) => versionRow(model, readDashboardMetrics(model.metrics), i, servingIndex)).join('\n');
   const details = state.models.map((model) => versionDetails(model, readDashboardMetrics(model.metrics), model.version === serving)).join('\n');
   return `${summary}
 <table id="versions">
@@ -72,17 +74,21 @@ ${rows}
 ${details}`;
 }
 
-function versionRow(model: DashboardModel, metrics: DashboardMetrics, index: number, servingIndex: number, serving: string | null): string {
+/** What became of the version the consumers were told to serve, when it is not the one serving. */
+function selectedNote(model: DashboardModel): string {
   const version = escapeHtml(model.version);
-  let action: string;
-  if (model.version === serving) {
-    action = '<span class="badge">serving</span>';
-  } else {
-    // The store lists newest first: a version above the serving one is newer (promote), below it older (roll back).
-    const verb = servingIndex === -1 || index < servingIndex ? 'Promote' : 'Roll back';
-    action = `<button type="button" data-serve-version="${version}" aria-label="${verb} ${version}">${verb}</button>`;
-  }
-  return `<tr data-version="${version}"${model.version === serving ? ' class="serving"' : ''}><th scope="row"><a href="#model-${version}">${version}</a></th><td>${escapeHtml(model.createdAt)}</td><td>${escapeHtml(metrics.arch ?? '—')}</td><td>${percent(metrics.testAccuracy)}</td><td>${percent(metrics.validationAccuracy)}</td><td>${action}</td></tr>`;
+  if (model.state === 'refused') return `${version} was chosen and refused: ${escapeHtml(model.reason ?? 'no reason given')}`;
+  return `${version} was chosen and is loading`;
+}
+
+function versionRow(model: DashboardModel, metrics: DashboardMetrics, index: number, servingIndex: number): string {
+  const version = escapeHtml(model.version);
+  // The store lists newest first: a version above the serving one is newer (promote), below it older (roll back).
+  const verb = servingIndex === -1 || index < servingIndex ? 'Promote' : 'Roll back';
+  const button = `<button type="button" data-serve-version="${version}" aria-label="${verb} ${version}">${verb}</button>`;
+  const refused = `<span class="badge refused" title="${escapeHtml(model.reason ?? '')}">refused</span> ${button}`;
+  const action = { serving: '<span class="badge">serving</span>', loading: '<span class="badge loading">loading</span>', refused, stored: button }[model.state];
+  return `<tr data-version="${version}" data-state="${model.state}"${model.state === 'serving' ? ' class="serving"' : ''}><th scope="row"><a href="#model-${version}">${version}</a></th><td>${escapeHtml(model.createdAt)}</td><td>${escapeHtml(metrics.arch ?? '—')}</td><td>${percent(metrics.testAccuracy)}</td><td>${percent(metrics.validationAccuracy)}</td><td>${action}</td></tr>`;
 }
 
 function versionDetails(model: DashboardModel, metrics: DashboardMetrics, open: boolean): string {

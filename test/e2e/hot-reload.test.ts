@@ -133,7 +133,8 @@ describe('model registry with hot reload', () => {
     await Bun.sleep(1_000);
     const published = await publish(url, v2, nudgedWeights(1));
     expect(published.status).toBe(201);
-    expect(await published.json()).toEqual({ version: v2, serving: v2 });
+    // The answer comes once a consumer serves it: it says so.
+    expect(await published.json()).toEqual({ version: v2, state: 'serving' });
     await waitFor(() => answers.some((a) => a.version === v2), 20_000);
     const switchedAt = Math.min(...answers.filter((a) => a.version === v2).map((a) => a.receivedAt));
     stopAt = performance.now() + 1_500;
@@ -156,19 +157,27 @@ describe('model registry with hot reload', () => {
     }
     expect(await reloads(url, 'loaded')).toBe(1);
     const meta = (await (await fetch(`${url}/v2/models/mnist`)).json()) as { versions: string[]; serving: string };
-    expect(meta).toMatchObject({ serving: v2, versions: [v2] });
+    expect(meta).toMatchObject({ serving: v2, versions: [v2, embedded] });
   }, 60_000);
 
   test('versions that fail to load or fail the smoke check are refused; the serving one stays', async () => {
     const { url } = stratus!;
     const truncated = `truncated-${Date.now()}`;
     const zeroed = `zeroed-${Date.now()}`;
-    expect((await publish(url, truncated, DEFAULT_WEIGHTS.subarray(0, DEFAULT_WEIGHTS.length - 4096))).status).toBe(201);
-    await waitFor(async () => (await reloads(url, 'load_failed')) === 1, 20_000);
+    // Stored, and refused by the consumer, with its reason in the answer: never said to serve.
+    const refusedTruncated = await publish(url, truncated, DEFAULT_WEIGHTS.subarray(0, DEFAULT_WEIGHTS.length - 4096));
+    expect(refusedTruncated.status).toBe(201);
+    expect(await refusedTruncated.json()).toMatchObject({ version: truncated, state: 'refused', reason: expect.stringMatching(/^load_failed: /) });
+    expect(await reloads(url, 'load_failed')).toBe(1);
     expect((await predict(url, mnist, 0)).version).toBe(v2);
 
-    expect((await publish(url, zeroed, new Uint8Array(DEFAULT_WEIGHTS.length))).status).toBe(201);
-    await waitFor(async () => (await reloads(url, 'smoke_failed')) === 1, 20_000);
+    const refusedZeroed = await publish(url, zeroed, new Uint8Array(DEFAULT_WEIGHTS.length));
+    expect(await refusedZeroed.json()).toMatchObject({ version: zeroed, state: 'refused', reason: expect.stringMatching(/^smoke_failed: /) });
+    expect(await reloads(url, 'smoke_failed')).toBe(1);
+    const states = (await (await fetch(`${url}/api/models`)).json()) as { serving: string; versions: { version: string; state: string }[] };
+    expect(states.serving).toBe(v2);
+    expect(states.versions.filter((v) => v.state === 'serving').map((v) => v.version)).toEqual([v2]);
+    expect(states.versions.filter((v) => v.state === 'refused').map((v) => v.version).sort()).toEqual([truncated, zeroed].sort());
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(url, mnist, i)));
     expect(answers.every((a) => a.status === 200 && a.version === v2)).toBe(true);
     expect(await servingVersion(url)).toBe(v2);
@@ -185,14 +194,14 @@ describe('model registry with hot reload', () => {
 
     const rollback = await postJson(`${url}/api/models/${v2}/serve`, {}, AUTH);
     expect(rollback.status).toBe(202);
-    expect(await rollback.json()).toEqual({ serving: v2 });
+    expect(await rollback.json()).toEqual({ version: v2, state: 'serving' });
     await waitFor(async () => (await predict(url, mnist, 2)).version === v2, 20_000);
     expect(await servingVersion(url)).toBe(v2);
 
     const registry = (await (await fetch(`${url}/api/models`)).json()) as { serving: string; selected: string; versions: { version: string; metrics?: object }[] };
     expect(registry.serving).toBe(v2);
     expect(registry.selected).toBe(v2);
-    expect(registry.versions.map((v) => v.version)).toEqual([v3, expect.stringMatching(/^zeroed-/), expect.stringMatching(/^truncated-/), v2]);
+    expect(registry.versions.map((v) => v.version)).toEqual([v3, expect.stringMatching(/^zeroed-/), expect.stringMatching(/^truncated-/), v2, embedded]);
     expect(registry.versions[0]?.metrics).toEqual({ note: 'hot-reload test' });
   }, 60_000);
 
@@ -265,7 +274,8 @@ test('the trainer publishes into the store itself (--publish); the next start se
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     stratus = await startStratus(dataDir);
     const registry = (await (await fetch(`${stratus.url}/api/models`)).json()) as { selected: string; serving: string; versions: { version: string }[] };
-    expect(registry.versions).toHaveLength(1);
+    // The published version, and the embedded one stored beside it at the server's start.
+    expect(registry.versions.map((v) => v.version)).toEqual([registry.selected, expect.stringMatching(/^lean-/)]);
     expect(registry.selected).toMatch(/^seed-\d{8}-\d{6}$/);
     expect(registry.serving).toBe(registry.selected);
     const mnist = loadSplit(MNIST_DIR, 'test');
@@ -284,7 +294,7 @@ test('without STRATUS_ADMIN_TOKEN the admin endpoints are off (403)', async () =
     expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('admin_disabled');
     expect((await postJson(`${stratus.url}/api/models/any/serve`, {}, AUTH)).status).toBe(403);
     // Reading the registry needs no token.
-    expect(await (await fetch(`${stratus.url}/api/models`)).json()).toMatchObject({ selected: null, versions: [] });
+    expect(await (await fetch(`${stratus.url}/api/models`)).json()).toMatchObject({ selected: null, versions: [{ version: expect.stringMatching(/^lean-/), state: 'serving' }] });
   } finally {
     await stratus.stop();
   }

@@ -42,7 +42,8 @@ test('--model serves the model in that directory, under the version its metadata
     await Bun.write(join(dir, 'metadata.json'), JSON.stringify({ version: 'custom-v7' }));
     const { url, proc } = await startProcess([bun, MAIN], ['--store', 'memory', '--model', dir]);
     const meta = (await (await fetch(`${url}/v2/models/mnist`)).json()) as { versions: string[] };
-    expect(meta.versions).toEqual(['custom-v7']);
+    // Served, and listed before the stored ones: the embedded model, a version like any other.
+    expect(meta.versions).toEqual(['custom-v7', expect.stringMatching(/^lean-/)]);
     const answer = (await (await postJson(`${url}/api/predict`, { pixels: new Array(784).fill(0) })).json()) as { model: { version: string } };
     expect(answer.model.version).toBe('custom-v7');
     proc.kill('SIGTERM');

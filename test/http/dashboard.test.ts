@@ -20,14 +20,20 @@ describe('model dashboard', () => {
     return { response, html: await response.text() };
   };
 
-  test('an empty registry says so and names the embedded model that serves', async () => {
+  test('a fresh install lists the embedded model as a version, serving, with its report', async () => {
     const { response, html } = await getDashboard();
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
-    expect(html).toContain('The registry holds no model versions yet.');
-    const embedded = (await Bun.file(new URL('../../models/embedded/metadata.json', import.meta.url)).json()) as { version: string };
-    expect(html).toContain(`id="serving">Serving: <strong>${embedded.version}</strong>`);
+    expect(html).not.toContain('The registry holds no model versions yet.');
+    const embedded = (await Bun.file(new URL('../../models/embedded/metadata.json', import.meta.url)).json()) as { version: string; testAccuracy: number };
+    expect(html).toContain(`id="serving">Serving: <strong>${embedded.version}</strong></p>`);
+    expect(html).toContain(`<tr data-version="${embedded.version}" data-state="serving" class="serving">`);
+    expect(html).toContain(`${(embedded.testAccuracy * 100).toFixed(2)} %`);
+    // Its report: the curves, the accuracy per digit and the confusion matrix of its test run.
+    expect(count(html, /<svg class="chart"/g)).toBe(2);
+    expect(count(html, /<svg class="heatmap"/g)).toBe(1);
+    expect(html).toContain('Accuracy per digit');
     expect(html).not.toMatch(/<script>/); // no inline script: CSP would block it
   });
 
@@ -40,15 +46,17 @@ describe('model dashboard', () => {
 
     const { html } = await getDashboard();
     expect(html).toContain('id="serving">Serving: <strong>v2</strong>');
-    expect(html).toMatch(/<tr data-version="v2" class="serving">.*99\.15 %.*99\.05 %.*serving<\/span>/);
+    expect(html).toMatch(/<tr data-version="v2" data-state="serving" class="serving">.*99\.15 %.*99\.05 %.*serving<\/span>/);
     expect(html).toContain('<button type="button" data-serve-version="v3" aria-label="Promote v3">Promote</button>');
     expect(html).toContain('<button type="button" data-serve-version="v1" aria-label="Roll back v1">Roll back</button>');
-    expect(count(html, /data-serve-version=/g)).toBe(2);
-    // v1 and v2 each: a loss and an accuracy chart, a 10×10 heat map; v3 has no metrics and says so.
-    expect(count(html, /<svg class="chart"/g)).toBe(4);
-    expect(count(html, /<svg class="heatmap"/g)).toBe(2);
-    expect(count(html, /<g class="cell"/g)).toBe(200);
-    expect(count(html, /<circle class="point"/g)).toBe(2 * 2 * (3 + 6));
+    // v1 and v3, and the embedded model (trained a day later than these three, so listed above them).
+    expect(count(html, /data-serve-version=/g)).toBe(3);
+    expect(html).toMatch(/data-serve-version="lean-\d+" aria-label="Promote lean-\d+"/);
+    // v1, v2 and the embedded model each: a loss and an accuracy chart, a 10×10 heat map; v3 has no metrics and says so.
+    expect(count(html, /<svg class="chart"/g)).toBe(6);
+    expect(count(html, /<svg class="heatmap"/g)).toBe(3);
+    expect(count(html, /<g class="cell"/g)).toBe(300);
+    expect(count(html, /<circle class="point"/g)).toBe(2 * 2 * (3 + 6 + 1));
     expect(html).toContain('The trainer recorded no metrics for this version.');
     expect(html).toContain('<details id="model-v2" class="model" open>');
   }, 30_000);

@@ -5,11 +5,14 @@ import { describe, expect, test } from 'bun:test';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
-import type { Classification, Gateway } from '../../src/http/gateway.ts';
+import type { Classification, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ModelRegistry } from '../../src/model/model-registry.ts';
+import { decodeJson, type ModelUpdated } from '../../src/protocol/messages.ts';
+import { TOPIC } from '../../src/protocol/topics.ts';
+import { Secret } from '../../src/secret.ts';
 
 const PIXELS = 784;
 
@@ -17,8 +20,17 @@ const PIXELS = 784;
 class FakeGateway implements Gateway {
   modelVersion: string | null = 'fake-1';
   failure: unknown = null;
+  readonly refusals = new Map<string, ModelRefusal>();
   readonly calls: { count: number; sessionId: string | undefined; pixels: Float32Array }[] = [];
   constructor(private readonly digit = 7) {}
+
+  refusalOf(version: string): ModelRefusal | null {
+    return this.refusals.get(version) ?? null;
+  }
+
+  forgetRefusal(version: string): void {
+    this.refusals.delete(version);
+  }
 
   async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
     this.calls.push({ count, sessionId, pixels });
@@ -28,12 +40,14 @@ class FakeGateway implements Gateway {
   }
 }
 
-async function appWith(options: { gateway?: FakeGateway; notReady?: string[] } = {}) {
+async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; adminToken?: string } = {}) {
   const gateway = options.gateway ?? new FakeGateway();
   const metrics = new Metrics();
   const store = new PouchStore({ adapter: 'memory', directory: `routes-${crypto.randomUUID()}` });
   await store.open();
-  const registry = new ModelRegistry(store, new MemoryTransport());
+  const transport = new MemoryTransport();
+  await transport.start();
+  const registry = new ModelRegistry(store, transport);
   const app = createApp({
     readiness: { notReadyReasons: () => options.notReady ?? [] },
     metrics,
@@ -41,7 +55,7 @@ async function appWith(options: { gateway?: FakeGateway; notReady?: string[] } =
     maxBodyBytes: 64 * 1024,
     gateway,
     store,
-    models: { registry, adminToken: null },
+    models: { registry, adminToken: options.adminToken ? new Secret(options.adminToken) : null },
   });
   const call = (path: string, init: RequestInit = {}) => app.handle(new Request(`http://stratus.test${path}`, init));
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -50,7 +64,7 @@ async function appWith(options: { gateway?: FakeGateway; notReady?: string[] } =
     const length = String(Buffer.byteLength(text));
     return call(path, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': length, ...headers }, body: text });
   };
-  return { gateway, metrics, call, post, store };
+  return { gateway, metrics, call, post, store, transport };
 }
 
 const pixels = () => ({ pixels: new Array(PIXELS).fill(0.5) });
@@ -207,6 +221,43 @@ describe('routes through app.handle', () => {
     );
     expect(bodies.map(([operation]) => operation)).toEqual(expect.arrayContaining(['post /api/predict', 'post /v2/models/mnist/infer', 'post /api/models']));
     for (const [, types] of bodies) expect(types).toEqual(['application/json']);
+  });
+
+  test("publishing answers how it went, as the consumers tell it: serving, or refused with their reason; the dashboard says the same", async () => {
+    const { post, call, gateway, transport } = await appWith({ adminToken: 'admin-secret' });
+    // The consumers, played: told to serve a version, they serve it, unless its name says it is broken and
+    // this is the first time they are asked (a failure that a second try gets past).
+    const asked = new Set<string>();
+    await transport.subscribe(TOPIC.modelUpdated, { group: 'played-consumers' }, async (message) => {
+      const { version } = decodeJson<ModelUpdated>(message.value);
+      if (version.startsWith('broken') && !asked.has(version)) gateway.refusals.set(version, { version, outcome: 'smoke_failed', reason: 'it read 12 % of the smoke digits' });
+      else gateway.modelVersion = version;
+      asked.add(version);
+    });
+    const auth = { authorization: 'Bearer admin-secret' };
+    const publish = (version: string) => post('/api/models', { version, modelJson: { modelTopology: {}, weightsManifest: [{}] }, weightsBase64: 'AAAA' }, auth);
+    const good = await publish('good-1');
+    expect([good.status, await good.json()]).toEqual([201, { version: 'good-1', state: 'serving' }]);
+    const broken = await publish('broken-1');
+    expect([broken.status, await broken.json()]).toEqual([201, { version: 'broken-1', state: 'refused', reason: 'smoke_failed: it read 12 % of the smoke digits' }]);
+
+    const registry = (await (await call('/api/models')).json()) as { serving: string; selected: string; versions: { version: string; state: string; reason?: string }[] };
+    expect(registry).toMatchObject({ serving: 'good-1', selected: 'broken-1' });
+    expect(registry.versions.map(({ version, state }) => [version, state])).toEqual([
+      ['broken-1', 'refused'],
+      ['good-1', 'serving'],
+    ]);
+    const html = await (await call('/models')).text();
+    expect(html).toContain('id="serving">Serving: <strong>good-1</strong> (broken-1 was chosen and refused: smoke_failed: it read 12 % of the smoke digits)');
+    expect(html).toMatch(/<tr data-version="broken-1" data-state="refused">.*badge refused.*Promote broken-1/);
+    expect(html).toMatch(/<tr data-version="good-1" data-state="serving" class="serving">.*serving<\/span>/);
+    expect(html.match(/class="badge">serving</g)).toHaveLength(1);
+
+    // Asked for again, a refused version is tried again: the old refusal does not answer for it.
+    const retried = await post('/api/models/broken-1/serve', {}, auth);
+    expect([retried.status, await retried.json()]).toEqual([202, { version: 'broken-1', state: 'serving' }]);
+    const back = await post('/api/models/good-1/serve', {}, auth);
+    expect([back.status, await back.json()]).toEqual([202, { version: 'good-1', state: 'serving' }]);
   });
 
   test('admin endpoints are off without a configured token', async () => {
