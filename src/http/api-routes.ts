@@ -12,6 +12,8 @@ export const MODEL_NAME = 'mnist';
 export const MAX_INFER_BATCH = 1024;
 
 const Pixel = t.Number({ minimum: 0, maximum: 1 });
+/** A body field the schema does not name is refused (422), not quietly dropped: a typo should say so. */
+export const STRICT = { additionalProperties: false } as const;
 const Probabilities = t.Array(t.Number(), { minItems: CLASSES, maxItems: CLASSES });
 
 // Two forms, exactly one per request. The drawing is checked by validateDrawing (src/preprocess/drawing.ts),
@@ -32,7 +34,7 @@ const PredictBody = t.Object({
       examples: [{ width: 500, height: 200, strokes: [[{ x: 100, y: 30 }, { x: 100, y: 170 }]] }],
     }),
   ),
-});
+}, STRICT);
 
 const PredictResponse = t.Object({
   id: t.String(),
@@ -55,10 +57,10 @@ const InferBody = t.Object({
       shape: t.Array(t.Integer(), { minItems: 2, maxItems: 2, description: '[N, 784], N ≤ 1024' }),
       datatype: t.Literal('FP32'),
       data: t.Array(Pixel, { maxItems: MAX_INFER_BATCH * PIXELS, description: 'N×784 values in 0..1, flattened row-major' }),
-    }),
+    }, STRICT),
     { minItems: 1, maxItems: 1 },
   ),
-});
+}, STRICT);
 
 const InferResponse = t.Object({
   model_name: t.String(),
@@ -70,7 +72,8 @@ const InferResponse = t.Object({
 });
 
 export function apiRoutes(gateway: Gateway) {
-  return new Elysia({ name: 'stratus-api' })
+  // normalize off: a field the schema does not name is refused (422), not quietly dropped.
+  return new Elysia({ name: 'stratus-api', normalize: false })
     .post(
       '/api/predict',
       async ({ body, request }) => {

@@ -4,14 +4,14 @@
 //
 // The process's one HTTP server: probes and metrics always; the page, the API and /docs when this
 // process runs the gateway. Also where every error becomes a short JSON answer with the right status.
-import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import type { Store } from '../adapters/store/store.ts';
 import { htmxJs } from '../embedded/assets.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { VERSION } from '../version.ts';
+import { apiReferencePage } from '../views/api-reference.ts';
 import { apiRoutes } from './api-routes.ts';
+import { apiSpec, type ApiSpec } from './api-spec.ts';
 import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import { readJsonBody } from './body.ts';
@@ -34,6 +34,8 @@ export interface AppOptions {
   readonly models?: ModelRoutesOptions;
 }
 
+const hidden = { detail: { hide: true } };
+
 export function createApp(options: AppOptions) {
   const { metrics, logger } = options;
   const fail = (error: HttpError) => {
@@ -41,7 +43,7 @@ export function createApp(options: AppOptions) {
     return errorResponse(error);
   };
 
-  const app = new Elysia()
+  const app = new Elysia({ normalize: false })
     // Every answer carries the security headers (a route may set its own CSP); a cross-site request that
     // would change state is refused before anything else looks at it (security.ts).
     .onRequest(({ request, set }) => {
@@ -95,18 +97,12 @@ export function createApp(options: AppOptions) {
 
   if (!options.gateway) return app;
   const gateway = options.gateway;
+  // Made once, when first asked for: by then every route is registered.
+  let spec: ApiSpec | null = null;
+  const docs = () => (spec ??= apiSpec(app));
   return app
-    .use(
-      openapi({
-        path: '/docs',
-        specPath: '/docs',
-        provider: null,
-        documentation: {
-          info: { title: 'Stratus API', version: VERSION, description: 'Handwritten digit recognition' },
-        },
-        exclude: { paths: ['/', '/assets/htmx.min.js'] },
-      }),
-    )
+    .get('/docs', () => new Response(apiReferencePage(docs()), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hidden)
+    .get('/docs/json', () => docs(), hidden)
     .get('/assets/htmx.min.js', () =>
       new Response(Bun.file(htmxJs), {
         headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },

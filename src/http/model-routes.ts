@@ -8,7 +8,7 @@ import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import type { Secret } from '../secret.ts';
 import { VERSION } from '../version.ts';
-import { MODEL_NAME } from './api-routes.ts';
+import { MODEL_NAME, STRICT } from './api-routes.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { settledState, stateOf } from './model-state.ts';
@@ -52,7 +52,7 @@ const PublishBody = t.Object({
     { additionalProperties: true, description: 'model.json of the tfjs layers format' },
   ),
   weightsBase64: t.String({ minLength: 4, description: 'weights.bin, base64' }),
-});
+}, STRICT);
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -66,7 +66,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
     return version;
   };
 
-  return new Elysia({ name: 'stratus-models' })
+  return new Elysia({ name: 'stratus-models', normalize: false })
     .get('/v2', () => ({ name: 'stratus', version: VERSION, extensions: [] }), {
       response: ServerMetadata,
       detail: { summary: 'Server metadata (KServe v2)', tags: ['kserve-v2'] },

@@ -14,6 +14,7 @@ import { CLEAR_PATH, historyPanel } from '../views/history.ts';
 import { ASSET_PATHS } from '../views/links.ts';
 import type { PagePrediction } from '../views/prediction.ts';
 import { resultSection } from '../views/result.ts';
+import { STRICT } from './api-routes.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
@@ -75,7 +76,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
     return history.some((entry) => entry.id === latest.id) ? history : [latest, ...history].slice(0, HISTORY_LIMIT);
   }
 
-  return new Elysia({ name: 'stratus-page' })
+  return new Elysia({ name: 'stratus-page', normalize: false })
     .get(
       '/',
       async ({ request }) => {
@@ -105,7 +106,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
         const history = await historyWith(latest, session);
         return html(resultSection(latest) + historyPanel(history, { feedbackOpen, oob: true }), headers);
       },
-      { body: t.Object({ drawing: t.Unknown() }), detail: hidden },
+      { body: t.Object({ drawing: t.Unknown() }, STRICT), detail: hidden },
     )
     .post(
       CLEAR_PATH,
@@ -147,7 +148,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
           request: t.String({ pattern: REQUEST_ID }),
           index: t.String({ pattern: '^[0-9]{1,2}$' }),
           label: t.String({ pattern: '^[0-9]$' }),
-        }),
+        }, STRICT),
         detail: hidden,
       },
     );

@@ -68,7 +68,7 @@ await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 2
     for (const stage of ['queue_wait', 'inference', 'total']) expect(metrics).toContain(`stage="${stage}"`);
     expect(metrics).toContain('stratus_batch_size_bucket');
     expect(metrics).toContain('stratus_in_flight_requests');
-    const docs = (await (await fetch(`${deployment().url}/docs`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const docs = (await (await fetch(`${deployment().url}/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(docs.openapi).toMatch(/^3\./);
     expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/api/predict', '/v2/models/mnist/infer', '/v2/health/ready']));
   });

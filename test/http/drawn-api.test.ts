@@ -107,7 +107,7 @@ describe('drawn form of POST /api/predict', () => {
   });
 
   test('/docs describes both forms', async () => {
-    const docs = (await (await fetch(`${stratus.url}/docs`)).json()) as {
+    const docs = (await (await fetch(`${stratus.url}/docs/json`)).json()) as {
       paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }>;
     };
     const schema = docs.paths['/api/predict']?.post?.requestBody?.content['application/json']?.schema;

@@ -7,6 +7,7 @@ import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import type { Classification, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
 import { createApp } from '../../src/http/app.ts';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ModelRegistry } from '../../src/model/model-registry.ts';
@@ -213,9 +214,47 @@ describe('routes through app.handle', () => {
     expect([notYet.status, await notYet.json()]).toEqual([503, { name: 'mnist', ready: false }]);
   });
 
-  test('/docs advertises JSON bodies only, the one type the app takes', async () => {
+  test('/docs/json is valid OpenAPI 3.1, and every operation documents its answer and its errors', async () => {
     const { call } = await appWith();
-    const docs = (await (await call('/docs')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
+    const spec = (await (await call('/docs/json')).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+    expect(spec.openapi).toStartWith('3.1');
+    expect(await new Validator().validate(spec as never)).toEqual({ valid: true });
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, statuses: Object.keys(operation.responses) })));
+    expect(operations.length).toBeGreaterThanOrEqual(10);
+    for (const { name, statuses } of operations) {
+      expect({ name, success: statuses.some((status) => status.startsWith('2')) }).toEqual({ name, success: true });
+      expect({ name, errors: statuses.filter((status) => /^[45]/.test(status)).length > 0 }).toEqual({ name, errors: true });
+    }
+    const predict = spec.paths['/api/predict']!.post!.responses;
+    expect(Object.keys(predict).sort()).toEqual(['200', '400', '405', '413', '415', '422', '500', '503', '504']);
+    // No string spelling of an integer with a numeric default: what a field is, it is once.
+    expect(JSON.stringify(spec)).not.toContain('"format":"integer"');
+  });
+
+  test('/docs is the same reference rendered for a person: every operation, its body fields and its answers', async () => {
+    const { call } = await appWith();
+    const page = await call('/docs');
+    expect(page.headers.get('content-type')).toStartWith('text/html');
+    const html = await page.text();
+    for (const operation of ['POST /api/predict', 'POST /v2/models/mnist/infer', 'GET /v2/models/mnist', 'POST /api/models', 'GET /v2/health/ready']) {
+      expect(html).toContain(`<code>${operation}</code>`);
+    }
+    expect(html).toContain('<code>pixels</code>');
+    expect(html).toContain('array of number, in 0..1, 784 items');
+    expect(html).toContain('body_too_large');
+    expect(html).not.toMatch(/<script/);
+  });
+
+  test('a field the schema does not name is refused, not quietly dropped', async () => {
+    const { post, gateway } = await appWith();
+    const refused = await post('/api/predict', { ...pixels(), foo: 1 });
+    expect(await errorOf(refused)).toEqual({ status: 422, code: 'invalid_body', retryAfter: null });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  test('/docs/json advertises JSON bodies only, the one type the app takes', async () => {
+    const { call } = await appWith();
+    const docs = (await (await call('/docs/json')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
     const bodies = Object.entries(docs.paths).flatMap(([path, operations]) =>
       Object.entries(operations).flatMap(([method, operation]) => (operation.requestBody ? [[`${method} ${path}`, Object.keys(operation.requestBody.content)]] : [])),
     );
