@@ -1,4 +1,4 @@
-// Cluster mode under faults (issue 5): gateway and consumers as real processes on a real Kafka (3 brokers,
+// Cluster mode under faults: gateway and consumers as real processes on a real Kafka (3 brokers,
 // replication 3, min.insync.replicas 2) and a CouchDB-API server that keeps its data on disk, loaded with
 // real MNIST digits. For each fault: every request the gateway accepted (a 2xx) was answered once, with
 // the digit an undisturbed pass gives, under an id of its own, and the store holds exactly one result

@@ -60,7 +60,7 @@ describe('worker threads', () => {
     expect(result.testAccuracy).toBeGreaterThan(0.5);
   }, 240_000);
 
-  // The criterion (within 0.3 points of one worker) is for the full recipe, measured by
+  // The target (within 0.3 points of one worker) is for the full recipe, measured by
   // bench/dist-train.ts. On a slice this small two valid runs differ more (measured: 6,000 samples,
   // 2 epochs, 94.82 vs 94.06 %), so this only guards against a broken exchange, which lands far off.
   test('2 workers land near the accuracy of one worker on the same data', async () => {

@@ -5,7 +5,7 @@
 // Retries are ours, not kafkajs's. kafkajs 2.2.4 remembers, across the retries of one sendBatch, which
 // brokers already acknowledged their part; when a broker dies, the partitions it led move to the brokers
 // that answered, and the retry then skips them: sendBatch resolves although those messages were never
-// written (a lost request, issue #5; test/adapters/kafka-publisher.test.ts replays it). So each kafkajs
+// written (a lost request; test/adapters/transport/kafka/publisher.test.ts replays it). So each kafkajs
 // call makes one attempt, and a failed batch is sent again whole, through a fresh call. A part that had
 // landed arrives twice: at-least-once, which consumers and the reply matching take (a lost one they could
 // not). kafkajs's idempotent producer insists on retrying inside the call, so the producer is not

@@ -1,4 +1,4 @@
-// CoalescingPublisher, and the message loss of issue #5 it exists to prevent. The loss is replayed with
+// CoalescingPublisher, and the message loss it exists to prevent. The loss is replayed with
 // kafkajs's real producer (its send and retry code, unchanged) on a scripted two-broker cluster: broker 2
 // dies during a send, and the partition it led moves to broker 1, which had already acknowledged its part.
 // The real-cluster version of this is the broker-crash scenario in test/e2e/faults.test.ts.
