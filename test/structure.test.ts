@@ -1,5 +1,5 @@
-// The shape of src/, as the README's code map draws it: every import (type-only ones and import() of a
-// literal path included) goes to the same layer or one below, and no files import each other in a loop.
+// The shape of src/, as the code map in docs/development.md draws it: every import (type-only ones and
+// import() of a literal path included) goes to the same layer or one below, and no files import each other in a loop.
 // A worker thread's entry is named by `new URL(...)` in src/workers.ts, which is not an import: the
 // thread is a separate program that starts from that file.
 import { describe, expect, test } from 'bun:test';
@@ -51,7 +51,7 @@ function importGraph(): Map<string, string[]> {
 
 function layerOf(file: string): number {
   const layer = LAYERS.findIndex((prefixes) => prefixes.some((prefix) => (prefix.endsWith('/') ? file.startsWith(prefix) : file === prefix)));
-  if (layer === -1) throw new Error(`src/${file} is in no layer of the code map: add it to LAYERS and to the README`);
+  if (layer === -1) throw new Error(`src/${file} is in no layer of the code map: add it to LAYERS and to the code map in docs/development.md`);
   return layer;
 }
 

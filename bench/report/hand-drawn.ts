@@ -17,6 +17,8 @@ export interface HandDrawnResult {
   readonly seconds: number;
   /** The pendigits writers the digits came from (absent in results written before it was recorded). */
   readonly writers?: string;
+  /** The model version the page was served by (absent in results written before it was recorded). */
+  readonly model?: string;
 }
 
 /** `perDigit` samples of every digit, each digit's spread over all of `samples` (so over many writers). */
@@ -32,6 +34,7 @@ export async function runHandDrawn(perDigit: number): Promise<HandDrawnResult> {
   try {
     browser = await launchChromium();
     const { drawing } = await openDrawingPage(browser, stratus.url, { viewport: { width: 1280, height: 900 } });
+    const model = ((await (await fetch(`${stratus.url}/v2/models/mnist`)).json()) as { serving?: string }).serving;
     const started = performance.now();
     const perDigitTally = Array.from({ length: 10 }, () => ({ right: 0, total: 0 }));
     const misreads: string[] = [];
@@ -57,6 +60,7 @@ export async function runHandDrawn(perDigit: number): Promise<HandDrawnResult> {
       chromium: browser.version(),
       seconds: Math.round((performance.now() - started) / 100) / 10,
       writers: HELD_OUT_WRITERS,
+      model,
     };
   } finally {
     await browser?.close();

@@ -3,6 +3,7 @@
 import { escapeHtml } from '../../src/views/escape.ts';
 import { chartName, handDrawnChart, loadCharts, trainingChart } from './charts.ts';
 import { LOCUST_INPUTS_NOTE, SCENARIOS, type LoadRun, type Scenario } from './load-tests.ts';
+import type { Baseline } from './baseline.ts';
 import type { Outcome } from './outcome.ts';
 import { NOT_GIVEN, PAPER } from './paper.ts';
 import type { LoadTests, Results } from './results.ts';
@@ -24,6 +25,16 @@ function why<T>(outcome: Outcome<T>): string {
   if (outcome.status === 'not run') return `not run: ${cell(outcome.reason)}`;
   return 'ok';
 }
+
+/** The versions the page and the load tests' answers named, or why none are known. */
+function servedModels(results: Results): string {
+  const names = new Set<string>();
+  if (results.handDrawn.status === 'ok' && results.handDrawn.value.model !== undefined) names.add(results.handDrawn.value.model);
+  for (const tests of results.load) if (tests.baseline.status === 'ok') for (const name of tests.baseline.value.pixels.models ?? []) names.add(name);
+  return names.size > 0 ? [...names].sort().map(code).join(', ') : 'not recorded by this run';
+}
+
+const modelsNamed = (baseline: Baseline) => (baseline.models?.length ? ` (${baseline.models.map(code).join(', ')})` : '');
 
 /** The machine's 1-minute load average during an experiment, for its table row. */
 function loadCell<T>(outcome: Outcome<T>): string {
@@ -165,7 +176,7 @@ function loadSection(results: Results): string[] {
     const b = tests.baseline;
     lines.push(
       b.status === 'ok'
-        ? `With no load, the model served in ${tests.mode} mode reads ${b.value.pixels.right} of the ${b.value.pixels.total} MNIST digits right (${pct(1 - b.value.pixels.right / b.value.pixels.total, 2)} wrong) and ${b.value.drawing.right} of the ${b.value.drawing.total} pen-stroke digits (${pct(1 - b.value.drawing.right / b.value.drawing.total, 2)} wrong): failed POSTs up to those rates are misreadings, not the deployment giving way.`
+        ? `With no load, the model served in ${tests.mode} mode${modelsNamed(b.value.pixels)} reads ${b.value.pixels.right} of the ${b.value.pixels.total} MNIST digits right (${pct(1 - b.value.pixels.right / b.value.pixels.total, 2)} wrong) and ${b.value.drawing.right} of the ${b.value.drawing.total} pen-stroke digits (${pct(1 - b.value.drawing.right / b.value.drawing.total, 2)} wrong): failed POSTs up to those rates are misreadings, not the deployment giving way.`
         : `No-load accuracy check, ${tests.mode} mode: ${why(b)}.`,
       '',
     );
@@ -193,7 +204,8 @@ export function renderReport(results: Results): RenderedReport {
     '',
     `Machine: ${cell(m.cpu)}, ${m.cores} cores, ${m.memoryGiB} GiB; ${cell(m.os)}, Linux ${cell(m.kernel)}; Bun ${m.bun}; Locust ${cell(m.locust)} (${cell(m.python)}); load average at start ${m.loadAverageAtStart.join(' / ')}. ` +
       'The tables\' load average is the 1-minute load average sampled every 5 s while that experiment ran (mean, and max): above 2, this machine\'s 2 cores were shared with other work. ' +
-      `Code: commit ${m.commit}${m.uncommittedChanges > 0 ? ` with ${m.uncommittedChanges} files changed since` : ''}; Stratus run as ${code(results.stratus)}.`,
+      `Code: commit ${m.commit}${m.uncommittedChanges > 0 ? ` with ${m.uncommittedChanges} files changed since` : ''}; Stratus run as ${code(results.stratus)}; ` +
+      `model served (as its answers name it): ${servedModels(results)}.`,
     '',
     '## Summary',
     '',

@@ -40,7 +40,7 @@ export function buildModel(arch: ArchName, seed = 42): tf.Sequential {
   // - compact (24, 48): ~60 % of the default's multiply-adds per image (1.55 M against 2.6 M).
   // - lean (16, 32): ~0.76 M multiply-adds, about a third of the default's CPU per image on wasm at batch
   //   16-64; Dense 128 stays (~0.1 M multiply-adds) and leaves room for the pen-drawn fine-tune. The
-  //   embedded model (README: The model).
+  //   embedded model (docs/training.md: The embedded model).
   const [first, second] = CONV_FILTERS[arch];
   model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: first, kernelSize: 3, activation: 'relu', kernelInitializer: he() }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));

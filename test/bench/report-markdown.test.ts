@@ -35,7 +35,7 @@ const results: Results = {
     {
       mode: 'local',
       startup: { status: 'ok', seconds: 1, value: { commands: ['bun src/main.ts --port 1'] } },
-      baseline: { status: 'ok', seconds: 5, value: { pixels: { right: 497, total: 500 }, drawing: { right: 480, total: 500 } } },
+      baseline: { status: 'ok', seconds: 5, value: { pixels: { right: 497, total: 500, models: ['lean-1'] }, drawing: { right: 480, total: 500, models: ['lean-1'] } } },
       runs: [
         { scenario: 'website', users: 10, spawnRate: 1, outcome: { status: 'ok', seconds: 14, value: loadRun('website', 10, 100, 0, 8), load: { mean: 1.5, max: 2 } } },
         { scenario: 'predict', users: 10, spawnRate: 1, outcome: { status: 'ok', seconds: 14, value: loadRun('predict', 10, 120, 0, 25) } },
@@ -45,7 +45,7 @@ const results: Results = {
     },
     { mode: 'cluster', startup: { status: 'failed', seconds: 60, error: 'ops/dev/services up exited with 1: no java' }, baseline: { status: 'not run', reason: 'cluster mode did not start' }, runs: [] },
   ],
-  handDrawn: { status: 'ok', seconds: 40, value: { digits: 20, correct: 15, perDigit: Array.from({ length: 10 }, (_, d) => ({ right: d === 7 ? 0 : d % 2 === 0 ? 2 : 1, total: 2 })), misreads: ['7→1'], chromium: '156.0', seconds: 30, writers: '21-30' } },
+  handDrawn: { status: 'ok', seconds: 40, value: { digits: 20, correct: 15, perDigit: Array.from({ length: 10 }, (_, d) => ({ right: d === 7 ? 0 : d % 2 === 0 ? 2 : 1, total: 2 })), misreads: ['7→1'], chromium: '156.0', seconds: 30, writers: '21-30', model: 'lean-0' } },
   training: [
     { recipe: 'seed', workers: 1, outcome: { status: 'ok', seconds: 80, value: { recipe: 'seed', workers: 1, command: 'bun src/main.ts --role trainer', epochs: 1, trainSamples: 2000, testAccuracy: 0.9312, trainingSeconds: 12.3, wallSeconds: 40, samplesPerSecond: 160, params: 1000, history: [{ epoch: 1, learningRate: 0.001, loss: 0.5, accuracy: 0.8, valLoss: 0.3, valAccuracy: 0.91, seconds: 12.3, samplesPerSecond: 160 }], logFile: 'x.log' }, load: { mean: 3.25, max: 6.5 } } },
     { recipe: 'seed', workers: 2, outcome: { status: 'failed', seconds: 3, error: 'trainer exited with 2: --workers: unknown flag' } },
@@ -76,6 +76,13 @@ test('the machine, the date, the command and a quick run are stated', () => {
 
 test("the served model's no-load accuracy on the same digits is given", () => {
   expect(markdown).toContain('reads 497 of the 500 MNIST digits right (0.60 % wrong) and 480 of the 500 pen-stroke digits (4.00 % wrong)');
+});
+
+test('the model versions that answered are named, once each', () => {
+  expect(markdown).toContain('model served (as its answers name it): `lean-0`, `lean-1`.');
+  expect(markdown).toContain('the model served in local mode (`lean-1`) reads 497');
+  const { markdown: older } = renderReport({ ...results, handDrawn: { status: 'not run', reason: 'not asked for (--only)' }, load: [] });
+  expect(older).toContain('model served (as its answers name it): not recorded by this run.');
 });
 
 test("Locust's own CPU saturation is pointed out", () => {
