@@ -114,7 +114,13 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   // rollback target. Stored once; a store that cannot take it now gets it at the next start.
   if (models) await storeEmbeddedVersion(models.registry, logger);
   for (const actor of actors) await supervisor.start(actor);
-  logger.info({ role: config.role, ...(url ? { url } : {}), transport: transport.name, store: store.name, startMs: Math.round(performance.now() - started) }, 'stratus started');
+  // The line names only the adapters the role really uses, not a trainer's in-process stand-ins.
+  const standIn = adapterConfig !== config;
+  const uses = {
+    ...(standIn && adapterConfig.transport === 'memory' ? {} : { transport: transport.name }),
+    ...(standIn && adapterConfig.store === 'memory' ? {} : { store: store.name }),
+  };
+  logger.info({ role: config.role, ...(url ? { url } : {}), ...uses, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

@@ -19,8 +19,14 @@ test('serving roles listen on the default port; a trainer given no --port serves
   expect(DEFAULT_PORT).toBe(3000);
   const out = await mkdtemp(join(tmpdir(), 'stratus-runtime-'));
   try {
-    const config = configOf(['--role', 'trainer', '--mnist-dir', MNIST_DIR, '--arch', 'seed', '--epochs', '1', '--max-samples', '500', '--out', out, '--log-level', 'silent']);
-    const running = await startRuntime(config, createLogger('silent'));
+    const config = configOf(['--role', 'trainer', '--mnist-dir', MNIST_DIR, '--arch', 'seed', '--epochs', '1', '--max-samples', '500', '--out', out]);
+    const lines: string[] = [];
+    const running = await startRuntime(config, createLogger('info', { write: (line: string) => lines.push(line), isTTY: false }));
+    // It names no store or transport: it uses neither (in-process stand-ins keep its probes uniform).
+    const started = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'stratus started');
+    expect(started).toMatchObject({ role: 'trainer' });
+    expect(started).not.toHaveProperty('store');
+    expect(started).not.toHaveProperty('transport');
     expect(running.url).toBeNull();
     expect(running.port).toBeNull();
     await running.finished;

@@ -1,5 +1,6 @@
 // The model dashboard in Chromium: its script runs under the page's CSP, asks for the admin token,
-// reports a refusal, and a rollback with the right token changes the serving version in place.
+// reports a refusal, and a rollback with the right token changes the serving version in place. A version
+// the consumer refuses is shown as refused, with its reason, and never as serving.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Browser } from 'playwright-core';
 import { startWithAdmin, storeModel, trainingMetrics, type AdminStratus } from '../helpers/admin-stratus.ts';
@@ -50,6 +51,37 @@ test('roll back from the dashboard: no token, a wrong token, then the right one'
   // The page's own "Refused (401)" above is a console error Chromium logs for the failed fetch; nothing else.
   expect(problems.failedResponses.filter((e) => !e.startsWith('401 '))).toEqual([]);
   expect(problems.consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
+  expect(problems.pageErrors).toEqual([]);
+  expect(await problems.cspViolations()).toEqual([]);
+  await context.close();
+}, 60_000);
+
+test('a version the consumer refuses is shown refused, with its reason; the serving badge stays put', async () => {
+  await storeModel(stratus.store, { version: 'zeroed', createdAt: '2026-11-25T12:00:00.000Z', metrics: trainingMetrics(0.99, 2) }, { zeroWeights: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  const problems = await watchProblems(page);
+  await page.goto(`${stratus.url}/models`);
+  const servingBefore = await page.locator('tr.serving').getAttribute('data-version');
+  expect(servingBefore).not.toBe('zeroed');
+
+  await page.locator('#admin-token').fill(stratus.token);
+  await page.getByRole('button', { name: 'Promote zeroed' }).click();
+  await page.waitForFunction(() => document.querySelector('#serve-status')?.textContent?.includes('refused'), undefined, { timeout: 20_000 });
+  expect(await page.locator('#serve-status').textContent()).toMatch(/^zeroed was refused: smoke_failed: /);
+
+  // The list refreshes in place after the answer is shown.
+  const row = page.locator('tr[data-version="zeroed"]');
+  await page.waitForSelector('tr[data-version="zeroed"][data-state="refused"]', { timeout: 5_000 });
+  expect(await row.locator('.badge.refused').getAttribute('title')).toMatch(/^smoke_failed: /);
+  // One serving badge, still on the version that serves; the answers say the same.
+  expect(await page.locator('tr[data-state="serving"]').count()).toBe(1);
+  expect(await page.locator('tr.serving').getAttribute('data-version')).toBe(servingBefore);
+  const answer = (await (await postJson(`${stratus.url}/api/predict`, { pixels: new Array(784).fill(0) })).json()) as { model: { version: string } };
+  expect(answer.model.version).toBe(servingBefore!);
+  await page.screenshot({ path: `${SCREENSHOTS}/dashboard-refused.png`, fullPage: true });
+
+  expect(problems.failedResponses).toEqual([]);
   expect(problems.pageErrors).toEqual([]);
   expect(await problems.cspViolations()).toEqual([]);
   await context.close();

@@ -261,7 +261,7 @@ describe('model registry with hot reload', () => {
   }, 300_000);
 });
 
-test('the trainer publishes into the store itself (--publish); the next start serves that version', async () => {
+test('the trainer publishes into the store itself (--publish); the next start serves that version, and the embedded model is the way back', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-publish-store-'));
   const out = join(dataDir, 'model');
   let stratus: Stratus | undefined;
@@ -280,6 +280,16 @@ test('the trainer publishes into the store itself (--publish); the next start se
     expect(registry.serving).toBe(registry.selected);
     const mnist = loadSplit(MNIST_DIR, 'test');
     expect((await predict(stratus.url, mnist, 0)).version).toBe(registry.selected);
+
+    // The way back: the embedded model is a rollback target like any other, and stays chosen on restart.
+    const embedded = registry.versions[1]!.version;
+    const back = await postJson(`${stratus.url}/api/models/${embedded}/serve`, {}, AUTH);
+    expect(back.status).toBe(202);
+    expect(await back.json()).toEqual({ version: embedded, state: 'serving' });
+    expect((await predict(stratus.url, mnist, 1)).version).toBe(embedded);
+    await stopStratus(stratus);
+    stratus = await startStratus(dataDir);
+    expect((await predict(stratus.url, mnist, 2)).version).toBe(embedded);
   } finally {
     await stopStratus(stratus);
     rmSync(dataDir, { recursive: true, force: true });

@@ -24,11 +24,15 @@ export async function startWithAdmin(): Promise<AdminStratus> {
 
 const DEFAULT_MODEL = resolve(REPO, 'models/embedded');
 
-/** Stores `meta` with the default model's files. */
-export async function storeModel(store: PouchStore, meta: ModelVersion): Promise<void> {
+/**
+ * Stores `meta` with the default model's files; `zeroWeights` keeps the shapes and zeroes every weight, a
+ * model that loads and then fails the consumer's smoke check.
+ */
+export async function storeModel(store: PouchStore, meta: ModelVersion, options: { zeroWeights?: boolean } = {}): Promise<void> {
+  const weights = new Uint8Array(readFileSync(resolve(DEFAULT_MODEL, 'weights.bin')));
   await store.saveModel(meta, {
     modelJson: new Uint8Array(readFileSync(resolve(DEFAULT_MODEL, 'model.json'))),
-    weightsBin: new Uint8Array(readFileSync(resolve(DEFAULT_MODEL, 'weights.bin'))),
+    weightsBin: options.zeroWeights ? new Uint8Array(weights.length) : weights,
   });
 }
 
