@@ -36,6 +36,11 @@ export class Metrics {
   readonly inFlight = new Gauge({ name: 'stratus_in_flight_requests', help: 'Prediction requests the gateway is holding', registers: [this.registry] });
   readonly errors = new Counter({ name: 'stratus_http_errors_total', help: 'Error answers by HTTP status and error code', labelNames: ['status', 'code'] as const, registers: [this.registry] });
   readonly predictions = new Counter({ name: 'stratus_predictions_total', help: 'Images classified by this process', registers: [this.registry] });
+  readonly idempotentReplays = new Counter({
+    name: 'stratus_idempotent_replays_total',
+    help: 'Requests answered with the stored answer to an earlier request with the same Idempotency-Key',
+    registers: [this.registry],
+  });
   readonly actorRestarts = new Counter({ name: 'stratus_actor_restarts_total', help: 'Actors restarted by the supervisor after a crash', labelNames: ['actor'] as const, registers: [this.registry] });
 
   private readonly groupSources: ConsumerGroupSource[] = [];

@@ -11,6 +11,7 @@ import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type 
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from './errors.ts';
+import { keyedRequest } from './idempotency.ts';
 
 /** Messages awaiting replies before new requests hold back to join the next one: enough to keep two
  * consumers' model calls fed, few enough that under load each message carries many requests.
@@ -26,6 +27,14 @@ const MAX_HOLD_MS = 5;
 
 export interface Classification extends PredictionReply {
   readonly timings: { readonly totalMs: number };
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  readonly replayed?: boolean;
+}
+
+export interface ClassifyOptions {
+  readonly sessionId?: string;
+  /** The client's Idempotency-Key (already checked by isIdempotencyKey): see idempotency.ts. */
+  readonly idempotencyKey?: string;
 }
 
 interface Queued {
@@ -103,15 +112,25 @@ export class GatewayActor implements Actor {
   }
 
   /** `pixels` holds `count` images of 784 values in 0..1 (already validated by the caller). */
-  async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
+  async classify(pixels: Float32Array, count: number, options: ClassifyOptions = {}): Promise<Classification> {
     const { context, messages } = this;
     if (!context || !messages || !this.accepting) throw new Unavailable('the service is starting or shutting down');
     if (this.inFlight >= context.config.maxInFlight) throw new Overloaded('too many requests in flight; retry shortly');
     const started = performance.now();
-    const request: PredictionRequest = { id: crypto.randomUUID(), count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) };
+    const { sessionId, idempotencyKey } = options;
     this.inFlight++;
     context.metrics.inFlight.inc();
     try {
+      let id: string = crypto.randomUUID();
+      if (idempotencyKey !== undefined) {
+        const keyed = await keyedRequest(context.store, idempotencyKey, pixels, count);
+        if (keyed.earlier) {
+          context.metrics.idempotentReplays.inc();
+          return { ...keyed.earlier, timings: { totalMs: performance.now() - started }, replayed: true };
+        }
+        id = keyed.id;
+      }
+      const request: PredictionRequest = { id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) };
       const answer = await new Promise<PredictionReply>((resolve, reject) => messages.add({ request, queuedAt: started, resolve, reject }));
       this.modelVersion = answer.modelVersion;
       const totalMs = performance.now() - started;

@@ -2,9 +2,10 @@
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
+import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../actors/idempotency.ts';
 import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import type { Gateway } from './gateway.ts';
+import type { Classification, ClassifyOptions, Gateway } from './gateway.ts';
 import { sessionFrom } from './session.ts';
 
 export const MODEL_NAME = 'mnist';
@@ -62,6 +63,32 @@ const InferBody = t.Object({
   ),
 }, STRICT);
 
+// Declared for /docs; checked by idempotencyKeyOf, which answers a bad key with a 400 of its own.
+const IdempotencyHeaders = t.Object({
+  'idempotency-key': t.Optional(
+    t.String({
+      description:
+        `Up to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters. Sending the same request again with the same key, to any ` +
+        'gateway, for a day or more, answers with the first answer (response header idempotent-replayed: true) instead of ' +
+        'classifying again. The key names the request together with its images: other images are another request.',
+    }),
+  ),
+});
+
+function idempotencyKeyOf(request: Request): string | undefined {
+  const key = request.headers.get('idempotency-key');
+  if (key === null) return undefined;
+  if (!isIdempotencyKey(key)) {
+    throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters`);
+  }
+  return key;
+}
+
+/** Says so in a header when the answer is an earlier one, replayed for the same Idempotency-Key. */
+function markReplay(answer: Classification, headers: Record<string, string | number>): void {
+  if (answer.replayed) headers['idempotent-replayed'] = 'true';
+}
+
 const InferResponse = t.Object({
   model_name: t.String(),
   model_version: t.String(),
@@ -76,13 +103,15 @@ export function apiRoutes(gateway: Gateway) {
   return new Elysia({ name: 'stratus-api', normalize: false })
     .post(
       '/api/predict',
-      async ({ body, request }) => {
+      async ({ body, request, set }) => {
         const session = sessionFrom(request.headers.get('cookie'));
         if ((body.pixels === undefined) === (body.drawing === undefined)) {
           throw new HttpError(422, 'invalid_body', 'send either pixels or drawing');
         }
+        const options: ClassifyOptions = { sessionId: session, idempotencyKey: idempotencyKeyOf(request) };
         if (body.drawing !== undefined) {
-          const { answer } = await classifyDrawing(gateway, body.drawing, session);
+          const { answer } = await classifyDrawing(gateway, body.drawing, options);
+          markReplay(answer, set.headers);
           const digits = digitAnswers(answer);
           const first = digits[0] as (typeof digits)[number];
           return {
@@ -94,7 +123,8 @@ export function apiRoutes(gateway: Gateway) {
             model: { version: answer.modelVersion },
           };
         }
-        const answer = await gateway.classify(new Float32Array(body.pixels as number[]), 1, session);
+        const answer = await gateway.classify(new Float32Array(body.pixels as number[]), 1, options);
+        markReplay(answer, set.headers);
         return {
           id: answer.id,
           digit: answer.digits[0] as number,
@@ -105,6 +135,7 @@ export function apiRoutes(gateway: Gateway) {
       {
         // Read by the app's parser (app.ts); named here so that /docs says JSON, the one type taken.
         parse: 'json',
+        headers: IdempotencyHeaders,
         body: PredictBody,
         response: PredictResponse,
         detail: { summary: 'Classify one 28×28 image, or a drawn digit or number', tags: ['predict'] },
@@ -112,8 +143,9 @@ export function apiRoutes(gateway: Gateway) {
     )
     .post(
       `/v2/models/${MODEL_NAME}/infer`,
-      async ({ body }) => {
+      async ({ body, request, set }) => {
         const input = body.inputs[0]!;
+        const idempotencyKey = idempotencyKeyOf(request);
         const [n, width] = input.shape as [number, number];
         if (width !== PIXELS || n < 1 || n > MAX_INFER_BATCH) {
           throw new HttpError(422, 'bad_shape', `shape must be [N, ${PIXELS}] with 1 ≤ N ≤ ${MAX_INFER_BATCH}`);
@@ -121,7 +153,8 @@ export function apiRoutes(gateway: Gateway) {
         if (input.data.length !== n * PIXELS) {
           throw new HttpError(422, 'bad_shape', `data has ${input.data.length} values; shape [${n}, ${PIXELS}] needs ${n * PIXELS}`);
         }
-        const answer = await gateway.classify(new Float32Array(input.data), n);
+        const answer = await gateway.classify(new Float32Array(input.data), n, { idempotencyKey });
+        markReplay(answer, set.headers);
         return {
           model_name: MODEL_NAME,
           model_version: answer.modelVersion,
@@ -134,6 +167,7 @@ export function apiRoutes(gateway: Gateway) {
       },
       {
         parse: 'json',
+        headers: IdempotencyHeaders,
         body: InferBody,
         response: InferResponse,
         detail: { summary: 'KServe v2 inference on a batch of N images', tags: ['kserve-v2'] },

@@ -20,7 +20,7 @@ export interface Operation {
   readonly summary?: string;
   readonly description?: string;
   readonly tags?: string[];
-  readonly parameters?: Json[];
+  readonly parameters?: { readonly name: string; readonly in: string; readonly required?: boolean; readonly schema?: Json }[];
   readonly requestBody?: { content: Record<string, { schema: Json }> };
   readonly responses?: Record<string, { description?: string; content?: Record<string, { schema: Json }> }>;
 }
@@ -40,7 +40,7 @@ const ERROR_BODY = {
 
 /** The errors any route can give, and those only some give (by the method, or as the route declares). */
 const ERRORS: Record<string, string> = {
-  '400': 'malformed_json: the body is not JSON',
+  '400': 'malformed_json: the body is not JSON; invalid_idempotency_key on the prediction endpoints',
   '401': 'unauthorized: the admin token is missing or wrong',
   '403': 'admin_disabled (no STRATUS_ADMIN_TOKEN), or a cross-site request that would change state',
   '404': 'not_found, or unknown_version',

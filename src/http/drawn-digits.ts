@@ -5,7 +5,7 @@ import { DrawingError, validateDrawing } from '../preprocess/drawing.ts';
 import { drawingToPixels } from '../preprocess/mnist-style.ts';
 import { segmentDrawing } from '../preprocess/segment.ts';
 import { HttpError } from './errors.ts';
-import type { Classification, Gateway } from './gateway.ts';
+import type { Classification, ClassifyOptions, Gateway } from './gateway.ts';
 
 export interface DrawnClassification {
   readonly answer: Classification;
@@ -29,13 +29,13 @@ export function readDrawing(input: unknown) {
   }
 }
 
-export async function classifyDrawing(gateway: Gateway, input: unknown, sessionId?: string): Promise<DrawnClassification> {
+export async function classifyDrawing(gateway: Gateway, input: unknown, options: ClassifyOptions = {}): Promise<DrawnClassification> {
   const digits = segmentDrawing(readDrawing(input));
   if (digits.length === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
   const pixels = new Float32Array(digits.length * PIXELS);
   digits.forEach((digit, i) => pixels.set(drawingToPixels(digit), i * PIXELS));
   // One request for the whole number: its digits travel, batch and are stored together.
-  const answer = await gateway.classify(pixels, digits.length, sessionId);
+  const answer = await gateway.classify(pixels, digits.length, options);
   return { answer, pixels, count: digits.length };
 }
 

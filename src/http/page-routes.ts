@@ -94,7 +94,7 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
       PREDICT_PATH,
       async ({ body, request }) => {
         const { session, headers } = sessionOf(request);
-        const { answer, pixels } = await classifyDrawing(gateway, body.drawing, session);
+        const { answer, pixels } = await classifyDrawing(gateway, body.drawing, { sessionId: session });
         recent.remember({ requestId: answer.id, sessionId: session, digits: answer.digits, modelVersion: answer.modelVersion, pixels });
         const latest: PagePrediction = {
           id: answer.id,

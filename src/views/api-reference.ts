@@ -21,6 +21,7 @@ type Schema = {
 
 interface ReferenceOperation {
   readonly summary?: string;
+  readonly parameters?: readonly { readonly name: string; readonly in: string; readonly required?: boolean; readonly schema?: Schema }[];
   readonly requestBody?: { readonly content: Readonly<Record<string, { readonly schema: Schema }>> };
   readonly responses?: Readonly<Record<string, { readonly description?: string; readonly content?: Readonly<Record<string, { readonly schema: Schema }>> }>>;
 }
@@ -67,21 +68,28 @@ function operationSection(method: string, path: string, operation: ReferenceOper
     const fields = status.startsWith('2') && schema?.properties ? ` ${fieldNames(schema)}` : '';
     return `<tr><th scope="row">${escapeHtml(status)}</th><td>${escapeHtml(response.description ?? '')}${fields}</td></tr>`;
   });
+  // Header parameters, as a body's fields are shown: name, type, whether required, what it does.
+  const headers = (operation.parameters ?? []).filter((parameter) => parameter.in === 'header');
+  const headerSchema: Schema = {
+    properties: Object.fromEntries(headers.map((header) => [header.name, header.schema ?? {}])),
+    required: headers.filter((header) => header.required).map((header) => header.name),
+  };
   return `<section class="operation" id="${anchor(method, path)}">
 <h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h2>
 <p>${escapeHtml(operation.summary ?? '')}</p>
+${headers.length > 0 ? `<h3>Headers</h3>\n${fieldsTable(headerSchema, 'Header')}` : ''}
 ${body ? `<h3>Body</h3>\n${fieldsTable(body)}` : ''}
 <h3>Answers</h3>
 <table class="responses"><tbody>${responses.join('')}</tbody></table>
 </section>`;
 }
 
-function fieldsTable(schema: Schema): string {
+function fieldsTable(schema: Schema, heading = 'Field'): string {
   const rows = Object.entries(schema.properties ?? {}).map(
     ([name, field]) =>
       `<tr><th scope="row"><code>${escapeHtml(name)}</code></th><td>${escapeHtml(typeOf(field))}</td><td>${schema.required?.includes(name) ? 'required' : 'optional'}</td><td>${escapeHtml(field.description ?? '')}</td></tr>`,
   );
-  return `<table class="fields"><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col"></th><th scope="col"></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="fields"><thead><tr><th scope="col">${heading}</th><th scope="col">Type</th><th scope="col"></th><th scope="col"></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function fieldNames(schema: Schema): string {

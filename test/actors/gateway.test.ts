@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
 import { GatewayActor } from '../../src/actors/gateway.ts';
+import { IDEMPOTENCY_WINDOW_MS, idempotentRequestId } from '../../src/actors/idempotency.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import type { Delivery } from '../../src/adapters/transport/transport.ts';
@@ -48,6 +49,8 @@ async function setup(config: Partial<Config> = {}) {
   const clock = new FakeClock();
   const gateway = new GatewayActor(clock);
   const store = new PouchStore({ adapter: 'memory', directory: `gateway-${crypto.randomUUID()}` });
+  await store.open();
+  cleanup.push(() => store.close());
   const context = { config: { ...DEFAULTS, ...config }, transport, store, logger: createLogger('silent'), metrics, crash: () => {} };
   await gateway.start(context);
   cleanup.push(async () => {
@@ -55,7 +58,7 @@ async function setup(config: Partial<Config> = {}) {
     await Promise.all([transport.close(), consumerSide.close()]);
   });
   const classify = () => gateway.classify(image, 1);
-  return { gateway, consumer, metrics, classify, clock };
+  return { gateway, consumer, metrics, classify, clock, store };
 }
 
 describe('gateway', () => {
@@ -117,5 +120,46 @@ describe('gateway', () => {
     await Promise.all(admitted);
     await gateway.stop();
     expect(await classify().catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+  });
+
+  describe('Idempotency-Key', () => {
+    const key = 'client-7/req-19';
+    const stored = (id: string, createdAt: Date) => ({ id, digits: [3], probabilities: [Array.from({ length: 10 }, (_, d) => (d === 3 ? 0.91 : 0.01))], modelVersion: 'earlier', createdAt: createdAt.toISOString() });
+
+    test('a first keyed request goes out under the id derived from the key and its image', async () => {
+      const { consumer, gateway } = await setup();
+      const answer = gateway.classify(image, 1, { idempotencyKey: key });
+      await waitFor(() => consumer.messages.length === 1);
+      expect(consumer.messages[0]!.ids).toEqual([idempotentRequestId(key, image, 1)]);
+      await consumer.answer(0);
+      expect((await answer).replayed).toBeUndefined();
+    });
+
+    test('a stored answer for the key is given back, replayed, without a message; from the day before too', async () => {
+      const { consumer, gateway, store, metrics } = await setup();
+      const yesterday = new Date(Date.now() - IDEMPOTENCY_WINDOW_MS);
+      await store.saveResults([stored(idempotentRequestId(key, image, 1, yesterday.getTime()), yesterday)]);
+      const answer = await gateway.classify(image, 1, { idempotencyKey: key });
+      expect(answer).toMatchObject({ digits: [3], modelVersion: 'earlier', replayed: true });
+      expect(answer.probabilities).toHaveLength(10);
+      expect(consumer.messages).toHaveLength(0);
+      expect(await metrics.registry.getSingleMetricAsString('stratus_idempotent_replays_total')).toContain('stratus_idempotent_replays_total 1');
+      // Another image under the same key is another request.
+      const other = new Float32Array(784).fill(0.5);
+      const fresh = gateway.classify(other, 1, { idempotencyKey: key });
+      await waitFor(() => consumer.messages.length === 1);
+      expect(consumer.messages[0]!.ids).toEqual([idempotentRequestId(key, other, 1)]);
+      await consumer.answer(0);
+      expect((await fresh).replayed).toBeUndefined();
+    });
+
+    test('a store that cannot be read means computing again, not an error', async () => {
+      const { consumer, gateway, store } = await setup();
+      store.getResult = () => Promise.reject(new Error('store down'));
+      const answer = gateway.classify(image, 1, { idempotencyKey: key });
+      await waitFor(() => consumer.messages.length === 1);
+      await consumer.answer(0);
+      expect((await answer).digits).toEqual([4]);
+    });
   });
 });

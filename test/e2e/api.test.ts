@@ -34,6 +34,36 @@ await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 2
     expect(stored?.modelVersion).toBe(answer.model.version);
   });
 
+  test('a request sent again with the same Idempotency-Key gets the first answer, stored once', async () => {
+    const key = `retry-${crypto.randomUUID()}`;
+    const send = (i: number, idempotencyKey = key) => postJson(`${deployment().url}/api/predict`, { pixels: image(mnist, i) }, { 'idempotency-key': idempotencyKey });
+    const first = await send(11);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const answer = (await first.json()) as { id: string; digit: number; probabilities: number[]; model: { version: string } };
+    expect(await storedResult(deployment(), answer.id)).not.toBeNull();
+
+    const replays = () => deployment().metrics().then((text) => Number(text.match(/^stratus_idempotent_replays_total (\d+)/m)?.[1] ?? 0));
+    const replaysBefore = await replays();
+    const again = await send(11);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(answer);
+    expect(await replays()).toBe(replaysBefore + 1);
+    // The key names the request with its image: another image under the same key is another request.
+    const other = (await (await send(12)).json()) as { id: string };
+    expect(other.id).not.toBe(answer.id);
+    // KServe's endpoint takes the header too.
+    const infer = (k: string) =>
+      postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [2, PIXELS], datatype: 'FP32', data: [...image(mnist, 3), ...image(mnist, 4)] }] }, { 'idempotency-key': k });
+    const inferKey = `infer-${crypto.randomUUID()}`;
+    const inferred = (await (await infer(inferKey)).json()) as { id: string; outputs: unknown };
+    await storedResult(deployment(), inferred.id);
+    const reinferred = await infer(inferKey);
+    expect(reinferred.headers.get('idempotent-replayed')).toBe('true');
+    expect(await reinferred.json()).toEqual(inferred);
+  });
+
   test('KServe v2 infer answers a batch with [N,10] probabilities and the argmax', async () => {
     const n = 32;
     const data = Array.from(mnist.images.subarray(0, n * PIXELS));
@@ -91,6 +121,8 @@ await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 2
       ['KServe N over 1024', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1025, 784], datatype: 'FP32', data: [] }] }), 422, 'bad_shape'],
       ['KServe wrong datatype', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1, 784], datatype: 'INT8', data: new Array(784).fill(0) }] }), 422, 'invalid_body'],
       ['unknown route', () => fetch(`${deployment().url}/api/nothing-here`), 404, 'not_found'],
+      ['Idempotency-Key too long', () => postJson(`${deployment().url}/api/predict`, valid(), { 'idempotency-key': 'k'.repeat(256) }), 400, 'invalid_idempotency_key'],
+      ['Idempotency-Key with a space', () => postJson(`${deployment().url}/v2/models/mnist/infer`, { inputs: [{ name: 'i', shape: [1, 784], datatype: 'FP32', data: valid().pixels }] }, { 'idempotency-key': 'a b' }), 400, 'invalid_idempotency_key'],
     ];
     test.each(cases)('%s', async (_name, send, status, code) => {
       const response = await send();

@@ -1,5 +1,8 @@
 // Local mode's gateway flags from outside: where inference runs, and what overload and deadlines do.
 import { describe, expect, test } from 'bun:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
@@ -74,5 +77,34 @@ test('a chunked body over --max-body-bytes gets a JSON 413, as a declared one do
     expect((await postJson(`${stratus.url}/api/predict`, { pixels: new Array(PIXELS).fill(0) })).status).toBe(200);
   } finally {
     await stratus.stop();
+  }
+});
+
+test('an Idempotency-Key outlives the process: after a restart on the same store the retry gets the first answer', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stratus-idempotency-'));
+  const flags = ['--store', 'pouchdb', '--data-dir', dataDir];
+  const mnist = loadSplit(MNIST_DIR, 'test');
+  const body = { pixels: image(mnist, 21) };
+  const headers = { 'idempotency-key': 'order-42/attempt' };
+  try {
+    let stratus = await startLocal(flags);
+    let first: { id: string; digit: number };
+    try {
+      first = (await (await postJson(`${stratus.url}/api/predict`, body, headers)).json()) as { id: string; digit: number };
+      expect(first.digit).toBe(mnist.labels[21]!);
+    } finally {
+      // A graceful stop finishes the store writes it took on: the answer is on disk after it.
+      await stratus.stop();
+    }
+    stratus = await startLocal(flags);
+    try {
+      const again = await postJson(`${stratus.url}/api/predict`, body, headers);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(first);
+    } finally {
+      await stratus.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
-import type { Classification, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
+import type { Classification, ClassifyOptions, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
 import { createApp } from '../../src/http/app.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createLogger } from '../../src/log.ts';
@@ -22,7 +22,7 @@ class FakeGateway implements Gateway {
   modelVersion: string | null = 'fake-1';
   failure: unknown = null;
   readonly refusals = new Map<string, ModelRefusal>();
-  readonly calls: { count: number; sessionId: string | undefined; pixels: Float32Array }[] = [];
+  readonly calls: { count: number; sessionId: string | undefined; idempotencyKey: string | undefined; pixels: Float32Array }[] = [];
   constructor(private readonly digit = 7) {}
 
   refusalOf(version: string): ModelRefusal | null {
@@ -33,8 +33,8 @@ class FakeGateway implements Gateway {
     this.refusals.delete(version);
   }
 
-  async classify(pixels: Float32Array, count: number, sessionId?: string): Promise<Classification> {
-    this.calls.push({ count, sessionId, pixels });
+  async classify(pixels: Float32Array, count: number, options: ClassifyOptions = {}): Promise<Classification> {
+    this.calls.push({ count, sessionId: options.sessionId, idempotencyKey: options.idempotencyKey, pixels });
     if (this.failure) throw this.failure;
     const probabilities = Array.from({ length: count * 10 }, (_, i) => (i % 10 === this.digit ? 0.91 : 0.01));
     return { id: `req-${this.calls.length}`, digits: Array(count).fill(this.digit), probabilities, modelVersion: this.modelVersion ?? '', timings: { totalMs: 1 } };
@@ -227,6 +227,10 @@ describe('routes through app.handle', () => {
     }
     const predict = spec.paths['/api/predict']!.post!.responses;
     expect(Object.keys(predict).sort()).toEqual(['200', '400', '405', '413', '415', '422', '500', '503', '504']);
+    for (const path of ['/api/predict', '/v2/models/mnist/infer']) {
+      const parameters = (spec.paths[path]!.post as unknown as { parameters: { name: string; in: string }[] }).parameters;
+      expect(parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    }
     // No string spelling of an integer with a numeric default: what a field is, it is once.
     expect(JSON.stringify(spec)).not.toContain('"format":"integer"');
   });
@@ -240,6 +244,8 @@ describe('routes through app.handle', () => {
       expect(html).toContain(`<code>${operation}</code>`);
     }
     expect(html).toContain('<code>pixels</code>');
+    expect(html).toContain('<h3>Headers</h3>');
+    expect(html).toContain('<code>idempotency-key</code>');
     expect(html).toContain('array of number, in 0..1, 784 items');
     expect(html).toContain('body_too_large');
     expect(html).not.toMatch(/<script/);
