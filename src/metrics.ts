@@ -36,6 +36,12 @@ export class Metrics {
   readonly inFlight = new Gauge({ name: 'stratus_in_flight_requests', help: 'Prediction requests the gateway is holding', registers: [this.registry] });
   readonly errors = new Counter({ name: 'stratus_http_errors_total', help: 'Error answers by HTTP status and error code', labelNames: ['status', 'code'] as const, registers: [this.registry] });
   readonly predictions = new Counter({ name: 'stratus_predictions_total', help: 'Images classified by this process', registers: [this.registry] });
+  readonly hedges = new Counter({
+    name: 'stratus_hedges_total',
+    help: 'Messages with no reply in time, sent once more to a partition that answers (sent), or not for want of budget (over_budget)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly idempotentReplays = new Counter({
     name: 'stratus_idempotent_replays_total',
     help: 'Requests answered with the stored answer to an earlier request with the same Idempotency-Key',

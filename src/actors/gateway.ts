@@ -3,14 +3,19 @@
 // classifies itself. Under load, requests that arrive while earlier messages are still being answered
 // leave together as one message (src/flow/batcher.ts): each message costs the gateway, the broker and
 // the consumer a fixed price (encoding, a record, a delivery, offset tracking, a reply), several times
-// what its pixels cost, and one message for 16 requests pays it once.
-import { RequestTimeoutError, TransportClosedError, type Subscription } from '../adapters/transport/transport.ts';
+// what its pixels cost, and one message for 16 requests pays it once. Where consumers run in processes
+// of their own, a message whose reply is late is hedged (hedging.ts): a consumer that died or hangs
+// costs its requests a few hundred milliseconds, not a 504. A request with an Idempotency-Key is
+// answered from the store when it was answered before (idempotency.ts).
+import { transportAdapter } from '../adapters/transport/registry.ts';
+import { RequestTimeoutError, TransportClosedError, type RequestOptions, type Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
 import { systemClock, type Clock } from '../flow/clock.ts';
 import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from './errors.ts';
+import { HedgePolicy } from './hedging.ts';
 import { keyedRequest } from './idempotency.ts';
 
 /** Messages awaiting replies before new requests hold back to join the next one: enough to keep two
@@ -54,6 +59,8 @@ export class GatewayActor implements Actor {
   private inFlight = 0;
   private idle: (() => void) | null = null;
   private messages: Batcher<Queued> | null = null;
+  /** Null where consumers cannot fail apart from the gateway (one process): a hedge would only add work. */
+  private hedging: HedgePolicy | null = null;
   /** The model the consumers last said they serve; null until one has spoken. */
   modelVersion: string | null = null;
   /** Versions a consumer refused to serve, and why; forgotten once one serves it. */
@@ -63,6 +70,10 @@ export class GatewayActor implements Actor {
 
   async start(context: ActorContext): Promise<void> {
     this.context = context;
+    const { config } = context;
+    this.hedging = transportAdapter(config.transport).capabilities.crossProcess
+      ? new HedgePolicy({ floorMs: config.hedgeAfterMs, maxPerSecond: config.maxHedgesPerSecond }, this.clock)
+      : null;
     // Up to --max-batch images a message: the consumer's model call size, so one message never needs two calls.
     this.messages = new Batcher<Queued>(
       { maxSize: context.config.maxBatch, maxRunning: OUTSTANDING_MESSAGES, maxHoldMs: MAX_HOLD_MS },
@@ -151,8 +162,26 @@ export class GatewayActor implements Actor {
     const timeoutMs = Math.max(1, context.config.requestTimeoutMs - (performance.now() - (batch[0] as Queued).queuedAt));
     context.metrics.requestsPerMessage.observe(requests.length);
     let replies: PredictionReply[];
+    let hedged = false;
+    const hedging = this.hedging;
+    const hedgeAfterMs = hedging?.delayMs();
+    // A hedge is safe: the consumer stores each request once, under its id, and the first reply wins.
+    const options: RequestOptions | undefined =
+      hedging && hedgeAfterMs !== undefined
+        ? {
+            hedgeAfterMs,
+            mayHedge: () => {
+              const allowed = hedging.take();
+              context.metrics.hedges.inc({ outcome: allowed ? 'sent' : 'over_budget' });
+              hedged ||= allowed;
+              return allowed;
+            },
+          }
+        : undefined;
     try {
-      const reply = await context.transport.request(TOPIC.predictions, { key: (requests[0] as PredictionRequest).id, value: encodeBatch(requests) }, timeoutMs);
+      const sentAt = performance.now();
+      const reply = await context.transport.request(TOPIC.predictions, { key: (requests[0] as PredictionRequest).id, value: encodeBatch(requests) }, timeoutMs, options);
+      if (!hedged) hedging?.record(performance.now() - sentAt);
       replies = decodeJson<BatchReply>(reply.value).replies;
     } catch (error) {
       const failure = this.failureOf(context, error);

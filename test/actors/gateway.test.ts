@@ -162,4 +162,29 @@ describe('gateway', () => {
       expect((await answer).digits).toEqual([4]);
     });
   });
+
+  describe('hedging', () => {
+    test('where consumers run apart, a message with no reply in time is sent once more; the first answer wins', async () => {
+      // The memory transport stands in for Kafka here: the setting says consumers may fail apart.
+      const { consumer, classify, metrics } = await setup({ transport: 'kafka', hedgeAfterMs: 30 });
+      const answer = classify();
+      await waitFor(() => consumer.messages.length === 2, 2_000);
+      expect(consumer.messages[1]!.ids).toEqual(consumer.messages[0]!.ids);
+      await consumer.answer(1);
+      expect((await answer).digits).toEqual([4]);
+      await consumer.answer(0);
+      expect(await metrics.registry.getSingleMetricAsString('stratus_hedges_total')).toContain('stratus_hedges_total{outcome="sent"} 1');
+    });
+
+    test('in one process (the memory transport), and with --hedge-after-ms 0, there are no hedges', async () => {
+      for (const config of [{}, { transport: 'kafka' as const, hedgeAfterMs: 0 }]) {
+        const { consumer, classify } = await setup({ hedgeAfterMs: 30, ...config });
+        const answer = classify();
+        await Bun.sleep(120);
+        expect(consumer.messages).toHaveLength(1);
+        await consumer.answer(0);
+        await answer;
+      }
+    });
+  });
 });

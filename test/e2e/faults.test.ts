@@ -2,15 +2,20 @@
 // replication 3, min.insync.replicas 2) and a CouchDB-API server that keeps its data on disk, loaded with
 // real MNIST digits. For each fault: every request the gateway accepted (a 2xx) was answered once, with
 // the digit an undisturbed pass gives, under an id of its own, and the store holds exactly one result
-// for each such id and nothing more. 503s during a fault are allowed; the client retries them.
+// for each such id and nothing more; no request got a 504; and the requests sent in the 15 s after the
+// fault were answered with a p99 under 2 s. 503s during a fault are allowed; the client retries them.
+// Every process runs with its default flags.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startPrivateCluster, type PrivateCluster } from '../helpers/cluster-services.ts';
 import { startPouchServer, type PouchServer } from '../helpers/couch-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from './cluster-processes.ts';
-import { referenceDigits, storedResults, stream, testDigits, type StreamResult, type Trigger } from './load-client.ts';
+import { latencyAfter, referenceDigits, storedResults, stream, testDigits, type StreamResult, type Trigger } from './load-client.ts';
 
 const REQUESTS = 1_000;
+/** After a fault, how long the requests count towards the failover window, and the p99 they must keep. */
+const FAILOVER_WINDOW_MS = 15_000;
+const FAILOVER_P99_MS = 2_000;
 const digits = testDigits(REQUESTS);
 
 // Both Kafka clusters start at once (a JVM each per broker); the one-broker cluster is the one the
@@ -33,15 +38,21 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   let consumers: RoleProcess[];
   let reference: number[];
 
-  // Longer than a consumer group takes to notice a dead member (10 s session) and rebalance, so a request
-  // stranded on a killed consumer is redelivered and answered rather than timed out.
-  const OUTLAST_A_REBALANCE = ['--request-timeout-ms', '90000'];
-  const startConsumer = () => group.start('consumer', target, OUTLAST_A_REBALANCE);
+  // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance.
+  const startConsumer = () => group.start('consumer', target);
 
-  /** The exactly-once checks, against the store as it was before the stream. */
-  async function expectEachAnsweredOnce(result: StreamResult, storedBefore: Map<string, number>) {
-    console.log(`  ${result.answers.size} answered, ${result.refusals} refusals (503, retried), ${result.failures.length} failures`);
+  /** The exactly-once checks, against the store as it was before the stream; the failover window's p99
+   * when `faultAt` (performance.now()) says when the fault struck. */
+  async function expectEachAnsweredOnce(result: StreamResult, storedBefore: Map<string, number>, faultAt?: number) {
+    const window = faultAt === undefined ? null : latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
+    const windowText = window ? `; ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the fault: p99 ${Math.round(window.p99Ms)} ms, max ${Math.round(window.maxMs)} ms` : '';
+    console.log(`  ${result.answers.size} answered, ${result.refusals} refusals (503, retried), ${result.retries} sent again to another gateway, ${result.failures.length} failures${windowText}`);
+    // Any 504 (or other error) is a failure: none is allowed.
     expect(result.failures).toEqual([]);
+    if (window) {
+      expect(window.count).toBeGreaterThan(0);
+      expect(window.p99Ms).toBeLessThanOrEqual(FAILOVER_P99_MS);
+    }
     expect(result.answers.size).toBe(REQUESTS);
     // Few refusals: a fault may cost a moment of 503s, not a stream of them.
     expect(result.refusals).toBeLessThan(REQUESTS);
@@ -71,7 +82,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     target = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `faults_${Date.now()}_`, replication: 3 };
     // Consumers first: the gateway gets ready once one of them has announced its model.
     consumers = [startConsumer(), startConsumer()];
-    gateway = group.start('gateway', target, OUTLAST_A_REBALANCE);
+    gateway = group.start('gateway', target);
     await withLogs(group, () => Promise.all([gateway, ...consumers].map((p) => p.waitReady())));
     const clean = await referenceDigits(gateway.url, digits);
     reference = clean.digits;
@@ -93,18 +104,29 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   }, 60_000);
 
   describe('with a gateway, two consumers, three brokers', () => {
+    /** Group joins of a consumer: its first, then one per rebalance. */
+    const joinsOf = async (consumer: RoleProcess) =>
+      Number((await consumer.metrics()).match(/^stratus_kafka_rebalances_total\{group="stratus-consumers",topic="stratus.predictions"\} (\d+)/m)?.[1] ?? 0);
+    const hedgesSent = async () => Number((await gateway.metrics()).match(/^stratus_hedges_total\{outcome="sent"\} (\d+)/m)?.[1] ?? 0);
+
     test('SIGKILL of one of two consumers during 1,000 requests', async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
+        const hedgesBefore = await hedgesSent();
         const victim = consumers[1] as RoleProcess;
-        const kill: Trigger = { afterAnswers: 300, action: async () => void victim.proc.kill('SIGKILL') };
+        let faultAt = 0;
+        const kill: Trigger = { afterAnswers: 300, action: async () => void ((faultAt = performance.now()), victim.proc.kill('SIGKILL')) };
         const result = await stream(gateway.url, digits, { triggers: [kill] });
         expect(victim.proc.signalCode).toBe('SIGKILL');
-        await expectEachAnsweredOnce(result, before);
+        await expectEachAnsweredOnce(result, before, faultAt);
+        // The requests stranded on the dead consumer's partitions were answered through hedges.
+        expect(await hedgesSent()).toBeGreaterThan(hedgesBefore);
         // The survivor took the victim's partitions over: a rebalance, on /metrics.
-        const metrics = await (consumers[0] as RoleProcess).metrics();
-        const joins = Number(metrics.match(/^stratus_kafka_rebalances_total\{group="stratus-consumers",topic="stratus.predictions"\} (\d+)/m)?.[1]);
-        expect(joins).toBeGreaterThanOrEqual(2);
+        // The hedges answer before the group notices; it does, within a session timeout, and the survivor
+        // takes the victim's partitions over: a rebalance, on /metrics.
+        const survivor = consumers[0] as RoleProcess;
+        await waitFor(async () => (await joinsOf(survivor)) >= 2, 30_000, 250);
+        const metrics = await survivor.metrics();
         expect(metrics).toMatch(/^stratus_kafka_consumer_lag\{group="stratus-consumers",topic="stratus.predictions"\} \d+/m);
         // Back to two for the next test.
         consumers[1] = startConsumer();
@@ -112,18 +134,71 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       });
     }, 240_000);
 
+    test('one of two consumers hanging (SIGSTOP) during 1,000 requests', async () => {
+      await withLogs(group, async () => {
+        const before = await storedResults(target.couchdbUrl, target.prefix);
+        const victim = consumers[1] as RoleProcess;
+        let faultAt = 0;
+        const hang: Trigger = { afterAnswers: 300, action: async () => void ((faultAt = performance.now()), victim.proc.kill('SIGSTOP')) };
+        const result = await stream(gateway.url, digits, { triggers: [hang] });
+        await expectEachAnsweredOnce(result, before, faultAt);
+        // A hung process holds what it took until it is gone; here it goes for good, and a fresh one comes.
+        victim.proc.kill('SIGKILL');
+        consumers[1] = startConsumer();
+        await consumers[1].waitReady();
+      });
+    }, 240_000);
+
+    test('a consumer stopped with SIGTERM leaves its group at once: its partitions move without waiting out the session', async () => {
+      await withLogs(group, async () => {
+        const survivor = consumers[0] as RoleProcess;
+        const before = await joinsOf(survivor);
+        const stopping = (consumers[1] as RoleProcess).stop();
+        // Half the 10 s session a member that just vanished would take to be noticed.
+        await waitFor(async () => (await joinsOf(survivor)) > before, 5_000, 100);
+        await stopping;
+        expect((consumers[1] as RoleProcess).proc.exitCode).toBe(0);
+        consumers[1] = startConsumer();
+        await consumers[1].waitReady();
+      });
+    }, 120_000);
+
+    test('SIGKILL of one of two gateways: its requests, sent again with their Idempotency-Key, are answered by the other', async () => {
+      await withLogs(group, async () => {
+        const victim = group.start('gateway', target);
+        await victim.waitReady();
+        const before = await storedResults(target.couchdbUrl, target.prefix);
+        let faultAt = 0;
+        const kill: Trigger = { afterAnswers: 300, action: async () => void ((faultAt = performance.now()), victim.proc.kill('SIGKILL')) };
+        const result = await stream([gateway.url, victim.url], digits, { triggers: [kill], idempotencyKeyPrefix: `gateway-kill-${Date.now()}-` });
+        expect(victim.proc.signalCode).toBe('SIGKILL');
+        // Requests were in flight on the victim when it died: their connections broke, and the retries,
+        // under the same keys, found their answers (stored once: the ids come from the keys).
+        expect(result.retries).toBeGreaterThan(0);
+        await expectEachAnsweredOnce(result, before, faultAt);
+      });
+    }, 240_000);
+
     // This once lost about one request in 4,000 (a 504 after 90 s): kafkajs's own send retries skipped the
     // messages of partitions whose leadership moved to a broker that had already answered. Sends are now
     // retried whole by the transport (src/adapters/transport/kafka/publisher.ts, test/adapters/transport/kafka/publisher.test.ts).
+    //
+    // Not yet on the defaults: until the controller moves the dead broker's partitions (its 9 s session),
+    // every send that includes one of them is retried, and the sends after it wait; with the default 10 s
+    // deadline about one request in a hundred gets a 504. So this one gateway still waits 90 s, and the
+    // test asserts what holds meanwhile: nothing lost, nothing stored twice.
     test('one of three brokers crashing under load and coming back', async () => {
       await withLogs(group, async () => {
+        const patient = group.start('gateway', target, ['--request-timeout-ms', '90000']);
+        await patient.waitReady();
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const triggers: Trigger[] = [
           { afterAnswers: 250, action: () => kafka.control('stop-broker', '2', '--kill') },
           { afterAnswers: 600, action: () => kafka.control('start-broker', '2') },
         ];
-        const result = await stream(gateway.url, digits, { triggers });
+        const result = await stream(patient.url, digits, { triggers });
         await expectEachAnsweredOnce(result, before);
+        await patient.stop();
       });
     }, 240_000);
 
@@ -132,9 +207,11 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const consumer = consumers[0] as RoleProcess;
         let sawStoreDown: string[] = [];
+        let faultAt = 0;
         const restart: Trigger = {
           afterAnswers: 250,
           action: async () => {
+            faultAt = performance.now();
             await couch.kill();
             // Down long enough for the store's 2 s ping to notice: readiness names the store.
             await waitFor(async () => {
@@ -148,7 +225,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         };
         const result = await stream(gateway.url, digits, { triggers: [restart] });
         expect(sawStoreDown).toContain('store couchdb is down');
-        await expectEachAnsweredOnce(result, before);
+        await expectEachAnsweredOnce(result, before, faultAt);
       });
     }, 240_000);
   });
@@ -158,8 +235,8 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       const alone: ClusterTarget = { ...target, kafkaBrokers: lonely.kafkaBrokers, prefix: `${target.prefix}alone_`, replication: 1 };
       await lonely.control('stop-broker', '1');
       // Both roles start patiently while the broker is away.
-      const early = group.start('gateway', alone, OUTLAST_A_REBALANCE);
-      const consumer = group.start('consumer', alone, OUTLAST_A_REBALANCE);
+      const early = group.start('gateway', alone);
+      const consumer = group.start('consumer', alone);
       await waitFor(() => early.ready().then(() => true, () => false), 60_000, 100);
       const notReady = await early.ready();
       expect(notReady.status).toBe(503);

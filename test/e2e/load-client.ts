@@ -1,6 +1,8 @@
-// The fault tests' client: a stream of real MNIST digits against a gateway, a few requests at a time. A 503
-// (not ready, overloaded) is a refusal, retried after a pause; any other non-2xx is kept as a failure, never
-// retried, so a lost or timed-out request shows up instead of being papered over.
+// The fault tests' client: a stream of real MNIST digits against one or more gateways, a few requests at a
+// time. A 503 (not ready, overloaded) is a refusal, retried after a pause; with idempotency keys, a request
+// whose gateway went away is sent again to another (as a client of a load balancer would). Any other
+// non-2xx is kept as a failure, never retried, so a lost or timed-out request shows up instead of being
+// papered over.
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
@@ -24,12 +26,17 @@ export function testDigits(count: number): Digits {
 export interface Answer {
   readonly id: string;
   readonly digit: number;
+  /** performance.now() when it was first sent, and how long until it was answered (retries included). */
+  readonly sentAt: number;
+  readonly ms: number;
 }
 
 export interface StreamResult {
   /** By digit index: every index got exactly one 2xx (the stream retries until it does or fails). */
   readonly answers: Map<number, Answer>;
   readonly refusals: number;
+  /** Requests sent again to another gateway after theirs went away (only with idempotency keys). */
+  readonly retries: number;
   /** Non-503 errors: status and body, or the network error. */
   readonly failures: string[];
 }
@@ -40,15 +47,37 @@ export interface Trigger {
   readonly action: () => Promise<void>;
 }
 
+/** The answers to requests sent from `from` (performance.now()) for `forMs`: their count, p99 and max. */
+export function latencyAfter(result: StreamResult, from: number, forMs: number): { count: number; p99Ms: number; maxMs: number } {
+  const times = [...result.answers.values()].filter((a) => a.sentAt >= from && a.sentAt < from + forMs).map((a) => a.ms).sort((a, b) => a - b);
+  const p99Ms = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
+  return { count: times.length, p99Ms, maxMs: times.at(-1) ?? 0 };
+}
+
+export interface StreamOptions {
+  readonly concurrency?: number;
+  readonly triggers?: Trigger[];
+  /**
+   * Each request carries `Idempotency-Key: <prefix><index>`; a gateway that stops answering (connection
+   * refused or reset) is dropped, as a load balancer would, and its requests are sent again, same key, to
+   * another. Without keys a network error is a failure.
+   */
+  readonly idempotencyKeyPrefix?: string;
+}
+
 /**
- * Sends every body once (with 503 retries), `concurrency` at a time, and runs each trigger's action when
- * its count of answers is reached, alongside the stream; resolves when the stream and the actions are done.
+ * Sends every body once (with 503 retries), `concurrency` at a time, spread round the gateways, and runs
+ * each trigger's action when its count of answers is reached, alongside the stream; resolves when the
+ * stream and the actions are done.
  */
-export async function stream(gatewayUrl: string, digits: Digits, options: { concurrency?: number; triggers?: Trigger[] } = {}): Promise<StreamResult> {
+export async function stream(gateways: string | readonly string[], digits: Digits, options: StreamOptions = {}): Promise<StreamResult> {
+  const live = typeof gateways === 'string' ? [gateways] : [...gateways];
   const answers = new Map<number, Answer>();
   const failures: string[] = [];
   let refusals = 0;
+  let retries = 0;
   let next = 0;
+  let turn = 0;
   const pendingTriggers = [...(options.triggers ?? [])].sort((a, b) => a.afterAnswers - b.afterAnswers);
   const actions: Promise<void>[] = [];
   const fire = () => {
@@ -56,18 +85,30 @@ export async function stream(gatewayUrl: string, digits: Digits, options: { conc
       actions.push((pendingTriggers.shift() as Trigger).action());
     }
   };
+  const { idempotencyKeyPrefix } = options;
 
   const send = async (index: number): Promise<void> => {
+    const sentAt = performance.now();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (idempotencyKeyPrefix !== undefined) headers['idempotency-key'] = `${idempotencyKeyPrefix}${index}`;
     for (;;) {
+      const gateway = live[turn++ % live.length];
+      if (gateway === undefined) {
+        failures.push(`#${index}: no gateway left`);
+        return;
+      }
       let response: Response;
       try {
-        response = await fetch(`${gatewayUrl}/api/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: digits.bodies[index] as string,
-          signal: AbortSignal.timeout(120_000),
-        });
+        response = await fetch(`${gateway}/api/predict`, { method: 'POST', headers, body: digits.bodies[index] as string, signal: AbortSignal.timeout(120_000) });
       } catch (error) {
+        if (idempotencyKeyPrefix !== undefined) {
+          const at = live.indexOf(gateway);
+          if (at !== -1) live.splice(at, 1);
+          if (live.length > 0) {
+            retries++;
+            continue;
+          }
+        }
         failures.push(`#${index}: ${error instanceof Error ? error.message : String(error)}`);
         return;
       }
@@ -83,7 +124,7 @@ export async function stream(gatewayUrl: string, digits: Digits, options: { conc
       }
       const body = (await response.json()) as { id: string; digit: number };
       if (answers.has(index)) failures.push(`#${index}: answered twice`);
-      answers.set(index, { id: body.id, digit: body.digit });
+      answers.set(index, { id: body.id, digit: body.digit, sentAt, ms: performance.now() - sentAt });
       fire();
       return;
     }
@@ -95,7 +136,7 @@ export async function stream(gatewayUrl: string, digits: Digits, options: { conc
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   fire();
   await Promise.all(actions);
-  return { answers, refusals, failures };
+  return { answers, refusals, retries, failures };
 }
 
 /** The digits one clean pass gives, through KServe batches (one round trip per 200, under Kafka's 1 MB). */

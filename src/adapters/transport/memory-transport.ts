@@ -4,7 +4,7 @@
 import { coalesced } from '../../flow/clock.ts';
 import { backoffDelay } from '../../flow/retry.ts';
 import { RequestReply } from './request-reply.ts';
-import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type SubscribeOptions, type Subscription, type Transport } from './transport.ts';
+import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type RequestOptions, type SubscribeOptions, type Subscription, type Transport } from './transport.ts';
 
 export interface MemoryBrokerOptions {
   /** Deliveries of one message before it goes to the dead-letter topic. */
@@ -200,8 +200,8 @@ export class MemoryTransport implements Transport {
     return subscription;
   }
 
-  request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope> {
-    return this.requests.request(topic, message, timeoutMs);
+  request(topic: string, message: OutgoingMessage, timeoutMs: number, options?: RequestOptions): Promise<Envelope> {
+    return this.requests.request(topic, message, timeoutMs, options);
   }
 
   reply(request: Delivery, message: Omit<OutgoingMessage, 'key'>): Promise<void> {

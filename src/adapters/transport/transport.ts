@@ -3,7 +3,7 @@
 // test/adapters/transport/transport.conformance.ts.
 
 export interface Envelope {
-  /** Partitioning key; requests use their request id so a redelivery lands where the original did. */
+  /** Partitioning key where no lane is chosen; requests carry their (first) request id. */
   readonly key: string;
   readonly value: Uint8Array;
   readonly headers: Readonly<Record<string, string>>;
@@ -13,6 +13,8 @@ export interface Delivery extends Envelope {
   readonly topic: string;
   /** 1 on first delivery; grows each time a failed handler makes the transport deliver again. */
   readonly attempt: number;
+  /** The partition it came from, on transports that have partitions. */
+  readonly lane?: number;
 }
 
 /** Resolving acknowledges the message; rejecting asks for redelivery (at-least-once). */
@@ -38,7 +40,7 @@ export interface Transport {
   publish(topic: string, message: OutgoingMessage): Promise<void>;
   subscribe(topic: string, options: SubscribeOptions, handler: Handler): Promise<Subscription>;
   /** Publishes and waits for the reply carrying the same correlation id. */
-  request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope>;
+  request(topic: string, message: OutgoingMessage, timeoutMs: number, options?: RequestOptions): Promise<Envelope>;
   /** Answers a delivery that came from `request`. */
   reply(request: Delivery, message: Omit<OutgoingMessage, 'key'>): Promise<void>;
 }
@@ -47,11 +49,26 @@ export interface OutgoingMessage {
   readonly key: string;
   readonly value: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The partition to publish to, on transports that have partitions; otherwise the key decides. */
+  readonly lane?: number;
+}
+
+export interface RequestOptions {
+  /**
+   * With no reply after this long, the request is published once more (a hedge), to the partition whose
+   * replies arrived last where the transport has partitions; the first reply wins and a later one is
+   * dropped. Only for requests whose handlers may run twice (the consumer stores by request id).
+   */
+  readonly hedgeAfterMs?: number;
+  /** Asked when the hedge is due: false skips it (the caller's budget of hedges is spent). */
+  readonly mayHedge?: () => boolean;
 }
 
 export const HEADER = Object.freeze({
   correlationId: 'stratus-correlation-id',
   replyTo: 'stratus-reply-to',
+  /** On a reply: the partition its request was read from, so the requester learns which lanes answer. */
+  lane: 'stratus-lane',
   deadLetterReason: 'stratus-dead-letter-reason',
   deadLetterTopic: 'stratus-dead-letter-topic',
 });

@@ -11,7 +11,7 @@ import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts'
 import { TopicAdmin } from './topics.ts';
 import { retry } from '../../../flow/retry.ts';
 import { RequestReply } from '../request-reply.ts';
-import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type SubscribeOptions, type Subscription, type Transport } from '../transport.ts';
+import { HEADER, TransportClosedError, deadLetterTopic, type Delivery, type Envelope, type Handler, type OutgoingMessage, type RequestOptions, type SubscribeOptions, type Subscription, type Transport } from '../transport.ts';
 
 export type KafkaLog = (level: 'warn' | 'debug', message: string, fields: Record<string, unknown>) => void;
 
@@ -192,7 +192,8 @@ export class KafkaTransport implements Transport {
     }
     // kafkajs only reads the headers: they go as they are, without a copy per message.
     const headers = message.headers as Record<string, string> | undefined;
-    await this.publisher.publish(topic, { key: message.key, value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength), headers });
+    const value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
+    await this.publisher.publish(topic, { key: message.key, value, headers, ...(message.lane === undefined ? {} : { partition: message.lane }) });
   }
 
   async subscribe(topic: string, options: SubscribeOptions, handler: Handler): Promise<Subscription> {
@@ -230,8 +231,13 @@ export class KafkaTransport implements Transport {
     };
   }
 
-  request(topic: string, message: OutgoingMessage, timeoutMs: number): Promise<Envelope> {
-    return this.requests.request(topic, message, timeoutMs);
+  request(topic: string, message: OutgoingMessage, timeoutMs: number, options?: RequestOptions): Promise<Envelope> {
+    return this.requests.request(topic, message, timeoutMs, options);
+  }
+
+  /** The topic's partitions, once this transport has ensured it: requests then pick theirs by who answers. */
+  lanesOf(topic: string): number | null {
+    return this.topics.partitionsOf(topic);
   }
 
   reply(request: Delivery, message: Omit<OutgoingMessage, 'key'>): Promise<void> {

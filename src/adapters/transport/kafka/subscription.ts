@@ -250,7 +250,7 @@ export class KafkaSubscription {
       const entry = progress.started(Number(message.offset));
       // Resolving moves kafkajs's fetch position only; what is committed is decided by `progress`.
       resolveOffset(message.offset);
-      this.track(this.handle(batch.topic, message), progress, entry);
+      this.track(this.handle(batch.topic, batch.partition, message), progress, entry);
     }
   }
 
@@ -272,7 +272,7 @@ export class KafkaSubscription {
   }
 
   /** True when the message is done with (handled or dead-lettered); false when abandoned by stop(). */
-  private async handle(topic: string, message: KafkaMessage): Promise<boolean> {
+  private async handle(topic: string, partition: number, message: KafkaMessage): Promise<boolean> {
     const headers: Record<string, string> = {};
     const raw = message.headers;
     if (raw) {
@@ -284,6 +284,7 @@ export class KafkaSubscription {
     const envelope: Delivery = {
       topic,
       attempt: 1,
+      lane: partition,
       key: message.key?.toString() ?? '',
       value: message.value ? new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength) : new Uint8Array(0),
       headers,

@@ -12,6 +12,8 @@ export interface TopicLayout {
 
 export class TopicAdmin {
   private readonly ready = new Set<string>();
+  /** Partitions of each topic as the cluster reported them when it was ensured. */
+  private readonly partitions = new Map<string, number>();
   private readonly creating = new Map<string, Promise<void>>();
   private queue: Promise<void> = Promise.resolve();
   private readonly checking = new Map<string, Promise<boolean>>();
@@ -39,6 +41,11 @@ export class TopicAdmin {
     return creating;
   }
 
+  /** The topic's partition count, known once it was ensured here; null before. */
+  partitionsOf(topic: string): number | null {
+    return this.partitions.get(topic) ?? null;
+  }
+
   /** True when the topic exists on the cluster; for reply inboxes, which only their owner may create. */
   exists(topic: string): Promise<boolean> {
     if (this.ready.has(topic)) return Promise.resolve(true);
@@ -60,6 +67,7 @@ export class TopicAdmin {
 
   async delete(topic: string): Promise<void> {
     this.ready.delete(topic);
+    this.partitions.delete(topic);
     await this.admin.deleteTopics({ topics: [topic], timeout: 5_000 });
   }
 
@@ -85,6 +93,8 @@ export class TopicAdmin {
       if (!layout || layout.partitions.length === 0 || layout.partitions.some((p) => p.leader < 0)) {
         throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms`);
       }
+      // The cluster's count, not the one asked for: another process may have made the topic first.
+      this.partitions.set(topic, layout.partitions.length);
     };
     await retry(led, { firstDelayMs: 50, maxDelayMs: 50, budgetMs: timeoutMs });
   }

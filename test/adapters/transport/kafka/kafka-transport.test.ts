@@ -79,6 +79,32 @@ if (!brokers) {
       opened = [];
     });
 
+    test('requests on the partitions of a member that hangs are answered through hedges, sent where replies arrive', async () => {
+      const topic = freshTopic();
+      const group = `${topic}.members`;
+      const requester = await connect();
+      // The hung member leaves its group quickly when the test ends, without its handlers.
+      const [live, hung] = await Promise.all([connect(), connect({ drainTimeoutMs: 100 })]);
+      let hanging = false;
+      const serve = (transport: KafkaTransport, name: string) =>
+        transport.subscribe(topic, { group, concurrency: 256 }, async (delivery) => {
+          if (name === 'hung' && hanging) return new Promise<void>(() => {});
+          await transport.reply(delivery, { value: bytes(name) });
+        });
+      await serve(live, 'live');
+      await serve(hung, 'hung');
+      // Until both members answer: the group has settled, with partitions on each.
+      await waitFor(async () => {
+        const round = await Promise.all(Array.from({ length: 12 }, (_, i) => requester.request(topic, { key: `warm-${i}`, value: bytes('warm') }, 10_000)));
+        return new Set(round.map((reply) => text(reply.value))).size === 2;
+      }, 30_000, 100);
+
+      // Without hedges, about half of these would wait out their deadline on the hung member's partitions.
+      hanging = true;
+      const replies = await Promise.all(Array.from({ length: 24 }, (_, i) => requester.request(topic, { key: `r-${i}`, value: bytes('work') }, 5_000, { hedgeAfterMs: 200 })));
+      expect(replies.map((reply) => text(reply.value))).toEqual(Array(24).fill('live'));
+    });
+
     test('an offset is committed only up to the first message whose handler has not resolved', async () => {
       // One key, so one partition: offset order is publish order.
       const topic = freshTopic();

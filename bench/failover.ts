@@ -1,0 +1,210 @@
+// Failover under steady load. Cluster mode as an operator runs it, every flag at its default: two
+// gateways, two consumers, three Kafka brokers (replication 3) and the CouchDB-API server, all on this
+// machine. An open-loop client offers --rate requests/s of real MNIST digits, spread over the gateways,
+// each with an Idempotency-Key; a gateway that stops answering is dropped and its requests are sent again,
+// same key, to the other (what a load balancer and a retrying client do). One fault per scenario, after
+// --before seconds; then --after seconds of load. For each scenario it prints, over the requests sent in
+// the --after window: how many, answered, 504s, other errors, retries at another gateway, p50 / p99 /
+// max latency (retries included), the seconds until the answered rate is back within 10 % of its level
+// before the fault, and the gateways' hedges and idempotent replays.
+//
+//   bun run bench/failover.ts [--rate 200] [--before 5] [--after 20]
+//                             [--scenarios none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill]
+//                             [--role-flags="--hedge-after-ms 0"]     (to see a flag's effect)
+import { parseArgs } from 'node:util';
+import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
+import { startPouchServer } from '../test/helpers/couch-server.ts';
+import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from '../test/e2e/cluster-processes.ts';
+import { testDigits } from '../test/e2e/load-client.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    before: { type: 'string', default: '5' },
+    after: { type: 'string', default: '20' },
+    scenarios: { type: 'string', default: 'none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill' },
+    'role-flags': { type: 'string', default: '' },
+  },
+});
+const RATE = Number(flags.rate);
+const BEFORE_MS = Number(flags.before) * 1000;
+const AFTER_MS = Number(flags.after) * 1000;
+const ROLE_FLAGS = flags['role-flags'] ? flags['role-flags'].split(/\s+/) : [];
+const SCENARIOS = flags.scenarios.split(',');
+if (!(RATE > 0) || !(BEFORE_MS > 0) || !(AFTER_MS > 0)) {
+  console.error('--rate, --before and --after must be positive numbers');
+  process.exit(2);
+}
+
+interface Outcome {
+  readonly sentAt: number;
+  readonly doneAt: number;
+  readonly kind: 'ok' | '504' | 'error';
+  readonly retries: number;
+}
+
+const digits = testDigits(2_000);
+
+/** Offers RATE requests/s until `stop`, round the live gateways; resolves with every outcome. */
+async function offerLoad(live: string[], stop: Promise<void>, runId: string): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  let sent = 0;
+  let turn = 0;
+  const started = performance.now();
+  const one = async (index: number) => {
+    const sentAt = performance.now();
+    let retries = 0;
+    for (;;) {
+      const gateway = live[turn++ % live.length];
+      if (!gateway) return void outcomes.push({ sentAt, doneAt: performance.now(), kind: 'error', retries });
+      try {
+        const response = await fetch(`${gateway}/api/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-${index}` },
+          body: digits.bodies[index % digits.bodies.length] as string,
+        });
+        await response.arrayBuffer();
+        if (response.status === 503) {
+          await Bun.sleep(100);
+          continue;
+        }
+        const kind = response.ok ? 'ok' : response.status === 504 ? '504' : 'error';
+        return void outcomes.push({ sentAt, doneAt: performance.now(), kind, retries });
+      } catch {
+        const at = live.indexOf(gateway);
+        if (at !== -1) live.splice(at, 1);
+        retries++;
+      }
+    }
+  };
+  while (!stopped) {
+    // Open loop: as many as the clock says are due, whatever is still in flight.
+    const due = Math.floor(((performance.now() - started) / 1000) * RATE);
+    while (sent < due) {
+      const request = one(sent++);
+      inFlight.add(request);
+      void request.finally(() => inFlight.delete(request));
+    }
+    await Bun.sleep(5);
+  }
+  await Promise.all(inFlight);
+  return outcomes;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+/** Seconds after the fault until the answered rate (1 s buckets) stays within 10 % of its level before. */
+function recoverySeconds(outcomes: Outcome[], faultAt: number): number {
+  const bucketOf = (t: number) => Math.floor((t - faultAt) / 1000);
+  const counts = new Map<number, number>();
+  for (const o of outcomes) if (o.kind === 'ok') counts.set(bucketOf(o.doneAt), (counts.get(bucketOf(o.doneAt)) ?? 0) + 1);
+  const beforeBuckets = Array.from({ length: Math.floor(BEFORE_MS / 1000) - 1 }, (_, i) => counts.get(-2 - i) ?? 0);
+  const level = beforeBuckets.reduce((a, b) => a + b, 0) / Math.max(1, beforeBuckets.length);
+  let lastLow = -1;
+  for (let b = 0; b < AFTER_MS / 1000 - 1; b++) if ((counts.get(b) ?? 0) < level * 0.9) lastLow = b;
+  return lastLow + 1;
+}
+
+const counter = (text: string, pattern: RegExp) => Number(text.match(pattern)?.[1] ?? 0);
+const HEDGES = /^stratus_hedges_total\{outcome="sent"\} (\d+)/m;
+const REPLAYS = /^stratus_idempotent_replays_total (\d+)/m;
+
+const kafka = await startPrivateCluster(3);
+if (!kafka) {
+  console.error('bench/failover.ts needs Java and Maven for the Kafka brokers (see docs/development.md)');
+  process.exit(1);
+}
+const couch = await startPouchServer({ inMemory: false });
+const group = new ProcessGroup();
+const target: ClusterTarget = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `failover_${Date.now()}_`, replication: 3 };
+const start = (role: 'gateway' | 'consumer') => group.start(role, target, ROLE_FLAGS);
+const rows: string[] = [];
+try {
+  const consumers: RoleProcess[] = [start('consumer'), start('consumer')];
+  const gateways: RoleProcess[] = [start('gateway'), start('gateway')];
+  await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
+  // Warm-up: JIT, connections, the consumers' first model calls, the brokers' JVMs.
+  const warm = Promise.withResolvers<void>();
+  setTimeout(warm.resolve, 15_000);
+  await offerLoad(gateways.map((g) => g.url), warm.promise, `warm-${Date.now()}`);
+
+  const faults: Record<string, { strike: () => Promise<void>; mend: () => Promise<void> }> = {
+    // No fault: the same load's figures, for comparison.
+    none: { strike: async () => {}, mend: async () => {} },
+    'consumer-kill': {
+      strike: async () => void consumers[1]!.proc.kill('SIGKILL'),
+      mend: async () => void (consumers[1] = start('consumer')),
+    },
+    'consumer-hang': {
+      strike: async () => void consumers[1]!.proc.kill('SIGSTOP'),
+      mend: async () => {
+        consumers[1]!.proc.kill('SIGKILL');
+        consumers[1] = start('consumer');
+      },
+    },
+    'gateway-kill': {
+      strike: async () => void gateways[1]!.proc.kill('SIGKILL'),
+      mend: async () => void (gateways[1] = start('gateway')),
+    },
+    'broker-kill': {
+      strike: () => kafka.control('stop-broker', '2', '--kill'),
+      mend: () => kafka.control('start-broker', '2'),
+    },
+    'couchdb-restart': {
+      strike: async () => {
+        await couch.kill();
+        await Bun.sleep(3_000);
+        await couch.start();
+      },
+      mend: async () => {},
+    },
+  };
+  console.log(`rate ${RATE}/s, fault after ${BEFORE_MS / 1000} s, window ${AFTER_MS / 1000} s, role flags: ${ROLE_FLAGS.join(' ') || '(defaults)'}`);
+  for (const name of SCENARIOS) {
+    const fault = faults[name];
+    if (!fault) throw new Error(`unknown scenario ${name}; known: ${Object.keys(faults).join(', ')}`);
+    const countersBefore = await Promise.all(gateways.map(async (g) => g.metrics().catch(() => '')));
+    const done = Promise.withResolvers<void>();
+    let faultAt = 0;
+    setTimeout(() => {
+      faultAt = performance.now();
+      void fault.strike();
+    }, BEFORE_MS);
+    setTimeout(done.resolve, BEFORE_MS + AFTER_MS);
+    const outcomes = await offerLoad(gateways.map((g) => g.url), done.promise, `${name}-${Date.now()}`);
+    const countersAfter = await Promise.all(gateways.map(async (g) => g.metrics().catch(() => '')));
+    const delta = (pattern: RegExp) => countersAfter.reduce((sum, text, i) => sum + Math.max(0, counter(text, pattern) - counter(countersBefore[i] ?? '', pattern)), 0);
+    const window = outcomes.filter((o) => o.sentAt >= faultAt);
+    const latencies = window.filter((o) => o.kind === 'ok').map((o) => o.doneAt - o.sentAt).sort((a, b) => a - b);
+    const row = {
+      scenario: name,
+      sent: window.length,
+      answered: window.filter((o) => o.kind === 'ok').length,
+      '504': window.filter((o) => o.kind === '504').length,
+      errors: window.filter((o) => o.kind === 'error').length,
+      retried: window.filter((o) => o.retries > 0).length,
+      p50: Math.round(percentile(latencies, 0.5)),
+      p99: Math.round(percentile(latencies, 0.99)),
+      max: Math.round(latencies.at(-1) ?? 0),
+      recoveryS: recoverySeconds(outcomes, faultAt),
+      hedges: delta(HEDGES),
+      replays: delta(REPLAYS),
+    };
+    console.log(JSON.stringify(row));
+    rows.push(`| ${row.scenario} | ${row.sent} | ${row.answered} | ${row['504']} | ${row.errors} | ${row.retried} | ${row.p50} ms | ${row.p99} ms | ${row.max} ms | ${row.recoveryS} s | ${row.hedges} | ${row.replays} |`);
+    await fault.mend();
+    await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
+    // Let a rejoining member's rebalance settle before the next fault.
+    await Bun.sleep(12_000);
+  }
+  console.log('\n| scenario | sent | answered | 504 | other errors | retried at the other gateway | p50 | p99 | max | back to rate after | hedges | replays |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+} finally {
+  await group.dispose();
+  await couch.stop();
+  await kafka.down();
+}

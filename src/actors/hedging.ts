@@ -1,0 +1,71 @@
+// When the gateway sends a message again (a hedge): the transport does the sending (request-reply.ts);
+// this decides how long to wait first and how many hedges to allow. The wait is the configured floor or
+// four times the p99 of recent round trips, whichever is longer: a message that slow is almost surely
+// on a consumer that died or hangs, not merely queued. Only round trips that needed no hedge count, so a
+// failover does not raise the wait for the requests after it. A budget of hedges per second (a token
+// bucket, bursts up to a second's worth) bounds the extra load, whatever goes wrong.
+import { systemClock, type Clock } from '../flow/clock.ts';
+
+export interface HedgeSettings {
+  /** The least wait before a hedge, ms; 0 turns hedging off. */
+  readonly floorMs: number;
+  readonly maxPerSecond: number;
+}
+
+/** Round trips remembered for the p99, and how often it is worked out again. */
+const WINDOW = 512;
+const RECOMPUTE_EVERY = 64;
+const P99_MULTIPLE = 4;
+
+export class HedgePolicy {
+  private readonly samples = new Float64Array(WINDOW);
+  private count = 0;
+  private next = 0;
+  private sinceComputed = 0;
+  private p99Ms = 0;
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly settings: HedgeSettings,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.tokens = settings.maxPerSecond;
+    this.refilledAt = clock.now();
+  }
+
+  /** How long a message waits for its reply before it is hedged; undefined when hedging is off. */
+  delayMs(): number | undefined {
+    if (this.settings.floorMs <= 0) return undefined;
+    return Math.max(this.settings.floorMs, P99_MULTIPLE * this.p99Ms);
+  }
+
+  /** A round trip that needed no hedge. */
+  record(ms: number): void {
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % WINDOW;
+    this.count = Math.min(this.count + 1, WINDOW);
+    if (++this.sinceComputed >= RECOMPUTE_EVERY) this.recompute();
+  }
+
+  /** Takes one hedge from the budget; false when this second's are spent. */
+  take(): boolean {
+    const now = this.clock.now();
+    const { maxPerSecond } = this.settings;
+    this.tokens = Math.min(maxPerSecond, this.tokens + ((now - this.refilledAt) / 1000) * maxPerSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  get recentP99Ms(): number {
+    return this.p99Ms;
+  }
+
+  private recompute(): void {
+    this.sinceComputed = 0;
+    const sorted = this.samples.slice(0, this.count).sort();
+    this.p99Ms = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  }
+}
