@@ -160,7 +160,8 @@ export async function referenceDigits(gatewayUrl: string, digits: Digits): Promi
 
 /** id → first digit of every result in the store's results database. */
 export async function storedResults(couchdbUrl: string, prefix: string): Promise<Map<string, number>> {
-  const response = await fetch(`${couchdbUrl}/${prefix}results/_all_docs?include_docs=true`);
+  // Bounded: a server that accepts and never answers fails the test with this line, not with its timeout.
+  const response = await fetch(`${couchdbUrl}/${prefix}results/_all_docs?include_docs=true`, { signal: AbortSignal.timeout(15_000) });
   if (!response.ok) throw new Error(`reading ${prefix}results: HTTP ${response.status}`);
   const body = (await response.json()) as { rows: { id: string; doc: { digits: number[] } }[] };
   return new Map(body.rows.map((row) => [row.id, row.doc.digits[0] as number]));
