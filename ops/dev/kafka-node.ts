@@ -5,6 +5,9 @@ import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } f
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+// Before any connection: without it, kafkajs's idle request queue schedules negative timeouts, and Bun
+// prints a TimeoutNegativeWarning each time this script waits for the brokers.
+import '../../src/adapters/transport/kafka/kafkajs-request-queue.ts';
 
 export const KAFKA_VERSION = process.env.STRATUS_KAFKA_VERSION ?? '4.1.1';
 // Any fixed id works; KRaft wants 16 bytes in URL-safe base64. Fixed so a broker restarted later rejoins.
