@@ -6,7 +6,8 @@
 // --before seconds; then --after seconds of load. For each scenario it prints, over the requests sent in
 // the --after window: how many, answered, 504s, other errors, retries at another gateway, p50 / p99 /
 // max latency (retries included), the seconds until the answered rate is back within 10 % of its level
-// before the fault, and the gateways' hedges and idempotent replays.
+// before the fault, the gateways' hedges and idempotent replays, and the CPU the Stratus processes spent
+// per answered request over the whole scenario (a process killed in it counts until its last reading).
 //
 //   bun run bench/failover.ts [--rate 200] [--before 5] [--after 20]
 //                             [--scenarios none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill]
@@ -16,6 +17,7 @@ import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
 import { startPouchServer } from '../test/helpers/couch-server.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from '../test/e2e/cluster-processes.ts';
 import { testDigits } from '../test/e2e/load-client.ts';
+import { threadCpu } from './thread-cpu.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -167,6 +169,19 @@ try {
     const fault = faults[name];
     if (!fault) throw new Error(`unknown scenario ${name}; known: ${Object.keys(faults).join(', ')}`);
     const countersBefore = await Promise.all(gateways.map(async (g) => g.metrics().catch(() => '')));
+    // CPU seconds by pid, read every 200 ms: a process that dies keeps its last reading.
+    const cpu = new Map<number, { first: number; last: number }>();
+    const readCpu = () => {
+      for (const role of [...gateways, ...consumers]) {
+        const total = [...threadCpu(role.proc.pid).values()].reduce((a, b) => a + b, 0);
+        if (total === 0) continue;
+        const seen = cpu.get(role.proc.pid);
+        if (seen) seen.last = total;
+        else cpu.set(role.proc.pid, { first: total, last: total });
+      }
+    };
+    readCpu();
+    const cpuSampler = setInterval(readCpu, 200);
     const done = Promise.withResolvers<void>();
     let faultAt = 0;
     setTimeout(() => {
@@ -175,6 +190,9 @@ try {
     }, BEFORE_MS);
     setTimeout(done.resolve, BEFORE_MS + AFTER_MS);
     const outcomes = await offerLoad(gateways.map((g) => g.url), done.promise, `${name}-${Date.now()}`);
+    clearInterval(cpuSampler);
+    readCpu();
+    const cpuSeconds = [...cpu.values()].reduce((sum, { first, last }) => sum + (last - first), 0);
     const countersAfter = await Promise.all(gateways.map(async (g) => g.metrics().catch(() => '')));
     const delta = (pattern: RegExp) => countersAfter.reduce((sum, text, i) => sum + Math.max(0, counter(text, pattern) - counter(countersBefore[i] ?? '', pattern)), 0);
     const window = outcomes.filter((o) => o.sentAt >= faultAt);
@@ -192,16 +210,17 @@ try {
       recoveryS: recoverySeconds(outcomes, faultAt),
       hedges: delta(HEDGES),
       replays: delta(REPLAYS),
+      cpuPerAnswerUs: Math.round((cpuSeconds / Math.max(1, outcomes.filter((o) => o.kind === 'ok').length)) * 1e6),
     };
     console.log(JSON.stringify(row));
-    rows.push(`| ${row.scenario} | ${row.sent} | ${row.answered} | ${row['504']} | ${row.errors} | ${row.retried} | ${row.p50} ms | ${row.p99} ms | ${row.max} ms | ${row.recoveryS} s | ${row.hedges} | ${row.replays} |`);
+    rows.push(`| ${row.scenario} | ${row.sent} | ${row.answered} | ${row['504']} | ${row.errors} | ${row.retried} | ${row.p50} ms | ${row.p99} ms | ${row.max} ms | ${row.recoveryS} s | ${row.hedges} | ${row.replays} | ${row.cpuPerAnswerUs} µs |`);
     await fault.mend();
     await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
     // Let a rejoining member's rebalance settle before the next fault.
     await Bun.sleep(12_000);
   }
-  console.log('\n| scenario | sent | answered | 504 | other errors | retried at the other gateway | p50 | p99 | max | back to rate after | hedges | replays |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| scenario | sent | answered | 504 | other errors | retried at the other gateway | p50 | p99 | max | back to rate after | hedges | replays | Stratus CPU per answer |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {
   await group.dispose();
