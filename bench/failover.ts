@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
 import { startPouchServer } from '../test/helpers/couch-server.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from '../test/e2e/cluster-processes.ts';
-import { testDigits } from '../test/e2e/load-client.ts';
+import { percentile, testDigits } from '../test/e2e/load-client.ts';
 import { threadCpu } from './thread-cpu.ts';
 
 const { values: flags } = parseArgs({
@@ -96,7 +96,6 @@ async function offerLoad(live: string[], stop: Promise<void>, runId: string): Pr
   return outcomes;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
 /** Seconds after the fault until the answered rate (1 s buckets) stays within 10 % of its level before. */
 function recoverySeconds(outcomes: Outcome[], faultAt: number): number {

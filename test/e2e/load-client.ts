@@ -49,11 +49,13 @@ export interface Trigger {
   readonly action: () => Promise<void>;
 }
 
+/** The value at fraction `p` of ascending `sorted`; 0 when it is empty. */
+export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
 /** The answers to requests sent from `from` (performance.now()) for `forMs`: their count, p99 and max. */
 export function latencyAfter(result: StreamResult, from: number, forMs: number): { count: number; p99Ms: number; maxMs: number } {
   const times = [...result.answers.values()].filter((a) => a.sentAt >= from && a.sentAt < from + forMs).map((a) => a.ms).sort((a, b) => a - b);
-  const p99Ms = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
-  return { count: times.length, p99Ms, maxMs: times.at(-1) ?? 0 };
+  return { count: times.length, p99Ms: percentile(times, 0.99), maxMs: times.at(-1) ?? 0 };
 }
 
 export interface StreamOptions {
