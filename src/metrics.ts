@@ -42,6 +42,11 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly hedgeDelay = new Gauge({
+    name: 'stratus_hedge_delay_seconds',
+    help: 'How long the gateway now lets a message wait for its reply before it hedges it',
+    registers: [this.registry],
+  });
   readonly idempotentReplays = new Counter({
     name: 'stratus_idempotent_replays_total',
     help: 'Requests answered with the stored answer to an earlier request with the same Idempotency-Key',

@@ -29,6 +29,9 @@ const OUTSTANDING_MESSAGES = 4;
 /** A request holds back at most this long, whatever is outstanding: a message stuck on a crashed consumer
  * must not stall the ones after it. */
 const MAX_HOLD_MS = 5;
+/** The longest wait before a hedge: a tenth of the deadline (1 s at the default 10 s), so a request on a
+ * hung consumer is answered through its hedge well inside the deadline, and inside 2 s at the defaults. */
+const hedgeCeilingMs = (requestTimeoutMs: number): number => Math.round(requestTimeoutMs / 10);
 
 export interface Classification extends PredictionReply {
   readonly timings: { readonly totalMs: number };
@@ -72,7 +75,7 @@ export class GatewayActor implements Actor {
     this.context = context;
     const { config } = context;
     this.hedging = transportAdapter(config.transport).capabilities.crossProcess
-      ? new HedgePolicy({ floorMs: config.hedgeAfterMs, maxPerSecond: config.maxHedgesPerSecond }, this.clock)
+      ? new HedgePolicy({ floorMs: config.hedgeAfterMs, ceilingMs: hedgeCeilingMs(config.requestTimeoutMs), maxPerSecond: config.maxHedgesPerSecond }, this.clock)
       : null;
     // Up to --max-batch images a message: the consumer's model call size, so one message never needs two calls.
     this.messages = new Batcher<Queued>(
@@ -162,9 +165,10 @@ export class GatewayActor implements Actor {
     const timeoutMs = Math.max(1, context.config.requestTimeoutMs - (performance.now() - (batch[0] as Queued).queuedAt));
     context.metrics.requestsPerMessage.observe(requests.length);
     let replies: PredictionReply[];
-    let hedged = false;
+    let late = false;
     const hedging = this.hedging;
     const hedgeAfterMs = hedging?.delayMs();
+    if (hedgeAfterMs !== undefined) context.metrics.hedgeDelay.set(hedgeAfterMs / 1000);
     // A hedge is safe: the consumer stores each request once, under its id, and the first reply wins.
     const options: RequestOptions | undefined =
       hedging && hedgeAfterMs !== undefined
@@ -173,7 +177,7 @@ export class GatewayActor implements Actor {
             mayHedge: () => {
               const allowed = hedging.take();
               context.metrics.hedges.inc({ outcome: allowed ? 'sent' : 'over_budget' });
-              hedged ||= allowed;
+              late = true;
               return allowed;
             },
           }
@@ -181,7 +185,7 @@ export class GatewayActor implements Actor {
     try {
       const sentAt = performance.now();
       const reply = await context.transport.request(TOPIC.predictions, { key: (requests[0] as PredictionRequest).id, value: encodeBatch(requests) }, timeoutMs, options);
-      if (!hedged) hedging?.record(performance.now() - sentAt);
+      if (!late) hedging?.record(performance.now() - sentAt);
       replies = decodeJson<BatchReply>(reply.value).replies;
     } catch (error) {
       const failure = this.failureOf(context, error);

@@ -1,14 +1,19 @@
 // When the gateway sends a message again (a hedge): the transport does the sending (request-reply.ts);
 // this decides how long to wait first and how many hedges to allow. The wait is the configured floor or
 // four times the p99 of recent round trips, whichever is longer: a message that slow is almost surely
-// on a consumer that died or hangs, not merely queued. Only round trips that needed no hedge count, so a
-// failover does not raise the wait for the requests after it. A budget of hedges per second (a token
-// bucket, bursts up to a second's worth) bounds the extra load, whatever goes wrong.
+// on a consumer that died or hangs, not merely queued. Only round trips that were answered before their
+// hedge was due count, so a failover does not raise the wait for the requests after it. The wait never
+// exceeds a ceiling: slow round trips just under the wait (a rebalance, a batch of 200 images) would
+// otherwise raise it fourfold at each recompute, until a hung consumer's requests wait seconds for their
+// hedge. A budget of hedges per second (a token bucket, bursts up to a second's worth) bounds the extra
+// load, whatever goes wrong.
 import { systemClock, type Clock } from '../flow/clock.ts';
 
 export interface HedgeSettings {
   /** The least wait before a hedge, ms; 0 turns hedging off. */
   readonly floorMs: number;
+  /** The longest wait before a hedge, ms (raised to the floor if below it). */
+  readonly ceilingMs: number;
   readonly maxPerSecond: number;
 }
 
@@ -37,10 +42,11 @@ export class HedgePolicy {
   /** How long a message waits for its reply before it is hedged; undefined when hedging is off. */
   delayMs(): number | undefined {
     if (this.settings.floorMs <= 0) return undefined;
-    return Math.max(this.settings.floorMs, P99_MULTIPLE * this.p99Ms);
+    const { floorMs, ceilingMs } = this.settings;
+    return Math.round(Math.max(floorMs, Math.min(ceilingMs, P99_MULTIPLE * this.p99Ms)));
   }
 
-  /** A round trip that needed no hedge. */
+  /** A round trip answered before its hedge was due. */
   record(ms: number): void {
     this.samples[this.next] = ms;
     this.next = (this.next + 1) % WINDOW;

@@ -174,6 +174,7 @@ describe('gateway', () => {
       expect((await answer).digits).toEqual([4]);
       await consumer.answer(0);
       expect(await metrics.registry.getSingleMetricAsString('stratus_hedges_total')).toContain('stratus_hedges_total{outcome="sent"} 1');
+      expect(await metrics.registry.getSingleMetricAsString('stratus_hedge_delay_seconds')).toContain('stratus_hedge_delay_seconds 0.03');
     });
 
     test('in one process (the memory transport), and with --hedge-after-ms 0, there are no hedges', async () => {

@@ -41,12 +41,20 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance.
   const startConsumer = () => group.start('consumer', target);
 
+  /** A sample of the gateway's /metrics, by its name and labels as printed; 0 when absent. */
+  const gatewayMetric = async (series: string) => {
+    const line = (await gateway.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+    return Number(line?.slice(series.length + 1) ?? 0);
+  };
+  const hedges = (outcome: 'sent' | 'over_budget') => gatewayMetric(`stratus_hedges_total{outcome="${outcome}"}`);
+
   /** The exactly-once checks, against the store as it was before the stream; the failover window's p99
    * when `faultAt` (performance.now()) says when the fault struck. */
   async function expectEachAnsweredOnce(result: StreamResult, storedBefore: Map<string, number>, faultAt?: number) {
     const window = faultAt === undefined ? null : latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
     const windowText = window ? `; ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the fault: p99 ${Math.round(window.p99Ms)} ms, max ${Math.round(window.maxMs)} ms` : '';
-    console.log(`  ${result.answers.size} answered, ${result.refusals} refusals (503, retried), ${result.retries} sent again to another gateway, ${result.failures.length} failures${windowText}`);
+    const hedgeText = `hedges so far: ${await hedges('sent')} sent, ${await hedges('over_budget')} over budget; hedge delay now ${await gatewayMetric('stratus_hedge_delay_seconds')} s`;
+    console.log(`  ${result.answers.size} answered, ${result.refusals} refusals (503, retried), ${result.retries} sent again to another gateway, ${result.failures.length} failures${windowText}; ${hedgeText}`);
     // Any 504 (or other error) is a failure: none is allowed.
     expect(result.failures).toEqual([]);
     if (window) {
@@ -107,7 +115,6 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     /** Group joins of a consumer: its first, then one per rebalance. */
     const joinsOf = async (consumer: RoleProcess) =>
       Number((await consumer.metrics()).match(/^stratus_kafka_rebalances_total\{group="stratus-consumers",topic="stratus.predictions"\} (\d+)/m)?.[1] ?? 0);
-    const hedgesSent = async () => Number((await gateway.metrics()).match(/^stratus_hedges_total\{outcome="sent"\} (\d+)/m)?.[1] ?? 0);
 
     test('a consumer stopped with SIGTERM leaves its group at once: its partitions move without waiting out the session', async () => {
       // First: a group that a fault just shook may still be waiting out a dead member's session, and
@@ -128,7 +135,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     test('SIGKILL of one of two consumers during 1,000 requests', async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
-        const hedgesBefore = await hedgesSent();
+        const hedgesBefore = await hedges('sent');
         const survivor = consumers[0] as RoleProcess;
         const victim = consumers[1] as RoleProcess;
         let faultAt = 0;
@@ -145,7 +152,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         expect(victim.proc.signalCode).toBe('SIGKILL');
         await expectEachAnsweredOnce(result, before, faultAt);
         // The requests stranded on the dead consumer's partitions were answered through hedges.
-        expect(await hedgesSent()).toBeGreaterThan(hedgesBefore);
+        expect(await hedges('sent')).toBeGreaterThan(hedgesBefore);
         // The hedges answer before the group notices; it does, within a session timeout, and the survivor
         // takes the victim's partitions over: a rebalance, on /metrics.
         await waitFor(async () => (await joinsOf(survivor)) > joinsBefore, 30_000, 250);
