@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
 import { GatewayActor } from '../../src/actors/gateway.ts';
-import { IDEMPOTENCY_WINDOW_MS, idempotentRequestId } from '../../src/actors/idempotency.ts';
+import { IDEMPOTENCY_WINDOW_MS, LOOKUP_DEADLINE_MS, idempotentRequestId } from '../../src/actors/idempotency.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import type { Delivery } from '../../src/adapters/transport/transport.ts';
@@ -151,6 +151,20 @@ describe('gateway', () => {
       expect(consumer.messages[0]!.ids).toEqual([idempotentRequestId(key, other, 1)]);
       await consumer.answer(0);
       expect((await fresh).replayed).toBeUndefined();
+    });
+
+    test('a store that is down, or slower than the look-up deadline, means computing again without waiting for it', async () => {
+      for (const slow of [false, true]) {
+        const { consumer, gateway, store } = await setup();
+        let asked = 0;
+        store.getResult = () => (asked++, new Promise(() => {}));
+        if (!slow) store.healthy = () => false;
+        const answer = gateway.classify(image, 1, { idempotencyKey: key });
+        await waitFor(() => consumer.messages.length === 1, LOOKUP_DEADLINE_MS * 4);
+        expect(asked).toBe(slow ? 2 : 0);
+        await consumer.answer(0);
+        expect((await answer).digits).toEqual([4]);
+      }
     });
 
     test('a store that cannot be read means computing again, not an error', async () => {
