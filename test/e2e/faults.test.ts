@@ -199,20 +199,21 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     // messages of partitions whose leadership moved to a broker that had already answered. Sends are now
     // retried whole by the transport (src/adapters/transport/kafka/publisher.ts, test/adapters/transport/kafka/publisher.test.ts).
     //
-    // The one fault not yet within the target: until the controller moves the dead broker's partitions
-    // (its 9 s session) and kafkajs's consumers give up on it, replies stall, and with the default 10 s
-    // deadline some requests get a 504. Every role keeps its defaults; the client does what a patient
-    // one would, sending a 504 again under its Idempotency-Key, and the test asserts what must hold
-    // regardless: every request answered once, with the right digit, stored once. The 504s are counted.
+    // Until the controller fences the dead broker, every write waits for it (acks=all) and the groups it
+    // coordinates stall; the brokers here fence after 3 s (ops/dev/kafka-node.ts, as ops/k8s), which
+    // keeps every request inside the default 10 s deadline: no 504. The p99 of the failover window is
+    // printed, not asserted: the stall, 3 to 5 s, is still longer than the 2 s target (docs/cluster.md).
     test('one of three brokers crashing under load and coming back', async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
+        let faultAt = 0;
         const triggers: Trigger[] = [
-          { afterAnswers: 250, action: () => kafka.control('stop-broker', '2', '--kill') },
+          { afterAnswers: 250, action: () => ((faultAt = performance.now()), kafka.control('stop-broker', '2', '--kill')) },
           { afterAnswers: 600, action: () => kafka.control('start-broker', '2') },
         ];
-        const result = await stream(gateway.url, digits, { triggers, idempotencyKeyPrefix: `broker-kill-${Date.now()}-`, retryTimedOut: true });
-        console.log(`  ${result.timedOut} 504s, each sent again under its key`);
+        const result = await stream(gateway.url, digits, { triggers });
+        const window = latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
+        console.log(`  ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the crash: p99 ${Math.round(window.p99Ms)} ms, max ${Math.round(window.maxMs)} ms`);
         await expectEachAnsweredOnce(result, before);
       });
     }, 240_000);

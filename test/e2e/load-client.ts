@@ -37,8 +37,6 @@ export interface StreamResult {
   readonly refusals: number;
   /** Requests sent again to another gateway after theirs went away (only with idempotency keys). */
   readonly retries: number;
-  /** 504s sent again under the same key (only with `retryTimedOut`). */
-  readonly timedOut: number;
   /** Non-503 errors: status and body, or the network error. */
   readonly failures: string[];
 }
@@ -67,8 +65,6 @@ export interface StreamOptions {
    * another. Without keys a network error is a failure.
    */
   readonly idempotencyKeyPrefix?: string;
-  /** With keys: a 504 is sent again, same key, as a patient client would, and counted; otherwise a failure. */
-  readonly retryTimedOut?: boolean;
 }
 
 /**
@@ -82,7 +78,6 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   const failures: string[] = [];
   let refusals = 0;
   let retries = 0;
-  let timedOut = 0;
   let next = 0;
   let turn = 0;
   const pendingTriggers = [...(options.triggers ?? [])].sort((a, b) => a.afterAnswers - b.afterAnswers);
@@ -125,11 +120,6 @@ export async function stream(gateways: string | readonly string[], digits: Digit
         await Bun.sleep(200);
         continue;
       }
-      if (response.status === 504 && options.retryTimedOut && idempotencyKeyPrefix !== undefined) {
-        timedOut++;
-        await response.arrayBuffer();
-        continue;
-      }
       if (!response.ok) {
         failures.push(`#${index}: HTTP ${response.status} ${await response.text()}`);
         return;
@@ -148,7 +138,7 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   fire();
   await Promise.all(actions);
-  return { answers, refusals, retries, timedOut, failures };
+  return { answers, refusals, retries, failures };
 }
 
 /** The digits one clean pass gives, through KServe batches (one round trip per 200, under Kafka's 1 MB). */

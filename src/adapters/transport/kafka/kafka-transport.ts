@@ -7,6 +7,8 @@ import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer
 import { CoalescingPublisher, PRODUCER_SETTINGS } from './publisher.ts';
 // Before any connection exists: stops kafkajs's per-connection 1 ms timer loop (see the file).
 import './kafkajs-request-queue.ts';
+// A crashed broker stops only its own fetcher, and a group finds its new coordinator (see the file).
+import './kafkajs-broker-loss.ts';
 import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts';
 import { TopicAdmin } from './topics.ts';
 import { retry } from '../../../flow/retry.ts';

@@ -1,4 +1,4 @@
-// The one kafkajs internal that kafkajs-request-queue.ts patches; kafkajs ships no types for it.
+// The kafkajs internals that kafkajs-request-queue.ts and kafkajs-broker-loss.ts patch; kafkajs ships no types for them.
 declare module 'kafkajs/src/network/requestQueue/index.js' {
   import type { EventEmitter } from 'node:events';
 
@@ -25,4 +25,24 @@ declare module 'kafkajs/src/network/requestQueue/index.js' {
     destroy(): void;
   }
   export default RequestQueue;
+}
+
+// The consumer-group methods kafkajs-broker-loss.ts patches, and the state they use.
+declare module 'kafkajs/src/consumer/consumerGroup.js' {
+  interface CoordinatorBroker {
+    connect(): Promise<void>;
+  }
+  class ConsumerGroup {
+    constructor(options: Record<string, unknown>);
+    groupId: string;
+    memberId: string | null;
+    generationId: number | null;
+    coordinator: CoordinatorBroker | null;
+    offsetManager: { coordinator: CoordinatorBroker } | null;
+    cluster: { refreshMetadata(): Promise<void>; findGroupCoordinator(options: { groupId: string }): Promise<CoordinatorBroker> };
+    recoverFromFetch(error: Error): Promise<void>;
+    heartbeat(options: { interval: number }): Promise<void>;
+    commitOffsets(offsets?: unknown): Promise<void>;
+  }
+  export default ConsumerGroup;
 }
