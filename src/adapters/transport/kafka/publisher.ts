@@ -37,8 +37,8 @@ export interface PublisherOptions {
    * 3 s in ops/), plus one attempt that may itself wait out kafkajs's 30 s request timeout. */
   readonly giveUpAfterMs?: number;
   /** Pause after the first failure; it doubles per failure, up to 500 ms: a send that waits for a crashed
-   * broker's partitions to move goes through within half a second of the move (at 2 s, measured up to
-   * 2 s later). */
+   * broker's partitions to move goes through within half a second of the move (with the 2 s cap it had,
+   * up to 2 s after it). */
   readonly firstRetryDelayMs?: number;
 }
 
