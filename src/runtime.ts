@@ -14,6 +14,7 @@ import type { Store } from './adapters/store/store.ts';
 import type { Transport } from './adapters/transport/transport.ts';
 import { DEFAULT_PORT, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { AdminGuard } from './http/admin-guard.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { ModelRegistry } from './model/model-registry.ts';
@@ -94,7 +95,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       return reasons;
     },
   };
-  const models = gateway ? { registry: new ModelRegistry(store, transport), adminToken: config.adminToken } : undefined;
+  const models = gateway ? { registry: new ModelRegistry(store, transport), admin: new AdminGuard(config.adminToken, logger) } : undefined;
   const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway, store } : {}), ...(models ? { models } : {}) });
   // A trainer beside a running demo must not take its port: it listens only when given one.
   const port = config.port ?? (runsTrainer ? null : DEFAULT_PORT);

@@ -8,6 +8,7 @@
 // hedge. A budget of hedges per second (a token bucket, bursts up to a second's worth) bounds the extra
 // load, whatever goes wrong.
 import { systemClock, type Clock } from '../flow/clock.ts';
+import { TokenBucket } from '../flow/token-bucket.ts';
 
 export interface HedgeSettings {
   /** The least wait before a hedge, ms; 0 turns hedging off. */
@@ -28,15 +29,14 @@ export class HedgePolicy {
   private next = 0;
   private sinceComputed = 0;
   private p99Ms = 0;
-  private tokens: number;
-  private refilledAt: number;
+  private readonly budget: TokenBucket;
 
   constructor(
     private readonly settings: HedgeSettings,
-    private readonly clock: Clock = systemClock,
+    clock: Clock = systemClock,
   ) {
-    this.tokens = settings.maxPerSecond;
-    this.refilledAt = clock.now();
+    // Bursts up to a second's worth.
+    this.budget = new TokenBucket(settings.maxPerSecond, settings.maxPerSecond, clock);
   }
 
   /** How long a message waits for its reply before it is hedged; undefined when hedging is off. */
@@ -56,13 +56,7 @@ export class HedgePolicy {
 
   /** Takes one hedge from the budget; false when this second's are spent. */
   take(): boolean {
-    const now = this.clock.now();
-    const { maxPerSecond } = this.settings;
-    this.tokens = Math.min(maxPerSecond, this.tokens + ((now - this.refilledAt) / 1000) * maxPerSecond);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
+    return this.budget.take();
   }
 
   get recentP99Ms(): number {

@@ -49,6 +49,7 @@ const ERRORS: Record<string, string> = {
   '413': 'body_too_large: over --max-body-bytes, declared or chunked',
   '415': 'unsupported_media_type: the body is not application/json',
   '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field',
+  '429': 'too_many_failures: too many wrong admin tokens from this client; Retry-After says when to try again',
   '500': 'internal, or no_answer',
   '503': 'unavailable (starting, stopping) or overloaded; Retry-After says when to try again',
   '504': 'timeout: no answer within --request-timeout-ms',
@@ -56,7 +57,7 @@ const ERRORS: Record<string, string> = {
 
 const POST_ERRORS = ['400', '413', '415', '422'];
 const CLASSIFYING = ['503', '504'];
-const ADMIN = ['401', '403', '404'];
+const ADMIN = ['401', '403', '404', '429'];
 
 export function apiSpec(app: AnyElysia): ApiSpec {
   const { paths, components } = toOpenAPISchema(app, { paths: ['/', '/docs', '/docs/json'] });

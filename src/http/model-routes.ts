@@ -1,21 +1,19 @@
 // The model registry over HTTP: KServe model metadata with every stored version and the one serving,
 // the registry as JSON for the dashboard, and two admin endpoints: publish a new version, and serve
-// (promote or roll back to) a stored one. Admin means `authorization: Bearer <STRATUS_ADMIN_TOKEN>`;
-// without a configured token the admin endpoints are off.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// (promote or roll back to) a stored one. Who counts as admin, and the audit lines: admin-guard.ts.
 import { Elysia, t } from 'elysia';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
-import type { Secret } from '../secret.ts';
 import { VERSION } from '../version.ts';
 import { MODEL_NAME, STRICT } from './api-routes.ts';
+import type { AdminGuard } from './admin-guard.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { settledState, stateOf } from './model-state.ts';
 
 export interface ModelRoutesOptions {
   readonly registry: ModelRegistry;
-  readonly adminToken: Secret | null;
+  readonly admin: AdminGuard;
 }
 
 const ModelMetadata = t.Object({
@@ -57,9 +55,9 @@ const PublishBody = t.Object({
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
-  const { registry } = options;
+  const { registry, admin: guard } = options;
   // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
-  const admin = { transform: ({ request }: { request: Request }) => requireAdmin(request.headers.get('authorization'), options.adminToken) };
+  const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
   const serving = () => {
     const version = gateway.modelVersion;
     if (!version) throw new HttpError(503, 'no_model', 'no consumer has announced a model yet', { 'retry-after': '1' });
@@ -114,7 +112,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
     )
     .post(
       '/api/models',
-      async ({ body, set }) => {
+      async ({ body, set, request, server }) => {
         if (!BASE64.test(body.weightsBase64) || body.weightsBase64.length % 4 !== 0) {
           throw new HttpError(422, 'invalid_body', 'weightsBase64 is not base64');
         }
@@ -127,7 +125,9 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
         const outcome = await registry.publish(meta, files);
         if (outcome === 'exists') throw new HttpError(409, 'version_exists', `model version ${body.version} is already stored`);
         set.status = 201;
-        return { version: body.version, ...(await settledState(body.version, gateway)) };
+        const state = await settledState(body.version, gateway);
+        guard.record('publish', clientOf(request, server), { version: body.version, state: state.state });
+        return { version: body.version, ...state };
       },
       {
         ...admin,
@@ -142,12 +142,14 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
     )
     .post(
       '/api/models/:version/serve',
-      async ({ params, set }) => {
+      async ({ params, set, request, server }) => {
         if (!VERSION_PATTERN.test(params.version)) throw new HttpError(404, 'unknown_version', 'no such model version in the store');
         gateway.forgetRefusal(params.version);
         if (!(await registry.serve(params.version))) throw new HttpError(404, 'unknown_version', 'no such model version in the store');
         set.status = 202;
-        return { version: params.version, ...(await settledState(params.version, gateway)) };
+        const state = await settledState(params.version, gateway);
+        guard.record('serve', clientOf(request, server), { version: params.version, state: state.state });
+        return { version: params.version, ...state };
       },
       {
         ...admin,
@@ -157,16 +159,12 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
     );
 }
 
-function requireAdmin(header: string | null, token: Secret | null): void {
-  if (!token) throw new HttpError(403, 'admin_disabled', 'admin endpoints are off: no STRATUS_ADMIN_TOKEN is configured');
-  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-  if (!given || !sameSecret(given, token.reveal())) {
-    throw new HttpError(401, 'unauthorized', 'send authorization: Bearer <admin token>', { 'www-authenticate': 'Bearer' });
-  }
+interface AdminContext {
+  readonly request: Request;
+  readonly server: { requestIP(request: Request): { address: string } | null } | null;
 }
 
-/** Constant time in the content: both sides are hashed first, so lengths never differ either. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => new Uint8Array(createHash('sha256').update(value).digest());
-  return timingSafeEqual(digest(given), digest(expected));
+/** The peer's address; "unknown" where there is none (a request handed to the app in-process). */
+function clientOf(request: Request, server: AdminContext['server']): string {
+  return server?.requestIP(request)?.address ?? 'unknown';
 }

@@ -6,6 +6,7 @@ import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/er
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import type { Classification, ClassifyOptions, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
+import { AdminGuard, FAILED_LOGINS } from '../../src/http/admin-guard.ts';
 import { createApp } from '../../src/http/app.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createLogger } from '../../src/log.ts';
@@ -49,14 +50,17 @@ async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; ad
   const transport = new MemoryTransport();
   await transport.start();
   const registry = new ModelRegistry(store, transport);
+  // What the app logs, one parsed JSON line each: the admin tests read their audit lines here.
+  const logLines: Record<string, unknown>[] = [];
+  const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line)) });
   const app = createApp({
     readiness: { notReadyReasons: () => options.notReady ?? [] },
     metrics,
-    logger: createLogger('silent'),
+    logger,
     maxBodyBytes: 64 * 1024,
     gateway,
     store,
-    models: { registry, adminToken: options.adminToken ? new Secret(options.adminToken) : null },
+    models: { registry, admin: new AdminGuard(options.adminToken ? new Secret(options.adminToken) : null, logger) },
   });
   const call = (path: string, init: RequestInit = {}) => app.handle(new Request(`http://stratus.test${path}`, init));
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -65,7 +69,7 @@ async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; ad
     const length = String(Buffer.byteLength(text));
     return call(path, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': length, ...headers }, body: text });
   };
-  return { gateway, metrics, call, post, store, transport };
+  return { gateway, metrics, call, post, store, transport, logLines };
 }
 
 const pixels = () => ({ pixels: new Array(PIXELS).fill(0.5) });
@@ -269,7 +273,7 @@ describe('routes through app.handle', () => {
   });
 
   test("publishing answers how it went, as the consumers tell it: serving, or refused with their reason; the dashboard says the same", async () => {
-    const { post, call, gateway, transport } = await appWith({ adminToken: 'admin-secret' });
+    const { post, call, gateway, transport, logLines } = await appWith({ adminToken: 'admin-secret' });
     // The consumers, played: told to serve a version, they serve it, unless its name says it is broken and
     // this is the first time they are asked (a failure that a second try gets past).
     const asked = new Set<string>();
@@ -303,6 +307,28 @@ describe('routes through app.handle', () => {
     expect([retried.status, await retried.json()]).toEqual([202, { version: 'broken-1', state: 'serving' }]);
     const back = await post('/api/models/good-1/serve', {}, auth);
     expect([back.status, await back.json()]).toEqual([202, { version: 'good-1', state: 'serving' }]);
+
+    // Each action has its audit line: what, which version, how it ended, from where; never the token.
+    const audit = logLines.filter((line) => line.audit).map((line) => line.audit);
+    expect(audit).toEqual([
+      { action: 'publish', client: 'unknown', version: 'good-1', state: 'serving' },
+      { action: 'publish', client: 'unknown', version: 'broken-1', state: 'refused' },
+      { action: 'serve', client: 'unknown', version: 'broken-1', state: 'serving' },
+      { action: 'serve', client: 'unknown', version: 'good-1', state: 'serving' },
+    ]);
+    expect(JSON.stringify(logLines)).not.toContain('admin-secret');
+  });
+
+  test('a client that keeps sending wrong admin tokens is refused for a while (429), the right token included; each refusal is logged', async () => {
+    const { post, logLines } = await appWith({ adminToken: 'admin-secret' });
+    const serve = (token: string) => post('/api/models/v1/serve', {}, { authorization: `Bearer ${token}` });
+    for (let i = 0; i < FAILED_LOGINS.burst; i++) expect((await errorOf(await serve(`guess-${i}`))).status).toBe(401);
+    const locked = await errorOf(await serve('admin-secret'));
+    expect(locked).toMatchObject({ status: 429, code: 'too_many_failures' });
+    expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+    const refusals = logLines.filter((line) => (line.audit as { action?: string } | undefined)?.action === 'login');
+    expect(refusals).toHaveLength(FAILED_LOGINS.burst);
+    expect(JSON.stringify(logLines)).not.toMatch(/guess-|admin-secret/);
   });
 
   test('admin endpoints are off without a configured token', async () => {

@@ -1,0 +1,44 @@
+// A token bucket: up to `capacity` takes at once, then `perSecond` more each second. The one way this code
+// bounds how often something may happen: hedges at the gateway (actors/hedging.ts), failed admin logins
+// per client (http/admin-guard.ts).
+import { systemClock, type Clock } from './clock.ts';
+
+export class TokenBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.tokens = capacity;
+    this.refilledAt = clock.now();
+  }
+
+  /** Takes one token; false when none is left. */
+  take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  /** How long until a token is there to take: 0 when one is. */
+  waitMs(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+
+  /** Back to capacity: nothing was taken that has not grown back. */
+  get full(): boolean {
+    this.refill();
+    return this.tokens >= this.capacity;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+    this.refilledAt = now;
+  }
+}
