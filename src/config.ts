@@ -214,7 +214,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'STRATUS_REQUEST_TIMEOUT_MS', parse: integer(1, 600_000), help: 'answer 504 after this long (default 10000)' },
   { key: 'hedgeAfterMs', flag: 'hedge-after-ms', env: 'STRATUS_HEDGE_AFTER_MS', parse: integer(0, 600_000), help: 'cluster: resend a message with no reply after max(this, min(4 × recent p99, request timeout / 10)) to a partition that answers; 0 never (default 250)' },
   { key: 'maxHedgesPerSecond', flag: 'max-hedges-per-second', env: 'STRATUS_MAX_HEDGES_PER_SECOND', parse: integer(1, 1_000_000), help: 'cluster: hedges per second at most (default 50)' },
-  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body (default 16 MiB)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body of the batched KServe route and model publishing; /api/predict and the page take 512 KiB at most (default 16 MiB)' },
   { key: 'inference', flag: 'inference', env: 'STRATUS_INFERENCE', parse: oneOf(INFERENCE_THREADS), help: 'worker|main: the thread that runs the model (default worker)' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
   { key: 'mnistDir', flag: 'mnist-dir', env: 'STRATUS_MNIST_DIR', parse: text, help: 'trainer: directory with the MNIST IDX files (default ./mnist)' },

@@ -46,7 +46,7 @@ const ERRORS: Record<string, string> = {
   '404': 'not_found, or unknown_version',
   '405': 'method_not_allowed: the path takes other methods (named in Allow)',
   '409': 'version_exists',
-  '413': 'body_too_large: over --max-body-bytes, declared or chunked',
+  '413': 'body_too_large: over the route\'s limit (512 KiB for /api/predict, --max-body-bytes for the others), declared or chunked',
   '415': 'unsupported_media_type: the body is not application/json',
   '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field',
   '429': 'too_many_failures: too many wrong admin tokens from this client; Retry-After says when to try again',

@@ -18,7 +18,7 @@ import { readJsonBody } from './body.ts';
 import { HttpError, errorResponse, fromActorError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { opsRoutes, type Readiness } from './ops-routes.ts';
-import { pageBodyLimit, pageRoutes } from './page-routes.ts';
+import { bodyLimit, pageRoutes } from './page-routes.ts';
 import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
 
 export interface AppOptions {
@@ -58,13 +58,12 @@ export function createApp(options: AppOptions) {
         return fail(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
       }
       const length = Number(request.headers.get('content-length') ?? '0');
-      if (length > options.maxBodyBytes) {
-        return fail(new HttpError(413, 'body_too_large', `body exceeds ${options.maxBodyBytes} bytes`));
-      }
+      const limit = bodyLimit(new URL(request.url).pathname, options.maxBodyBytes);
+      if (length > limit) return fail(new HttpError(413, 'body_too_large', `body exceeds ${limit} bytes`));
     })
-    // Every body is JSON (415 above otherwise), read within the limit even when it comes in chunks with no
-    // declared length: --max-body-bytes, or the page's own smaller one on its endpoints.
-    .onParse(({ request, path }) => readJsonBody(request, pageBodyLimit(path) ?? options.maxBodyBytes))
+    // Every body is JSON (415 above otherwise), read within its route's limit (page-routes.ts) even when it
+    // comes in chunks with no declared length.
+    .onParse(({ request, path }) => readJsonBody(request, bodyLimit(path, options.maxBodyBytes)))
     .onError(({ code, error, request }) => {
       if (error instanceof HttpError) return fail(error);
       const refusal = fromActorError(error);

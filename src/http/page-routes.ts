@@ -23,7 +23,8 @@ import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
 
 /** Predictions the page lists. */
 export const HISTORY_LIMIT = 50;
-/** Largest page request body. A drawing at its limits (8,192 points) is ~250 KB of JSON. */
+/** Largest body of the page's endpoints and of /api/predict. A drawing at its limits (8,192 points) is
+ * ~250 KB of JSON; 784 pixels at full float precision ~20 KB. */
 export const MAX_PAGE_BODY_BYTES = 512 * 1024;
 /** How long Predict waits for the consumer's write of the result before answering without it. */
 const STORED_POLL = Object.freeze({ firstDelayMs: 5, maxDelayMs: 5, budgetMs: 500 });
@@ -54,10 +55,14 @@ function sessionOf(request: Request): { session: string; headers: Record<string,
   return { session, headers: { 'set-cookie': sessionCookie(session, secure) } };
 }
 
-/** The page's endpoints take small bodies only (MAX_PAGE_BODY_BYTES); null for any other path. */
-export function pageBodyLimit(path: string): number | null {
-  return path === PREDICT_PATH || path === CLEAR_PATH || path === FEEDBACK_PATH ? MAX_PAGE_BODY_BYTES : null;
+/** The largest body a route takes: the page's endpoints and the single prediction need kilobytes, so a
+ * client cannot make the gateway read megabytes there; the batched KServe route and model publishing take
+ * up to --max-body-bytes (`maxBodyBytes`), as does anything else. */
+export function bodyLimit(path: string, maxBodyBytes: number): number {
+  return SMALL_BODY_PATHS.has(path) ? Math.min(MAX_PAGE_BODY_BYTES, maxBodyBytes) : maxBodyBytes;
 }
+
+const SMALL_BODY_PATHS: ReadonlySet<string> = new Set([PREDICT_PATH, CLEAR_PATH, FEEDBACK_PATH, '/api/predict']);
 
 const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
 

@@ -8,6 +8,8 @@ import { MemoryTransport } from '../../src/adapters/transport/memory-transport.t
 import type { Classification, ClassifyOptions, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
 import { AdminGuard, FAILED_LOGINS } from '../../src/http/admin-guard.ts';
 import { createApp } from '../../src/http/app.ts';
+import { MAX_PAGE_BODY_BYTES } from '../../src/http/page-routes.ts';
+import { PREDICT_PATH } from '../../src/views/drawing-page.ts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
@@ -42,7 +44,7 @@ class FakeGateway implements Gateway {
   }
 }
 
-async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; adminToken?: string } = {}) {
+async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; adminToken?: string; maxBodyBytes?: number } = {}) {
   const gateway = options.gateway ?? new FakeGateway();
   const metrics = new Metrics();
   const store = new PouchStore({ adapter: 'memory', directory: `routes-${crypto.randomUUID()}` });
@@ -57,7 +59,7 @@ async function appWith(options: { gateway?: FakeGateway; notReady?: string[]; ad
     readiness: { notReadyReasons: () => options.notReady ?? [] },
     metrics,
     logger,
-    maxBodyBytes: 64 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     gateway,
     store,
     models: { registry, admin: new AdminGuard(options.adminToken ? new Secret(options.adminToken) : null, logger) },
@@ -170,6 +172,21 @@ describe('routes through app.handle', () => {
     expect(meta.versions).toEqual(['fake-1']);
     gateway.modelVersion = null;
     expect(await errorOf(await call('/v2/models/mnist'))).toEqual({ status: 503, code: 'no_model', retryAfter: '1' });
+  });
+
+  test('a single prediction takes at most 512 KiB, whatever --max-body-bytes allows the batched KServe route', async () => {
+    const { post, gateway } = await appWith({ maxBodyBytes: 4 << 20 });
+    const padded = JSON.stringify(pixels()).replace('{', `{${' '.repeat(MAX_PAGE_BODY_BYTES)}`);
+    const single = await post('/api/predict', padded);
+    expect(await errorOf(single)).toEqual({ status: 413, code: 'body_too_large', retryAfter: null });
+    const page = await post(PREDICT_PATH, padded);
+    expect(page.status).toBe(413);
+    expect(gateway.calls).toEqual([]);
+    // 400 images in one KServe request: 1.3 MB, within the 4 MiB it allows.
+    const images = 400;
+    const infer = await post('/v2/models/mnist/infer', { inputs: [{ name: 'pixels', shape: [images, PIXELS], datatype: 'FP32', data: new Array(images * PIXELS).fill(0.5) }] });
+    expect(infer.status).toBe(200);
+    expect(gateway.calls.map((call) => call.count)).toEqual([images]);
   });
 
   test('a chunked body is held to the limit as it arrives: 413, and the gateway never sees it', async () => {
