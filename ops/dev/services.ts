@@ -75,24 +75,56 @@ async function up(brokerCount: number, ownerPid: number | null): Promise<void> {
   }
   const started = performance.now();
   fetchKafka();
-  mkdirSync(RUN_DIR, { recursive: true });
-  const ports = await freePorts(brokerCount * 2 + 1);
-  const brokers: BrokerNode[] = Array.from({ length: brokerCount }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controllerPort: ports[2 * i + 1]!, pid: 0 }));
-  const couchdb: CouchNode = { port: ports[brokerCount * 2]!, pid: 0 };
-  const state: State = { brokers, couchdb };
-  try {
-    formatCluster(RUN_DIR, brokers);
-    for (const node of brokers) startNode(RUN_DIR, node);
-    startCouch(RUN_DIR, couchdb);
-    writeState(state);
-    if (ownerPid !== null) watchOwner(ownerPid);
-    await Promise.all([waitForBrokers(brokers, brokers.map((b) => b.id)), waitForCouch(couchdb)]);
-  } catch (error) {
-    await down();
-    throw error;
+  // The ports are free when chosen, but another process (a second `up` beside this one, say) may take one
+  // before the JVM binds it; that node then exits at once, and a fresh set of ports is tried.
+  for (let attempt = 1; ; attempt++) {
+    mkdirSync(RUN_DIR, { recursive: true });
+    const ports = await freePorts(brokerCount * 2 + 1);
+    const brokers: BrokerNode[] = Array.from({ length: brokerCount }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controllerPort: ports[2 * i + 1]!, pid: 0 }));
+    const couchdb: CouchNode = { port: ports[brokerCount * 2]!, pid: 0 };
+    const state: State = { brokers, couchdb };
+    try {
+      formatCluster(RUN_DIR, brokers);
+      for (const node of brokers) startNode(RUN_DIR, node);
+      startCouch(RUN_DIR, couchdb);
+      writeState(state);
+      if (ownerPid !== null && attempt === 1) watchOwner(ownerPid);
+      await untilOneExits(state, Promise.all([waitForBrokers(brokers, brokers.map((b) => b.id)), waitForCouch(couchdb)]));
+    } catch (error) {
+      await down();
+      if (error instanceof ExitedAtStart && attempt < START_ATTEMPTS) {
+        log(`${error.message}; trying again with other ports`);
+        continue;
+      }
+      throw error;
+    }
+    log(`up in ${((performance.now() - started) / 1000).toFixed(1)} s: ${brokerCount} Kafka broker(s), CouchDB; state in ${RUN_DIR}`);
+    printEnv(state);
+    return;
   }
-  log(`up in ${((performance.now() - started) / 1000).toFixed(1)} s: ${brokerCount} Kafka broker(s), CouchDB; state in ${RUN_DIR}`);
-  printEnv(state);
+}
+
+const START_ATTEMPTS = 3;
+
+class ExitedAtStart extends Error {}
+
+/** `ready`, unless a node of `state` exits first: then an ExitedAtStart naming it, at once rather than
+ * after the readiness wait's full minute. */
+async function untilOneExits(state: State, ready: Promise<unknown>): Promise<void> {
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      const dead = state.brokers.find((b) => !alive(b.pid));
+      if (dead) throw new ExitedAtStart(`kafka-${dead.id} exited while starting (port ${dead.port} or ${dead.controllerPort} taken?)`);
+      if (!alive(state.couchdb.pid)) throw new ExitedAtStart(`couchdb exited while starting (port ${state.couchdb.port} taken?)`);
+      await Bun.sleep(200);
+    }
+  })();
+  try {
+    await Promise.race([ready, watch]);
+  } finally {
+    watching = false;
+  }
 }
 
 /** A detached shell that brings the services down once `ownerPid` is gone, e.g. a test run killed by ^C. */
