@@ -5,7 +5,11 @@
 // by who answers: requests go round the lanes, skipping those that recently let a request stall; a hedge
 // (a second copy of a stalled request) goes to the lane whose replies arrived last. A skipped lane is
 // tried again after a probation that doubles while it keeps stalling, so a lane that came back (its
-// partitions moved to a live member) gets its share again within seconds.
+// partitions moved to a live member) gets its share again within seconds. Replies name the member that
+// sent them: when a lane stalls, every lane of its member goes on probation with it, so neither new
+// requests nor the hedge go to another partition of the same hung or dead consumer. (Without this, a hedge
+// went to the lane that had answered last, which after a consumer hung mid-stream could be one of its
+// own: the hedge stalled too, and the request got a 504.)
 import { systemClock, type Clock } from '../../flow/clock.ts';
 
 /** Probation after the first stall; it doubles with each stall in a row, up to the maximum. */
@@ -15,6 +19,8 @@ const MAX_PROBATION_MS = 8_000;
 interface Lane {
   /** When a reply last came from it; -Infinity before any did. */
   lastReplyAt: number;
+  /** The member its last reply came from; undefined before any did, or when replies do not say. */
+  member: string | undefined;
   /** Stalls since its last reply. */
   stalls: number;
   /** Skipped until then. */
@@ -54,31 +60,39 @@ export class LaneHealth {
     return lane === avoid && count > 1 ? this.pick(topic, count) : lane;
   }
 
-  answered(topic: string, lane: number): void {
+  /** A reply came from `lane`, sent by `member` when the reply says who sent it. */
+  answered(topic: string, lane: number, member?: string): void {
     const health = this.topics.get(topic)?.lanes[lane];
     if (!health) return;
     health.lastReplyAt = this.clock.now();
+    health.member = member;
     health.stalls = 0;
     health.avoidUntil = 0;
   }
 
-  /** A request sent on `lane` at `sentAt` has had no reply for longer than it should. Unless the lane
-   * answered something since (then it is slow, not gone), it goes on probation. */
+  /** A request sent on `lane` at `sentAt` has had no reply for longer than it should. Unless its member
+   * answered something since, on any of its lanes (then it is slow, not gone), the lane goes on probation,
+   * and so does every other lane last served by the same member. */
   stalled(topic: string, lane: number, sentAt: number): void {
-    const health = this.topics.get(topic)?.lanes[lane];
-    if (!health || health.lastReplyAt > sentAt) return;
-    // Already on probation: more of the requests it held tell nothing new.
+    const lanes = this.topics.get(topic)?.lanes;
+    const health = lanes?.[lane];
+    if (!lanes || !health) return;
+    const member = health.member;
+    const sameMember = member === undefined ? [health] : lanes.filter((other) => other.member === member);
+    if (sameMember.some((other) => other.lastReplyAt > sentAt)) return;
     const now = this.clock.now();
-    if (health.avoidUntil > now) return;
-    health.stalls++;
-    const probation = Math.min(MAX_PROBATION_MS, FIRST_PROBATION_MS * 2 ** (health.stalls - 1));
-    health.avoidUntil = now + probation;
+    for (const other of sameMember) {
+      // Already on probation: more of the requests it held tell nothing new.
+      if (other.avoidUntil > now) continue;
+      other.stalls++;
+      other.avoidUntil = now + Math.min(MAX_PROBATION_MS, FIRST_PROBATION_MS * 2 ** (other.stalls - 1));
+    }
   }
 
   private state(topic: string, count: number) {
     let state = this.topics.get(topic);
     if (!state || state.lanes.length !== count) {
-      state = { lanes: Array.from({ length: count }, () => ({ lastReplyAt: Number.NEGATIVE_INFINITY, stalls: 0, avoidUntil: 0 })), next: 0 };
+      state = { lanes: Array.from({ length: count }, () => ({ lastReplyAt: Number.NEGATIVE_INFINITY, member: undefined, stalls: 0, avoidUntil: 0 })), next: 0 };
       this.topics.set(topic, state);
     }
     return state;

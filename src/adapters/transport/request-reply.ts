@@ -42,7 +42,7 @@ export class RequestReply {
 
   constructor(
     private readonly pubsub: PubSub,
-    instanceId: string,
+    private readonly instanceId: string,
   ) {
     this.inbox = `stratus.replies.${instanceId}`;
   }
@@ -91,7 +91,8 @@ export class RequestReply {
     const replyTo = request.headers[HEADER.replyTo];
     const correlationId = request.headers[HEADER.correlationId];
     if (!replyTo || !correlationId) throw new Error(`message on ${request.topic} was not sent as a request`);
-    const headers = { ...message.headers, [HEADER.correlationId]: correlationId, ...(request.lane === undefined ? {} : { [HEADER.lane]: String(request.lane) }) };
+    const lane: Record<string, string> = request.lane === undefined ? {} : { [HEADER.lane]: String(request.lane), [HEADER.member]: this.instanceId };
+    const headers = { ...message.headers, [HEADER.correlationId]: correlationId, ...lane };
     await this.pubsub.publish(replyTo, { key: correlationId, value: message.value, headers });
   }
 
@@ -122,7 +123,7 @@ export class RequestReply {
     if (!waiting || correlationId === undefined) return;
     this.forget(correlationId, waiting);
     const lane = reply.headers[HEADER.lane];
-    if (lane !== undefined) this.lanes.answered(waiting.topic, Number(lane));
+    if (lane !== undefined) this.lanes.answered(waiting.topic, Number(lane), reply.headers[HEADER.member]);
     waiting.resolve(reply);
   }
 

@@ -69,6 +69,8 @@ export const HEADER = Object.freeze({
   replyTo: 'stratus-reply-to',
   /** On a reply: the partition its request was read from, so the requester learns which lanes answer. */
   lane: 'stratus-lane',
+  /** On a reply: which transport instance sent it, so the requester learns which lanes share a member. */
+  member: 'stratus-member',
   deadLetterReason: 'stratus-dead-letter-reason',
   deadLetterTopic: 'stratus-dead-letter-topic',
 });

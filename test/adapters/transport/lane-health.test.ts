@@ -72,3 +72,28 @@ test('when every lane is on probation, requests still go somewhere', () => {
   lanes.stalled(TOPIC, 1, clock.now());
   expect([lanes.pick(TOPIC, 2), lanes.pick(TOPIC, 2)].sort()).toEqual([0, 1]);
 });
+
+test('when a lane stalls, the other lanes of its member go on probation with it: neither new requests nor a hedge go there', () => {
+  const clock = new FakeClock();
+  const lanes = new LaneHealth(clock);
+  lanes.pick(TOPIC, 4);
+  // Lanes 0 and 2 are served by consumer a, 1 and 3 by consumer b; a answered last, just before it hung.
+  lanes.answered(TOPIC, 1, 'b');
+  clock.advance(1);
+  lanes.answered(TOPIC, 3, 'b');
+  clock.advance(5);
+  lanes.answered(TOPIC, 0, 'a');
+  lanes.answered(TOPIC, 2, 'a');
+  const sentAt = clock.now();
+  clock.advance(300);
+  lanes.stalled(TOPIC, 0, sentAt);
+  expect(lanes.pickAnswering(TOPIC, 4, 0)).toBe(3);
+  expect(Array.from({ length: 4 }, () => lanes.pick(TOPIC, 4))).toEqual([1, 3, 1, 3]);
+  // A member that answered on another lane since the request was sent is slow there, not gone.
+  lanes.answered(TOPIC, 1, 'b');
+  const later = clock.now();
+  clock.advance(10);
+  lanes.answered(TOPIC, 3, 'b');
+  lanes.stalled(TOPIC, 1, later);
+  expect(lanes.pickAnswering(TOPIC, 4, 0)).toBe(3);
+});

@@ -39,12 +39,13 @@ async function withPartitions() {
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 const message = (n: number): OutgoingMessage => ({ key: `k${n}`, value: new TextEncoder().encode(`request ${n}`) });
 
-test('requests go round the partitions; a reply names the partition its request was read from', async () => {
+test('requests go round the partitions; a reply names the partition its request was read from, and who answered', async () => {
   const { requests, published, answer } = await withPartitions();
   for (let n = 0; n < 5; n++) void requests.request('work', message(n), 1_000).catch(() => {});
   expect(published.map((p) => p.message.lane)).toEqual([0, 1, 2, 3, 0]);
   await answer(2);
   expect(published.at(-1)!.message.headers?.[HEADER.lane]).toBe('2');
+  expect(published.at(-1)!.message.headers?.[HEADER.member]).toBe('test');
   await requests.close();
 });
 
