@@ -6,8 +6,8 @@
 // (a second copy of a stalled request) goes to the lane whose replies arrived last. A skipped lane is
 // tried again after a probation that doubles while it keeps stalling, so a lane that came back (its
 // partitions moved to a live member) gets its share again within seconds. Replies name the member that
-// sent them: when a lane stalls, every lane of its member goes on probation with it, so neither new
-// requests nor the hedge go to another partition of the same hung or dead consumer. (Without this, a hedge
+// sent them: when a lane stalls, every lane of its member goes on probation with it, and a hedge never
+// goes to a lane of that member, so neither goes to another partition of the same hung or dead consumer. (Without this, a hedge
 // went to the lane that had answered last, which after a consumer hung mid-stream could be one of its
 // own: the hedge stalled too, and the request got a 504.)
 import { systemClock, type Clock } from '../../flow/clock.ts';
@@ -44,15 +44,18 @@ export class LaneHealth {
     return state.next++ % count;
   }
 
-  /** The lane for a hedge: the one, other than `avoid`, whose replies arrived last; round the lanes when
-   * none has answered yet. */
+  /** The lane for a hedge: the one whose replies arrived last, other than `avoid` and the other lanes of
+   * its member (a member that answered a moment ago may have died since); round the lanes when none has
+   * answered yet. */
   pickAnswering(topic: string, count: number, avoid: number | undefined): number {
     const state = this.state(topic, count);
     const now = this.clock.now();
+    const avoidMember = avoid === undefined ? undefined : state.lanes[avoid]?.member;
     let best: number | undefined;
     for (let lane = 0; lane < count; lane++) {
       const health = state.lanes[lane] as Lane;
       if (lane === avoid || health.avoidUntil > now || health.lastReplyAt === Number.NEGATIVE_INFINITY) continue;
+      if (avoidMember !== undefined && health.member === avoidMember) continue;
       if (best === undefined || health.lastReplyAt > (state.lanes[best] as Lane).lastReplyAt) best = lane;
     }
     if (best !== undefined) return best;
@@ -70,18 +73,17 @@ export class LaneHealth {
     health.avoidUntil = 0;
   }
 
-  /** A request sent on `lane` at `sentAt` has had no reply for longer than it should. Unless its member
-   * answered something since, on any of its lanes (then it is slow, not gone), the lane goes on probation,
-   * and so does every other lane last served by the same member. */
+  /** A request sent on `lane` at `sentAt` has had no reply for longer than it should. Unless the lane
+   * answered something since (then it is slow, not gone), it goes on probation, and so does every other
+   * lane last served by the same member: even one that answered since may belong to a member that has
+   * died since. */
   stalled(topic: string, lane: number, sentAt: number): void {
     const lanes = this.topics.get(topic)?.lanes;
     const health = lanes?.[lane];
-    if (!lanes || !health) return;
+    if (!lanes || !health || health.lastReplyAt > sentAt) return;
     const member = health.member;
-    const sameMember = member === undefined ? [health] : lanes.filter((other) => other.member === member);
-    if (sameMember.some((other) => other.lastReplyAt > sentAt)) return;
     const now = this.clock.now();
-    for (const other of sameMember) {
+    for (const other of member === undefined ? [health] : lanes.filter((candidate) => candidate.member === member)) {
       // Already on probation: more of the requests it held tell nothing new.
       if (other.avoidUntil > now) continue;
       other.stalls++;
