@@ -41,19 +41,21 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance.
   const startConsumer = () => group.start('consumer', target);
 
-  /** A sample of the gateway's /metrics, by its name and labels as printed; 0 when absent. */
-  const gatewayMetric = async (series: string) => {
-    const line = (await gateway.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+  /** One sample of a /metrics text, by its name and labels as printed; 0 when absent. */
+  const sampleOf = (metrics: string, series: string) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
     return Number(line?.slice(series.length + 1) ?? 0);
   };
-  const hedges = (outcome: 'sent' | 'over_budget') => gatewayMetric(`stratus_hedges_total{outcome="${outcome}"}`);
+  const hedgesIn = (metrics: string, outcome: 'sent' | 'over_budget') => sampleOf(metrics, `stratus_hedges_total{outcome="${outcome}"}`);
+  const hedges = async (outcome: 'sent' | 'over_budget') => hedgesIn(await gateway.metrics(), outcome);
 
   /** The exactly-once checks, against the store as it was before the stream; the failover window's p99
    * when `faultAt` (performance.now()) says when the fault struck. */
   async function expectEachAnsweredOnce(result: StreamResult, storedBefore: Map<string, number>, faultAt?: number) {
     const window = faultAt === undefined ? null : latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
     const windowText = window ? `; ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the fault: p99 ${Math.round(window.p99Ms)} ms, max ${Math.round(window.maxMs)} ms` : '';
-    const hedgeText = `hedges so far: ${await hedges('sent')} sent, ${await hedges('over_budget')} over budget; hedge delay now ${await gatewayMetric('stratus_hedge_delay_seconds')} s`;
+    const metrics = await gateway.metrics();
+    const hedgeText = `hedges so far: ${hedgesIn(metrics, 'sent')} sent, ${hedgesIn(metrics, 'over_budget')} over budget; hedge delay now ${sampleOf(metrics, 'stratus_hedge_delay_seconds')} s`;
     console.log(`  ${result.answers.size} answered, ${result.refusals} refusals (503, retried), ${result.retries} sent again to another gateway, ${result.failures.length} failures${windowText}; ${hedgeText}`);
     // Any 504 (or other error) is a failure: none is allowed.
     expect(result.failures).toEqual([]);
@@ -114,7 +116,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   describe('with a gateway, two consumers, three brokers', () => {
     /** Group joins of a consumer: its first, then one per rebalance. */
     const joinsOf = async (consumer: RoleProcess) =>
-      Number((await consumer.metrics()).match(/^stratus_kafka_rebalances_total\{group="stratus-consumers",topic="stratus.predictions"\} (\d+)/m)?.[1] ?? 0);
+      sampleOf(await consumer.metrics(), 'stratus_kafka_rebalances_total{group="stratus-consumers",topic="stratus.predictions"}');
 
     test('a consumer stopped with SIGTERM leaves its group at once: its partitions move without waiting out the session', async () => {
       // First: a group that a fault just shook may still be waiting out a dead member's session, and

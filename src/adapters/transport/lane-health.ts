@@ -7,9 +7,9 @@
 // tried again after a probation that doubles while it keeps stalling, so a lane that came back (its
 // partitions moved to a live member) gets its share again within seconds. Replies name the member that
 // sent them: when a lane stalls, every lane of its member goes on probation with it, and a hedge never
-// goes to a lane of that member, so neither goes to another partition of the same hung or dead consumer. (Without this, a hedge
-// went to the lane that had answered last, which after a consumer hung mid-stream could be one of its
-// own: the hedge stalled too, and the request got a 504.)
+// goes to a lane of that member, so neither goes to another partition of the same hung or dead consumer.
+// (Without this, a hedge went to the lane that had answered last, which after a consumer hung mid-stream
+// could be one of its own: the hedge stalled too, and the request got a 504.)
 import { systemClock, type Clock } from '../../flow/clock.ts';
 
 /** Probation after the first stall; it doubles with each stall in a row, up to the maximum. */
