@@ -7,6 +7,7 @@
 import type { PredictionResult } from '../adapters/store/store.ts';
 import type { Delivery, Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
+import { within } from '../flow/clock.ts';
 import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from '../model/model-loader.ts';
 import type { ModelSource } from '../model/model-source.ts';
 import { ModelSwitcher } from '../model/model-switcher.ts';
@@ -117,10 +118,7 @@ export class ConsumerActor implements Actor {
     this.closed = true;
     await this.stop();
     // A load in progress closes what it started once it sees `closed`; shutdown need not wait for a slow one.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.context?.config.shutdownTimeoutMs ?? 0)));
-    await Promise.race([this.reloading, patience]);
-    clearTimeout(timer);
+    await within(this.reloading, this.context?.config.shutdownTimeoutMs ?? 0, () => undefined);
     await this.switcher.close();
   }
 

@@ -5,6 +5,7 @@
 // is the answer replayed. The images are part of the id, so a key sent again with other images is another
 // request; the day is, so a key is remembered for one to two days and then starts afresh.
 import type { Store } from '../adapters/store/store.ts';
+import { within } from '../flow/clock.ts';
 import type { PredictionReply } from '../protocol/messages.ts';
 
 /** A key is remembered through the window it was first used in and the whole window after. */
@@ -40,10 +41,8 @@ export async function keyedRequest(store: Store, key: string, pixels: Float32Arr
   const id = idempotentRequestId(key, pixels, count, now);
   if (!store.healthy()) return { id, earlier: null };
   const before = idempotentRequestId(key, pixels, count, now - IDEMPOTENCY_WINDOW_MS);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<null>((resolve) => (timer = setTimeout(resolve, LOOKUP_DEADLINE_MS, null)));
   const lookups = Promise.all([id, before].map((candidate) => store.getResult(candidate).catch(() => null)));
-  const found = await Promise.race([lookups, deadline]).finally(() => clearTimeout(timer));
+  const found = await within(lookups, LOOKUP_DEADLINE_MS, () => null);
   const result = found ? (found[0] ?? found[1]) : null;
   const earlier = result ? { id: result.id, digits: [...result.digits], probabilities: result.probabilities.flat(), modelVersion: result.modelVersion } : null;
   return { id, earlier };

@@ -41,3 +41,29 @@ export function sleep(ms: number, clock: Clock = systemClock, signal?: AbortSign
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * What `work` settles to, if it does within `ms`; else what `onTimeout` returns (or throws). The timer
+ * goes either way, and `work` settling late changes nothing: the one way this code gives a wait a deadline.
+ */
+export function within<T, F>(work: Promise<T>, ms: number, onTimeout: () => F, clock: Clock = systemClock): Promise<T | F> {
+  return new Promise<T | F>((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error);
+      }
+    }, ms);
+    work.then(
+      (value) => {
+        clock.clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

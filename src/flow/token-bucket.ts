@@ -1,6 +1,6 @@
 // A token bucket: up to `capacity` takes at once, then `perSecond` more each second. The one way this code
-// bounds how often something may happen: hedges at the gateway (actors/hedging.ts), failed admin logins
-// per client (http/admin-guard.ts).
+// bounds how often something may happen: hedges at the gateway (actors/hedging.ts), and, one bucket per
+// client, requests and failed admin logins (keyed-buckets.ts).
 import { systemClock, type Clock } from './clock.ts';
 
 export class TokenBucket {
@@ -22,6 +22,13 @@ export class TokenBucket {
     if (this.tokens < 1) return false;
     this.tokens--;
     return true;
+  }
+
+  /** Takes `amount` tokens whether or not they are there: the bucket may go into debt, and then gives
+   * nothing until the debt has grown back. For a cost known only after the work was let in. */
+  spend(amount: number): void {
+    this.refill();
+    this.tokens -= amount;
   }
 
   /** How long until a token is there to take: 0 when one is. */

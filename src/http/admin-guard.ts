@@ -5,40 +5,39 @@
 // every refused token is logged, with the client and never the token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { systemClock, type Clock } from '../flow/clock.ts';
-import { TokenBucket } from '../flow/token-bucket.ts';
+import { KeyedBuckets } from '../flow/keyed-buckets.ts';
 import type { Logger } from '../log.ts';
 import type { Secret } from '../secret.ts';
 import { HttpError } from './errors.ts';
 
 /** Wrong tokens a client may send at once, and how many more a second after that. */
 export const FAILED_LOGINS = Object.freeze({ burst: 5, perSecond: 1 / 12 });
-/** Clients whose failures are remembered at once; beyond it the oldest are forgotten first. */
-const REMEMBERED_CLIENTS = 10_000;
 
 export type AdminAction = 'publish' | 'serve';
 
 export class AdminGuard {
-  /** Per client with failures that have not all grown back; in order of first failure. */
-  private readonly failures = new Map<string, TokenBucket>();
+  /** The tries each client has left. */
+  private readonly failures: KeyedBuckets;
 
   constructor(
     private readonly token: Secret | null,
     private readonly logger: Logger,
-    private readonly clock: Clock = systemClock,
-  ) {}
+    clock: Clock = systemClock,
+  ) {
+    this.failures = new KeyedBuckets(FAILED_LOGINS, 10_000, clock);
+  }
 
   /** Throws the HTTP error the request gets unless it carries the admin token (403, 401 or 429). */
   check(authorization: string | null, client: string): void {
     if (!this.token) throw new HttpError(403, 'admin_disabled', 'admin endpoints are off: no STRATUS_ADMIN_TOKEN is configured');
-    const failures = this.failures.get(client);
-    const waitMs = failures?.waitMs() ?? 0;
+    const waitMs = this.failures.waitMs(client);
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);
       throw new HttpError(429, 'too_many_failures', `too many wrong admin tokens from this client; try again in ${seconds} s`, { 'retry-after': String(seconds) });
     }
     const given = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     if (given && sameSecret(given, this.token.reveal())) return;
-    this.failed(client);
+    this.failures.take(client);
     this.logger.warn({ audit: { action: 'login', client, outcome: 'refused' } }, 'admin: wrong or missing token');
     throw new HttpError(401, 'unauthorized', 'send authorization: Bearer <admin token>', { 'www-authenticate': 'Bearer' });
   }
@@ -46,25 +45,6 @@ export class AdminGuard {
   /** The audit line of an admin action that was carried out. */
   record(action: AdminAction, client: string, details: { readonly version: string; readonly state: string }): void {
     this.logger.info({ audit: { action, client, ...details } }, `admin: ${action} ${details.version}`);
-  }
-
-  private failed(client: string): void {
-    let bucket = this.failures.get(client);
-    if (!bucket) {
-      this.forgetRecovered();
-      bucket = new TokenBucket(FAILED_LOGINS.burst, FAILED_LOGINS.perSecond, this.clock);
-      this.failures.set(client, bucket);
-    }
-    bucket.take();
-  }
-
-  /** Drops clients whose tries have all grown back, and the oldest beyond the bound. */
-  private forgetRecovered(): void {
-    for (const [client, bucket] of this.failures) if (bucket.full) this.failures.delete(client);
-    for (const client of this.failures.keys()) {
-      if (this.failures.size < REMEMBERED_CLIENTS) break;
-      this.failures.delete(client);
-    }
   }
 }
 

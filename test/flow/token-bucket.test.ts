@@ -30,3 +30,15 @@ test('an empty bucket says how long until the next token', () => {
   expect(bucket.waitMs()).toBe(0);
   expect(bucket.take()).toBe(true);
 });
+
+test('spending past what is there leaves a debt: nothing is given until it has grown back', () => {
+  const clock = new FakeClock();
+  const bucket = new TokenBucket(10, 10, clock);
+  expect(bucket.take()).toBe(true);
+  bucket.spend(29); // 9 there, 29 spent: 20 owed
+  expect(bucket.take()).toBe(false);
+  expect(bucket.waitMs()).toBe(2_100);
+  clock.advance(2_100);
+  expect(bucket.take()).toBe(true);
+  expect(bucket.take()).toBe(false);
+});

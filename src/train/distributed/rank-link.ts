@@ -15,6 +15,7 @@
 // A rank that is silent longer than `timeoutMs` fails the round with a message naming it; a rank that
 // fails sends `abort`, so the others fail at once with its reason instead of waiting out the timeout.
 import type { Delivery, Subscription, Transport } from '../../adapters/transport/transport.ts';
+import { within } from '../../flow/clock.ts';
 import { retry } from '../../flow/retry.ts';
 import { jobTopics } from './job-id.ts';
 import { Assembly, cut, H, parseChunk, SEND_WINDOW, type Chunk, type Kind } from './wire.ts';
@@ -136,7 +137,7 @@ export class RankLink {
     if (!this.session) return;
     const text = new TextEncoder().encode(error instanceof Error ? error.message : String(error));
     const sends = [this.topics.up, this.topics.down].map((topic) => this.send(topic, 'abort', this.seq, text).catch(() => {}));
-    await Promise.race([Promise.all(sends), Bun.sleep(ABORT_SEND_MS)]);
+    await within(Promise.all(sends), ABORT_SEND_MS, () => undefined);
   }
 
   async close(): Promise<void> {

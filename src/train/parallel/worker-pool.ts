@@ -1,6 +1,7 @@
 // The coordinator's handle on N training workers. Every call goes to all of them at once; if one
 // fails or dies, the others are woken out of their barriers (abortAllReduce), all threads are stopped
 // and the call rejects with the first real cause, naming the worker.
+import { within } from '../../flow/clock.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 import type { TrainWorkerCall } from './protocol.ts';
 import { abortAllReduce, type SharedAllReduceBuffers } from './shared-allreduce.ts';
@@ -36,7 +37,7 @@ export class TrainWorkerPool {
     } catch {
       // Promise.all settles on the first rejection, which may be an echo (AllReduceAborted) of the real
       // cause: give the others a moment to report theirs, but no more (a hung worker never answers).
-      await Promise.race([Promise.allSettled(pending), Bun.sleep(ECHO_GRACE_MS)]);
+      await within(Promise.allSettled(pending), ECHO_GRACE_MS, () => undefined);
       throw this.failure ?? new Error('training failed');
     }
   }

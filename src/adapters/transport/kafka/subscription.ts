@@ -4,6 +4,7 @@
 // failing handler is retried here with a doubling delay; after the last attempt the message goes to the
 // dead-letter topic and counts as done.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { within } from '../../../flow/clock.ts';
 import { backoffDelay, RetriesExhausted, retry } from '../../../flow/retry.ts';
 import { PartitionProgress, type Pending } from './partition-progress.ts';
 import type { Delivery, Handler } from '../transport.ts';
@@ -156,17 +157,13 @@ export class KafkaSubscription {
   async start(): Promise<void> {
     const { settings } = this;
     await this.launch(this.consumer);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`joining group ${settings.group} on ${settings.topic} took over ${settings.joinTimeoutMs} ms`)), settings.joinTimeoutMs);
-    });
     try {
-      await Promise.race([this.firstJoin, timeout]);
+      await within(this.firstJoin, settings.joinTimeoutMs, () => {
+        throw new Error(`joining group ${settings.group} on ${settings.topic} took over ${settings.joinTimeoutMs} ms`);
+      });
     } catch (error) {
       await this.stop();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -370,9 +367,7 @@ export class KafkaSubscription {
     } catch {
       // Never got as far as run(): nothing is being fetched.
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, this.settings.drainTimeoutMs)))]);
-    clearTimeout(timer);
+    await within(Promise.allSettled([...this.running]), this.settings.drainTimeoutMs, () => undefined);
     if (this.commitTimer !== null) clearTimeout(this.commitTimer);
     this.commitTimer = null;
     await this.commit().catch(() => {});
