@@ -101,6 +101,10 @@ function cleanEnv(): Record<string, string> {
   return env;
 }
 
+/** wrk is one client at full speed, and this measures what the service can do, not what one client may:
+ * the per-client API rate (100/s by default) is lifted. */
+const CAPACITY_FLAGS = ['--rate-limit', 'api=off'];
+
 async function start(command: string[], role: string, args: string[]): Promise<Proc> {
   const port = freePort();
   const process_ = Bun.spawn([...command, '--role', role, '--port', String(port), '--log-level', 'warn', ...args], {
@@ -200,7 +204,7 @@ async function main(): Promise<void> {
     ];
     // Consumers first: the gateway is ready once a consumer has announced its model.
     const consumers = [await start(command, 'consumer', clusterFlags), await start(command, 'consumer', clusterFlags)];
-    const gateway = await start(command, 'gateway', clusterFlags);
+    const gateway = await start(command, 'gateway', [...clusterFlags, ...CAPACITY_FLAGS]);
     const procs = [gateway, ...consumers];
     try {
       await Promise.all(procs.map((p) => waitReady(p.url, 60_000)));
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
     if (flags['cluster-only']) return;
 
     const dataDir = await mkdtemp(join(tmpdir(), 'stratus-bench-'));
-    const local = await start(command, 'all', ['--data-dir', dataDir]);
+    const local = await start(command, 'all', ['--data-dir', dataDir, ...CAPACITY_FLAGS]);
     try {
       await waitReady(local.url, 30_000);
       await measure('local', [local], local.url, bodies);

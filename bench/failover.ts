@@ -1,7 +1,8 @@
 // Failover under steady load. Cluster mode as an operator runs it, every flag at its default: two
 // gateways, two consumers, three Kafka brokers (replication 3) and the CouchDB-API server, all on this
 // machine. An open-loop client offers --rate requests/s of real MNIST digits, spread over the gateways,
-// each with an Idempotency-Key; a gateway that stops answering is dropped and its requests are sent again,
+// each with an Idempotency-Key and as one of USERS users (a session cookie each: the gateway's rate limits
+// are per client, and this is many clients' traffic, not one client's flood); a gateway that stops answering is dropped and its requests are sent again,
 // same key, to the other (what a load balancer and a retrying client do). One fault per scenario, after
 // --before seconds; then --after seconds of load. For each scenario it prints, over the requests sent in
 // the --after window: how many, answered, 504s, other errors, retries at another gateway, p50 / p99 /
@@ -29,6 +30,8 @@ const { values: flags } = parseArgs({
   },
 });
 const RATE = Number(flags.rate);
+/** Users the load is spread over: 200 requests/s is 2 a second each, far below one client's limit. */
+const USERS = 100;
 const BEFORE_MS = Number(flags.before) * 1000;
 const AFTER_MS = Number(flags.after) * 1000;
 const ROLE_FLAGS = flags['role-flags'] ? flags['role-flags'].split(/\s+/) : [];
@@ -65,7 +68,7 @@ async function offerLoad(live: string[], stop: Promise<void>, runId: string): Pr
       try {
         const response = await fetch(`${gateway}/api/predict`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-${index}` },
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-${index}`, cookie: `stratus_session=${runId}-user-${index % USERS}` },
           body: digits.bodies[index % digits.bodies.length] as string,
         });
         await response.arrayBuffer();

@@ -106,7 +106,9 @@ async function main(): Promise<void> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const extra = (flags.args as string).split(' ').filter(Boolean);
+  // The load generator is one client at full speed, and this measures what the service can do, not what
+  // one client may: the per-client API rate (100/s by default) is lifted; --args can set it back.
+  const extra = ['--rate-limit', 'api=off', ...(flags.args as string).split(' ').filter(Boolean)];
   const proc = Bun.spawn([...command, '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...extra], {
     stdout: 'inherit',
     stderr: 'inherit',

@@ -51,7 +51,7 @@ let result: Bun.BuildOutput;
 try {
   result = await Bun.build({
     // Worker threads are entry points of their own: Bun does not discover them from `new Worker(...)`.
-    entrypoints: [entry, resolve(root, 'src/inference-worker.ts'), resolve(root, 'src/store-worker.ts'), resolve(root, 'src/train-worker.ts')],
+    entrypoints: [entry, resolve(root, 'src/inference-worker.ts'), resolve(root, 'src/store-worker.ts'), resolve(root, 'src/train-worker.ts'), resolve(root, 'src/preprocess-worker.ts')],
     target: 'bun',
     // tfjs registers its platform, kernels and backends as import side effects. Honouring the
     // packages' "sideEffects" fields, Bun 1.4.4 drops those modules anyway (tfjs-core's index and

@@ -1,7 +1,9 @@
 // The one place where defaults, environment and flags become a typed, frozen Config.
 // Every bad input is a ConfigError: main prints its message on one line and exits with code 2.
 // The choices a flag offers come from the layer that owns them (the adapter registries, train/, log.ts):
-// this file lists none of its own, and is imported only by the actors, the runtime and main.
+// this file lists none of its own, and is imported only by the actors, the runtime and main (and, for the
+// shapes of its rate limits, by the HTTP layer's admission).
+import { isIP } from 'node:net';
 import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
@@ -18,6 +20,11 @@ export const DEFAULT_PORT = 3000;
 export const INFERENCE_THREADS = ['main', 'worker'] as const;
 export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 export type Role = (typeof ROLES)[number];
+/** The gateway's rate-limited kinds of request (src/http/admission.ts sorts each route into one). */
+export const ROUTE_CLASSES = ['page', 'api', 'admin'] as const;
+export type RouteClass = (typeof ROUTE_CLASSES)[number];
+/** Requests a client may send at once (`burst`), and how many more each second; null: no limit. */
+export type RateLimit = { readonly perSecond: number; readonly burst: number } | null;
 
 export interface Config {
   readonly role: Role;
@@ -36,7 +43,7 @@ export interface Config {
   readonly maxBatch: number;
   /** …or when its first image has waited this long. */
   readonly maxWaitMs: number;
-  /** Requests the gateway holds at once before it answers 503. */
+  /** Requests the gateway holds at once, shared among the clients (src/flow/fair-share.ts); 503 beyond. */
   readonly maxInFlight: number;
   readonly requestTimeoutMs: number;
   /** A message with no reply after max(this, 4 × recent p99) is sent once more (0: never). */
@@ -45,6 +52,10 @@ export interface Config {
   readonly maxHedgesPerSecond: number;
   /** Largest request body accepted, in bytes (413 beyond). */
   readonly maxBodyBytes: number;
+  /** Per client (session cookie, else address) and kind of request. */
+  readonly rateLimits: Readonly<Record<RouteClass, RateLimit>>;
+  /** Addresses and CIDR ranges of proxies whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
   readonly shutdownTimeoutMs: number;
   /** Where the consumer runs the model: on the main thread, or in a worker thread of its own. */
   readonly inference: InferenceThread;
@@ -193,6 +204,36 @@ const couchPrefix: Parser = (raw, source) => {
   return raw;
 };
 
+/** `api=100/200,page=off`: per kind of request, requests/s and burst, or off; kinds not named keep their default. */
+const rateLimits: Parser = (raw, source) => {
+  const limits: Record<string, RateLimit> = { ...DEFAULTS.rateLimits };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([a-z]+)=(?:off|(\d+(?:\.\d+)?)\/(\d+))$/.exec(part);
+    const kind = match?.[1];
+    if (!match || !(ROUTE_CLASSES as readonly string[]).includes(kind as string)) {
+      throw new ConfigError(`${source}: '${part}' is not ${ROUTE_CLASSES.join('|')}=<per second>/<burst> or =off`);
+    }
+    const perSecond = Number(match[2]);
+    const burst = Number(match[3]);
+    if (match[2] !== undefined && !(perSecond > 0 && burst >= 1)) throw new ConfigError(`${source}: '${part}' needs a rate above 0 and a burst of 1 or more`);
+    limits[kind as string] = match[2] === undefined ? null : Object.freeze({ perSecond, burst });
+  }
+  return Object.freeze(limits);
+};
+
+/** Addresses (IPv4 or IPv6) or CIDR ranges, comma-separated. */
+const addressRanges: Parser = (raw, source) => {
+  const ranges = raw.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const range of ranges) {
+    const [address, prefix, extra] = range.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !validPrefix || extra !== undefined) throw new ConfigError(`${source}: '${range}' is not an IP address or CIDR range`);
+  }
+  return Object.freeze(ranges);
+};
+
 const text: Parser = (raw, source) => {
   if (raw.trim() === '') throw new ConfigError(`${source}: must not be empty`);
   return raw;
@@ -210,11 +251,13 @@ const OPTIONS: readonly Option[] = [
   { key: 'logLevel', flag: 'log-level', env: 'STRATUS_LOG_LEVEL', parse: oneOf(LOG_LEVELS), help: `${LOG_LEVELS.join('|')} (default info)` },
   { key: 'maxBatch', flag: 'max-batch', env: 'STRATUS_MAX_BATCH', parse: integer(1, 1024), help: 'images per inference batch at most (default 64)' },
   { key: 'maxWaitMs', flag: 'max-wait-ms', env: 'STRATUS_MAX_WAIT_MS', parse: integer(0, 1000), help: 'longest wait to fill a batch, ms (default 2)' },
-  { key: 'maxInFlight', flag: 'max-in-flight', env: 'STRATUS_MAX_IN_FLIGHT', parse: integer(1, 1_000_000), help: 'requests held at once before 503 (default 2048)' },
+  { key: 'maxInFlight', flag: 'max-in-flight', env: 'STRATUS_MAX_IN_FLIGHT', parse: integer(1, 1_000_000), help: 'requests held at once, shared fairly among clients: 429 beyond a client\'s share, 503 beyond all (default 2048)' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'STRATUS_REQUEST_TIMEOUT_MS', parse: integer(1, 600_000), help: 'answer 504 after this long (default 10000)' },
   { key: 'hedgeAfterMs', flag: 'hedge-after-ms', env: 'STRATUS_HEDGE_AFTER_MS', parse: integer(0, 600_000), help: 'cluster: resend a message with no reply after max(this, min(4 × recent p99, request timeout / 10)) to a partition that answers; 0 never (default 250)' },
   { key: 'maxHedgesPerSecond', flag: 'max-hedges-per-second', env: 'STRATUS_MAX_HEDGES_PER_SECOND', parse: integer(1, 1_000_000), help: 'cluster: hedges per second at most (default 50)' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body of the batched KServe route and model publishing; /api/predict and the page take 512 KiB at most (default 16 MiB)' },
+  { key: 'rateLimits', flag: 'rate-limit', env: 'STRATUS_RATE_LIMIT', parse: rateLimits, help: 'per client: requests/s and burst by kind, e.g. api=100/200,page=20/40,admin=2/20; =off lifts one (defaults as in the example)' },
+  { key: 'trustedProxies', flag: 'trusted-proxies', env: 'STRATUS_TRUSTED_PROXIES', parse: addressRanges, help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (default none)' },
   { key: 'inference', flag: 'inference', env: 'STRATUS_INFERENCE', parse: oneOf(INFERENCE_THREADS), help: 'worker|main: the thread that runs the model (default worker)' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
   { key: 'mnistDir', flag: 'mnist-dir', env: 'STRATUS_MNIST_DIR', parse: text, help: 'trainer: directory with the MNIST IDX files (default ./mnist)' },
@@ -266,6 +309,12 @@ export const DEFAULTS: Config = Object.freeze({
   hedgeAfterMs: 250,
   maxHedgesPerSecond: 50,
   maxBodyBytes: 16 * 1024 * 1024,
+  rateLimits: Object.freeze({
+    page: Object.freeze({ perSecond: 20, burst: 40 }),
+    api: Object.freeze({ perSecond: 100, burst: 200 }),
+    admin: Object.freeze({ perSecond: 2, burst: 20 }),
+  }),
+  trustedProxies: Object.freeze([]),
   shutdownTimeoutMs: 8_000,
   inference: 'worker',
   mnistDir: './mnist',

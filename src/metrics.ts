@@ -47,6 +47,12 @@ export class Metrics {
     help: 'How long the gateway now lets a message wait for its reply before it hedges it',
     registers: [this.registry],
   });
+  readonly admissions = new Counter({
+    name: 'stratus_admissions_total',
+    help: 'Requests by kind (page, api, admin) and outcome: refused for the client\'s rate (rate_limited), for its share of the in-flight slots (over_share) or with none free (full); or given a slot (admitted)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly idempotentReplays = new Counter({
     name: 'stratus_idempotent_replays_total',
     help: 'Requests answered with the stored answer to an earlier request with the same Idempotency-Key',

@@ -15,13 +15,14 @@ import type { Transport } from './adapters/transport/transport.ts';
 import { DEFAULT_PORT, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { AdminGuard } from './http/admin-guard.ts';
+import { DrawingPool } from './http/drawing-pool.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { ModelRegistry } from './model/model-registry.ts';
 import { readEmbeddedVersion } from './model/publish.ts';
 import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
-import { INFERENCE_WORKER } from './workers.ts';
+import { INFERENCE_WORKER, PREPROCESS_WORKER } from './workers.ts';
 
 export interface Running {
   /** Null for a trainer started without --port: it serves no HTTP. */
@@ -96,7 +97,19 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     },
   };
   const models = gateway ? { registry: new ModelRegistry(store, transport), admin: new AdminGuard(config.adminToken, logger) } : undefined;
-  const app = createApp({ readiness, metrics, logger, maxBodyBytes: config.maxBodyBytes, ...(gateway ? { gateway, store } : {}), ...(models ? { models } : {}) });
+  // Costly drawings are made on threads of their own: half the cores, leaving the rest to HTTP and inference.
+  const drawings = gateway ? new DrawingPool(PREPROCESS_WORKER, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : undefined;
+  const admission = { rateLimits: config.rateLimits, maxInFlight: config.maxInFlight, trustedProxies: config.trustedProxies };
+  const app = createApp({
+    readiness,
+    metrics,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    admission,
+    ...(gateway ? { gateway, store } : {}),
+    ...(models ? { models } : {}),
+    ...(drawings ? { drawings } : {}),
+  });
   // A trainer beside a running demo must not take its port: it listens only when given one.
   const port = config.port ?? (runsTrainer ? null : DEFAULT_PORT);
   const server = port === null ? null : listen(app, config, port);
@@ -130,6 +143,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       await supervisor.stopAll();
       await consumer?.close();
       await server?.stop(true);
+      drawings?.close();
       await transport.close();
       await store.close();
       logger.info('stopped');
@@ -151,11 +165,18 @@ export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
 }
 
+/** Seconds a connection may stay silent beyond the request deadline. */
+const IDLE_MARGIN_S = 2;
+
 function listen(app: ReturnType<typeof createApp>, config: Config, port: number) {
   try {
     // The app refuses a declared content-length over the limit with a JSON 413; Bun's own cap, above it,
     // stops a chunked upload that declares no length.
-    app.listen({ hostname: config.host, port, reusePort: config.sharePort, maxRequestBodySize: config.maxBodyBytes * 2 });
+    // Bun closes a connection silent for idleTimeout seconds, a request still being answered included: it
+    // must outlast the request deadline, or a 504 would be cut off. It also bounds how long a client may
+    // take to send its headers (the body has its own deadline, http/body.ts).
+    const idleTimeout = Math.min(255, Math.ceil(config.requestTimeoutMs / 1000) + IDLE_MARGIN_S);
+    app.listen({ hostname: config.host, port, reusePort: config.sharePort, maxRequestBodySize: config.maxBodyBytes * 2, idleTimeout });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EADDRINUSE') throw new PortInUseError(`port ${port} on ${config.host} is in use by another process`);
     throw error;

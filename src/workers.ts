@@ -4,3 +4,4 @@
 export const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url);
 export const STORE_WORKER = new URL('./store-worker.ts', import.meta.url);
 export const TRAIN_WORKER = new URL('./train-worker.ts', import.meta.url);
+export const PREPROCESS_WORKER = new URL('./preprocess-worker.ts', import.meta.url);

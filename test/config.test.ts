@@ -61,9 +61,25 @@ describe('command line and environment', () => {
     [['--max-samples', '-5'], /--max-samples: '-5' is not an integer/],
     [['--batch-size', 'big'], /--batch-size/],
     [['--mnist-dir', ' '], /--mnist-dir: must not be empty/],
+    [['--rate-limit', 'api=fast'], /--rate-limit: 'api=fast' is not page\|api\|admin=<per second>\/<burst> or =off/],
+    [['--rate-limit', 'probes=1/1'], /--rate-limit: 'probes=1\/1' is not/],
+    [['--rate-limit', 'api=0/10'], /--rate-limit: 'api=0\/10' needs a rate above 0 and a burst of 1 or more/],
+    [['--trusted-proxies', '10.0.0.0/33'], /--trusted-proxies: '10.0.0.0\/33' is not an IP address or CIDR range/],
+    [['--trusted-proxies', 'proxy.local'], /--trusted-proxies: 'proxy.local' is not/],
   ])('bad input %p is a ConfigError naming the problem', (argv, message) => {
     expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
     expect(() => parseCli(argv as string[], {})).toThrow(message);
+  });
+
+  test('rate limits: the kinds named change, the others keep their defaults; off lifts one', () => {
+    const config = run(['--rate-limit', 'api=2.5/5,admin=off']);
+    expect(config.rateLimits).toEqual({ page: DEFAULTS.rateLimits.page, api: { perSecond: 2.5, burst: 5 }, admin: null });
+    expect(run([], { STRATUS_RATE_LIMIT: 'page=off' }).rateLimits.page).toBeNull();
+  });
+
+  test('trusted proxies: addresses and CIDR ranges of either family', () => {
+    expect(run(['--trusted-proxies', '10.0.0.0/8, 192.168.1.7,fd00::/8,::1']).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']);
+    expect(DEFAULTS.trustedProxies).toEqual([]);
   });
 
   test('the trainer flags and their environment variables', () => {

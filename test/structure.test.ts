@@ -11,7 +11,7 @@ const SRC = join(REPO, 'src');
 
 /** Top to bottom; a file may import its own layer or any below. The first prefix that matches wins. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['main.ts', 'inference-worker.ts', 'store-worker.ts', 'train-worker.ts'],
+  ['main.ts', 'inference-worker.ts', 'store-worker.ts', 'train-worker.ts', 'preprocess-worker.ts'],
   ['runtime.ts'],
   ['http/'],
   ['actors/'],

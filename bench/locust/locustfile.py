@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import random
+import uuid
 
 import locust.stats
 from locust import HttpUser, between, events, task
@@ -75,8 +76,19 @@ def _post_and_check(user, samples, name):
             response.success()
 
 
-class WebsiteUser(HttpUser):
+class _Visitor(HttpUser):
+    """A person with a browser: a session cookie of its own from the start, as the page would give it.
+    Stratus limits each client's rate by its session (else its address), and every simulated user here
+    comes from the same address."""
+
+    abstract = True
     wait_time = _wait()
+
+    def on_start(self):
+        self.client.cookies.set("stratus_session", str(uuid.uuid4()))
+
+
+class WebsiteUser(_Visitor):
 
     @task
     def page(self):
@@ -89,16 +101,14 @@ class WebsiteUser(HttpUser):
                 response.success()
 
 
-class PredictUser(HttpUser):
-    wait_time = _wait()
+class PredictUser(_Visitor):
 
     @task
     def predict(self):
         _post_and_check(self, DIGITS, "POST /api/predict (pixels)")
 
 
-class DrawingUser(HttpUser):
-    wait_time = _wait()
+class DrawingUser(_Visitor):
 
     @task
     def predict_drawing(self):

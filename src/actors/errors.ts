@@ -6,11 +6,6 @@ export class Unavailable extends Error {
   override readonly name = 'Unavailable';
 }
 
-/** More requests in flight than --max-in-flight: worth a retry shortly. */
-export class Overloaded extends Error {
-  override readonly name = 'Overloaded';
-}
-
 /** No answer came within the request's deadline. */
 export class TimedOut extends Error {
   override readonly name = 'TimedOut';

@@ -10,11 +10,11 @@
 import { transportAdapter } from '../adapters/transport/registry.ts';
 import { RequestTimeoutError, TransportClosedError, type RequestOptions, type Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
-import { systemClock, type Clock } from '../flow/clock.ts';
+import { systemClock, within, type Clock } from '../flow/clock.ts';
 import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
-import { NoAnswer, Overloaded, TimedOut, Unavailable } from './errors.ts';
+import { NoAnswer, TimedOut, Unavailable } from './errors.ts';
 import { HedgePolicy } from './hedging.ts';
 import { keyedRequest } from './idempotency.ts';
 
@@ -102,7 +102,7 @@ export class GatewayActor implements Actor {
     if (this.inFlight > 0 && this.context) {
       const drained = new Promise<void>((resolve) => (this.idle = resolve));
       const timeoutMs = this.context.config.shutdownTimeoutMs;
-      await Promise.race([drained, Bun.sleep(timeoutMs)]);
+      await within(drained, timeoutMs, () => undefined);
       if (this.inFlight > 0) this.context.logger.warn({ inFlight: this.inFlight }, 'gave up waiting for in-flight requests');
     }
     await this.announcements?.unsubscribe().catch(() => {});
@@ -129,7 +129,6 @@ export class GatewayActor implements Actor {
   async classify(pixels: Float32Array, count: number, options: ClassifyOptions = {}): Promise<Classification> {
     const { context, messages } = this;
     if (!context || !messages || !this.accepting) throw new Unavailable('the service is starting or shutting down');
-    if (this.inFlight >= context.config.maxInFlight) throw new Overloaded('too many requests in flight; retry shortly');
     const started = performance.now();
     const { sessionId, idempotencyKey } = options;
     this.inFlight++;

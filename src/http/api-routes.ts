@@ -3,9 +3,9 @@
 import { Elysia, t } from 'elysia';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../actors/idempotency.ts';
-import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
+import { classifyDrawing, classifyImages, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import type { Classification, ClassifyOptions, Gateway } from './gateway.ts';
+import type { Classification, ClassifyOptions } from './gateway.ts';
 import { sessionFrom } from './session.ts';
 
 export const MODEL_NAME = 'mnist';
@@ -98,19 +98,20 @@ const InferResponse = t.Object({
   ),
 });
 
-export function apiRoutes(gateway: Gateway) {
+export function apiRoutes(intake: Intake) {
   // normalize off: a field the schema does not name is refused (422), not quietly dropped.
   return new Elysia({ name: 'stratus-api', normalize: false })
     .post(
       '/api/predict',
-      async ({ body, request, set }) => {
+      async ({ body, request, server, set }) => {
         const session = sessionFrom(request.headers.get('cookie'));
+        const client = intake.admission.clientOf(request, server);
         if ((body.pixels === undefined) === (body.drawing === undefined)) {
           throw new HttpError(422, 'invalid_body', 'send either pixels or drawing');
         }
         const options: ClassifyOptions = { sessionId: session, idempotencyKey: idempotencyKeyOf(request) };
         if (body.drawing !== undefined) {
-          const { answer } = await classifyDrawing(gateway, body.drawing, options);
+          const { answer } = await classifyDrawing(intake, 'api', client, body.drawing, options);
           markReplay(answer, set.headers);
           const digits = digitAnswers(answer);
           const first = digits[0] as (typeof digits)[number];
@@ -123,7 +124,7 @@ export function apiRoutes(gateway: Gateway) {
             model: { version: answer.modelVersion },
           };
         }
-        const answer = await gateway.classify(new Float32Array(body.pixels as number[]), 1, options);
+        const answer = await classifyImages(intake, 'api', client, new Float32Array(body.pixels as number[]), 1, options);
         markReplay(answer, set.headers);
         return {
           id: answer.id,
@@ -143,7 +144,7 @@ export function apiRoutes(gateway: Gateway) {
     )
     .post(
       `/v2/models/${MODEL_NAME}/infer`,
-      async ({ body, request, set }) => {
+      async ({ body, request, server, set }) => {
         const input = body.inputs[0]!;
         const idempotencyKey = idempotencyKeyOf(request);
         const [n, width] = input.shape as [number, number];
@@ -153,7 +154,8 @@ export function apiRoutes(gateway: Gateway) {
         if (input.data.length !== n * PIXELS) {
           throw new HttpError(422, 'bad_shape', `data has ${input.data.length} values; shape [${n}, ${PIXELS}] needs ${n * PIXELS}`);
         }
-        const answer = await gateway.classify(new Float32Array(input.data), n, { idempotencyKey });
+        const client = intake.admission.clientOf(request, server);
+        const answer = await classifyImages(intake, 'api', client, new Float32Array(input.data), n, { idempotencyKey });
         markReplay(answer, set.headers);
         return {
           model_name: MODEL_NAME,

@@ -10,10 +10,14 @@ import { htmxJs } from '../embedded/assets.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { apiReferencePage } from '../views/api-reference.ts';
+import { PREPROCESS_WORKER } from '../workers.ts';
+import { Admission, routeClassOf, type AdmissionOptions } from './admission.ts';
 import { apiRoutes } from './api-routes.ts';
 import { apiSpec, type ApiSpec } from './api-spec.ts';
 import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
+import { DrawingPool } from './drawing-pool.ts';
+import type { Intake } from './drawn-digits.ts';
 import { readJsonBody } from './body.ts';
 import { HttpError, errorResponse, fromActorError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
@@ -32,40 +36,73 @@ export interface AppOptions {
   readonly store?: Store;
   /** The model registry's routes; mounted with the gateway. */
   readonly models?: ModelRoutesOptions;
+  /** Rate limits and fair shares of the in-flight requests; none when not given (route tests). */
+  readonly admission?: AdmissionOptions;
+  /** Where costly drawings are made; on the event loop when not given. */
+  readonly drawings?: DrawingPool;
 }
 
+const UNLIMITED: AdmissionOptions = Object.freeze({
+  rateLimits: Object.freeze({ page: null, api: null, admin: null }),
+  maxInFlight: Number.POSITIVE_INFINITY,
+  trustedProxies: Object.freeze([]),
+});
+
 const hidden = { detail: { hide: true } };
+/** How long a 429 waits before it is sent. */
+export const REFUSAL_PAUSE_MS = 250;
 
 export function createApp(options: AppOptions) {
   const { metrics, logger } = options;
+  const admission = new Admission(options.admission ?? UNLIMITED, metrics);
   const fail = (error: HttpError) => {
     metrics.errors.inc({ status: String(error.status), code: error.code });
     return errorResponse(error);
   };
+  // A client told to slow down (429) hears so only after a pause: one that does not wait before it asks
+  // again then gets a refusal per connection per pause, instead of as many as it can send (bench/abuse.ts).
+  const refuse = (error: HttpError) => (error.status === 429 ? Bun.sleep(REFUSAL_PAUSE_MS).then(() => fail(error)) : fail(error));
+  // A refusal sent before the body is read closes the connection: a client sending that body slowly, or
+  // never, would otherwise hold the connection until it went idle.
+  const unread = (request: Request, error: HttpError) =>
+    request.body === null ? error : new HttpError(error.status, error.code, error.message, { ...error.headers, connection: 'close' });
 
   const app = new Elysia({ normalize: false })
     // Every answer carries the security headers (a route may set its own CSP); a cross-site request that
     // would change state is refused before anything else looks at it (security.ts).
     .onRequest(({ request, set }) => {
       Object.assign(set.headers, SECURITY_HEADERS);
-      if (isCrossSite(request)) return fail(crossSiteError());
+      if (pathOf(request) !== requestedPath(request.url)) {
+        return fail(unread(request, new HttpError(400, 'bad_host', 'the Host header is missing or too short to route this request')));
+      }
+      if (isCrossSite(request)) return fail(unread(request, crossSiteError()));
+    })
+    // Before anything is read: a client over its rate costs a map look-up (admission.ts).
+    .onRequest(({ request, server }) => {
+      const kind = routeClassOf(request.method, pathOf(request));
+      if (kind === null) return;
+      try {
+        admission.limit(kind, admission.clientOf(request, server));
+      } catch (error) {
+        return refuse(unread(request, error as HttpError));
+      }
     })
     // Checked before the body is read: a wrong type or an oversized body costs nothing to refuse.
     .onRequest(({ request }) => {
       if (request.method !== 'POST') return;
       const type = request.headers.get('content-type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) {
-        return fail(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
+        return fail(unread(request, new HttpError(415, 'unsupported_media_type', 'send the body as application/json')));
       }
       const length = Number(request.headers.get('content-length') ?? '0');
-      const limit = bodyLimit(new URL(request.url).pathname, options.maxBodyBytes);
-      if (length > limit) return fail(new HttpError(413, 'body_too_large', `body exceeds ${limit} bytes`));
+      const limit = bodyLimit(pathOf(request), options.maxBodyBytes);
+      if (length > limit) return fail(unread(request, new HttpError(413, 'body_too_large', `body exceeds ${limit} bytes`)));
     })
     // Every body is JSON (415 above otherwise), read within its route's limit (page-routes.ts) even when it
     // comes in chunks with no declared length.
     .onParse(({ request, path }) => readJsonBody(request, bodyLimit(path, options.maxBodyBytes)))
     .onError(({ code, error, request }) => {
-      if (error instanceof HttpError) return fail(error);
+      if (error instanceof HttpError) return refuse(error);
       const refusal = fromActorError(error);
       if (refusal) return fail(refusal);
       // A route's own parser (page-routes.ts) refuses with an HttpError; Elysia hands it over wrapped.
@@ -77,7 +114,7 @@ export function createApp(options: AppOptions) {
         case 'VALIDATION':
           return fail(new HttpError(422, 'invalid_body', describeValidation(error)));
         case 'NOT_FOUND': {
-          const allowed = methodsOf(new URL(request.url).pathname);
+          const allowed = methodsOf(pathOf(request));
           if (allowed.length > 0) return fail(new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(' or ')}`, { allow: allowed.join(', ') }));
           return fail(new HttpError(404, 'not_found', 'no such route'));
         }
@@ -99,6 +136,7 @@ export function createApp(options: AppOptions) {
   // Made once, when first asked for: by then every route is registered.
   let spec: ApiSpec | null = null;
   const docs = () => (spec ??= apiSpec(app));
+  const intake: Intake = { gateway, admission, drawings: options.drawings ?? new DrawingPool(PREPROCESS_WORKER, 0) };
   return app
     .get('/docs', () => new Response(apiReferencePage(docs()), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hidden)
     .get('/docs/json', () => docs(), hidden)
@@ -107,10 +145,35 @@ export function createApp(options: AppOptions) {
         headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
       }),
     )
-    .use(options.store ? pageRoutes({ gateway, store: options.store }) : new Elysia())
-    .use(apiRoutes(gateway))
-    .use(options.models ? modelRoutes(gateway, options.models) : new Elysia())
+    .use(options.store ? pageRoutes({ intake, store: options.store }) : new Elysia())
+    .use(apiRoutes(intake))
+    .use(options.models ? modelRoutes(gateway, options.models, admission) : new Elysia())
     .use(options.models ? dashboardRoutes({ registry: options.models.registry, gateway }) : new Elysia());
+}
+
+/**
+ * The path as Elysia's router reads it from request.url (from the first '/' at or past index 11, up to
+ * '?'), so that every hook sees the route the router will. request.url is not always a URL: without a
+ * Host header Bun gives the bare path, which `new URL` refuses.
+ */
+export function pathOf(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf('/', 11);
+  const query = url.indexOf('?', start + 1);
+  return query === -1 ? url.substring(start) : url.substring(start, query);
+}
+
+/**
+ * The path request.url names: after the scheme and host, or all of it when it is a bare path. Where it
+ * differs from pathOf, the router would serve another route than the one asked for (a Host shorter than
+ * four characters, or none before a long first segment), and a proxy that filters by path would be fooled.
+ */
+function requestedPath(url: string): string {
+  const scheme = url.indexOf('://');
+  const start = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+  if (start === -1) return '/';
+  const query = url.indexOf('?', start);
+  return query === -1 ? url.substring(start) : url.substring(start, query);
 }
 
 /** Whether a route's path (segments, `:param`s, a trailing `*`) takes `path`. */

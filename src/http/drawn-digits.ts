@@ -1,11 +1,21 @@
 // A drawing (pen strokes) → the digits it holds → one classification of all of them. Shared by the API's
-// drawn form of POST /api/predict and the page's Predict.
-import { CLASSES, PIXELS } from '../protocol/image.ts';
+// drawn form of POST /api/predict and the page's Predict, which both go through an Intake: the gateway,
+// behind the client's fair share of the in-flight slots, with costly drawings made off the event loop.
+import { CLASSES } from '../protocol/image.ts';
+import { CHEAP_DRAWING_US, drawingCostUs } from '../preprocess/digit-images.ts';
 import { DrawingError, validateDrawing } from '../preprocess/drawing.ts';
-import { drawingToPixels } from '../preprocess/mnist-style.ts';
-import { segmentDrawing } from '../preprocess/segment.ts';
+import type { RouteClass } from '../config.ts';
+import type { Admission } from './admission.ts';
+import type { DrawingPool } from './drawing-pool.ts';
 import { HttpError } from './errors.ts';
 import type { Classification, ClassifyOptions, Gateway } from './gateway.ts';
+
+/** What a route needs to classify for a client. */
+export interface Intake {
+  readonly gateway: Gateway;
+  readonly admission: Admission;
+  readonly drawings: DrawingPool;
+}
 
 export interface DrawnClassification {
   readonly answer: Classification;
@@ -29,14 +39,25 @@ export function readDrawing(input: unknown) {
   }
 }
 
-export async function classifyDrawing(gateway: Gateway, input: unknown, options: ClassifyOptions = {}): Promise<DrawnClassification> {
-  const digits = segmentDrawing(readDrawing(input));
-  if (digits.length === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
-  const pixels = new Float32Array(digits.length * PIXELS);
-  digits.forEach((digit, i) => pixels.set(drawingToPixels(digit), i * PIXELS));
-  // One request for the whole number: its digits travel, batch and are stored together.
-  const answer = await gateway.classify(pixels, digits.length, options);
-  return { answer, pixels, count: digits.length };
+/** `count` images classified for `client`, holding one of its in-flight slots. */
+export function classifyImages(intake: Intake, kind: RouteClass, client: string, pixels: Float32Array, count: number, options: ClassifyOptions = {}): Promise<Classification> {
+  return intake.admission.hold(kind, client, () => intake.gateway.classify(pixels, count, options));
+}
+
+/** The digits of a drawing classified for `client`; its slot is held while the drawing is made, too. */
+export function classifyDrawing(intake: Intake, kind: RouteClass, client: string, input: unknown, options: ClassifyOptions = {}): Promise<DrawnClassification> {
+  const drawing = readDrawing(input);
+  // Paid for in requests: the costliest drawing counts as some fifty, so one client's drawings cannot take
+  // more of the threads than its rate allows.
+  const costUs = drawingCostUs(drawing);
+  intake.admission.charge(kind, client, costUs / CHEAP_DRAWING_US - 1);
+  return intake.admission.hold(kind, client, async () => {
+    const { pixels, count } = await intake.drawings.images(drawing, costUs, client);
+    if (count === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
+    // One request for the whole number: its digits travel, batch and are stored together.
+    const answer = await intake.gateway.classify(pixels, count, options);
+    return { answer, pixels, count };
+  });
 }
 
 /** The flat count × 10 probabilities of an answer, digit by digit. */

@@ -1,6 +1,6 @@
 // Every error answer has the same short shape, {"error": {"code", "message"}}, and never echoes the input.
 // The actors fail in their own words (src/actors/errors.ts); this is the one place that gives each a status.
-import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../actors/errors.ts';
+import { NoAnswer, TimedOut, Unavailable } from '../actors/errors.ts';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -31,7 +31,6 @@ const RETRY_SOON = { 'retry-after': '1' };
 export function fromActorError(error: unknown): HttpError | null {
   if (!(error instanceof Error)) return null;
   if (error instanceof Unavailable) return new HttpError(503, 'unavailable', error.message, RETRY_SOON);
-  if (error instanceof Overloaded) return new HttpError(503, 'overloaded', error.message, RETRY_SOON);
   if (error instanceof TimedOut) return new HttpError(504, 'timeout', error.message);
   if (error instanceof NoAnswer) return new HttpError(500, 'no_answer', error.message);
   return null;

@@ -6,6 +6,7 @@ import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { MODEL_NAME, STRICT } from './api-routes.ts';
+import type { Admission, Peer } from './admission.ts';
 import type { AdminGuard } from './admin-guard.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
@@ -54,8 +55,10 @@ const PublishBody = t.Object({
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
+export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admission: Admission) {
   const { registry, admin: guard } = options;
+  // An admin is known by address, never by a session cookie, which the client makes up at will.
+  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
   // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
   const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
   const serving = () => {
@@ -161,10 +164,5 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions) {
 
 interface AdminContext {
   readonly request: Request;
-  readonly server: { requestIP(request: Request): { address: string } | null } | null;
-}
-
-/** The peer's address; "unknown" where there is none (a request handed to the app in-process). */
-function clientOf(request: Request, server: AdminContext['server']): string {
-  return server?.requestIP(request)?.address ?? 'unknown';
+  readonly server: Peer | null;
 }

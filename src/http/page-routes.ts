@@ -15,9 +15,8 @@ import { ASSET_PATHS } from '../views/links.ts';
 import type { PagePrediction } from '../views/prediction.ts';
 import { resultSection } from '../views/result.ts';
 import { STRICT } from './api-routes.ts';
-import { classifyDrawing, digitAnswers } from './drawn-digits.ts';
+import { classifyDrawing, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import type { Gateway } from './gateway.ts';
 import { RecentPredictions } from './recent-predictions.ts';
 import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
 
@@ -30,7 +29,7 @@ export const MAX_PAGE_BODY_BYTES = 512 * 1024;
 const STORED_POLL = Object.freeze({ firstDelayMs: 5, maxDelayMs: 5, budgetMs: 500 });
 
 export interface PageSource {
-  readonly gateway: Gateway;
+  readonly intake: Intake;
   readonly store: Store;
   readonly recent?: RecentPredictions;
 }
@@ -66,7 +65,8 @@ const SMALL_BODY_PATHS: ReadonlySet<string> = new Set([PREDICT_PATH, CLEAR_PATH,
 
 const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
 
-export function pageRoutes({ gateway, store, recent = new RecentPredictions() }: PageSource) {
+export function pageRoutes({ intake, store, recent = new RecentPredictions() }: PageSource) {
+  const { gateway } = intake;
   const feedbackOpen = (requestId: string) => recent.holds(requestId);
 
   /** The session's history, including `latest` even if the consumer's write has not landed yet. */
@@ -97,9 +97,10 @@ export function pageRoutes({ gateway, store, recent = new RecentPredictions() }:
     .get(ASSET_PATHS.css, () => asset(pageAssets.css, 'text/css; charset=utf-8'), { detail: hidden })
     .post(
       PREDICT_PATH,
-      async ({ body, request }) => {
+      async ({ body, request, server }) => {
         const { session, headers } = sessionOf(request);
-        const { answer, pixels } = await classifyDrawing(gateway, body.drawing, { sessionId: session });
+        const client = intake.admission.clientOf(request, server);
+        const { answer, pixels } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session });
         recent.remember({ requestId: answer.id, sessionId: session, digits: answer.digits, modelVersion: answer.modelVersion, pixels });
         const latest: PagePrediction = {
           id: answer.id,

@@ -2,7 +2,9 @@
 // time. A 503 (not ready, overloaded) is a refusal, retried after a pause; with idempotency keys, a request
 // whose gateway went away is sent again to another (as a client of a load balancer would). Any other
 // non-2xx is kept as a failure, never retried, so a lost or timed-out request shows up instead of being
-// papered over.
+// papered over. Each of the `concurrency` lanes is a user of its own, with its own session cookie: the
+// gateway's rate limits and fair shares are per client (src/http/admission.ts), and a stream of many
+// users' requests must not look like one client flooding.
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 
@@ -89,9 +91,9 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   };
   const { idempotencyKeyPrefix } = options;
 
-  const send = async (index: number): Promise<void> => {
+  const send = async (index: number, user: string): Promise<void> => {
     const sentAt = performance.now();
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', cookie: `stratus_session=${user}` };
     if (idempotencyKeyPrefix !== undefined) headers['idempotency-key'] = `${idempotencyKeyPrefix}${index}`;
     for (;;) {
       const gateway = live[turn++ % live.length];
@@ -133,7 +135,8 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   };
 
   const worker = async () => {
-    while (next < digits.bodies.length) await send(next++);
+    const user = `load-${crypto.randomUUID()}`;
+    while (next < digits.bodies.length) await send(next++, user);
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
   fire();

@@ -2,7 +2,7 @@
 // fails on cue, and each test checks what the app makes of it. Milliseconds each; the whole service is
 // tested from outside in api.test.ts and the e2e suites.
 import { describe, expect, test } from 'bun:test';
-import { NoAnswer, Overloaded, TimedOut, Unavailable } from '../../src/actors/errors.ts';
+import { NoAnswer, TimedOut, Unavailable } from '../../src/actors/errors.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import type { Classification, ClassifyOptions, Gateway, ModelRefusal } from '../../src/http/gateway.ts';
@@ -124,7 +124,6 @@ describe('routes through app.handle', () => {
 
   const refusals: [string, unknown, number, string, string | null][] = [
     ['starting or stopping', new Unavailable('the service is starting or shutting down'), 503, 'unavailable', '1'],
-    ['too many in flight', new Overloaded('too many requests in flight; retry shortly'), 503, 'overloaded', '1'],
     ['no answer in time', new TimedOut('no answer within 10000 ms'), 504, 'timeout', null],
     ['a reply without this answer', new NoAnswer('the reply has no answer for request x'), 500, 'no_answer', null],
     ['anything else', new Error('disk on fire'), 500, 'internal', null],

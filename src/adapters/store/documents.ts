@@ -76,12 +76,16 @@ export interface DocumentAccess<T extends Doc> {
   isConflict(error: unknown): boolean;
 }
 
-/** Writes the document over whatever revision is there; tries again (4 attempts) if another writer got
- * in between its read and its write. */
+/** Writes the document over whatever revision is there; tries again if another writer got in between its
+ * read and its write. Writers of one document at once (a label clicked again and again, two tabs) each
+ * pause a random few milliseconds before they try again, so they land one after another, not together
+ * again: a dozen at once all land, the last one wins. */
 export async function upsert<T extends Doc>(db: DocumentAccess<T>, doc: T): Promise<void> {
   const write = async () => {
     const current = await db.get(doc._id);
     await db.put({ ...doc, ...(current ? { _rev: current._rev } : {}) });
   };
-  await retry(write, { firstDelayMs: 0, maxDelayMs: 0, maxAttempts: 4 }, { retriable: (error) => db.isConflict(error) });
+  await retry(write, UPSERT_RETRY, { retriable: (error) => db.isConflict(error) });
 }
+
+const UPSERT_RETRY = Object.freeze({ firstDelayMs: 2, maxDelayMs: 50, jitter: true, maxAttempts: 16 });

@@ -144,6 +144,15 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect((await store.listFeedback(1)).length).toBe(1);
     });
 
+    test('a dozen answers for one digit at once all land, and one of them is kept', async () => {
+      const store = await open();
+      const answer = (label: number) => ({ id: 'r9/0', requestId: 'r9', label, predicted: 3, modelVersion: 'v1', pixels: [], createdAt: new Date().toISOString(), sessionId: 'session-g' });
+      await Promise.all(Array.from({ length: 12 }, (_, label) => store.saveFeedback(answer(label % 10))));
+      const listed = await store.listFeedback(10);
+      expect(listed.length).toBe(1);
+      expect(listed[0]!.label).toBeGreaterThanOrEqual(0);
+    });
+
     test('a batch of many results stores every one', async () => {
       const store = await open();
       const batch = Array.from({ length: 256 }, () => result({ sessionId: 'session-big' }));

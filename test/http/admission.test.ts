@@ -1,0 +1,179 @@
+// Rate limits and fair shares, from outside: a real server, real sockets, the default limits unless a
+// test is about another setting.
+import { afterEach, describe, expect, test } from 'bun:test';
+import { DEFAULTS } from '../../src/config.ts';
+import { Admission, routeClassOf, type Peer } from '../../src/http/admission.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { CHEAP_DRAWING_US, drawingCostUs } from '../../src/preprocess/digit-images.ts';
+import { validateDrawing } from '../../src/preprocess/drawing.ts';
+import { costliestDrawing } from '../helpers/costly-drawing.ts';
+import { postJson, startLocal } from '../helpers/local-stratus.ts';
+
+const pixels = JSON.stringify({ pixels: Array.from({ length: 784 }, (_, i) => (i % 28 > 10 && i % 28 < 16 ? 0.9 : 0)) });
+const costly = JSON.stringify({ drawing: costliestDrawing() });
+const session = (name: string) => ({ cookie: `stratus_session=test-${name}-${crypto.randomUUID()}` });
+
+let stopStratus: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stopStratus?.();
+  stopStratus = null;
+});
+
+async function started(flags: string[] = []) {
+  const stratus = await startLocal(flags);
+  stopStratus = stratus.stop;
+  return stratus;
+}
+
+const sampleOf = (metrics: string, series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+
+describe('rate limits', () => {
+  test('one client past the default API rate gets 429 with Retry-After; another client, and the probes, are served meanwhile', async () => {
+    const { url } = await started();
+    const { burst, perSecond } = DEFAULTS.rateLimits.api!;
+    const flood = session('flood');
+    const started_ = performance.now();
+    const statuses: number[] = [];
+    let refusal: Response | null = null;
+    // Twice the burst, 32 at a time: the rate cannot refill that many while they are sent.
+    for (let sent = 0; sent < 2 * burst; sent += 32) {
+      const answers = await Promise.all(Array.from({ length: 32 }, () => postJson(`${url}/api/predict`, pixels, flood)));
+      for (const answer of answers) {
+        statuses.push(answer.status);
+        if (answer.status === 429) refusal ??= answer;
+        else await answer.arrayBuffer();
+      }
+    }
+    const seconds = (performance.now() - started_) / 1000;
+    const served = statuses.filter((s) => s === 200).length;
+    expect(served).toBeGreaterThanOrEqual(burst);
+    expect(served).toBeLessThanOrEqual(burst + Math.ceil(perSecond * seconds) + 1);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(refusal?.headers.get('retry-after')).toBe('1');
+    expect(((await refusal!.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+
+    expect((await postJson(`${url}/api/predict`, pixels, session('quiet'))).status).toBe(200);
+    expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(sampleOf(metrics, 'stratus_admissions_total{kind="api",outcome="rate_limited"}')).toBe(statuses.filter((s) => s === 429).length);
+  });
+
+  test('a costly drawing counts as the many requests it costs: a few of them use up the default API rate', async () => {
+    const { url } = await started();
+    const { burst, perSecond } = DEFAULTS.rateLimits.api!;
+    const units = drawingCostUs(validateDrawing(costliestDrawing())) / CHEAP_DRAWING_US;
+    const client = session('drawer');
+    const statuses: number[] = [];
+    const began = performance.now();
+    for (let i = 0; i < 10; i++) {
+      const answer = await postJson(`${url}/api/predict`, costly, client);
+      statuses.push(answer.status);
+      await answer.arrayBuffer();
+    }
+    const seconds = (performance.now() - began) / 1000;
+    const served = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(served).toBeGreaterThanOrEqual(Math.floor(burst / units));
+    expect(served).toBeLessThanOrEqual(Math.ceil((burst + perSecond * seconds) / units) + 1);
+    expect(statuses).toContain(429);
+    // A costly drawing let in the moment the client has a request to spare leaves it in debt: its cheap
+    // requests wait too, another client's do not.
+    while ((await postJson(`${url}/api/predict`, costly, client)).status !== 200);
+    expect((await postJson(`${url}/api/predict`, pixels, client)).status).toBe(429);
+    expect((await postJson(`${url}/api/predict`, pixels, session('other'))).status).toBe(200);
+  });
+
+  test('the limit is per kind: a client out of API requests still gets the page', async () => {
+    const { url } = await started(['--rate-limit', 'api=1/2']);
+    const client = session('both');
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await postJson(`${url}/api/predict`, pixels, client)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await fetch(`${url}/`, { headers: client })).status).toBe(200);
+  });
+
+  test('without trusted proxies X-Forwarded-For changes nothing; from a trusted one, each forwarded address has its own limit', async () => {
+    const direct = await started(['--rate-limit', 'api=1/1']);
+    const forwardedAs = (address: string) => ({ 'x-forwarded-for': address });
+    expect((await postJson(`${direct.url}/api/predict`, pixels, forwardedAs('203.0.113.1'))).status).toBe(200);
+    expect((await postJson(`${direct.url}/api/predict`, pixels, forwardedAs('203.0.113.2'))).status).toBe(429);
+    await direct.stop();
+
+    const proxied = await started(['--rate-limit', 'api=1/1', '--trusted-proxies', '127.0.0.1,::1']);
+    expect((await postJson(`${proxied.url}/api/predict`, pixels, forwardedAs('203.0.113.1'))).status).toBe(200);
+    expect((await postJson(`${proxied.url}/api/predict`, pixels, forwardedAs('203.0.113.2'))).status).toBe(200);
+    expect((await postJson(`${proxied.url}/api/predict`, pixels, forwardedAs('203.0.113.1'))).status).toBe(429);
+    // A client cannot escape by writing its own X-Forwarded-For: the proxy appends the address it heard.
+    expect((await postJson(`${proxied.url}/api/predict`, pixels, forwardedAs('198.51.100.7, 203.0.113.1'))).status).toBe(429);
+  });
+});
+
+describe('fair shares of --max-in-flight', () => {
+  test('a client flooding with the costliest drawings cannot keep another client out', async () => {
+    const { url } = await started(['--max-in-flight', '4', '--rate-limit', 'api=off']);
+    const flood = session('flood');
+    const floodStatuses: number[] = [];
+    let flooding = true;
+    const floodLoop = async () => {
+      while (flooding) {
+        const answer = await postJson(`${url}/api/predict`, costly, flood);
+        floodStatuses.push(answer.status);
+        await answer.arrayBuffer();
+      }
+    };
+    const floods = Array.from({ length: 8 }, floodLoop);
+    await Bun.sleep(300);
+    // The quiet client retries a 503 (no slot free) after a pause, as the load client does.
+    const quiet = session('quiet');
+    const quietStatuses: number[] = [];
+    for (let answered = 0; answered < 10; ) {
+      const answer = await postJson(`${url}/api/predict`, pixels, quiet);
+      quietStatuses.push(answer.status);
+      await answer.arrayBuffer();
+      if (answer.status === 200) answered++;
+      else await Bun.sleep(50);
+    }
+    flooding = false;
+    await Promise.all(floods);
+    expect(quietStatuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    // Once it had asked, the quiet client waited at most a few refusals, not for the flood to end.
+    expect(quietStatuses.filter((s) => s === 503).length).toBeLessThanOrEqual(5);
+    expect(floodStatuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(floodStatuses.filter((s) => s !== 200 && s !== 429 && s !== 503)).toEqual([]);
+    expect(floodStatuses).toContain(429);
+  });
+});
+
+describe('who the client is', () => {
+  const admission = (trustedProxies: string[]) => new Admission({ rateLimits: DEFAULTS.rateLimits, maxInFlight: 8, trustedProxies }, new Metrics());
+  const peerAt = (address: string): Peer => ({ requestIP: () => ({ address }) });
+  const request = (headers: Record<string, string>) => new Request('http://stratus/api/predict', { method: 'POST', headers });
+
+  test('the session cookie when there is one, else the address', () => {
+    const a = admission([]);
+    expect(a.clientOf(request({ cookie: 'stratus_session=abcdef12' }), peerAt('10.0.0.9'))).toBe('session abcdef12');
+    expect(a.clientOf(request({ cookie: 'stratus_session=bad!' }), peerAt('10.0.0.9'))).toBe('address 10.0.0.9');
+    expect(a.clientOf(request({}), null)).toBe('address unknown');
+  });
+
+  test('X-Forwarded-For is read right to left, through trusted proxies only, and stops at anything not an address', () => {
+    const a = admission(['10.0.0.0/8', 'fd00::/8']);
+    const via = (forwarded: string, peer = '10.1.1.1') => a.addressOf(request({ 'x-forwarded-for': forwarded }), peerAt(peer));
+    expect(via('198.51.100.7')).toBe('198.51.100.7');
+    expect(via('1.1.1.1, 198.51.100.7, 10.2.2.2')).toBe('198.51.100.7');
+    expect(via('198.51.100.7', '203.0.113.5')).toBe('203.0.113.5');
+    expect(via('junk, 10.2.2.2')).toBe('10.2.2.2');
+    expect(via('2001:db8::1, fd12::3', 'fd00::1')).toBe('2001:db8::1');
+    expect(via('')).toBe('10.1.1.1');
+  });
+
+  test('kinds: predictions are API, model changes admin, pages and registry reads page; probes and assets none', () => {
+    expect(routeClassOf('POST', '/api/predict')).toBe('api');
+    expect(routeClassOf('POST', '/v2/models/mnist/infer')).toBe('api');
+    expect(routeClassOf('POST', '/api/models')).toBe('admin');
+    expect(routeClassOf('POST', '/api/models/v7/serve')).toBe('admin');
+    expect(routeClassOf('GET', '/')).toBe('page');
+    expect(routeClassOf('GET', '/api/models')).toBe('page');
+    for (const path of ['/v2/health/live', '/v2/health/ready', '/metrics', '/assets/htmx.min.js', '/docs']) expect(routeClassOf('GET', path)).toBeNull();
+  });
+});
