@@ -40,24 +40,26 @@ const ERROR_BODY = {
 
 /** The errors any route can give, and those only some give (by the method, or as the route declares). */
 const ERRORS: Record<string, string> = {
-  '400': 'malformed_json: the body is not JSON; invalid_idempotency_key on the prediction endpoints',
+  '400': 'malformed_json: the body is not JSON; too_deep: nested deeper than 64 levels; reserved_key: a key named toString, valueOf or toLocaleString; bad_host: no Host header, or one too short to route; invalid_idempotency_key on the prediction endpoints',
   '401': 'unauthorized: the admin token is missing or wrong',
   '403': 'admin_disabled (no STRATUS_ADMIN_TOKEN), or a cross-site request that would change state',
   '404': 'not_found, or unknown_version',
   '405': 'method_not_allowed: the path takes other methods (named in Allow)',
+  '408': 'body_timeout: the body did not arrive within 5 s; the connection is closed',
   '409': 'version_exists',
   '413': 'body_too_large: over the route\'s limit (512 KiB for /api/predict, --max-body-bytes for the others), declared or chunked',
   '415': 'unsupported_media_type: the body is not application/json',
   '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field',
-  '429': 'too_many_failures: too many wrong admin tokens from this client; Retry-After says when to try again',
+  '429': 'rate_limited: this client used up its requests of this kind; over_share: it holds its share of the requests in flight; too_many_failures: too many wrong admin tokens from it. Retry-After says when to try again',
   '500': 'internal, or no_answer',
   '503': 'unavailable (starting, stopping) or overloaded; Retry-After says when to try again',
   '504': 'timeout: no answer within --request-timeout-ms',
 };
 
-const POST_ERRORS = ['400', '413', '415', '422'];
+// Every POST is rate-limited per client (admission.ts), and its body read within a deadline (body.ts).
+const POST_ERRORS = ['400', '408', '413', '415', '422', '429'];
 const CLASSIFYING = ['503', '504'];
-const ADMIN = ['401', '403', '404', '429'];
+const ADMIN = ['401', '403', '404'];
 
 export function apiSpec(app: AnyElysia): ApiSpec {
   const { paths, components } = toOpenAPISchema(app, { paths: ['/', '/docs', '/docs/json'] });

@@ -246,7 +246,7 @@ describe('routes through app.handle', () => {
       expect({ name, errors: statuses.filter((status) => /^[45]/.test(status)).length > 0 }).toEqual({ name, errors: true });
     }
     const predict = spec.paths['/api/predict']!.post!.responses;
-    expect(Object.keys(predict).sort()).toEqual(['200', '400', '405', '413', '415', '422', '500', '503', '504']);
+    expect(Object.keys(predict).sort()).toEqual(['200', '400', '405', '408', '413', '415', '422', '429', '500', '503', '504']);
     for (const path of ['/api/predict', '/v2/models/mnist/infer']) {
       const parameters = (spec.paths[path]!.post as unknown as { parameters: { name: string; in: string }[] }).parameters;
       expect(parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
