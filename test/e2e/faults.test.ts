@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startPrivateCluster, type PrivateCluster } from '../helpers/cluster-services.ts';
 import { startPouchServer, type PouchServer } from '../helpers/couch-server.ts';
+import { sampleOf } from '../helpers/metrics-text.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from './cluster-processes.ts';
 import { latencyAfter, referenceDigits, storedResults, stream, testDigits, type StreamResult, type Trigger } from './load-client.ts';
@@ -41,11 +42,6 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance.
   const startConsumer = () => group.start('consumer', target);
 
-  /** One sample of a /metrics text, by its name and labels as printed; 0 when absent. */
-  const sampleOf = (metrics: string, series: string) => {
-    const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
-    return Number(line?.slice(series.length + 1) ?? 0);
-  };
   const hedgesIn = (metrics: string, outcome: 'sent' | 'over_budget') => sampleOf(metrics, `stratus_hedges_total{outcome="${outcome}"}`);
   const hedges = async (outcome: 'sent' | 'over_budget') => hedgesIn(await gateway.metrics(), outcome);
 

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
+import { sampleOf } from '../helpers/metrics-text.ts';
 import { MAIN, REPO, freePort } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -75,9 +76,7 @@ function publish(url: string, version: string, weights: Uint8Array, headers: Rec
 }
 
 async function reloads(url: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const match = new RegExp(`^stratus_model_reloads_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
-  return match ? Number(match[1]) : 0;
+  return sampleOf(await (await fetch(`${url}/metrics`)).text(), `stratus_model_reloads_total{outcome="${outcome}"}`);
 }
 
 interface Answer {

@@ -8,6 +8,7 @@ import { CHEAP_DRAWING_US, drawingCostUs } from '../../src/preprocess/digit-imag
 import { validateDrawing } from '../../src/preprocess/drawing.ts';
 import { costliestDrawing } from '../helpers/costly-drawing.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
+import { sampleOf } from '../helpers/metrics-text.ts';
 
 const pixels = JSON.stringify({ pixels: Array.from({ length: 784 }, (_, i) => (i % 28 > 10 && i % 28 < 16 ? 0.9 : 0)) });
 const costly = JSON.stringify({ drawing: costliestDrawing() });
@@ -25,7 +26,6 @@ async function started(flags: string[] = []) {
   return stratus;
 }
 
-const sampleOf = (metrics: string, series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
 
 describe('rate limits', () => {
   test('one client past the default API rate gets 429 with Retry-After; another client, and the probes, are served meanwhile', async () => {
