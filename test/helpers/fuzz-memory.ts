@@ -45,6 +45,9 @@ export async function settledRss(): Promise<number> {
  */
 export const RSS_MARGIN_BYTES = 96 * MIB;
 
+/** Further readings of a suite's RSS when the first is over its bound (expectSettledMemory). */
+const RESETTLE_TRIES = 4;
+
 export async function expectAlive(baseUrl: string): Promise<void> {
   const response = await fetch(`${baseUrl}/v2/health/live`, { signal: AbortSignal.timeout(5_000) });
   expect(response.status).toBe(200);
@@ -54,8 +57,15 @@ export async function expectAlive(baseUrl: string): Promise<void> {
 /** The memory check each suite ends with; `keptBytes` is what the suite made the server keep by design
  * (stored predictions), allowed on top of the margin. The numbers are in the failure message. */
 export async function expectSettledMemory(rssBefore: number, keptBytes = 0): Promise<void> {
-  const after = await settledRss();
   const allowed = RSS_MARGIN_BYTES + keptBytes;
+  // In the whole suite's process (some 450 MiB by then) freed pages can come back later than settledRss
+  // waits: a CI run read +102.5 MiB after the KServe suite, which alone grows by -2 to +21 MiB. Over the
+  // bound, the reading is taken again for a few seconds more; memory that is really held never comes back.
+  let after = await settledRss();
+  for (let retry = 0; retry < RESETTLE_TRIES && after > rssBefore + allowed; retry++) {
+    await Bun.sleep(1_000);
+    after = await settledRss();
+  }
   const growth = `RSS ${(rssBefore / MIB).toFixed(1)} → ${(after / MIB).toFixed(1)} MiB (+${((after - rssBefore) / MIB).toFixed(1)}; allowed +${(allowed / MIB).toFixed(1)})`;
   if (process.env.FUZZ_REPORT === '1') console.log(growth);
   expect(after, growth).toBeLessThanOrEqual(rssBefore + allowed);
