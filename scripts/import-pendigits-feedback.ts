@@ -46,7 +46,6 @@ try {
     const requestId = `pendigits-w${sample.writer}-${index}`;
     const pixels = drawingToPixels({ width: PENDIGITS_BOX, height: PENDIGITS_BOX, strokes: sample.strokes });
     await store.saveFeedback({
-      id: `${requestId}/0`,
       requestId,
       label: sample.label,
       // No model answered: -1 keeps these apart from real feedback, whose `predicted` is a digit.

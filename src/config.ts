@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
+import { DEFAULT_RETENTION } from './adapters/store/store.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { Secret } from './secret.ts';
@@ -34,6 +35,12 @@ export interface Config {
   /** Let other processes listen on the same port (SO_REUSEPORT): replicas behind one address. */
   readonly sharePort: boolean;
   readonly dataDir: string;
+  /** Results and history entries are dropped this long after they were written. */
+  readonly retentionMs: number;
+  /** History entries kept per session. */
+  readonly historyLimit: number;
+  /** Feedback samples kept. */
+  readonly feedbackLimit: number;
   readonly transport: TransportName;
   readonly store: StoreName;
   /** Directory holding model.json + weights.bin; null means the model embedded in the binary. */
@@ -117,6 +124,8 @@ export interface Config {
   readonly jobId: string | null;
   /** --world-size > 1: how long a rank waits for the others before it fails the run. */
   readonly peerTimeoutMs: number;
+  /** --world-size > 1: keep the job's checkpoints once it has succeeded. */
+  readonly keepCheckpoints: boolean;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +135,8 @@ export class ConfigError extends Error {
 export type CliAction =
   | { kind: 'run'; config: Config }
   | { kind: 'evaluate'; config: Config; json: boolean }
+  /** `stratus feedback export --out FILE`: the feedback samples in --store, as JSON lines. */
+  | { kind: 'feedback-export'; config: Config; out: string }
   /** `--check-config`: the configuration is valid; nothing starts (for deployment checks). */
   | { kind: 'check'; config: Config }
   /** `stratus probe URL`: a health check for images that have no curl. */
@@ -135,6 +146,8 @@ export type CliAction =
 
 /** `stratus evaluate` reads data and a model, nothing else: any other flag is a mistake worth reporting. */
 const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level', 'backend'];
+/** `stratus feedback export` reads one store and writes one file. */
+const FEEDBACK_EXPORT_FLAGS = ['out', 'store', 'data-dir', 'couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'log-level'];
 
 type Parser = (raw: string, source: string) => unknown;
 
@@ -174,6 +187,16 @@ const positiveNumber =
     if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > max) throw new ConfigError(`${source}: '${raw}' is not a number in (0, ${max}]`);
     return value;
   };
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A length of time such as 30d, 12h, 90m or 5s: at least one second, at most ten years. */
+const duration: Parser = (raw, source) => {
+  const match = /^(\d{1,9})([smhdw])$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS_MS[match[2] as string] as number) : Number.NaN;
+  if (!(ms >= 1_000 && ms <= 3_650 * 86_400_000)) throw new ConfigError(`${source}: '${raw}' is not a duration from 1s to 3650d (a number and s, m, h, d or w)`);
+  return ms;
+};
 
 const brokerList: Parser = (raw, source) => {
   const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
@@ -245,6 +268,9 @@ const OPTIONS: readonly Option[] = [
   { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: `HTTP port of probes, metrics and the API; 0 picks a free one (default ${DEFAULT_PORT}; the trainer listens only when given one)` },
   { key: 'sharePort', flag: 'share-port', env: 'STRATUS_SHARE_PORT', parse: boolean, switch: true, help: 'let other processes listen on the same --port (SO_REUSEPORT); without it a port in use is an error' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
+  { key: 'retentionMs', flag: 'retention', env: 'STRATUS_RETENTION', parse: duration, help: 'keep prediction results and history this long, e.g. 30d, 12h, 5s; dropped whole by period (default 30d)' },
+  { key: 'historyLimit', flag: 'history-limit', env: 'STRATUS_HISTORY_LIMIT', parse: integer(1, 1_000_000), help: 'history entries kept per session, oldest dropped first (default 100)' },
+  { key: 'feedbackLimit', flag: 'feedback-limit', env: 'STRATUS_FEEDBACK_LIMIT', parse: integer(1, 100_000_000), help: 'feedback samples kept (training data, not expired by --retention), oldest dropped first (default 100000)' },
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
   { key: 'model', flag: 'model', env: 'STRATUS_MODEL', parse: text, help: 'directory with model.json + weights.bin (default: embedded model)' },
@@ -289,6 +315,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'rank', flag: 'rank', env: 'STRATUS_RANK', envFallback: 'JOB_COMPLETION_INDEX', parse: integer(0, 1023), help: 'trainer, --world-size > 1: this process\'s rank (default 0; a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX)' },
   { key: 'worldSize', flag: 'world-size', env: 'STRATUS_WORLD_SIZE', parse: integer(1, 1024), help: 'trainer: processes training one model over --transport kafka (default 1)' },
   { key: 'jobId', flag: 'job-id', env: 'STRATUS_JOB_ID', parse: text, help: 'trainer, --world-size > 1: names the run\'s topics and checkpoints (default: derived from the recipe)' },
+  { key: 'keepCheckpoints', flag: 'keep-checkpoints', env: 'STRATUS_KEEP_CHECKPOINTS', parse: boolean, switch: true, help: 'trainer, --world-size > 1: keep the job\'s checkpoints after it succeeds (default: only the newest is kept while it runs, none after)' },
   { key: 'peerTimeoutMs', flag: 'peer-timeout-ms', env: 'STRATUS_PEER_TIMEOUT_MS', parse: integer(100, 3_600_000), help: 'trainer, --world-size > 1: fail when a rank is silent this long (default 60000)' },
 ];
 
@@ -298,6 +325,9 @@ export const DEFAULTS: Config = Object.freeze({
   port: null,
   sharePort: false,
   dataDir: './stratus-data',
+  retentionMs: DEFAULT_RETENTION.retentionMs,
+  historyLimit: DEFAULT_RETENTION.historyLimit,
+  feedbackLimit: DEFAULT_RETENTION.feedbackLimit,
   transport: 'memory',
   store: 'pouchdb',
   model: null,
@@ -349,11 +379,12 @@ export const DEFAULTS: Config = Object.freeze({
   worldSize: 1,
   jobId: null,
   peerTimeoutMs: 60_000,
+  keepCheckpoints: false,
 });
 
 /** Defaults, then environment, then flags; the result is frozen and checked as a whole. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliAction {
-  // `stratus evaluate [flags]` is the one subcommand; everything else is flags for a role.
+  // `stratus evaluate` and `stratus feedback export` take some flags; everything else is flags for a role.
   if (argv[0] === 'probe') {
     const url = argv[1];
     if (argv.length !== 2 || url === undefined || !URL.canParse(url)) throw new ConfigError('usage: stratus probe http://host:port/path');
@@ -361,6 +392,12 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   const evaluate = argv[0] === 'evaluate';
   if (evaluate) argv = argv.slice(1);
+  const exportFeedback = argv[0] === 'feedback';
+  if (exportFeedback) {
+    if (argv[1] !== 'export') throw new ConfigError('usage: stratus feedback export --out FILE [--store pouchdb|couchdb ...]');
+    argv = argv.slice(2);
+  }
+  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : null;
   let json = false;
   let checkOnly = false;
   const values: Record<string, unknown> = { ...DEFAULTS };
@@ -389,7 +426,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const option = OPTIONS.find((o) => o.flag === name);
     if (!option) throw new ConfigError(`unknown flag --${name} (see --help)`);
-    if (evaluate && !EVALUATE_FLAGS.includes(name)) throw new ConfigError(`evaluate does not take --${name} (see --help)`);
+    if (subcommandFlags && !subcommandFlags.includes(name)) throw new ConfigError(`${evaluate ? 'evaluate' : 'feedback export'} does not take --${name} (see --help)`);
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else if (option.switch) raw = 'true';
@@ -400,6 +437,12 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   resolveCouch(values, env);
   const config = Object.freeze(values) as unknown as Config;
   if (evaluate) return { kind: 'evaluate', config, json };
+  if (exportFeedback) {
+    if (!argv.some((arg) => arg === '--out' || arg.startsWith('--out='))) throw new ConfigError('feedback export needs --out FILE');
+    if (!durable(config)) throw new ConfigError(`feedback export reads the store that holds the feedback (${durableStores()})`);
+    checkRequired('store', config.store, storeAdapter(config.store).requires, config);
+    return { kind: 'feedback-export', config, out: config.out };
+  }
   checkCombination(config);
   return checkOnly ? { kind: 'check', config } : { kind: 'run', config };
 }
@@ -476,6 +519,8 @@ export function helpText(version: string): string {
     '       stratus evaluate --mnist-dir DIR [--model DIR] [--json] [--download] [--mnist-url URL]',
     '                              score a model (default: the embedded one) on the 10,000 MNIST test digits',
     '       stratus probe URL       exit 0 if URL answers 2xx within 2 s, else 1 (a container health check)',
+    '       stratus feedback export --out FILE [--store pouchdb|couchdb] [--data-dir DIR | --couchdb-url URL]',
+    '                              write the labelled feedback samples as JSON lines (docs/feedback-export.md)',
     '',
     ...lines,
     evaluateFlags,

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       if (!(await Bun.file(join(config.model, file)).exists())) usageError(`--model: no ${file} in ${config.model}`);
     }
   }
+  if (action.kind === 'feedback-export') process.exit(await feedbackExport(config, action.out));
   if (action.kind === 'evaluate') {
     // Loaded on demand: only this command and the trainer bring tfjs into the main thread.
     const { runEvaluate } = await import('./train/evaluate.ts');
@@ -106,6 +107,25 @@ function startMistake(error: unknown, config: Config): string | null {
     return `--data-dir ${config.dataDir} is in use by another process: is another stratus running on it? Stop it, give this one another --data-dir, or publish through it with --publish-url`;
   }
   return null;
+}
+
+/** `stratus feedback export`: 0 with one line saying what was written; 1 with one line saying why not. */
+async function feedbackExport(config: Config, out: string): Promise<number> {
+  const [{ createStore }, { exportFeedback }] = await Promise.all([import('./adapters/store/registry.ts'), import('./train/feedback-export.ts')]);
+  const store = await createStore(config.store, config);
+  try {
+    await store.open();
+    const count = await exportFeedback(store, out);
+    process.stdout.write(`exported ${count} feedback samples to ${out}\n`);
+    return 0;
+  } catch (error) {
+    // leveldb lets one process hold the directory: a running local stratus has it.
+    const why = error instanceof StoreInUseError ? `--data-dir ${config.dataDir} is in use by a running stratus: stop it, then export` : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`stratus: feedback export failed: ${why}\n`);
+    return 1;
+  } finally {
+    await store.close().catch(() => {});
+  }
 }
 
 /** 0 when the URL answers 2xx within 2 s, else 1: what a container HEALTHCHECK needs. */

@@ -12,7 +12,7 @@ import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } f
 import type { ModelSource } from '../model/model-source.ts';
 import { ModelSwitcher } from '../model/model-switcher.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
-import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
+import { argmax, CLASSES, imagesToText, PIXELS } from '../protocol/image.ts';
 import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelRefusal, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
@@ -22,6 +22,9 @@ interface Job {
   readonly requests: readonly PredictionRequest[];
   /** All of the message's images, in its requests' order. */
   readonly pixels: Float32Array;
+  /** By request id, the images of the requests that keep them (imagesToText): taken on arrival, as the
+   * pixels themselves are handed over to the model's thread. */
+  readonly kept: ReadonlyMap<string, string>;
   readonly delivery: Delivery;
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
@@ -148,7 +151,8 @@ export class ConsumerActor implements Actor {
     const { requests, pixels } = decodeBatch(delivery.value);
     const batcher = this.batcher;
     if (!batcher) return Promise.reject(new Error('consumer is stopping'));
-    return new Promise<void>((done, failed) => batcher.add({ requests, pixels, delivery, done, failed }));
+    const kept = new Map(requests.flatMap((request) => (request.keepImages ? [[request.id, imagesToText(request.pixels)] as const] : [])));
+    return new Promise<void>((done, failed) => batcher.add({ requests, pixels, kept, delivery, done, failed }));
   }
 
   /** Classifies the batch; resolves once the model is free again, while storing and replying go on. */
@@ -212,6 +216,7 @@ export class ConsumerActor implements Actor {
           modelVersion,
           createdAt,
           ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+          ...(job.kept.has(request.id) ? { images: job.kept.get(request.id) } : {}),
         });
         jobReplies.push({ id: request.id, digits, probabilities: rows.flat(), modelVersion });
         context.metrics.observe('queue_wait', Math.max(0, startedAt - request.sentAt) / 1000);

@@ -43,6 +43,8 @@ export interface ClassifyOptions {
   readonly sessionId?: string;
   /** The client's Idempotency-Key (already checked by isIdempotencyKey): see idempotency.ts. */
   readonly idempotencyKey?: string;
+  /** Store the images with the result, so that feedback can label them later (the page's predictions). */
+  readonly keepImages?: boolean;
 }
 
 interface Queued {
@@ -130,11 +132,12 @@ export class GatewayActor implements Actor {
     const { context, messages } = this;
     if (!context || !messages || !this.accepting) throw new Unavailable('the service is starting or shutting down');
     const started = performance.now();
-    const { sessionId, idempotencyKey } = options;
+    const { sessionId, idempotencyKey, keepImages } = options;
     this.inFlight++;
     context.metrics.inFlight.inc();
     try {
-      let id: string = crypto.randomUUID();
+      // Version 7: the id carries its time, which tells the store the period to look in (periods.ts).
+      let id: string = Bun.randomUUIDv7();
       if (idempotencyKey !== undefined) {
         const keyed = await keyedRequest(context.store, idempotencyKey, pixels, count);
         if (keyed.earlier) {
@@ -143,7 +146,7 @@ export class GatewayActor implements Actor {
         }
         id = keyed.id;
       }
-      const request: PredictionRequest = { id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}) };
+      const request: PredictionRequest = { id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}), ...(keepImages ? { keepImages } : {}) };
       const answer = await new Promise<PredictionReply>((resolve, reject) => messages.add({ request, queuedAt: started, resolve, reject }));
       this.modelVersion = answer.modelVersion;
       const totalMs = performance.now() - started;

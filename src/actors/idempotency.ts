@@ -3,13 +3,15 @@
 // computation. The request id is derived from the key, the images and the day, so every gateway gives a
 // retry the same id: the consumer stores it once (a stored id is left as it was), and the stored result
 // is the answer replayed. The images are part of the id, so a key sent again with other images is another
-// request; the day is, so a key is remembered for one to two days and then starts afresh.
+// request; the day is, so a key is remembered for one to two days and then starts afresh. The id names
+// its window, which tells the store which periods to look in (src/adapters/store/periods.ts).
+import { KEYED_WINDOW_MS } from '../adapters/store/periods.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { within } from '../flow/clock.ts';
 import type { PredictionReply } from '../protocol/messages.ts';
 
 /** A key is remembered through the window it was first used in and the whole window after. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_WINDOW_MS = KEYED_WINDOW_MS;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** Visible ASCII only, 1 to 255 characters: it travels in a header and is hashed, never shown. */
@@ -23,7 +25,7 @@ export function idempotentRequestId(key: string, pixels: Float32Array, count: nu
   const hasher = new Bun.CryptoHasher('sha256');
   hasher.update(`stratus-idempotency\0${window}\0${key}\0${count}\0`);
   hasher.update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-  return `idem-${hasher.digest('hex').slice(0, 40)}`;
+  return `idem-${window}-${hasher.digest('hex').slice(0, 40)}`;
 }
 
 /** How long a look-up of an earlier answer may take. A store that is slower than this (CouchDB restarting,

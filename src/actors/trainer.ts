@@ -106,7 +106,7 @@ function spreadOf(config: Config): Spread {
   const { sync, syncEvery } = config;
   if (config.worldSize > 1) {
     const { rank, worldSize, peerTimeoutMs } = config;
-    return { kind: 'ranks', rank, worldSize, sync, syncEvery, peerTimeoutMs, ...(config.jobId === null ? {} : { jobId: config.jobId }) };
+    return { kind: 'ranks', rank, worldSize, sync, syncEvery, peerTimeoutMs, keepCheckpoints: config.keepCheckpoints, ...(config.jobId === null ? {} : { jobId: config.jobId }) };
   }
   if (config.workers > 1) return { kind: 'worker-threads', workers: config.workers, sync, syncEvery };
   return { kind: 'one-thread' };

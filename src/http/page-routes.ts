@@ -6,7 +6,7 @@ import { Elysia, t } from 'elysia';
 import type { PredictionResult, Store } from '../adapters/store/store.ts';
 import { pageAssets } from '../embedded/page-assets.ts';
 import { retry } from '../flow/retry.ts';
-import { PIXELS } from '../protocol/image.ts';
+import { imagesFromText, PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { drawingPage, PREDICT_PATH } from '../views/drawing-page.ts';
 import { digitFeedback, FEEDBACK_PATH } from '../views/feedback.ts';
@@ -17,7 +17,6 @@ import { resultSection } from '../views/result.ts';
 import { STRICT } from './api-routes.ts';
 import { classifyDrawing, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import { RecentPredictions } from './recent-predictions.ts';
 import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
 
 /** Predictions the page lists. */
@@ -31,7 +30,6 @@ const STORED_POLL = Object.freeze({ firstDelayMs: 5, maxDelayMs: 5, budgetMs: 50
 export interface PageSource {
   readonly intake: Intake;
   readonly store: Store;
-  readonly recent?: RecentPredictions;
 }
 
 const hidden = { hide: true };
@@ -65,9 +63,11 @@ const SMALL_BODY_PATHS: ReadonlySet<string> = new Set([PREDICT_PATH, CLEAR_PATH,
 
 const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
 
-export function pageRoutes({ intake, store, recent = new RecentPredictions() }: PageSource) {
+/** What the page shows of a stored result: its digits can be labelled while its images are kept. */
+const pagePrediction = (result: PredictionResult): PagePrediction => ({ ...result, labelable: result.images !== undefined });
+
+export function pageRoutes({ intake, store }: PageSource) {
   const { gateway } = intake;
-  const feedbackOpen = (requestId: string) => recent.holds(requestId);
 
   /** The session's history, including `latest` even if the consumer's write has not landed yet. */
   async function historyWith(latest: PagePrediction, session: string): Promise<PagePrediction[]> {
@@ -77,7 +77,7 @@ export function pageRoutes({ intake, store, recent = new RecentPredictions() }: 
       if ((await store.getResult(latest.id)) === null) throw new Error(`result ${latest.id} is not stored yet`);
     };
     await retry(stored, STORED_POLL).catch(() => {});
-    const history: PredictionResult[] = await store.sessionHistory(session, HISTORY_LIMIT);
+    const history = (await store.sessionHistory(session, HISTORY_LIMIT)).map(pagePrediction);
     return history.some((entry) => entry.id === latest.id) ? history : [latest, ...history].slice(0, HISTORY_LIMIT);
   }
 
@@ -87,8 +87,8 @@ export function pageRoutes({ intake, store, recent = new RecentPredictions() }: 
       async ({ request }) => {
         const { session, headers } = sessionOf(request);
         // A new visitor has no history yet: no need to ask the store.
-        const history = headers['set-cookie'] ? [] : await store.sessionHistory(session, HISTORY_LIMIT);
-        const page = drawingPage({ modelVersion: gateway.modelVersion, history, feedbackOpen, assetVersion: VERSION });
+        const history = headers['set-cookie'] ? [] : (await store.sessionHistory(session, HISTORY_LIMIT)).map(pagePrediction);
+        const page = drawingPage({ modelVersion: gateway.modelVersion, history, assetVersion: VERSION });
         return html(page, headers);
       },
       { detail: hidden },
@@ -100,17 +100,17 @@ export function pageRoutes({ intake, store, recent = new RecentPredictions() }: 
       async ({ body, request, server }) => {
         const { session, headers } = sessionOf(request);
         const client = intake.admission.clientOf(request, server);
-        const { answer, pixels } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session });
-        recent.remember({ requestId: answer.id, sessionId: session, digits: answer.digits, modelVersion: answer.modelVersion, pixels });
+        const { answer } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session, keepImages: true });
         const latest: PagePrediction = {
           id: answer.id,
           digits: answer.digits,
           probabilities: digitAnswers(answer).map((digit) => digit.probabilities),
           modelVersion: answer.modelVersion,
           createdAt: new Date().toISOString(),
+          labelable: true,
         };
         const history = await historyWith(latest, session);
-        return html(resultSection(latest) + historyPanel(history, { feedbackOpen, oob: true }), headers);
+        return html(resultSection(latest) + historyPanel(history, { oob: true }), headers);
       },
       { body: t.Object({ drawing: t.Unknown() }, STRICT), detail: hidden },
     )
@@ -118,11 +118,8 @@ export function pageRoutes({ intake, store, recent = new RecentPredictions() }: 
       CLEAR_PATH,
       async ({ request }) => {
         const { session, headers } = sessionOf(request);
-        if (!headers['set-cookie']) {
-          await store.clearSession(session);
-          recent.forgetSession(session);
-        }
-        return html(historyPanel([], { feedbackOpen }) + resultSection(null, { oob: true }), headers);
+        if (!headers['set-cookie']) await store.clearSession(session);
+        return html(historyPanel([]) + resultSection(null, { oob: true }), headers);
       },
       { detail: hidden },
     )
@@ -130,23 +127,26 @@ export function pageRoutes({ intake, store, recent = new RecentPredictions() }: 
       FEEDBACK_PATH,
       async ({ body, request }) => {
         const session = sessionFrom(request.headers.get('cookie'));
-        const held = session ? recent.get(body.request, session) : null;
-        if (!held) throw new HttpError(410, 'feedback_closed', 'this prediction is no longer held for feedback');
+        // Any gateway, any time within the retention: the result carries the images it was made from.
+        // Only its own session may label it, so a request id seen elsewhere labels nothing.
+        const stored = session ? await store.getResult(body.request) : null;
+        if (!stored || stored.sessionId !== session || stored.images === undefined) {
+          throw new HttpError(410, 'feedback_closed', 'this prediction is not held for feedback (expired, or not yours)');
+        }
         const index = Number(body.index);
-        const predicted = held.digits[index];
-        if (predicted === undefined) throw new HttpError(422, 'invalid_body', `index must be below ${held.digits.length}`);
+        const predicted = stored.digits[index];
+        if (predicted === undefined) throw new HttpError(422, 'invalid_body', `index must be below ${stored.digits.length}`);
         const label = Number(body.label);
         await store.saveFeedback({
-          id: `${held.requestId}/${index}`,
-          requestId: held.requestId,
+          requestId: stored.id,
           label,
           predicted,
-          modelVersion: held.modelVersion,
-          pixels: Array.from(held.pixels.subarray(index * PIXELS, (index + 1) * PIXELS)),
+          modelVersion: stored.modelVersion,
+          pixels: Array.from(imagesFromText(stored.images).subarray(index * PIXELS, (index + 1) * PIXELS)),
           createdAt: new Date().toISOString(),
-          sessionId: held.sessionId,
+          sessionId: stored.sessionId,
         });
-        return html(digitFeedback({ requestId: held.requestId, position: index, predicted, recorded: label }));
+        return html(digitFeedback({ requestId: stored.id, position: index, predicted, recorded: label }));
       },
       {
         // Strings: htmx's parameters are form values, sent as they are.

@@ -11,3 +11,19 @@ export function argmax(values: ArrayLike<number>, from: number, length: number):
   for (let i = 1; i < length; i++) if ((values[from + i] as number) > (values[from + best] as number)) best = i;
   return best;
 }
+
+/** Images as the store keeps them: one byte a pixel, round(value × 255) as on the wire (messages.ts), in
+ * base64. The consumer's model saw exactly these steps, so nothing it classified is lost. */
+export function imagesToText(pixels: Float32Array): string {
+  const bytes = new Uint8ClampedArray(pixels.length);
+  for (let i = 0; i < pixels.length; i++) bytes[i] = (pixels[i] as number) * 255;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** The inverse of imagesToText: values in 0..1. */
+export function imagesFromText(text: string): Float32Array {
+  const bytes = Buffer.from(text, 'base64');
+  const pixels = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) pixels[i] = (bytes[i] as number) / 255;
+  return pixels;
+}

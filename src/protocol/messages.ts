@@ -18,6 +18,8 @@ export interface PredictionRequest {
   /** count × 784 values in 0..1, row-major, white digit on black. */
   readonly pixels: Float32Array;
   readonly sessionId?: string;
+  /** Store the images with the result (for feedback on the page's predictions). */
+  readonly keepImages?: boolean;
   /** Epoch ms when the gateway published it, for the queue-wait metric. */
   readonly sentAt: number;
 }
@@ -64,7 +66,7 @@ const decoder = new TextDecoder();
 
 type RequestHeader = Omit<PredictionRequest, 'pixels'>;
 
-const headerOf = ({ id, count, sessionId, sentAt }: PredictionRequest): RequestHeader => ({ id, count, sessionId, sentAt }) as RequestHeader;
+const headerOf = ({ id, count, sessionId, keepImages, sentAt }: PredictionRequest): RequestHeader => ({ id, count, sessionId, keepImages, sentAt }) as RequestHeader;
 
 /** Several requests in one message; the consumer answers it with one BatchReply. */
 export function encodeBatch(requests: readonly PredictionRequest[]): Uint8Array {
@@ -121,7 +123,7 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
 }
 
 function checkedHeader(entry: unknown): RequestHeader {
-  const { id, count, sessionId, sentAt } = (entry ?? {}) as { id?: unknown; count?: unknown; sessionId?: unknown; sentAt?: unknown };
+  const { id, count, sessionId, keepImages, sentAt } = (entry ?? {}) as { id?: unknown; count?: unknown; sessionId?: unknown; keepImages?: unknown; sentAt?: unknown };
   if (typeof id !== 'string' || !Number.isInteger(count) || (count as number) < 1) {
     throw new MalformedMessageError('prediction request header lacks an id or a positive count');
   }
@@ -130,6 +132,7 @@ function checkedHeader(entry: unknown): RequestHeader {
     count: count as number,
     sentAt: typeof sentAt === 'number' ? sentAt : Date.now(),
     ...(typeof sessionId === 'string' ? { sessionId } : {}),
+    ...(keepImages === true ? { keepImages } : {}),
   };
 }
 

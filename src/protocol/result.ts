@@ -11,4 +11,7 @@ export interface PredictionResult {
   /** ISO 8601. */
   readonly createdAt: string;
   readonly sessionId?: string;
+  /** The images the model saw (imagesToText in image.ts), kept for the page's predictions so that their
+   * digits can be labelled from any gateway until the result expires. */
+  readonly images?: string;
 }

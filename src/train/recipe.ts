@@ -65,6 +65,8 @@ export interface RanksSpread {
   readonly peerTimeoutMs: number;
   /** How long the ranks wait for each other at start; default 5 × peerTimeoutMs (pods start apart). */
   readonly startTimeoutMs?: number;
+  /** Keep the job's checkpoints after it succeeds (by default only a run that has not finished keeps one). */
+  readonly keepCheckpoints?: boolean;
   /** Called with this rank's final weights once every rank's checksum matched (tests compare them). */
   readonly onWeights?: (weights: Float32Array) => void;
 }

@@ -45,7 +45,9 @@ export async function runTraining(recipe: TrainRecipe, services: TrainServices, 
     log({ kind: 'start', arch, params: opening.params, trainSamples: opening.samplesPerEpoch, validationSamples: split.validationCount, epochs, batchSize });
     const trained = await runEpochs(strategy, { recipe, split, opening, signal }, log);
     if (!(await strategy.agree())) return null;
-    return await finishRun(strategy, { recipe, split, opening, trained, wallStarted, signal }, log);
+    const result = await finishRun(strategy, { recipe, split, opening, trained, wallStarted, signal }, log);
+    await strategy.finished?.();
+    return result;
   } catch (error) {
     await strategy.fail?.(error);
     throw error;

@@ -55,6 +55,8 @@ export interface TrainingStrategy {
   reportExtras(): object;
   /** The run failed: tell whoever else takes part. */
   fail?(error: unknown): Promise<void>;
+  /** The model directory is written: the run succeeded (rank 0 removes the job's checkpoints). */
+  finished?(): Promise<void>;
   /** Releases threads, links and tensors, whether open finished or not. */
   close(): Promise<void>;
 }

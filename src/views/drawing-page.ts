@@ -26,12 +26,11 @@ export interface DrawingPageInput {
   readonly modelVersion: string | null;
   /** Newest first. */
   readonly history: readonly PagePrediction[];
-  readonly feedbackOpen: (requestId: string) => boolean;
   /** Appended to asset URLs so a new build is never served a cached old script. */
   readonly assetVersion: string;
 }
 
-export function drawingPage({ modelVersion, history, feedbackOpen, assetVersion }: DrawingPageInput): string {
+export function drawingPage({ modelVersion, history, assetVersion }: DrawingPageInput): string {
   const v = `?v=${encodeURIComponent(assetVersion)}`;
   return `<!doctype html>
 <html lang="en">
@@ -61,7 +60,7 @@ export function drawingPage({ modelVersion, history, feedbackOpen, assetVersion 
 <p id="status" class="status" role="status" aria-live="polite"></p>
 ${resultSection(history[0] ?? null)}
 </section>
-${historyPanel(history, { feedbackOpen })}
+${historyPanel(history)}
 </main>
 <footer class="page-foot">
 <p>Serving model <span id="model-version">${escapeHtml(modelVersion ?? 'not announced yet')}</span></p>

@@ -8,15 +8,14 @@ export const HISTORY_PANEL_ID = 'history-panel';
 export const CLEAR_PATH = '/page/clear';
 
 export interface HistoryOptions {
-  /** Feedback needs the pixels the model saw; only predictions whose pixels are still held offer it. */
-  readonly feedbackOpen: (requestId: string) => boolean;
   readonly oob?: boolean;
 }
 
-function historyEntry(prediction: PagePrediction, feedbackOpen: boolean): string {
+/** Feedback needs the pixels the model saw: only predictions stored with them offer it. */
+function historyEntry(prediction: PagePrediction): string {
   const number = numberRead(prediction);
   const time = prediction.createdAt.length >= 19 ? prediction.createdAt.slice(11, 19) : prediction.createdAt;
-  const feedback = feedbackOpen
+  const feedback = prediction.labelable
     ? `<div class="feedback">${prediction.digits
         .map((predicted, position) => digitFeedback({ requestId: prediction.id, position, predicted }))
         .join('')}</div>`
@@ -30,10 +29,10 @@ function historyEntry(prediction: PagePrediction, feedbackOpen: boolean): string
   );
 }
 
-export function historyPanel(history: readonly PagePrediction[], options: HistoryOptions): string {
+export function historyPanel(history: readonly PagePrediction[], options: HistoryOptions = {}): string {
   const oob = options.oob ? ' hx-swap-oob="true"' : '';
   // No whitespace between entries: #history's children are the predictions and nothing else.
-  const entries = history.map((prediction) => historyEntry(prediction, options.feedbackOpen(prediction.id))).join('');
+  const entries = history.map(historyEntry).join('');
   return (
     `<section id="${HISTORY_PANEL_ID}" class="history-panel" aria-labelledby="history-heading"${oob}>` +
     `<div class="panel-head"><h2 id="history-heading">History</h2>` +

@@ -19,10 +19,10 @@ const CLEAR_CASES = 600;
 const BODY_LIMIT = 512 * 1024;
 const SESSION = /^[A-Za-z0-9-]{8,64}$/;
 /**
- * What each page prediction leaves by design: its images held for feedback (recent-predictions.ts, up to
- * 4,096 images) and its result in the in-memory store. Measured ~11 KB of heap per two-digit prediction
- * (bun:jsc heapStats over 1,200), two to three times that in RSS; allowed generously, as drawings here
- * can hold up to six digits.
+ * What each page prediction leaves by design: its result in the in-memory store, with its images (kept for
+ * feedback) and its history entry. Measured ~11 KB of heap per two-digit prediction (bun:jsc heapStats
+ * over 1,200) when the images were held in the gateway's memory instead, two to three times that in RSS;
+ * allowed generously, as drawings here can hold up to six digits.
  */
 const KEPT_PER_PREDICTION = 64 * 1024;
 

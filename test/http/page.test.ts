@@ -5,6 +5,7 @@ import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { Drawing, Point } from '../../src/preprocess/drawing.ts';
 import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
 import { segmentDrawing } from '../../src/preprocess/segment.ts';
+import { imagesToText } from '../../src/protocol/image.ts';
 import { select } from '../helpers/html.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
 
@@ -170,8 +171,10 @@ describe('predicting from the page', () => {
     expect(select(await response.text(), '.fb-recorded')[0]?.text).toContain('recorded as 6');
 
     const saved = (await store.listFeedback(100)).find((sample) => sample.requestId === requestId);
-    expect(saved).toMatchObject({ id: `${requestId}/1`, label: 6, predicted: 0, sessionId: visitor.cookie.split('=')[1] });
-    const expected = Array.from(drawingToPixels(segmentDrawing(value)[1] as Drawing));
+    expect(saved?.id).toMatch(/^image-[0-9a-f]{32}$/);
+    expect(saved).toMatchObject({ label: 6, predicted: 0, sessionId: visitor.cookie.split('=')[1] });
+    // As the model saw them: whole 1/255 steps, as they travel to the consumer.
+    const expected = Array.from(Buffer.from(imagesToText(drawingToPixels(segmentDrawing(value)[1] as Drawing)), 'base64'), (byte) => byte / 255);
     expect(saved?.pixels).toHaveLength(784);
     expect(saved?.pixels).toEqual(expected);
 

@@ -18,8 +18,9 @@ const newer: PagePrediction = {
   createdAt: '2026-11-25T10:01:00.000Z',
 };
 
+/** `open`: the predictions stored with their images (labelable); all of them unless it says. */
 function page(history: PagePrediction[], modelVersion: string | null = 'm2', open: (id: string) => boolean = () => true) {
-  return drawingPage({ modelVersion, history, feedbackOpen: open, assetVersion: '0.1.0' });
+  return drawingPage({ modelVersion, history: history.map((entry) => ({ ...entry, labelable: open(entry.id) })), assetVersion: '0.1.0' });
 }
 
 describe('drawingPage', () => {
@@ -84,7 +85,7 @@ describe('drawingPage', () => {
     for (const value of vals) expect(value.request).toBe(evil);
   });
 
-  test('feedback is offered only where the pixels are still held', () => {
+  test('feedback is offered only where the images are stored', () => {
     const html = page([newer, older], 'm2', (id) => id === newer.id);
     const [first, second] = [select(html, `#history > [data-id="${newer.id}"] .digit-feedback`), select(html, `#history > [data-id="${older.id}"] .digit-feedback`)];
     expect(first).toHaveLength(4);
@@ -95,7 +96,7 @@ describe('drawingPage', () => {
 });
 
 test('fragments for htmx: out-of-band blocks say so, targets keep their ids', () => {
-  expect(select(historyPanel([older], { feedbackOpen: () => false, oob: true }), '#history-panel')[0]?.attributes['hx-swap-oob']).toBe('true');
+  expect(select(historyPanel([older], { oob: true }), '#history-panel')[0]?.attributes['hx-swap-oob']).toBe('true');
   expect(select(resultSection(null, { oob: true }), '#result')[0]?.attributes['hx-swap-oob']).toBe('true');
   expect(select(resultSection(older), '#result')[0]?.attributes['hx-swap-oob']).toBeUndefined();
 });

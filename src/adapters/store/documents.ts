@@ -1,18 +1,22 @@
 // How both stores lay out their documents: PouchStore (locally) and CouchStore (cluster mode) keep the
-// same databases with the same documents, so data moves between them by replication. Five databases:
-// results keyed by request id, a per-session history index, model versions whose files are attachments,
-// settings (the serving version), and feedback samples. Also the one upsert both stores use.
+// same databases with the same documents, so data moves between them by replication. Results keyed by
+// request id and a per-session history index, both in one database per period (periods.ts); and three
+// databases kept whole: model versions whose files are attachments, settings (the serving version), and
+// feedback samples. Also the one upsert both stores use.
 import { retry } from '../../flow/retry.ts';
+import { imagesToText } from '../../protocol/image.ts';
 import type { FeedbackSample, ModelVersion, PredictionResult } from './store.ts';
 
-export const DATABASES = ['results', 'history', 'models', 'settings', 'feedback'] as const;
+/** The databases that are not split by period. */
+export const DATABASES = ['models', 'settings', 'feedback'] as const;
 export type DatabaseName = (typeof DATABASES)[number];
 
 export type Doc = { _id: string; _rev?: string };
 export type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
 export type HistoryDoc = Doc & { result: PredictionResult };
 export type SettingDoc = Doc & { value: string };
-export type FeedbackDoc = Omit<FeedbackSample, 'id'> & Doc;
+/** The image as base64 bytes (`image`); samples stored before that kept `pixels` as numbers. */
+export type FeedbackDoc = Omit<FeedbackSample, 'id' | 'pixels'> & Doc & { image?: string; pixels?: readonly number[] };
 /** `A`: attachments as the store's client sends and receives them (Buffers for PouchDB, base64 for CouchDB). */
 export type ModelDoc<A = unknown> = ModelVersion & Doc & { _attachments?: A };
 
@@ -51,20 +55,26 @@ export function toModelVersion(doc: ModelDoc): ModelVersion {
   return meta;
 }
 
-export function feedbackDoc(sample: FeedbackSample): FeedbackDoc {
-  const { id, ...rest } = sample;
-  return { _id: id, ...rest };
+/** The sample's document, named after its image (see FeedbackSample.id). */
+export function feedbackDoc(sample: Omit<FeedbackSample, 'id'>): FeedbackDoc {
+  // A whole sample passed in keeps its old id out: the image names it.
+  const { pixels, id: _given, ...rest } = sample as Omit<FeedbackSample, 'id'> & { id?: string };
+  const image = imagesToText(Float32Array.from(pixels));
+  const digest = new Bun.CryptoHasher('sha256').update(new Uint8Array(Buffer.from(image, 'base64'))).digest('hex');
+  return { _id: `image-${digest.slice(0, 32)}`, ...rest, image };
+}
+
+export function toFeedback(doc: FeedbackDoc): FeedbackSample {
+  const { _id, _rev, image, pixels, ...rest } = doc;
+  // Whole 1/255 steps as doubles: what was saved on a step reads back equal.
+  return { id: _id, ...rest, pixels: image !== undefined ? Array.from(Buffer.from(image, 'base64'), (byte) => byte / 255) : [...(pixels ?? [])] };
 }
 
 /** The samples of an `_all_docs` page, newest first, at most `limit`. People label a few samples by
  * hand, not millions: reading them all and sorting is cheaper than keeping an index. */
 export function newestFeedback(docs: readonly (FeedbackDoc | null | undefined)[], limit: number): FeedbackSample[] {
   return docs
-    .flatMap((doc) => {
-      if (!doc) return [];
-      const { _id, _rev, ...rest } = doc;
-      return [{ id: _id, ...rest }];
-    })
+    .flatMap((doc) => (doc ? [toFeedback(doc)] : []))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .slice(0, limit);
 }

@@ -1,22 +1,26 @@
 // Store on PouchDB: leveldb directories under --data-dir for the local demo, or the memory adapter for
-// tests and throwaway runs. The databases and documents of documents.ts, as CouchStore keeps them.
-import { mkdir } from 'node:fs/promises';
+// tests and throwaway runs. The databases and documents of documents.ts, as CouchStore keeps them;
+// results and history by period (time-series.ts), each period a leveldb directory of its own, removed
+// whole when it expires: that is what gives the disk space back (leveldb deletes a document by writing
+// a tombstone, and shrinks only when it compacts).
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
-import { feedbackDoc, historyKey, MODEL_JSON, newestFeedback, resultDoc, SERVING_VERSION, sessionRange, toModelVersion, toResult, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type HistoryDoc, type ModelDoc, type ResultDoc, type SettingDoc } from './documents.ts';
-import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { feedbackDoc, MODEL_JSON, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
+import { Periods, SERIES_KINDS } from './periods.ts';
+import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from './store.ts';
+import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from './time-series.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
   readonly adapter: 'leveldb' | 'memory';
   readonly directory: string;
+  readonly retention?: RetentionPolicy;
 }
 
 export const pouchStoreName = (options: PouchStoreOptions): string => (options.adapter === 'memory' ? 'memory' : 'pouchdb');
 
-interface Databases {
-  readonly results: PouchDB.Database<ResultDoc>;
-  readonly history: PouchDB.Database<HistoryDoc>;
+interface Fixed {
   readonly models: PouchDB.Database<ModelDoc<PouchDB.Core.Attachments>>;
   readonly settings: PouchDB.Database<SettingDoc>;
   readonly feedback: PouchDB.Database<FeedbackDoc>;
@@ -25,44 +29,28 @@ interface Databases {
 export class PouchStore implements Store {
   /** As the registry names it: a memory adapter is the `memory` store, leveldb the `pouchdb` one. */
   readonly name: string;
-  private databases: Databases | null = null;
+  private databases: PouchDatabases | null = null;
+  private series: TimeSeries | null = null;
 
   constructor(private readonly options: PouchStoreOptions) {
     this.name = pouchStoreName(options);
   }
 
   async open(): Promise<void> {
-    if (this.options.adapter === 'leveldb') await mkdir(this.options.directory, { recursive: true });
-    const database = <T extends {}>(name: string) =>
-      new PouchDB<T>(
-        this.options.adapter === 'leveldb' ? join(this.options.directory, name) : `${this.options.directory}/${name}`,
-        { adapter: this.options.adapter },
-      );
-    const databases: Databases = {
-      results: database<ResultDoc>('results'),
-      history: database<HistoryDoc>('history'),
-      models: database<ModelDoc<PouchDB.Core.Attachments>>('models'),
-      settings: database<SettingDoc>('settings'),
-      feedback: database<FeedbackDoc>('feedback'),
-    };
-    // PouchDB opens lazily; asking for info surfaces a locked or unreadable directory now, not later.
-    try {
-      await Promise.all(Object.values(databases).map((db: PouchDB.Database) => db.info()));
-    } catch (error) {
-      await Promise.allSettled(Object.values(databases).map((db: PouchDB.Database) => db.close()));
-      // leveldb holds a lock file per database: another process has the directory open.
-      if (/\block\b/i.test(error instanceof Error ? error.message : String(error))) {
-        throw new StoreInUseError(`${this.options.directory} is in use by another process`);
-      }
-      throw error;
-    }
+    const databases = new PouchDatabases(this.options);
+    await databases.open();
     this.databases = databases;
+    this.series = new TimeSeries(databases, this.options.retention ?? DEFAULT_RETENTION);
+    this.series.start();
   }
 
   async close(): Promise<void> {
     const databases = this.databases;
+    const series = this.series;
     this.databases = null;
-    if (databases) await Promise.all(Object.values(databases).map((db: PouchDB.Database) => db.close()));
+    this.series = null;
+    await series?.stop();
+    await databases?.close();
   }
 
   healthy(): boolean {
@@ -70,36 +58,23 @@ export class PouchStore implements Store {
   }
 
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
-    if (results.length === 0) return [];
-    const responses = await this.db('results').bulkDocs(results.map(resultDoc));
-    const outcomes = responses.map((response, i): SaveOutcome => {
-      if (!('error' in response) || !response.error) return 'created';
-      if (response.status === 409) return 'exists';
-      throw new StoreError(`could not store result ${results[i]?.id}: ${response.message ?? response.error}`);
-    });
-    const fresh = results.filter((result, i) => outcomes[i] === 'created' && result.sessionId !== undefined);
-    if (fresh.length > 0) {
-      await this.db('history').bulkDocs(fresh.map((result) => ({ _id: historyKey(result), result })));
-    }
-    return outcomes;
+    return this.timeSeries().saveResults(results);
   }
 
   async getResult(id: string): Promise<PredictionResult | null> {
-    const doc = await getOrNull(this.db('results'), id);
-    return doc ? toResult(doc) : null;
+    return this.timeSeries().getResult(id);
   }
 
   async sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
-    const page = await this.db('history').allDocs({ ...sessionRange(sessionId, true), descending: true, include_docs: true, limit });
-    return page.rows.flatMap((row) => (row.doc ? [row.doc.result] : []));
+    return this.timeSeries().sessionHistory(sessionId, limit);
   }
 
   async clearSession(sessionId: string): Promise<number> {
-    const history = this.db('history');
-    const page = await history.allDocs(sessionRange(sessionId, false));
-    if (page.rows.length === 0) return 0;
-    await history.bulkDocs(page.rows.map((row) => ({ _id: row.id, _rev: row.value.rev, _deleted: true }) as never));
-    return page.rows.length;
+    return this.timeSeries().clearSession(sessionId);
+  }
+
+  async sweep(now?: number): Promise<SweepReport> {
+    return this.timeSeries().sweep(now);
   }
 
   async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
@@ -118,6 +93,14 @@ export class PouchStore implements Store {
       if ((error as { status?: number }).status === 409) return 'exists';
       throw error;
     }
+  }
+
+  async deleteModel(version: string): Promise<boolean> {
+    const models = this.db('models');
+    const doc = await getOrNull(models, version);
+    if (!doc) return false;
+    await models.remove(doc);
+    return true;
   }
 
   async listModels(): Promise<ModelVersion[]> {
@@ -146,8 +129,10 @@ export class PouchStore implements Store {
     await upsert(access(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
-  async saveFeedback(sample: FeedbackSample): Promise<void> {
-    await upsert(access(this.db('feedback')), feedbackDoc(sample));
+  async saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
+    const doc = feedbackDoc(sample);
+    await upsert(access(this.db('feedback')), doc);
+    return doc._id;
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
@@ -155,10 +140,123 @@ export class PouchStore implements Store {
     return newestFeedback(page.rows.map((row) => row.doc), limit);
   }
 
-  private db<K extends keyof Databases>(name: K): Databases[K] {
+  private db<K extends keyof Fixed>(name: K): Fixed[K] {
     if (!this.databases) throw new StoreError('store is closed');
-    return this.databases[name];
+    return this.databases.fixed[name];
   }
+
+  private timeSeries(): TimeSeries {
+    if (!this.series) throw new StoreError('store is closed');
+    return this.series;
+  }
+}
+
+/** The store's databases: three kept whole, opened with the store; the periods' opened when first
+ * written (or found on disk), so that a read never makes an empty one. */
+export class PouchDatabases implements Databases {
+  fixed!: Fixed;
+  private readonly periods = new Map<string, PouchDB.Database>();
+
+  constructor(private readonly options: PouchStoreOptions) {}
+
+  async open(): Promise<void> {
+    const { adapter, directory } = this.options;
+    if (adapter === 'leveldb') {
+      await mkdir(directory, { recursive: true });
+      await adoptUnsplit(directory, this.options.retention ?? DEFAULT_RETENTION);
+    }
+    const fixed: Fixed = { models: this.create('models'), settings: this.create('settings'), feedback: this.create('feedback') };
+    if (adapter === 'leveldb') {
+      for (const name of await readdir(directory)) if (Periods.parse(name)) this.periods.set(name, this.create(name));
+    }
+    const all = (): PouchDB.Database[] => [...Object.values(fixed), ...this.periods.values()];
+    // PouchDB opens lazily; asking for info surfaces a locked or unreadable directory now, not later.
+    try {
+      await Promise.all(all().map((db) => db.info()));
+    } catch (error) {
+      await Promise.allSettled(all().map((db) => db.close()));
+      // leveldb holds a lock file per database: another process has the directory open.
+      if (/\block\b/i.test(error instanceof Error ? error.message : String(error))) {
+        throw new StoreInUseError(`${directory} is in use by another process`);
+      }
+      throw error;
+    }
+    this.fixed = fixed;
+  }
+
+  async close(): Promise<void> {
+    const all: PouchDB.Database[] = [...Object.values(this.fixed), ...this.periods.values()];
+    this.periods.clear();
+    await Promise.all(all.map((db) => db.close()));
+  }
+
+  async names(): Promise<string[]> {
+    return [...Object.keys(this.fixed), ...this.periods.keys()];
+  }
+
+  async getMany<T extends Doc>(name: string, ids: readonly string[]): Promise<(T | null)[]> {
+    const db = this.existing(name);
+    if (!db || ids.length === 0) return ids.map(() => null);
+    const page = await db.allDocs({ keys: [...ids], include_docs: true });
+    return page.rows.map((row) => ('doc' in row && row.doc ? (row.doc as unknown as T) : null));
+  }
+
+  async write(name: string, docs: readonly object[]): Promise<WriteRow[]> {
+    if (docs.length === 0) return [];
+    let db = this.existing(name);
+    if (!db) {
+      db = this.create(name);
+      this.periods.set(name, db);
+    }
+    const responses = await db.bulkDocs(docs as PouchDB.Core.PutDocument<{}>[]);
+    return responses.map((response) => {
+      if (!('error' in response) || !response.error) return { ok: true };
+      return { ok: false, conflict: response.status === 409, reason: response.message ?? String(response.error) };
+    });
+  }
+
+  async range<T extends Doc>(name: string, query: RangeQuery): Promise<RangeRow<T>[]> {
+    const db = this.existing(name);
+    if (!db) return [];
+    const page = await db.allDocs(query);
+    return page.rows.map((row) => ({ id: row.id, rev: row.value.rev, ...(row.doc ? { doc: row.doc as unknown as T } : {}) }));
+  }
+
+  async count(name: string): Promise<number> {
+    const db = this.existing(name);
+    return db ? (await db.info()).doc_count : 0;
+  }
+
+  async drop(name: string): Promise<void> {
+    const db = this.periods.get(name);
+    if (!db) return;
+    this.periods.delete(name);
+    await db.destroy();
+  }
+
+  private existing(name: string): PouchDB.Database | undefined {
+    return this.periods.get(name) ?? (this.fixed as unknown as Record<string, PouchDB.Database>)[name];
+  }
+
+  private create<T extends {}>(name: string): PouchDB.Database<T> {
+    const { adapter, directory } = this.options;
+    return new PouchDB<T>(adapter === 'leveldb' ? join(directory, name) : `${directory}/${name}`, { adapter });
+  }
+}
+
+/** A data directory from before results were split by period holds `results` and `history` whole:
+ * they become the current period's, and so expire a retention after the upgrade. */
+async function adoptUnsplit(directory: string, retention: RetentionPolicy): Promise<void> {
+  const periods = new Periods(retention.retentionMs);
+  for (const kind of SERIES_KINDS) {
+    const from = join(directory, kind);
+    const to = join(directory, periods.name(kind, periods.of(Date.now())));
+    if ((await isDirectory(from)) && !(await isDirectory(to))) await rename(from, to);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((info) => info.isDirectory(), () => false);
 }
 
 async function getOrNull<T extends {}>(db: PouchDB.Database<T>, id: string): Promise<(T & PouchDB.Core.IdMeta & PouchDB.Core.GetMeta) | null> {

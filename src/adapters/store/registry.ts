@@ -6,7 +6,7 @@ import { STORE_WORKER } from '../../workers.ts';
 import { adapterNamed } from '../adapter-named.ts';
 import type { CouchCredentials } from './couch/couch-credentials.ts';
 import { PouchStore } from './pouch-store.ts';
-import type { Store } from './store.ts';
+import type { RetentionPolicy, Store } from './store.ts';
 import { WorkerStore } from './worker-store.ts';
 
 export interface StoreCapabilities {
@@ -20,7 +20,12 @@ export interface StoreSettings {
   readonly couchdbUrl: string | null;
   readonly couchdbPrefix: string;
   readonly couchdbCredentials: CouchCredentials | null;
+  readonly retentionMs: number;
+  readonly historyLimit: number;
+  readonly feedbackLimit: number;
 }
+
+const retentionOf = ({ retentionMs, historyLimit, feedbackLimit }: StoreSettings): RetentionPolicy => ({ retentionMs, historyLimit, feedbackLimit });
 
 export interface StoreAdapter {
   readonly capabilities: StoreCapabilities;
@@ -34,12 +39,12 @@ const STORES = {
   pouchdb: {
     capabilities: { durable: true },
     requires: [],
-    create: (settings: StoreSettings) => new WorkerStore({ adapter: 'leveldb', directory: join(settings.dataDir, 'store') }, STORE_WORKER),
+    create: (settings: StoreSettings) => new WorkerStore({ adapter: 'leveldb', directory: join(settings.dataDir, 'store'), retention: retentionOf(settings) }, STORE_WORKER),
   },
   memory: {
     capabilities: { durable: false },
     requires: [],
-    create: () => new PouchStore({ adapter: 'memory', directory: `stratus-${crypto.randomUUID()}` }),
+    create: (settings: StoreSettings) => new PouchStore({ adapter: 'memory', directory: `stratus-${crypto.randomUUID()}`, retention: retentionOf(settings) }),
   },
   // On the main thread: it only serialises JSON; CouchDB does the per-document work.
   couchdb: {
@@ -49,7 +54,7 @@ const STORES = {
       // The configuration checks refuse couchdb without a URL; settings built by hand could still lack one.
       if (!settings.couchdbUrl) throw new Error("store 'couchdb' needs a server URL");
       const { CouchStore } = await import('./couch/couch-store.ts');
-      return new CouchStore({ url: settings.couchdbUrl, prefix: settings.couchdbPrefix, credentials: settings.couchdbCredentials });
+      return new CouchStore({ url: settings.couchdbUrl, prefix: settings.couchdbPrefix, credentials: settings.couchdbCredentials, retention: retentionOf(settings) });
     },
   },
 } as const satisfies Record<string, StoreAdapter>;

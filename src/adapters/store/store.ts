@@ -19,15 +19,17 @@ export interface ModelFiles {
 }
 
 /** A user's answer to "was this right?": the digit they meant, with the image as it was classified, so
- * the trainer can learn from it (--include-feedback). */
+ * the trainer can learn from it (--include-feedback). Training data: kept apart from the results, not
+ * expired with them, bounded by a count of its own. */
 export interface FeedbackSample {
-  /** `<request id>/<digit index>`: one label per drawn digit; answering again replaces the label. */
+  /** Named by the store after the image: one label per distinct image, so answering again (or labelling
+   * the same drawing sent twice) replaces the label rather than adding a sample. */
   readonly id: string;
   readonly requestId: string;
   readonly label: number;
   readonly predicted: number;
   readonly modelVersion: string;
-  /** The 784 pixels the model saw (0..1, white on black). */
+  /** The 784 pixels the model saw (0..1, white on black; kept at 8 bits, as they travel). */
   readonly pixels: readonly number[];
   /** ISO 8601. */
   readonly createdAt: string;
@@ -35,6 +37,28 @@ export interface FeedbackSample {
 }
 
 export type SaveOutcome = 'created' | 'exists';
+
+/** How long what the store holds is kept. */
+export interface RetentionPolicy {
+  /** Results and history entries are dropped this long after they were written (within a period more). */
+  readonly retentionMs: number;
+  /** History entries kept per session, newest first. */
+  readonly historyLimit: number;
+  /** Feedback samples kept, newest first. */
+  readonly feedbackLimit: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ retentionMs: 30 * 86_400_000, historyLimit: 100, feedbackLimit: 100_000 });
+
+/** What one sweep took away. */
+export interface SweepReport {
+  /** Whole period databases of results and history. */
+  readonly databasesDropped: number;
+  /** History entries beyond a session's limit. */
+  readonly historyTrimmed: number;
+  /** The oldest feedback samples beyond the limit. */
+  readonly feedbackTrimmed: number;
+}
 
 export interface Store {
   readonly name: string;
@@ -44,21 +68,25 @@ export interface Store {
   /** One outcome per result, in order; a result whose id is already stored is left as it was. */
   saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]>;
   getResult(id: string): Promise<PredictionResult | null>;
-  /** The session's results, newest first. */
+  /** The session's results, newest first, at most min(limit, the history limit). */
   sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]>;
   /** Forgets the session's history (the results themselves stay, keyed by request id). Returns how many. */
   clearSession(sessionId: string): Promise<number>;
   saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome>;
   /** Newest first. */
   listModels(): Promise<ModelVersion[]>;
+  /** Removes a version and its files; false when there was none. */
+  deleteModel(version: string): Promise<boolean>;
   loadModel(version: string): Promise<ModelFiles | null>;
   /** The version consumers should serve, or null before any was promoted. Last write wins. */
   getServingVersion(): Promise<string | null>;
   setServingVersion(version: string): Promise<void>;
-  /** Creates or replaces the sample with this id. */
-  saveFeedback(sample: FeedbackSample): Promise<void>;
+  /** Creates the sample, or replaces the one of the same image; returns its id. */
+  saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string>;
   /** Newest first. */
   listFeedback(limit: number): Promise<FeedbackSample[]>;
+  /** Drops what is past the retention policy; the store also does so by itself, every half period. */
+  sweep(now?: number): Promise<SweepReport>;
 }
 
 export class StoreError extends Error {

@@ -1,7 +1,7 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import { pouchStoreName, type PouchStoreOptions } from './pouch-store.ts';
-import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from './store.ts';
+import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store, type SweepReport } from './store.ts';
 import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
@@ -68,6 +68,10 @@ export class WorkerStore implements Store {
     return this.forward('listModels');
   }
 
+  deleteModel(version: string): Promise<boolean> {
+    return this.forward('deleteModel', version);
+  }
+
   loadModel(version: string): Promise<ModelFiles | null> {
     return this.forward('loadModel', version);
   }
@@ -80,12 +84,16 @@ export class WorkerStore implements Store {
     return this.forward('setServingVersion', version);
   }
 
-  saveFeedback(sample: FeedbackSample): Promise<void> {
+  saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
     return this.forward('saveFeedback', sample);
   }
 
   listFeedback(limit: number): Promise<FeedbackSample[]> {
     return this.forward('listFeedback', limit);
+  }
+
+  sweep(now?: number): Promise<SweepReport> {
+    return this.forward('sweep', now);
   }
 
   private forward<M extends ForwardedMethod>(method: M, ...args: Parameters<Store[M]>): ReturnType<Store[M]> {

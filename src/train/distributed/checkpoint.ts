@@ -68,14 +68,25 @@ export async function saveCheckpoint(store: Store, checkpoint: Checkpoint): Prom
   await store.saveModel(meta, { modelJson: new TextEncoder().encode(JSON.stringify({ checkpoint: meta.metrics.checkpoint })), weightsBin: state });
 }
 
+/** The job's checkpoints in the store, as version and epoch. */
+async function checkpointsOf(store: Store, jobId: string): Promise<{ version: string; epoch: number }[]> {
+  return (await store.listModels()).flatMap((model) => {
+    const mark = (model.metrics as { checkpoint?: { jobId?: unknown; epoch?: unknown } } | undefined)?.checkpoint;
+    return mark?.jobId === jobId && typeof mark.epoch === 'number' ? [{ version: model.version, epoch: mark.epoch }] : [];
+  });
+}
+
+/** Deletes the job's checkpoints whose epoch `which` picks; returns how many went. */
+export async function dropCheckpoints(store: Store, jobId: string, which: (epoch: number) => boolean): Promise<number> {
+  let dropped = 0;
+  for (const { version, epoch } of await checkpointsOf(store, jobId)) if (which(epoch) && (await store.deleteModel(version))) dropped++;
+  return dropped;
+}
+
 /** The job's checkpoint with the most epochs, or null. */
 export async function latestCheckpoint(store: Store, jobId: string): Promise<Checkpoint | null> {
   let best: { version: string; epoch: number } | null = null;
-  for (const model of await store.listModels()) {
-    const mark = (model.metrics as { checkpoint?: { jobId?: unknown; epoch?: unknown } } | undefined)?.checkpoint;
-    if (mark?.jobId !== jobId || typeof mark.epoch !== 'number') continue;
-    if (!best || mark.epoch > best.epoch) best = { version: model.version, epoch: mark.epoch };
-  }
+  for (const checkpoint of await checkpointsOf(store, jobId)) if (!best || checkpoint.epoch > best.epoch) best = checkpoint;
   if (!best) return null;
   const files = await store.loadModel(best.version);
   if (!files) throw new Error(`checkpoint ${best.version} is listed but has no files`);

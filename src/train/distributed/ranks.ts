@@ -20,7 +20,7 @@ import type { EpochRecord } from '../report.ts';
 import { addSums, trainSteps, type StepSums } from '../step-loop.ts';
 import type { EpochPlan, Opening, Score, TestScore, TrainingStrategy } from '../strategy.ts';
 import { initTrainingBackend } from '../training-backend.ts';
-import { saveCheckpoint } from './checkpoint.ts';
+import { dropCheckpoints, saveCheckpoint } from './checkpoint.ts';
 import { exchangeStep, type RankModel } from './exchange-step.ts';
 import { defaultJobId } from './job-id.ts';
 import { checksum, optimizerState } from './model-state.ts';
@@ -118,7 +118,14 @@ export class RanksStrategy implements TrainingStrategy {
   async afterEpoch(epochsDone: number, history: readonly EpochRecord[]): Promise<void> {
     const { optimizer, slots, length } = this.need();
     const weights = readWeights(slots, new Float32Array(length));
-    await saveCheckpoint(this.services.store, { jobId: this.jobId, epoch: epochsDone, params: length, weights, optimizer: await optimizerState(optimizer, slots, length), history });
+    const store = this.services.store;
+    await saveCheckpoint(store, { jobId: this.jobId, epoch: epochsDone, params: length, weights, optimizer: await optimizerState(optimizer, slots, length), history });
+    // Only the newest is ever resumed from: the ones before it are dead weight (a model's worth each).
+    await dropCheckpoints(store, this.jobId, (epoch) => epoch < epochsDone);
+  }
+
+  async finished(): Promise<void> {
+    if (this.spread.rank === 0 && !this.spread.keepCheckpoints) await dropCheckpoints(this.services.store, this.jobId, () => true);
   }
 
   /** Cheap insurance: the model rank 0 saves is the one every rank holds, to the bit. */

@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PouchStore } from '../../../src/adapters/store/pouch-store.ts';
+import type { RetentionPolicy } from '../../../src/adapters/store/store.ts';
 import { WorkerStore } from '../../../src/adapters/store/worker-store.ts';
 import { STORE_WORKER } from '../../../src/workers.ts';
 import { runStoreConformance } from './store.conformance.ts';
 
 runStoreConformance('pouchdb (leveldb on disk)', 'pouchdb', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'stratus-store-'));
-  const open = async () => {
-    const store = new PouchStore({ adapter: 'leveldb', directory });
+  const open = async (retention?: RetentionPolicy) => {
+    const store = new PouchStore({ adapter: 'leveldb', directory, ...(retention ? { retention } : {}) });
     await store.open();
     return store;
   };
@@ -19,8 +20,8 @@ runStoreConformance('pouchdb (leveldb on disk)', 'pouchdb', async () => {
 runStoreConformance('pouchdb (memory)', 'memory', async () => {
   const directory = `conformance-${crypto.randomUUID()}`;
   return {
-    async open() {
-      const store = new PouchStore({ adapter: 'memory', directory });
+    async open(retention?: RetentionPolicy) {
+      const store = new PouchStore({ adapter: 'memory', directory, ...(retention ? { retention } : {}) });
       await store.open();
       return store;
     },
@@ -30,8 +31,8 @@ runStoreConformance('pouchdb (memory)', 'memory', async () => {
 
 runStoreConformance('pouchdb on its own thread (leveldb on disk)', 'pouchdb', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'stratus-worker-store-'));
-  const open = async () => {
-    const store = new WorkerStore({ adapter: 'leveldb', directory }, STORE_WORKER);
+  const open = async (retention?: RetentionPolicy) => {
+    const store = new WorkerStore({ adapter: 'leveldb', directory, ...(retention ? { retention } : {}) }, STORE_WORKER);
     await store.open();
     return store;
   };

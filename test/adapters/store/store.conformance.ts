@@ -3,10 +3,12 @@
 // what was saved across a restart (the harness then gives `reopen`).
 import { afterEach, describe, expect, test } from 'bun:test';
 import { storeAdapter, type StoreName } from '../../../src/adapters/store/registry.ts';
-import type { PredictionResult, Store } from '../../../src/adapters/store/store.ts';
+import { DEFAULT_RETENTION, type FeedbackSample, type PredictionResult, type RetentionPolicy, type Store } from '../../../src/adapters/store/store.ts';
+import { imagesToText } from '../../../src/protocol/image.ts';
 
 export interface StoreHarness {
-  open(): Promise<Store>;
+  /** A store with this retention policy (the default one unless given). */
+  open(retention?: RetentionPolicy): Promise<Store>;
   /** After the first store was closed: a new one on the same data, as a restarted process would open. */
   reopen?(): Promise<Store>;
   teardown(): Promise<void>;
@@ -32,9 +34,9 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
     let harness: StoreHarness | null = null;
     let stores: Store[] = [];
 
-    const open = async () => {
+    const open = async (retention?: RetentionPolicy) => {
       harness ??= await makeHarness();
-      const store = await harness.open();
+      const store = await harness.open(retention);
       stores.push(store);
       return store;
     };
@@ -114,6 +116,17 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect(await store.loadModel('v404')).toBeNull();
     });
 
+    test('a deleted model version is gone with its files; deleting it again says there was none', async () => {
+      const store = await open();
+      const files = { modelJson: new TextEncoder().encode('{}'), weightsBin: new Uint8Array([1, 2, 3]) };
+      await store.saveModel({ version: 'keep', createdAt: '2026-01-01T00:00:00.000Z' }, files);
+      await store.saveModel({ version: 'gone', createdAt: '2026-01-02T00:00:00.000Z' }, files);
+      expect(await store.deleteModel('gone')).toBe(true);
+      expect(await store.deleteModel('gone')).toBe(false);
+      expect(await store.loadModel('gone')).toBeNull();
+      expect((await store.listModels()).map((m) => m.version)).toEqual(['keep']);
+    });
+
     test('the serving version is null until set, then the last one set', async () => {
       const store = await open();
       expect(await store.getServingVersion()).toBeNull();
@@ -122,35 +135,94 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect(await store.getServingVersion()).toBe('v2');
     });
 
-    test('feedback is kept with its pixels, replaced by a second answer, listed newest first', async () => {
+    const image = (seed: number) => Array.from({ length: 784 }, (_, i) => ((i * seed) % 256) / 255);
+    const feedback = (pixels: readonly number[], label: number, second: number): Omit<FeedbackSample, 'id'> => ({
+      requestId: `r${second}`,
+      label,
+      predicted: 3,
+      modelVersion: 'v1',
+      pixels,
+      createdAt: new Date(Date.UTC(2026, 2, 1, 0, 0, second)).toISOString(),
+      sessionId: 'session-f',
+    });
+
+    test('feedback keeps its image at 8 bits, one sample per image (the last label wins), newest first', async () => {
       const store = await open();
-      const pixels = Array.from({ length: 784 }, (_, i) => (i % 7) / 7);
-      const sample = (id: string, label: number, second: number) => ({
-        id,
-        requestId: id.split('/')[0]!,
-        label,
-        predicted: 3,
-        modelVersion: 'v1',
-        pixels,
-        createdAt: new Date(Date.UTC(2026, 2, 1, 0, 0, second)).toISOString(),
-        sessionId: 'session-f',
-      });
-      await store.saveFeedback(sample('r1/0', 8, 1));
-      await store.saveFeedback(sample('r2/0', 5, 2));
-      await store.saveFeedback(sample('r1/0', 9, 3));
+      const first = await store.saveFeedback(feedback(image(3), 8, 1));
+      const second = await store.saveFeedback(feedback(image(5), 5, 2));
+      // The same digit labelled again, from another request: still one sample, with the later label.
+      expect(await store.saveFeedback(feedback(image(3), 9, 3))).toBe(first);
+      expect(second).not.toBe(first);
       const listed = await store.listFeedback(10);
-      expect(listed.map((s) => [s.id, s.label])).toEqual([['r1/0', 9], ['r2/0', 5]]);
-      expect(listed[0]).toEqual(sample('r1/0', 9, 3));
+      expect(listed.map((s) => [s.id, s.label])).toEqual([[first, 9], [second, 5]]);
+      expect(listed[0]).toEqual({ ...feedback(image(3), 9, 3), id: first });
       expect((await store.listFeedback(1)).length).toBe(1);
+      // Values between the 1/255 steps come back on the nearest step, as the model saw them.
+      const between = image(7).map((value) => Math.min(1, value + 0.3 / 255));
+      await store.saveFeedback(feedback(between, 1, 4));
+      expect((await store.listFeedback(1))[0]!.pixels).toEqual(image(7));
     });
 
     test('a dozen answers for one digit at once all land, and one of them is kept', async () => {
       const store = await open();
-      const answer = (label: number) => ({ id: 'r9/0', requestId: 'r9', label, predicted: 3, modelVersion: 'v1', pixels: [], createdAt: new Date().toISOString(), sessionId: 'session-g' });
+      const answer = (label: number) => feedback(image(11), label, 9);
       await Promise.all(Array.from({ length: 12 }, (_, label) => store.saveFeedback(answer(label % 10))));
       const listed = await store.listFeedback(10);
       expect(listed.length).toBe(1);
       expect(listed[0]!.label).toBeGreaterThanOrEqual(0);
+    });
+
+    test('a result stored with its images gives them back', async () => {
+      const store = await open();
+      const images = imagesToText(Float32Array.from(image(13)));
+      const saved = result({ sessionId: 'session-i', images });
+      await store.saveResults([saved]);
+      expect((await store.getResult(saved.id))?.images).toBe(images);
+      expect((await store.sessionHistory('session-i', 1))[0]?.images).toBe(images);
+    });
+
+    test('results and history past the retention are gone after a sweep; those within it stay', async () => {
+      const retention = { ...DEFAULT_RETENTION, retentionMs: 60_000 };
+      const store = await open(retention);
+      const saved = [result({ sessionId: 'session-t' }), result({ sessionId: 'session-t' }), result()];
+      await store.saveResults(saved);
+      const soon = await store.sweep(Date.now() + 30_000);
+      expect(soon.databasesDropped).toBe(0);
+      expect(await store.getResult(saved[2]!.id)).toEqual(saved[2]!);
+      // A period past the retention, plus the grace the sweep leaves readers, is dropped whole.
+      const later = await store.sweep(Date.now() + 2 * retention.retentionMs);
+      expect(later.databasesDropped).toBeGreaterThanOrEqual(2);
+      for (const one of saved) expect(await store.getResult(one.id)).toBeNull();
+      expect(await store.sessionHistory('session-t', 10)).toEqual([]);
+      // The store goes on: a new result is kept.
+      const fresh = result({ sessionId: 'session-t' });
+      expect(await store.saveResults([fresh])).toEqual(['created']);
+      expect((await store.sessionHistory('session-t', 10)).map((r) => r.id)).toEqual([fresh.id]);
+    });
+
+    test('a session lists at most the history limit, and a sweep removes the older entries', async () => {
+      const store = await open({ ...DEFAULT_RETENTION, historyLimit: 10 });
+      const made = Array.from({ length: 30 }, (_, i) => result({ sessionId: 'session-l', createdAt: new Date(Date.UTC(2026, 3, 1, 0, 0, i)).toISOString() }));
+      await store.saveResults(made.slice(0, 12));
+      await store.saveResults(made.slice(12));
+      const listed = await store.sessionHistory('session-l', 50);
+      expect(listed.map((r) => r.id)).toEqual(made.slice(20).reverse().map((r) => r.id));
+      // (The store's own sweep may come first: then this one finds nothing left to trim.)
+      expect([0, 20]).toContain((await store.sweep()).historyTrimmed);
+      expect((await store.sessionHistory('session-l', 50)).map((r) => r.id)).toEqual(listed.map((r) => r.id));
+      // Ten entries are left to clear; the results themselves stay.
+      expect(await store.clearSession('session-l')).toBe(10);
+      expect(await store.getResult(made[0]!.id)).toEqual(made[0]!);
+    });
+
+    test('feedback beyond its limit loses the oldest samples at a sweep, not by age', async () => {
+      const store = await open({ ...DEFAULT_RETENTION, retentionMs: 1_000, feedbackLimit: 10 });
+      for (let i = 0; i < 14; i++) await store.saveFeedback(feedback(image(i + 20), i % 10, i));
+      const report = await store.sweep(Date.now() + 86_400_000);
+      // Retention 1 s: the store's own sweeps run every second and may have trimmed some first.
+      expect(report.feedbackTrimmed).toBeLessThanOrEqual(5);
+      const kept = await store.listFeedback(100);
+      expect(kept.map((s) => s.requestId)).toEqual(Array.from({ length: 9 }, (_, i) => `r${13 - i}`));
     });
 
     test('a batch of many results stores every one', async () => {

@@ -63,7 +63,7 @@ interface RankOutcome {
 
 /** `r` without its spread, for a run of any spread. */
 function sharedRecipe(r: Recipe): Omit<TrainRecipe, 'outDir' | 'spread'> {
-  const { worldSize: _worldSize, jobId: _jobId, sync: _sync, syncEvery: _syncEvery, peerTimeoutMs: _peerTimeoutMs, startTimeoutMs: _startTimeoutMs, ...shared } = r;
+  const { worldSize: _worldSize, jobId: _jobId, sync: _sync, syncEvery: _syncEvery, peerTimeoutMs: _peerTimeoutMs, startTimeoutMs: _startTimeoutMs, keepCheckpoints: _keep, ...shared } = r;
   return shared;
 }
 
@@ -71,13 +71,13 @@ function sharedRecipe(r: Recipe): Omit<TrainRecipe, 'outDir' | 'spread'> {
 async function runRanks(r: Recipe, hooks: { onEvent?: (rank: number, event: TrainEvent, transport: MemoryTransport) => void; broker?: MemoryBroker } = {}) {
   const broker = hooks.broker ?? new MemoryBroker();
   const outDir = tempDir();
-  const { worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs } = r;
+  const { worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs, keepCheckpoints } = r;
   const runs = Array.from({ length: worldSize }, async (_, rank): Promise<RankOutcome> => {
     const transport = new MemoryTransport(broker);
     await transport.start();
     let weights: Float32Array | null = null;
     const events: TrainEvent[] = [];
-    const spread: RanksSpread = { kind: 'ranks', rank, worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs, onWeights: (w) => (weights = w) };
+    const spread: RanksSpread = { kind: 'ranks', rank, worldSize, jobId, sync, syncEvery, peerTimeoutMs, startTimeoutMs, keepCheckpoints, onWeights: (w) => (weights = w) };
     try {
       const result = await runTraining({ ...sharedRecipe(r), outDir, spread }, { transport, store }, (event) => {
         events.push(event);
@@ -111,6 +111,9 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
     model.dispose();
   }
 }
+
+/** The versions of the job's checkpoints in the store. */
+const checkpointsOf = async (jobId: string) => (await store.listModels()).map((m) => m.version).filter((version) => version.startsWith(`checkpoint-${jobId}-`));
 
 const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
@@ -185,26 +188,33 @@ describe('ranks on the memory transport', () => {
     expect(reasons[2]).toMatch(/^rank 0 failed: rank 0 waited 16 s at epoch 2 step 4 for rank 1/);
     expect(reasons[1]).not.toBe('resolved');
     expect(failedAfter).toBeLessThan(peerTimeoutMs + 20_000);
+    // A job that has not finished keeps its newest checkpoint.
+    expect(await checkpointsOf(r.jobId)).toEqual([checkpointVersion(r.jobId, 1)]);
 
     const again = await runRanks(r, { broker });
     const outcomes = await Promise.all(again.runs);
     for (const o of outcomes.slice(1)) expect(sameBits(o.weights!, outcomes[0]!.weights!)).toBe(true);
     expect(outcomes[0]!.events.filter((e) => e.kind === 'epoch').map((e) => (e as { epoch: number }).epoch)).toEqual([2]);
     expect(JSON.parse(readFileSync(join(again.outDir, 'report.json'), 'utf8')).distributed.resumedFromEpoch).toBe(1);
+    // It succeeded, without --keep-checkpoints: the job's checkpoints are gone.
+    expect(await checkpointsOf(r.jobId)).toEqual([]);
   }, 240_000);
 
   test('a job restarted after epoch 1 resumes from its checkpoint and ends as the uninterrupted run', async () => {
     const jobId = `test-resume-${crypto.randomUUID()}`;
-    const first = await Promise.all((await runRanks({ ...twoEpochs, epochs: 1, jobId })).runs);
+    // Kept on purpose: by default a job that succeeded leaves no checkpoint to resume from.
+    const first = await Promise.all((await runRanks({ ...twoEpochs, epochs: 1, jobId, keepCheckpoints: true })).runs);
     expect(first[0]!.result!.epochs).toBe(1);
-    expect((await store.listModels()).map((m) => m.version)).toContain(checkpointVersion(jobId, 1));
-    const { runs, outDir } = await runRanks({ ...twoEpochs, jobId });
+    expect(await checkpointsOf(jobId)).toEqual([checkpointVersion(jobId, 1)]);
+    const { runs, outDir } = await runRanks({ ...twoEpochs, jobId, keepCheckpoints: true });
     const resumed = await Promise.all(runs);
     // Only epoch 2 was trained again; epoch 1's figures come from the checkpoint.
     expect(resumed[0]!.events.filter((e) => e.kind === 'epoch').map((e) => (e as { epoch: number }).epoch)).toEqual([2]);
     const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
     expect(report.distributed.resumedFromEpoch).toBe(1);
     expect(report.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+    // Each epoch's checkpoint replaced the one before: only the newest is left.
+    expect(await checkpointsOf(jobId)).toEqual([checkpointVersion(jobId, 2)]);
     const reference = await uninterruptedRun();
     expect(sameBits(resumed[0]!.weights!, resumed[1]!.weights!)).toBe(true);
     expect(sameBits(resumed[0]!.weights!, reference[0]!.weights!)).toBe(true);

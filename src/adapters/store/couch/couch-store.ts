@@ -1,11 +1,14 @@
 // Store on a CouchDB server (cluster mode): the databases and documents of ../documents.ts, as PouchStore
-// keeps them, so data replicates between the two. Database names get a prefix.
-// Results and history entries go out through a group commit (bulk-queue.ts): the batches of one
+// keeps them, so data replicates between the two. Database names get a prefix. Results and history
+// entries live in one database per period (../time-series.ts), deleted whole when the period expires:
+// no tombstones left behind, and the server gives the files back at once.
+// Writes of results and history go out through a group commit (bulk-queue.ts): the batches of one
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
-import { DATABASES, feedbackDoc, historyKey, MODEL_JSON, newestFeedback, resultDoc, SERVING_VERSION, sessionRange, toModelVersion, toResult, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type HistoryDoc, type ModelDoc, type ResultDoc, type SettingDoc } from '../documents.ts';
-import { StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store } from '../store.ts';
+import { DATABASES, feedbackDoc, MODEL_JSON, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
+import { DEFAULT_RETENTION, StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from '../store.ts';
+import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from '../time-series.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
   /** Prepended to every database name (default `stratus_`), so several deployments share one server. */
@@ -13,6 +16,7 @@ export interface CouchStoreOptions extends CouchClientOptions {
   /** Group commit of results and history (see bulk-queue.ts); default 1 request at once, 512 docs,
    * at most one request per 200 ms under steady load. */
   readonly bulk?: Partial<BulkQueueOptions>;
+  readonly retention?: RetentionPolicy;
 }
 
 // One at once: what a process writes meanwhile waits and goes out as one bigger request. A CouchDB-API
@@ -32,14 +36,15 @@ export class CouchStore implements Store {
   readonly name = 'couchdb';
   private client: CouchClient | null = null;
   private readonly prefix: string;
-  private readonly resultWrites: BulkQueue;
-  private readonly historyWrites: BulkQueue;
+  private readonly bulkOptions: BulkQueueOptions;
+  /** One group commit per database written to (a period's results, its history). */
+  private readonly queues = new Map<string, BulkQueue>();
+  private readonly series: TimeSeries;
 
   constructor(private readonly options: CouchStoreOptions) {
     this.prefix = options.prefix ?? 'stratus_';
-    const bulk = { ...DEFAULT_BULK, ...options.bulk };
-    this.resultWrites = new BulkQueue((docs) => this.bulk(this.db('results'), docs), bulk);
-    this.historyWrites = new BulkQueue((docs) => this.bulk(this.db('history'), docs), bulk);
+    this.bulkOptions = { ...DEFAULT_BULK, ...options.bulk };
+    this.series = new TimeSeries(new CouchDatabases(this), options.retention ?? DEFAULT_RETENTION);
   }
 
   async open(): Promise<void> {
@@ -53,9 +58,11 @@ export class CouchStore implements Store {
       throw error;
     }
     client.startPinging();
+    this.series.start();
   }
 
   async close(): Promise<void> {
+    await this.series.stop();
     this.client?.close();
   }
 
@@ -64,53 +71,42 @@ export class CouchStore implements Store {
   }
 
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
-    if (results.length === 0) return [];
-    this.db('results'); // a closed store fails here, not inside a group another caller's write shares
-    const rows = await this.resultWrites.write(results.map(resultDoc));
-    // A retried request whose first try did land answers `conflict` too: 'exists' then, which is still true.
-    const outcomes = rows.map((row, i): SaveOutcome => {
-      if (row.ok) return 'created';
-      if (row.error === 'conflict') return 'exists';
-      throw new StoreError(`could not store result ${results[i]?.id}: ${row.reason ?? row.error}`);
-    });
-    const history = results.filter((result, i) => outcomes[i] === 'created' && result.sessionId !== undefined);
-    // A result already stored may have lost its history entry (the process or the server went away
-    // between the two writes): index it again from the stored copy, whose createdAt fixes the key. (The
-    // price: a redelivery that arrives after its session was cleared puts that one entry back.)
-    const existing = results.filter((_, i) => outcomes[i] === 'exists').map((result) => result.id);
-    if (existing.length > 0) history.push(...(await this.storedWithSession(existing)));
-    if (history.length > 0) {
-      const written = await this.historyWrites.write(history.map((result) => ({ _id: historyKey(result), result })));
-      const failed = written.find((row) => !row.ok && row.error !== 'conflict');
-      if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? failed.error}`);
-    }
-    return outcomes;
+    this.db('models'); // a closed store fails here, not inside a group another caller's write shares
+    return this.series.saveResults(results);
   }
 
   async getResult(id: string): Promise<PredictionResult | null> {
-    const doc = await this.getOrNull<ResultDoc>(this.db('results'), id);
-    return doc ? toResult(doc) : null;
+    this.db('models');
+    return this.series.getResult(id);
   }
 
   async sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
-    const page = await this.request<AllDocs<HistoryDoc>>({
-      db: this.db('history'),
-      path: '_all_docs',
-      qs: { ...sessionRange(sessionId, true), descending: true, include_docs: true, limit },
-    });
-    return page.rows.flatMap((row) => (row.doc ? [row.doc.result] : []));
+    this.db('models');
+    return this.series.sessionHistory(sessionId, limit);
   }
 
   async clearSession(sessionId: string): Promise<number> {
-    const history = this.db('history');
-    const page = await this.request<AllDocs<HistoryDoc>>({
-      db: history,
-      path: '_all_docs',
-      qs: sessionRange(sessionId, false),
-    });
-    if (page.rows.length === 0) return 0;
-    const rows = await this.bulk(history, page.rows.map((row) => ({ _id: row.id, _rev: row.value.rev, _deleted: true })));
-    return rows.filter((row) => row.ok).length;
+    this.db('models');
+    return this.series.clearSession(sessionId);
+  }
+
+  async sweep(now?: number): Promise<SweepReport> {
+    this.db('models');
+    return this.series.sweep(now);
+  }
+
+  /** A write through the database's group commit (see bulk-queue.ts). */
+  queuedWrite(db: string, docs: readonly object[]): Promise<BulkRow[]> {
+    let queue = this.queues.get(db);
+    if (!queue) {
+      queue = new BulkQueue((group) => this.bulk(this.fullName(db), group), this.bulkOptions);
+      this.queues.set(db, queue);
+    }
+    return queue.write(docs);
+  }
+
+  forgetQueue(db: string): void {
+    this.queues.delete(db);
   }
 
   async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {
@@ -127,6 +123,20 @@ export class CouchStore implements Store {
       return 'created';
     } catch (error) {
       if (error instanceof CouchHttpError && error.statusCode === 409) return 'exists';
+      throw error;
+    }
+  }
+
+  async deleteModel(version: string): Promise<boolean> {
+    const models = this.db('models');
+    const doc = await this.getOrNull<CouchModelDoc>(models, version);
+    if (!doc) return false;
+    try {
+      await this.request({ method: 'DELETE', db: models, path: encodeURIComponent(version), qs: { rev: doc._rev } });
+      return true;
+    } catch (error) {
+      // Another process deleted it between our read and our delete.
+      if (error instanceof CouchHttpError && (error.statusCode === 404 || error.statusCode === 409)) return false;
       throw error;
     }
   }
@@ -153,8 +163,10 @@ export class CouchStore implements Store {
     await upsert(this.access<SettingDoc>(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
-  async saveFeedback(sample: FeedbackSample): Promise<void> {
-    await upsert(this.access<FeedbackDoc>(this.db('feedback')), feedbackDoc(sample));
+  async saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
+    const doc = feedbackDoc(sample);
+    await upsert(this.access<FeedbackDoc>(this.db('feedback')), doc);
+    return doc._id;
   }
 
   async listFeedback(limit: number): Promise<FeedbackSample[]> {
@@ -162,22 +174,36 @@ export class CouchStore implements Store {
     return newestFeedback(page.rows.map((row) => row.doc ?? undefined), limit);
   }
 
-  /** The full name of one of the store's databases; throws once the store is closed. */
+  /** The full name of one of the store's databases kept whole; throws once the store is closed. */
   private db(name: DatabaseName): string {
+    return this.fullName(name);
+  }
+
+  /** The full name of any of the store's databases; throws once the store is closed. */
+  fullName(name: string): string {
     if (!this.client) throw new StoreError('store is closed');
     this.client.assertOpen();
     return `${this.prefix}${name}`;
   }
 
-  /** One call; if the server lost the database meanwhile (restarted empty, or it was deleted), makes it again. */
-  private async request<T>(request: CouchRequest & { db: string }): Promise<T> {
+  /** One call; if the server lost the database meanwhile (restarted empty, or it was deleted), makes it
+   * again, unless `missing` says what a missing database reads as (a period's that nobody wrote yet). */
+  async request<T>(request: CouchRequest & { db: string }, missing?: () => T): Promise<T> {
     try {
       return await this.client!.request<T>(request);
     } catch (error) {
       if (!(error instanceof CouchHttpError && error.missingDatabase)) throw error;
+      if (missing) return missing();
       await this.ensureDatabase(request.db);
       return this.client!.request<T>(request);
     }
+  }
+
+  /** The databases on the server that carry this store's prefix, named without it. */
+  async ownDatabases(): Promise<string[]> {
+    this.fullName('');
+    const all = await this.client!.request<string[]>({ path: '_all_dbs' });
+    return all.filter((name) => name.startsWith(this.prefix)).map((name) => name.slice(this.prefix.length));
   }
 
   private async ensureDatabase(name: string): Promise<void> {
@@ -197,7 +223,7 @@ export class CouchStore implements Store {
     }
   }
 
-  private async bulk(db: string, docs: readonly object[]): Promise<BulkRow[]> {
+  async bulk(db: string, docs: readonly object[]): Promise<BulkRow[]> {
     const rows = await this.request<BulkRow[]>({ method: 'POST', db, path: '_bulk_docs', body: { docs } });
     if (!Array.isArray(rows) || rows.length !== docs.length) {
       throw new StoreError(`couchdb ${db}/_bulk_docs answered ${Array.isArray(rows) ? rows.length : 'no'} rows for ${docs.length} documents`);
@@ -205,19 +231,7 @@ export class CouchStore implements Store {
     return rows;
   }
 
-  /** The stored results among `ids` that belong to a session (for re-indexing their history). */
-  private async storedWithSession(ids: readonly string[]): Promise<PredictionResult[]> {
-    const page = await this.request<AllDocs<ResultDoc>>({
-      method: 'POST',
-      db: this.db('results'),
-      path: '_all_docs',
-      qs: { include_docs: true },
-      body: { keys: ids },
-    });
-    return page.rows.flatMap((row) => (row.doc && row.doc.sessionId !== undefined ? [toResult(row.doc)] : []));
-  }
-
-  private async getOrNull<T extends Doc>(db: string, id: string, qs?: Record<string, unknown>): Promise<T | null> {
+  async getOrNull<T extends Doc>(db: string, id: string, qs?: Record<string, unknown>): Promise<T | null> {
     try {
       return await this.request<T>({ db, path: encodeURIComponent(id), ...(qs ? { qs } : {}) });
     } catch (error) {
@@ -240,4 +254,42 @@ function attachmentBytes(doc: CouchModelDoc, name: string): Uint8Array {
   if (typeof data !== 'string') throw new StoreError(`model ${doc._id} has no ${name} attachment`);
   const bytes = Buffer.from(data, 'base64');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The Databases of the shared logic, on the server: reads of a database nobody made read as empty. */
+class CouchDatabases implements Databases {
+  constructor(private readonly store: CouchStore) {}
+
+  names(): Promise<string[]> {
+    return this.store.ownDatabases();
+  }
+
+  async getMany<T extends Doc>(name: string, ids: readonly string[]): Promise<(T | null)[]> {
+    if (ids.length === 0) return [];
+    const request = { method: 'POST' as const, db: this.store.fullName(name), path: '_all_docs', qs: { include_docs: true }, body: { keys: ids } };
+    const page = await this.store.request<AllDocs<T>>(request, () => ({ rows: [] }));
+    const byId = new Map(page.rows.flatMap((row) => (row.doc ? [[row.id, row.doc] as const] : [])));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async write(name: string, docs: readonly object[]): Promise<WriteRow[]> {
+    const rows = await this.store.queuedWrite(name, docs);
+    // A retried request whose first try did land answers `conflict` too: 'exists' then, which is still true.
+    return rows.map((row) => (row.ok ? { ok: true } : { ok: false, conflict: row.error === 'conflict', reason: row.reason ?? row.error ?? 'unknown error' }));
+  }
+
+  async range<T extends Doc>(name: string, query: RangeQuery): Promise<RangeRow<T>[]> {
+    const page = await this.store.request<AllDocs<T>>({ db: this.store.fullName(name), path: '_all_docs', qs: { ...query } }, () => ({ rows: [] }));
+    return page.rows.map((row) => ({ id: row.id, rev: row.value.rev, ...(row.doc ? { doc: row.doc } : {}) }));
+  }
+
+  async count(name: string): Promise<number> {
+    const info = await this.store.request<{ doc_count: number }>({ db: this.store.fullName(name) }, () => ({ doc_count: 0 }));
+    return info.doc_count;
+  }
+
+  async drop(name: string): Promise<void> {
+    this.store.forgetQueue(name);
+    await this.store.request({ method: 'DELETE', db: this.store.fullName(name) }, () => null);
+  }
 }

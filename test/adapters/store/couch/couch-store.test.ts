@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CouchCredentials, resolveCouchConnection } from '../../../../src/adapters/store/couch/couch-credentials.ts';
 import { CouchStore } from '../../../../src/adapters/store/couch/couch-store.ts';
 import { createStore, storeAdapter } from '../../../../src/adapters/store/registry.ts';
-import type { PredictionResult } from '../../../../src/adapters/store/store.ts';
+import { Periods, type SeriesKind } from '../../../../src/adapters/store/periods.ts';
+import { DEFAULT_RETENTION, type PredictionResult, type RetentionPolicy } from '../../../../src/adapters/store/store.ts';
 import { ConfigError, helpText, parseCli } from '../../../../src/config.ts';
 import { couchServer, startPouchServer, type CouchServer } from '../../../helpers/couch-server.ts';
 import { freePort } from '../../../helpers/process.ts';
@@ -38,16 +39,15 @@ const freshPrefix = () => `stratus_test_${crypto.randomUUID().slice(0, 8)}_`;
 async function dropDatabases(prefix: string): Promise<void> {
   const { url, credentials } = await connection();
   const headers: Record<string, string> = credentials ? { authorization: credentials.authorizationHeader() } : {};
-  for (const name of ['results', 'history', 'models', 'settings', 'feedback']) {
-    await fetch(`${url}/${prefix}${name}`, { method: 'DELETE', headers });
-  }
+  const all = (await (await fetch(`${url}/_all_dbs`, { headers })).json()) as string[];
+  for (const name of all.filter((db) => db.startsWith(prefix))) await fetch(`${url}/${encodeURIComponent(name)}`, { method: 'DELETE', headers });
 }
 
 runStoreConformance('couchdb', 'couchdb', async () => {
   const { url, credentials } = await connection();
   const prefix = freshPrefix();
-  const open = async () => {
-    const store = new CouchStore({ url, prefix, credentials });
+  const open = async (retention?: RetentionPolicy) => {
+    const store = new CouchStore({ url, prefix, credentials, ...(retention ? { retention } : {}) });
     await store.open();
     return store;
   };
@@ -67,6 +67,12 @@ function result(sessionId?: string): PredictionResult {
   };
 }
 
+/** The database this period's results (or history) go to, without the prefix. */
+const currentPeriod = (kind: SeriesKind) => {
+  const periods = new Periods(DEFAULT_RETENTION.retentionMs);
+  return periods.name(kind, periods.of(Date.now()));
+};
+
 describe('CouchStore beyond the conformance suite', () => {
   test('databases are named with the prefix and shared by stores opened at once', async () => {
     const { url, credentials } = await connection();
@@ -78,7 +84,7 @@ describe('CouchStore beyond the conformance suite', () => {
     expect(await stores[0]!.saveResults([saved])).toEqual(['created']);
     expect(await stores[1]!.getResult(saved.id)).toEqual(saved);
     const headers: Record<string, string> = credentials ? { authorization: credentials.authorizationHeader() } : {};
-    expect((await fetch(`${url}/${prefix}results/${saved.id}`, { headers })).status).toBe(200);
+    expect((await fetch(`${url}/${prefix}${currentPeriod('results')}/${saved.id}`, { headers })).status).toBe(200);
     await Promise.all(stores.map((store) => store.close()));
     await dropDatabases(prefix);
   }, 30_000);
@@ -92,7 +98,9 @@ describe('CouchStore beyond the conformance suite', () => {
     // As if the process died between the results write and the history write: only the result is there.
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(credentials ? { authorization: credentials.authorizationHeader() } : {}) };
     const { id, ...body } = saved;
-    expect((await fetch(`${url}/${prefix}results/${id}`, { method: 'PUT', headers, body: JSON.stringify(body) })).status).toBe(201);
+    const db = `${url}/${prefix}${currentPeriod('results')}`;
+    expect((await fetch(db, { method: 'PUT', headers })).status).toBe(201);
+    expect((await fetch(`${db}/${id}`, { method: 'PUT', headers, body: JSON.stringify(body) })).status).toBe(201);
     expect(await store.sessionHistory('session-repair', 10)).toEqual([]);
     expect(await store.saveResults([{ ...saved, createdAt: new Date().toISOString() }])).toEqual(['exists']);
     expect(await store.sessionHistory('session-repair', 10)).toEqual([saved]);
@@ -134,7 +142,9 @@ describe('CouchStore beyond the conformance suite', () => {
 
   test('a server restart under a stream of writes: nothing fails, everything is stored, health follows', async () => {
     const couch = await startPouchServer({ inMemory: false });
-    const store = new CouchStore({ url: couch.url, prefix: freshPrefix(), pingIntervalMs: 100, retry: OUTLAST_A_RESTART });
+    // Every entry is listed at the end: no history limit gets in the way.
+    const retention = { ...DEFAULT_RETENTION, historyLimit: 1_000_000 };
+    const store = new CouchStore({ url: couch.url, prefix: freshPrefix(), pingIntervalMs: 100, retry: OUTLAST_A_RESTART, retention });
     try {
       await store.open();
       const written: PredictionResult[] = [];

@@ -1,0 +1,220 @@
+// What both stores do with prediction results and session history, on top of the few database calls
+// each makes its own way (Databases): one database per period (periods.ts), reads across the live ones,
+// and a sweep in the background that drops expired periods whole, trims each session's history to its
+// limit and the feedback to its own. PouchStore and CouchStore differ only below that interface.
+import { historyKey, sessionRange, type Doc, type FeedbackDoc, type HistoryDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
+import { Periods, type SeriesKind } from './periods.ts';
+import { StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport } from './store.ts';
+
+export interface WriteRow {
+  readonly ok: boolean;
+  /** The id was taken (a document of that id already there). */
+  readonly conflict?: boolean;
+  readonly reason?: string;
+}
+
+export interface RangeRow<T> {
+  readonly id: string;
+  readonly rev: string;
+  readonly doc?: T;
+}
+
+export interface RangeQuery {
+  readonly startkey?: string;
+  readonly endkey?: string;
+  readonly descending?: boolean;
+  readonly limit?: number;
+  readonly include_docs?: boolean;
+}
+
+/** The calls the shared logic needs of a store's databases, named without any prefix. A database that
+ * does not exist reads as empty; only `write` creates one. */
+export interface Databases {
+  /** The databases there are. */
+  names(): Promise<string[]>;
+  /** The documents with these ids, in order; null where there is none. */
+  getMany<T extends Doc>(db: string, ids: readonly string[]): Promise<(T | null)[]>;
+  /** One row per document, in order; `conflict` when the id (at that revision) is taken. */
+  write(db: string, docs: readonly object[]): Promise<WriteRow[]>;
+  range<T extends Doc>(db: string, query: RangeQuery): Promise<RangeRow<T>[]>;
+  count(db: string): Promise<number>;
+  drop(db: string): Promise<void>;
+}
+
+/** Sessions whose history the next sweep trims; beyond this many, the rest wait for their next write. */
+const MAX_TOUCHED_SESSIONS = 100_000;
+/** Over its limit, the feedback is cut to this share of it, so the (whole) read happens seldom. */
+const FEEDBACK_TRIM_TO = 0.9;
+
+export class TimeSeries {
+  readonly periods: Periods;
+  private readonly touched = new Set<string>();
+  /** The sweeps asked for run one after another; the timer's is skipped while one is under way. */
+  private sweeps: Promise<unknown> = Promise.resolve();
+  private pendingSweeps = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly dbs: Databases,
+    readonly policy: RetentionPolicy,
+  ) {
+    this.periods = new Periods(policy.retentionMs);
+  }
+
+  /** Sweeps every half period (1 s to 1 min): expired data goes within about a period of expiring. */
+  start(): void {
+    const every = Math.min(60_000, Math.max(1_000, this.periods.lengthMs / 2));
+    // A failed sweep (the server away) is simply tried again at the next tick.
+    this.timer = setInterval(() => {
+      if (this.pendingSweeps === 0) void this.sweep().catch(() => {});
+    }, every);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.sweeps;
+  }
+
+  async saveResults(results: readonly PredictionResult[], now = Date.now()): Promise<SaveOutcome[]> {
+    if (results.length === 0) return [];
+    const current = this.periods.of(now);
+    // A redelivery may come a period after the first delivery was stored: look for it there first.
+    const stored = await this.storedEarlier(results, now);
+    const earlier = new Set([...stored.values()].flat().map((result) => result.id));
+    const fresh = results.filter((result) => !earlier.has(result.id));
+    const rows = await this.dbs.write(this.name('results', current), fresh.map(resultDoc));
+    const outcome = new Map<string, SaveOutcome>(results.map((result) => [result.id, 'exists']));
+    fresh.forEach((result, i) => {
+      const row = rows[i] as WriteRow;
+      if (!row.ok && !row.conflict) throw new StoreError(`could not store result ${result.id}: ${row.reason ?? 'unknown error'}`);
+      if (row.ok) outcome.set(result.id, 'created');
+    });
+    await this.index(current, results.filter((result) => outcome.get(result.id) === 'created'));
+    // A result already stored may have lost its history entry (the process or the server went away
+    // between the two writes): index it again, in its own period, from the stored copy, whose createdAt
+    // fixes the key. (The price: a redelivery that arrives after its session was cleared puts it back.)
+    const taken = fresh.filter((result) => outcome.get(result.id) === 'exists').map((result) => result.id);
+    if (taken.length > 0) stored.set(current, await this.stored(current, taken));
+    for (const [start, copies] of stored) await this.index(start, copies);
+    return results.map((result) => outcome.get(result.id) as SaveOutcome);
+  }
+
+  async getResult(id: string, now = Date.now()): Promise<PredictionResult | null> {
+    for (const start of this.periods.holding(id, now)) {
+      const [doc] = await this.dbs.getMany<ResultDoc>(this.name('results', start), [id]);
+      if (doc) return toResult(doc);
+    }
+    return null;
+  }
+
+  /** Newest first, at most min(limit, the history limit): newest period first, then the others at once. */
+  async sessionHistory(sessionId: string, limit: number, now = Date.now()): Promise<PredictionResult[]> {
+    const wanted = Math.min(limit, this.policy.historyLimit);
+    if (wanted <= 0) return [];
+    const [newest, ...older] = this.periods.live(now);
+    const read = (start: number) =>
+      this.dbs.range<HistoryDoc>(this.name('history', start), { ...sessionRange(sessionId, true), descending: true, include_docs: true, limit: wanted });
+    const rows = await read(newest as number);
+    if (rows.length < wanted && older.length > 0) rows.push(...(await Promise.all(older.map(read))).flat());
+    return rows.slice(0, wanted).flatMap((row) => (row.doc ? [row.doc.result] : []));
+  }
+
+  async clearSession(sessionId: string, now = Date.now()): Promise<number> {
+    const cleared = await Promise.all(this.periods.live(now).map((start) => this.dropEntries(this.name('history', start), sessionRange(sessionId, false))));
+    return cleared.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** One sweep, after any under way (never two at once); `now` may be given to sweep as at another time. */
+  sweep(now = Date.now()): Promise<SweepReport> {
+    this.pendingSweeps++;
+    const run = this.sweeps.then(() => this.sweepOnce(now)).finally(() => this.pendingSweeps--);
+    this.sweeps = run.catch(() => {});
+    return run;
+  }
+
+  private async sweepOnce(now: number): Promise<SweepReport> {
+    // A read that began just before a period expired may still be reading it: drop it a little later.
+    const grace = Math.min(this.periods.lengthMs, 10_000);
+    const expired = (await this.dbs.names()).filter((name) => {
+      const period = Periods.parse(name);
+      return period !== null && this.periods.expired(period.start, now - grace);
+    });
+    for (const name of expired) await this.dbs.drop(name);
+    const sessions = [...this.touched];
+    this.touched.clear();
+    let historyTrimmed = 0;
+    for (const session of sessions) historyTrimmed += await this.trimHistory(session, now);
+    const feedbackTrimmed = await this.trimFeedback();
+    return { databasesDropped: expired.length, historyTrimmed, feedbackTrimmed };
+  }
+
+  /** Keeps the session's newest `historyLimit` entries over all live periods; returns how many went. */
+  private async trimHistory(sessionId: string, now: number): Promise<number> {
+    let kept = 0;
+    let dropped = 0;
+    for (const start of this.periods.live(now)) {
+      const db = this.name('history', start);
+      const rows = await this.dbs.range<HistoryDoc>(db, { ...sessionRange(sessionId, true), descending: true });
+      const keep = Math.max(0, Math.min(rows.length, this.policy.historyLimit - kept));
+      kept += keep;
+      dropped += await this.deleteRows(db, rows.slice(keep));
+    }
+    return dropped;
+  }
+
+  private async trimFeedback(): Promise<number> {
+    const limit = this.policy.feedbackLimit;
+    if ((await this.dbs.count('feedback')) <= limit) return 0;
+    const rows = await this.dbs.range<FeedbackDoc>('feedback', { include_docs: true });
+    const oldestFirst = rows.filter((row) => row.doc).sort((a, b) => (a.doc as FeedbackDoc).createdAt.localeCompare((b.doc as FeedbackDoc).createdAt));
+    return this.deleteRows('feedback', oldestFirst.slice(0, Math.max(0, oldestFirst.length - Math.floor(limit * FEEDBACK_TRIM_TO))));
+  }
+
+  /** Adds the results that belong to a session to its history, in the period `start`. */
+  private async index(start: number, all: readonly PredictionResult[]): Promise<void> {
+    const results = all.filter((result) => result.sessionId !== undefined);
+    if (results.length === 0) return;
+    const rows = await this.dbs.write(this.name('history', start), results.map((result) => ({ _id: historyKey(result), result })));
+    const failed = rows.find((row) => !row.ok && !row.conflict);
+    if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? 'unknown error'}`);
+    for (const result of results) {
+      if (this.touched.size < MAX_TOUCHED_SESSIONS) this.touched.add(result.sessionId as string);
+    }
+  }
+
+  /** The stored copies of those results that an earlier live period holds, by period. */
+  private async storedEarlier(results: readonly PredictionResult[], now: number): Promise<Map<number, PredictionResult[]>> {
+    const current = this.periods.of(now);
+    const asked = new Map<number, string[]>();
+    for (const { id } of results) {
+      for (const start of this.periods.holding(id, now)) if (start !== current) asked.set(start, [...(asked.get(start) ?? []), id]);
+    }
+    const found = new Map<number, PredictionResult[]>();
+    for (const [start, ids] of asked) {
+      const copies = await this.stored(start, ids);
+      if (copies.length > 0) found.set(start, copies);
+    }
+    return found;
+  }
+
+  private async stored(start: number, ids: readonly string[]): Promise<PredictionResult[]> {
+    const docs = await this.dbs.getMany<ResultDoc>(this.name('results', start), ids);
+    return docs.flatMap((doc) => (doc ? [toResult(doc)] : []));
+  }
+
+  private async dropEntries(db: string, range: { startkey: string; endkey: string }): Promise<number> {
+    return this.deleteRows(db, await this.dbs.range(db, range));
+  }
+
+  private async deleteRows(db: string, rows: readonly RangeRow<unknown & Doc>[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const written = await this.dbs.write(db, rows.map((row) => ({ _id: row.id, _rev: row.rev, _deleted: true })));
+    return written.filter((row) => row.ok).length;
+  }
+
+  private name(kind: SeriesKind, start: number): string {
+    return this.periods.name(kind, start);
+  }
+}
