@@ -71,27 +71,27 @@ export class CouchStore implements Store {
   }
 
   async saveResults(results: readonly PredictionResult[]): Promise<SaveOutcome[]> {
-    this.db('models'); // a closed store fails here, not inside a group another caller's write shares
+    this.assertOpen(); // a closed store fails here, not inside a group another caller's write shares
     return this.series.saveResults(results);
   }
 
   async getResult(id: string): Promise<PredictionResult | null> {
-    this.db('models');
+    this.assertOpen();
     return this.series.getResult(id);
   }
 
   async sessionHistory(sessionId: string, limit: number): Promise<PredictionResult[]> {
-    this.db('models');
+    this.assertOpen();
     return this.series.sessionHistory(sessionId, limit);
   }
 
   async clearSession(sessionId: string): Promise<number> {
-    this.db('models');
+    this.assertOpen();
     return this.series.clearSession(sessionId);
   }
 
   async sweep(now?: number): Promise<SweepReport> {
-    this.db('models');
+    this.assertOpen();
     return this.series.sweep(now);
   }
 
@@ -181,9 +181,13 @@ export class CouchStore implements Store {
 
   /** The full name of any of the store's databases; throws once the store is closed. */
   fullName(name: string): string {
+    this.assertOpen();
+    return `${this.prefix}${name}`;
+  }
+
+  private assertOpen(): void {
     if (!this.client) throw new StoreError('store is closed');
     this.client.assertOpen();
-    return `${this.prefix}${name}`;
   }
 
   /** One call; if the server lost the database meanwhile (restarted empty, or it was deleted), makes it
@@ -201,7 +205,7 @@ export class CouchStore implements Store {
 
   /** The databases on the server that carry this store's prefix, named without it. */
   async ownDatabases(): Promise<string[]> {
-    this.fullName('');
+    this.assertOpen();
     const all = await this.client!.request<string[]>({ path: '_all_dbs' });
     return all.filter((name) => name.startsWith(this.prefix)).map((name) => name.slice(this.prefix.length));
   }
