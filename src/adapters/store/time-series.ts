@@ -41,16 +41,17 @@ export interface Databases {
   drop(db: string): Promise<void>;
 }
 
-/** Sessions whose entry counts are remembered; beyond this many the oldest is forgotten (and so trimmed
- * at the sweep after its next write, as one never seen). */
+/** Sessions whose entry counts are remembered; beyond this many the least recently written is forgotten
+ * (and counted from nought again at its next write). */
 const MAX_COUNTED_SESSIONS = 100_000;
 /** A session may hold a quarter more than its limit before a sweep trims it: one at its limit is then
  * read once every so many writes, not at every sweep (the listing never shows more than the limit). */
 const TRIM_SLACK = 1.25;
-/** Sessions one sweep trims at most; the others wait for the next. With sweeps every few seconds, the
- * trimming is spread out instead of a minute's backlog at once (measured: deleting 53,630 entries in one
- * sweep doubled the request p99 for ~12 s at 2,000 requests/s). */
-const SESSIONS_PER_SWEEP = 1_000;
+/** Sessions one sweep trims at most; the others wait for the next. Sweeps every few seconds spread the
+ * trimming out instead of a minute's backlog at once (measured: deleting 53,630 entries in one sweep
+ * doubled the request p99 for ~12 s at 2,000 requests/s); the cap must still let trimming keep up
+ * (1,000 did not: 10,000 sessions written at 9,000 results/s left 400,000 entries behind). */
+const SESSIONS_PER_SWEEP = 10_000;
 /** Sweeps run every half period, within these bounds. */
 const SWEEP_EVERY_MS = { min: 1_000, max: 5_000 };
 /** Over its limit, the feedback is cut to this share of it, so the (whole) read happens seldom. */
@@ -58,8 +59,11 @@ const FEEDBACK_TRIM_TO = 0.9;
 
 export class TimeSeries {
   readonly periods: Periods;
-  /** Entries each session written to holds, as far as this process knows: exact after a trim, plus its
-   * own writes since; Infinity for a session not yet counted. */
+  /** Entries each session holds as far as this process knows: its own writes, plus what a trim found.
+   * A session is counted from nought when first written to: reading every new session's history to count
+   * it would cost a read per session (measured: a third of the write rate with a million sessions). So a
+   * session is trimmed once this process alone wrote a quarter more than the limit to it; what other
+   * processes (or this one before a restart) wrote is found then. */
   private readonly counts = new Map<string, number>();
   /** The databases there were at the last sweep (and those written since): older periods that are not
    * among them are not asked. Null until known: then every live period is. */
@@ -189,7 +193,7 @@ export class TimeSeries {
         dropped += await this.deleteRows(db, rows.slice(keep));
       }
     } catch (error) {
-      // Not counted after all: the next sweep tries it again.
+      // Still over: the next sweep tries it again.
       this.counts.set(sessionId, Number.POSITIVE_INFINITY);
       throw error;
     }
@@ -217,7 +221,7 @@ export class TimeSeries {
     if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? 'unknown error'}`);
     for (const result of results) {
       const session = result.sessionId as string;
-      const count = (this.counts.get(session) ?? Number.POSITIVE_INFINITY) + 1;
+      const count = (this.counts.get(session) ?? 0) + 1;
       // Deleted and set again: the map's order is then least recently written first.
       this.counts.delete(session);
       this.counts.set(session, count);
