@@ -77,6 +77,18 @@ describe('command line and environment', () => {
     expect(run([], { STRATUS_RATE_LIMIT: 'page=off' }).rateLimits.page).toBeNull();
   });
 
+  test('retention is a duration of 1 s to 3650 d; the limits are counts; each refuses nonsense', () => {
+    expect(DEFAULTS.retentionMs).toBe(30 * 86_400_000);
+    expect(run(['--retention', '5s']).retentionMs).toBe(5_000);
+    expect(run(['--retention=12h', '--history-limit', '10', '--feedback-limit', '500']).retentionMs).toBe(12 * 3_600_000);
+    expect(run([], { STRATUS_RETENTION: '2w', STRATUS_HISTORY_LIMIT: '7' })).toMatchObject({ retentionMs: 14 * 86_400_000, historyLimit: 7 });
+    for (const bad of ['0s', '5', '5x', '1.5d', '-1d', '3651d', '']) {
+      expect(() => parseCli(['--retention', bad], {})).toThrow(ConfigError);
+    }
+    expect(() => parseCli(['--history-limit', '0'], {})).toThrow(ConfigError);
+    expect(() => parseCli(['--feedback-limit', 'many'], {})).toThrow(ConfigError);
+  });
+
   test('trusted proxies: addresses and CIDR ranges of either family', () => {
     expect(run(['--trusted-proxies', '10.0.0.0/8, 192.168.1.7,fd00::/8,::1']).trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']);
     expect(DEFAULTS.trustedProxies).toEqual([]);
