@@ -163,11 +163,19 @@ export async function referenceDigits(gatewayUrl: string, digits: Digits): Promi
   return { digits: all, ids };
 }
 
-/** id → first digit of every result in the store's results database. */
+/** id → first digit of every result in the store's results databases (one per period, src/adapters/store/periods.ts). */
 export async function storedResults(couchdbUrl: string, prefix: string): Promise<Map<string, number>> {
   // Bounded: a server that accepts and never answers fails the test with this line, not with its timeout.
-  const response = await fetch(`${couchdbUrl}/${prefix}results/_all_docs?include_docs=true`, { signal: AbortSignal.timeout(15_000) });
-  if (!response.ok) throw new Error(`reading ${prefix}results: HTTP ${response.status}`);
-  const body = (await response.json()) as { rows: { id: string; doc: { digits: number[] } }[] };
-  return new Map(body.rows.map((row) => [row.id, row.doc.digits[0] as number]));
+  const read = async (path: string) => {
+    const response = await fetch(`${couchdbUrl}/${path}`, { signal: AbortSignal.timeout(15_000) });
+    if (!response.ok) throw new Error(`reading ${path}: HTTP ${response.status}`);
+    return response.json();
+  };
+  const databases = ((await read('_all_dbs')) as string[]).filter((name) => name.startsWith(`${prefix}results-`));
+  const stored = new Map<string, number>();
+  for (const db of databases) {
+    const body = (await read(`${encodeURIComponent(db)}/_all_docs?include_docs=true`)) as { rows: { id: string; doc: { digits: number[] } }[] };
+    for (const row of body.rows) stored.set(row.id, row.doc.digits[0] as number);
+  }
+  return stored;
 }
