@@ -14,10 +14,15 @@ export function argmax(values: ArrayLike<number>, from: number, length: number):
 
 /** Images as the store keeps them: one byte a pixel, round(value × 255) as on the wire (messages.ts), in
  * base64. The consumer's model saw exactly these steps, so nothing it classified is lost. */
-export function imagesToText(pixels: Float32Array): string {
+export function imagesToText(pixels: ArrayLike<number>): string {
+  return Buffer.from(imageBytes(pixels)).toString('base64');
+}
+
+/** One byte a pixel, round(value × 255), clamped to 0..255 (half to even, as on the wire). */
+export function imageBytes(pixels: ArrayLike<number>): Uint8Array {
   const bytes = new Uint8ClampedArray(pixels.length);
   for (let i = 0; i < pixels.length; i++) bytes[i] = (pixels[i] as number) * 255;
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return new Uint8Array(bytes.buffer);
 }
 
 /** The inverse of imagesToText: values in 0..1. */

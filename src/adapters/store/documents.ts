@@ -4,7 +4,7 @@
 // databases kept whole: model versions whose files are attachments, settings (the serving version), and
 // feedback samples. Also the one upsert both stores use.
 import { retry } from '../../flow/retry.ts';
-import { imagesToText } from '../../protocol/image.ts';
+import { imageBytes } from '../../protocol/image.ts';
 import type { FeedbackSample, ModelVersion, PredictionResult } from './store.ts';
 
 /** The databases that are not split by period. */
@@ -59,9 +59,9 @@ export function toModelVersion(doc: ModelDoc): ModelVersion {
 export function feedbackDoc(sample: Omit<FeedbackSample, 'id'>): FeedbackDoc {
   // A whole sample passed in keeps its old id out: the image names it.
   const { pixels, id: _given, ...rest } = sample as Omit<FeedbackSample, 'id'> & { id?: string };
-  const image = imagesToText(Float32Array.from(pixels));
-  const digest = new Bun.CryptoHasher('sha256').update(new Uint8Array(Buffer.from(image, 'base64'))).digest('hex');
-  return { _id: `image-${digest.slice(0, 32)}`, ...rest, image };
+  const bytes = imageBytes(Float32Array.from(pixels));
+  const digest = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
+  return { _id: `image-${digest.slice(0, 32)}`, ...rest, image: Buffer.from(bytes).toString('base64') };
 }
 
 export function toFeedback(doc: FeedbackDoc): FeedbackSample {

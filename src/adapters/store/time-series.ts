@@ -234,7 +234,12 @@ export class TimeSeries {
     const current = this.periods.of(now);
     const asked = new Map<number, string[]>();
     for (const { id } of results) {
-      for (const start of this.periods.holding(id, now)) if (start !== current) asked.set(start, [...(asked.get(start) ?? []), id]);
+      for (const start of this.periods.holding(id, now)) {
+        if (start === current) continue;
+        const ids = asked.get(start);
+        if (ids) ids.push(id);
+        else asked.set(start, [id]);
+      }
     }
     const found = new Map<number, PredictionResult[]>();
     for (const [start, ids] of asked) {
