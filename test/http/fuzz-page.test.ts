@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { startLocal } from '../helpers/local-stratus.ts';
-import { byteLength, describeRequest, errorCode, expectVerdict, fuzzRoutes, isPlainObject, NO_RATE_LIMITS, printable, Tally, type Answer, type Body, type FuzzRequest } from '../helpers/fuzz-http.ts';
+import { byteLength, describeRequest, errorCode, expectEveryOutcome, expectVerdict, fuzzRoutes, isPlainObject, NO_RATE_LIMITS, printable, Tally, type Answer, type Body, type FuzzRequest } from '../helpers/fuzz-http.ts';
 import { expectAlive, expectSettledMemory, MODEL_ON_THIS_THREAD, settledRss } from '../helpers/fuzz-memory.ts';
 import { contentType, drawing, isDrawing, junkValue, parseBody, postHeaders, rawBody, siteHeaders, toJsonText, wrongValue, type ContentType, type SiteHeaders } from '../helpers/fuzz-values.ts';
 
@@ -176,18 +176,14 @@ test(`${HOME_CASES} fuzzed GET / (cookies, queries, headers): always the page, w
 test(`${PREDICT_CASES} fuzzed POST /page/predict: each valid drawing answered with HTML (or "no ink"), a short JSON 4xx for the rest`, async () => {
   await fuzzRoutes({ baseUrl: stratus.url, cases: postCases('/page/predict', stratus.url, predictBody), seed: SEED, count: PREDICT_CASES, tally, family: () => 'predict', judge: judgePredict });
   expect(tally.count('predict', '200')).toBeGreaterThan(50);
-  for (const outcome of ['422 invalid_drawing', '422 invalid_body', '400 malformed_json', '415 unsupported_media_type', '403 cross_site']) {
-    expect(tally.count('predict', outcome), `${outcome}\n${tally}`).toBeGreaterThan(0);
-  }
+  expectEveryOutcome(tally, 'predict', ['422 invalid_drawing', '422 invalid_body', '400 malformed_json', '415 unsupported_media_type', '403 cross_site']);
 }, 60_000);
 
 test(`${CLEAR_CASES} fuzzed POST /page/clear: any JSON body clears, anything else is a short JSON 4xx`, async () => {
   await fuzzRoutes({ baseUrl: stratus.url, cases: postCases('/page/clear', stratus.url, clearBody), seed: SEED, count: CLEAR_CASES, tally, family: () => 'clear', judge: judgeClear });
   if (process.env.FUZZ_REPORT === '1') console.log(tally.toString());
   expect(tally.count('clear', '200')).toBeGreaterThan(50);
-  for (const outcome of ['400 malformed_json', '415 unsupported_media_type', '403 cross_site']) {
-    expect(tally.count('clear', outcome), `${outcome}\n${tally}`).toBeGreaterThan(0);
-  }
+  expectEveryOutcome(tally, 'clear', ['400 malformed_json', '415 unsupported_media_type', '403 cross_site']);
 }, 60_000);
 
 test('afterwards the process answers, and its memory has settled back', async () => {
