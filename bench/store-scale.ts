@@ -4,8 +4,7 @@
 // 1. the write rate (results/s) and this process's CPU per result over the first 5 % and the last 5 % of
 //    the load, and their ratio (the issue's bound: the end no more than 20 % slower), with a line every
 //    10 % of the load (rate, CPU, ms per call and disk so far) so that a long run shows it is alive;
-// 2. after one sweep as of now (timed: it trims the history of every session written since the store's
-//    last sweep), sessionHistory(session, 50) p50/p99 over --reads random sessions, and getResult(id)
+// 2. sessionHistory(session, 50) p50/p99 over --reads random sessions, and getResult(id)
 //    p50/p99 over --reads ids sampled during the load (a reservoir of 10,000: no list of N ids is kept),
 //    one call at a time with no writes going on;
 // 3. bytes on disk per prediction: du of the store's files after the load, over N;
@@ -35,8 +34,8 @@
 // printed first.
 //
 // With the default 30-day retention the periods are one day long, so a whole run lands in one or two
-// period databases of each kind; the store's own sweep (every 5 s) trims each session's history to
-// its limit during the load, as it does in production, and that cost is part of the write rate.
+// period databases of each kind; the store's own sweeps (every 5 s) run during the load, as they do in
+// production, and their cost is part of the write rate.
 import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -343,12 +342,6 @@ async function run(target: Target, count: number): Promise<void> {
   // 1. The load.
   const first = Math.ceil(count * 0.05);
   const last = Math.floor(count * 0.95);
-  // Until each session holds a quarter more than its history limit no trim deletes anything; from about
-  // there on, every history entry written is deleted again later. The first 5 % from that point is the
-  // start of the steady state, measured beside the first 5 % of all.
-  const steady = Math.ceil(sessionCount * retention.historyLimit * 1.5);
-  let steadyStart: Mark | null = null;
-  let steadyEnd: Mark | null = null;
   const startMark = mark(0);
   let startWindow: Mark | null = null;
   let endWindow: Mark | null = null;
@@ -375,8 +368,6 @@ async function run(target: Target, count: number): Promise<void> {
       intervalCalls.push(took);
       done += n;
       if (!startWindow && done >= first) startWindow = mark(done);
-      if (!steadyStart && done >= steady) steadyStart = mark(done);
-      if (!steadyEnd && done >= steady + first) steadyEnd = mark(done);
       if (!endWindow && done >= last) endWindow = mark(done);
       while (tenth < 10 && done >= (count * tenth) / 10) {
         const now = mark(done);
@@ -397,29 +388,11 @@ async function run(target: Target, count: number): Promise<void> {
   const rate = (from: Mark, to: Mark) => (to.done - from.done) / (to.ms - from.ms);
   const ratio = rate(endWindow ?? startMark, endMark) / rate(startMark, startWindow ?? endMark);
   console.log(`write rate, last 5 % / first 5 %: ${ratio.toFixed(2)} (${ratio >= 0.8 ? 'within' : 'OUTSIDE'} the issue's bound of 0.80)`);
-  // Set inside the lanes: TypeScript cannot see that they ran.
-  const [steadyFrom, steadyTo] = [steadyStart as Mark | null, steadyEnd as Mark | null];
-  if (steadyFrom && steadyTo && steadyTo.done < last) {
-    console.log(rateLine(`load, 5 % from ${int(steady)} results on (every session past its history limit: trims delete as much as is written)`, steadyFrom, steadyTo));
-    const steadyRatio = rate(endWindow ?? startMark, endMark) / rate(steadyFrom, steadyTo);
-    console.log(`write rate, last 5 % / those 5 %: ${steadyRatio.toFixed(2)}`);
-  }
   if (notCreated > 0) console.log(`WARNING: ${int(notCreated)} results were not 'created'`);
 
   // 3. Bytes on disk.
   const loadedBytes = await target.diskBytes();
   console.log(`disk after the load: ${bytes(loadedBytes)} (${int(loadedBytes)} bytes; ${bytes(emptyBytes)} empty), ${int((loadedBytes - emptyBytes) / count)} bytes per prediction`);
-
-  // The history trim the store's own sweep would do within the minute, done now so the reads see the
-  // steady state (history at its limit per session) and the expiry sweep below times the drop alone.
-  // (It visits every session written since the last sweep, in each live period: up to --sessions.)
-  const t0 = performance.now();
-  const cpu0 = cpuMicros();
-  const settled = await store.sweep();
-  console.log(
-    `sweep as of now (trims the history of the sessions written since the store's last sweep): ${ms(performance.now() - t0)} ms, ` +
-      `CPU ${ms((cpuMicros() - cpu0) / 1000)} ms, ${int(settled.historyTrimmed)} history entries trimmed, ${settled.databasesDropped} databases dropped`,
-  );
 
   // 2. Reads, one at a time, with no writes going on.
   const history = await timed(readCount, () => store.sessionHistory(SESSIONS[Math.floor(Math.random() * SESSIONS.length)]!, HISTORY_LIMIT), (rows) => rows.length > 0);
@@ -446,7 +419,7 @@ async function run(target: Target, count: number): Promise<void> {
     report = await store.sweep(future);
     console.log(
       `expiry sweep (as of now + retention + 2 periods), run ${attempt}: ${ms(performance.now() - started)} ms, CPU ${ms((cpuMicros() - cpu) / 1000)} ms, ` +
-        `${report.databasesDropped} databases dropped, ${int(report.historyTrimmed)} history entries trimmed`,
+        `${report.databasesDropped} databases dropped`,
     );
     if ((await target.periodDatabases()).length === 0) break;
   }

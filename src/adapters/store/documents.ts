@@ -13,7 +13,6 @@ export type DatabaseName = (typeof DATABASES)[number];
 
 export type Doc = { _id: string; _rev?: string };
 export type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
-export type HistoryDoc = Doc & { result: PredictionResult };
 export type SettingDoc = Doc & { value: string };
 /** The image as base64 bytes (`image`); samples stored before that kept `pixels` as numbers. */
 export type FeedbackDoc = Omit<FeedbackSample, 'id' | 'pixels'> & Doc & { image?: string; pixels?: readonly number[] };
@@ -35,9 +34,15 @@ export function toResult(doc: ResultDoc): PredictionResult {
   return { id: _id, ...rest };
 }
 
-/** A history entry's id: the session, then time, so that one range query lists a session in order. */
+/** A history entry's id: the session, then time, so that one range query lists a session in order; then
+ * the result's id, which is all the entry holds (entries written before 2026-12-05 hold the result too). */
 export function historyKey(result: PredictionResult): string {
   return `${result.sessionId}\u0001${result.createdAt}\u0001${result.id}`;
+}
+
+/** The id of the result a history entry names. */
+export function resultIdOf(historyKey: string): string {
+  return historyKey.slice(historyKey.lastIndexOf('\u0001') + 1);
 }
 
 // Sorts after every character a history key uses, so one range query returns a whole session.

@@ -7,15 +7,18 @@ import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
 import { feedbackDoc, MODEL_JSON, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
-import { Periods, SERIES_KINDS } from './periods.ts';
+import { Periods, SERIES_KINDS, timeOfId } from './periods.ts';
 import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from './store.ts';
-import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from './time-series.ts';
+import { parseSegment, SEGMENT_DOCS, SegmentedDatabase } from './segmented-database.ts';
+import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteOptions, type WriteRow } from './time-series.ts';
 
 export interface PouchStoreOptions {
   /** 'leveldb' keeps data in `directory`; 'memory' forgets it on close. */
   readonly adapter: 'leveldb' | 'memory';
   readonly directory: string;
   readonly retention?: RetentionPolicy;
+  /** Documents a period database's segment holds before the next begins (default SEGMENT_DOCS). */
+  readonly segmentDocs?: number;
 }
 
 export const pouchStoreName = (options: PouchStoreOptions): string => (options.adapter === 'memory' ? 'memory' : 'pouchdb');
@@ -152,10 +155,12 @@ export class PouchStore implements Store {
 }
 
 /** The store's databases: three kept whole, opened with the store; the periods' opened when first
- * written (or found on disk), so that a read never makes an empty one. */
+ * written (or found on disk), so that a read never makes an empty one. Each is a SegmentedDatabase: the
+ * periods' begin a new segment every `segmentDocs` documents, the others never do. */
 export class PouchDatabases implements Databases {
   fixed!: Fixed;
-  private readonly periods = new Map<string, PouchDB.Database>();
+  private readonly whole = new Map<string, SegmentedDatabase>();
+  private readonly periods = new Map<string, SegmentedDatabase>();
 
   constructor(private readonly options: PouchStoreOptions) {}
 
@@ -166,15 +171,26 @@ export class PouchDatabases implements Databases {
       await adoptUnsplit(directory, this.options.retention ?? DEFAULT_RETENTION);
     }
     const fixed: Fixed = { models: this.create('models'), settings: this.create('settings'), feedback: this.create('feedback') };
+    for (const [name, db] of Object.entries(fixed)) this.whole.set(name, SegmentedDatabase.of(name, db));
+    const found = new Map<string, string[]>();
     if (adapter === 'leveldb') {
-      for (const name of await readdir(directory)) if (Periods.parse(name)) this.periods.set(name, this.create(name));
+      for (const entry of await readdir(directory)) {
+        const { name } = parseSegment(entry);
+        if (Periods.parse(name)) found.set(name, [...(found.get(name) ?? []), entry]);
+      }
     }
-    const all = (): PouchDB.Database[] => [...Object.values(fixed), ...this.periods.values()];
-    // PouchDB opens lazily; asking for info surfaces a locked or unreadable directory now, not later.
+    // PouchDB opens lazily; asking for info (adopt counts the newest segment) surfaces a locked or
+    // unreadable directory now, not later.
     try {
-      await Promise.all(all().map((db) => db.info()));
+      await Promise.all(Object.values(fixed).map((db) => db.info()));
+      for (const [name, segments] of found) {
+        const db = this.period(name);
+        this.periods.set(name, db);
+        await db.adopt(segments);
+      }
     } catch (error) {
-      await Promise.allSettled(all().map((db) => db.close()));
+      await this.closeAll([...Object.values(fixed), ...[...this.periods.values()].flatMap((db) => db.all())]);
+      this.periods.clear();
       // leveldb holds a lock file per database: another process has the directory open.
       if (/\block\b/i.test(error instanceof Error ? error.message : String(error))) {
         throw new StoreInUseError(`${directory} is in use by another process`);
@@ -185,32 +201,31 @@ export class PouchDatabases implements Databases {
   }
 
   async close(): Promise<void> {
-    const all: PouchDB.Database[] = [...Object.values(this.fixed), ...this.periods.values()];
+    const all = [...Object.values(this.fixed), ...[...this.periods.values()].flatMap((db) => db.all())];
     this.periods.clear();
     await Promise.all(all.map((db) => db.close()));
   }
 
   async names(): Promise<string[]> {
-    return [...Object.keys(this.fixed), ...this.periods.keys()];
+    return [...this.whole.keys(), ...this.periods.keys()];
   }
 
   async getMany<T extends Doc>(name: string, ids: readonly string[]): Promise<(T | null)[]> {
     const db = this.existing(name);
     if (!db || ids.length === 0) return ids.map(() => null);
-    const page = await db.allDocs({ keys: [...ids], include_docs: true });
-    return page.rows.map((row) => ('doc' in row && row.doc ? (row.doc as unknown as T) : null));
+    return (await db.getMany(ids)) as (T | null)[];
   }
 
-  async write(name: string, docs: readonly object[]): Promise<WriteRow[]> {
+  async write(name: string, docs: readonly object[], options?: WriteOptions): Promise<WriteRow[]> {
     if (docs.length === 0) return [];
     let db = this.existing(name);
     if (!db) {
-      db = this.create(name);
+      db = this.period(name);
       this.periods.set(name, db);
     }
-    const responses = await db.bulkDocs(docs as PouchDB.Core.PutDocument<{}>[]);
+    const responses = await db.write(docs as readonly Doc[], options?.repeatsHarmless);
     return responses.map((response) => {
-      if (!('error' in response) || !response.error) return { ok: true };
+      if (!response.error) return { ok: true };
       return { ok: false, conflict: response.status === 409, reason: response.message ?? String(response.error) };
     });
   }
@@ -218,13 +233,12 @@ export class PouchDatabases implements Databases {
   async range<T extends Doc>(name: string, query: RangeQuery): Promise<RangeRow<T>[]> {
     const db = this.existing(name);
     if (!db) return [];
-    const page = await db.allDocs(query);
-    return page.rows.map((row) => ({ id: row.id, rev: row.value.rev, ...(row.doc ? { doc: row.doc as unknown as T } : {}) }));
+    const rows = await db.range(query);
+    return rows.map((row) => ({ id: row.id, rev: row.value?.rev ?? '', ...(row.doc ? { doc: row.doc as T } : {}) }));
   }
 
   async count(name: string): Promise<number> {
-    const db = this.existing(name);
-    return db ? (await db.info()).doc_count : 0;
+    return (await this.existing(name)?.count()) ?? 0;
   }
 
   async drop(name: string): Promise<void> {
@@ -234,13 +248,21 @@ export class PouchDatabases implements Databases {
     await db.destroy();
   }
 
-  private existing(name: string): PouchDB.Database | undefined {
-    return this.periods.get(name) ?? (this.fixed as unknown as Record<string, PouchDB.Database>)[name];
+  private existing(name: string): SegmentedDatabase | undefined {
+    return this.periods.get(name) ?? this.whole.get(name);
+  }
+
+  private period(name: string): SegmentedDatabase {
+    return new SegmentedDatabase(name, (segment) => this.create(segment), this.options.segmentDocs ?? SEGMENT_DOCS, timeOfId);
   }
 
   private create<T extends {}>(name: string): PouchDB.Database<T> {
     const { adapter, directory } = this.options;
     return new PouchDB<T>(adapter === 'leveldb' ? join(directory, name) : `${directory}/${name}`, { adapter });
+  }
+
+  private async closeAll(all: readonly PouchDB.Database[]): Promise<void> {
+    await Promise.allSettled(all.map((db) => db.close()));
   }
 }
 

@@ -42,7 +42,8 @@ export type SaveOutcome = 'created' | 'exists';
 export interface RetentionPolicy {
   /** Results and history entries are dropped this long after they were written (within a period more). */
   readonly retentionMs: number;
-  /** History entries kept per session, newest first. */
+  /** The entries a session's history lists, newest first. The limit applies as history is read: what
+   * is stored beyond it goes with the retention (deleting a document gives no space back, see docs/storage.md). */
   readonly historyLimit: number;
   /** Feedback samples kept, newest first. */
   readonly feedbackLimit: number;
@@ -54,8 +55,6 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ retentionMs: 3
 export interface SweepReport {
   /** Whole period databases of results and history. */
   readonly databasesDropped: number;
-  /** History entries beyond a session's limit. */
-  readonly historyTrimmed: number;
   /** The oldest feedback samples beyond the limit. */
   readonly feedbackTrimmed: number;
 }

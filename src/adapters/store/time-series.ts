@@ -1,8 +1,8 @@
 // What both stores do with prediction results and session history, on top of the few database calls
 // each makes its own way (Databases): one database per period (periods.ts), reads across the live ones,
-// and a sweep in the background that drops expired periods whole, trims each session's history to its
-// limit and the feedback to its own. PouchStore and CouchStore differ only below that interface.
-import { historyKey, sessionRange, type Doc, type FeedbackDoc, type HistoryDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
+// and a sweep in the background that drops expired periods whole and trims the feedback to its limit.
+// PouchStore and CouchStore differ only below that interface.
+import { historyKey, resultIdOf, sessionRange, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
 import { Periods, type SeriesKind } from './periods.ts';
 import { StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport } from './store.ts';
 
@@ -17,6 +17,12 @@ export interface RangeRow<T> {
   readonly id: string;
   readonly rev: string;
   readonly doc?: T;
+}
+
+export interface WriteOptions {
+  /** The ids may be written again later without harm (a history entry names the same result each time):
+   * a store that splits a database need not ask its other parts whether they hold them. */
+  readonly repeatsHarmless?: boolean;
 }
 
 export interface RangeQuery {
@@ -35,23 +41,12 @@ export interface Databases {
   /** The documents with these ids, in order; null where there is none. */
   getMany<T extends Doc>(db: string, ids: readonly string[]): Promise<(T | null)[]>;
   /** One row per document, in order; `conflict` when the id (at that revision) is taken. */
-  write(db: string, docs: readonly object[]): Promise<WriteRow[]>;
+  write(db: string, docs: readonly object[], options?: WriteOptions): Promise<WriteRow[]>;
   range<T extends Doc>(db: string, query: RangeQuery): Promise<RangeRow<T>[]>;
   count(db: string): Promise<number>;
   drop(db: string): Promise<void>;
 }
 
-/** Sessions whose entry counts are remembered; beyond this many the least recently written is forgotten
- * (and counted from nought again at its next write). */
-const MAX_COUNTED_SESSIONS = 100_000;
-/** A session may hold a quarter more than its limit before a sweep trims it: one at its limit is then
- * read once every so many writes, not at every sweep (the listing never shows more than the limit). */
-const TRIM_SLACK = 1.25;
-/** Sessions one sweep trims at most; the others wait for the next. Sweeps every few seconds spread the
- * trimming out instead of a minute's backlog at once (measured: deleting 53,630 entries in one sweep
- * doubled the request p99 for ~12 s at 2,000 requests/s); the cap must still let trimming keep up
- * (1,000 did not: 10,000 sessions written at 9,000 results/s left 400,000 entries behind). */
-const SESSIONS_PER_SWEEP = 10_000;
 /** Sweeps run every half period, within these bounds. */
 const SWEEP_EVERY_MS = { min: 1_000, max: 5_000 };
 /** Over its limit, the feedback is cut to this share of it, so the (whole) read happens seldom. */
@@ -59,12 +54,6 @@ const FEEDBACK_TRIM_TO = 0.9;
 
 export class TimeSeries {
   readonly periods: Periods;
-  /** Entries each session holds as far as this process knows: its own writes, plus what a trim found.
-   * A session is counted from nought when first written to: reading every new session's history to count
-   * it would cost a read per session (measured: it halved the write rate with a million sessions). So a
-   * session is trimmed once this process alone wrote a quarter more than the limit to it; what other
-   * processes (or this one before a restart) wrote is found then. */
-  private readonly counts = new Map<string, number>();
   /** The databases there were at the last sweep (and those written since): older periods that are not
    * among them are not asked. Null until known: then every live period is. */
   private existing: Set<string> | null = null;
@@ -130,22 +119,28 @@ export class TimeSeries {
     return null;
   }
 
-  /** Newest first, at most min(limit, the history limit): newest period first, then the others at once. */
+  /** Newest first, at most min(limit, the history limit): newest period first, then the others at once.
+   * The entries name their results, which the same period's results database holds. */
   async sessionHistory(sessionId: string, limit: number, now = Date.now()): Promise<PredictionResult[]> {
     const wanted = Math.min(limit, this.policy.historyLimit);
     if (wanted <= 0) return [];
     const [newest, ...older] = this.readable('history', this.periods.live(now), now);
-    const read = (start: number) =>
-      this.dbs.range<HistoryDoc>(this.name('history', start), { ...sessionRange(sessionId, true), descending: true, include_docs: true, limit: wanted });
-    const rows = await read(newest as number);
-    if (rows.length < wanted && older.length > 0) rows.push(...(await Promise.all(older.map(read))).flat());
-    return rows.slice(0, wanted).flatMap((row) => (row.doc ? [row.doc.result] : []));
+    const read = async (start: number) => {
+      const rows = await this.dbs.range(this.name('history', start), { ...sessionRange(sessionId, true), descending: true, limit: wanted });
+      return rows.map((row) => ({ start, id: resultIdOf(row.id) }));
+    };
+    const entries = await read(newest as number);
+    if (entries.length < wanted && older.length > 0) entries.push(...(await Promise.all(older.map(read))).flat());
+    const listed = entries.slice(0, wanted);
+    const starts = [...new Set(listed.map((entry) => entry.start))];
+    const copies = await Promise.all(starts.map((start) => this.stored(start, listed.filter((entry) => entry.start === start).map((entry) => entry.id))));
+    const found = new Map(copies.flat().map((result) => [result.id, result]));
+    return listed.flatMap((entry) => found.get(entry.id) ?? []);
   }
 
   async clearSession(sessionId: string, now = Date.now()): Promise<number> {
     const periods = this.readable('history', this.periods.live(now), now);
     const cleared = await Promise.all(periods.map((start) => this.dropEntries(this.name('history', start), sessionRange(sessionId, false))));
-    this.counts.delete(sessionId);
     return cleared.reduce((sum, n) => sum + n, 0);
   }
 
@@ -170,37 +165,9 @@ export class TimeSeries {
       await this.dbs.drop(name);
       this.existing.delete(name);
     }
-    const over = Math.floor(this.policy.historyLimit * TRIM_SLACK);
-    const sessions = [...this.counts].flatMap(([session, count]) => (count > over ? [session] : [])).slice(0, SESSIONS_PER_SWEEP);
-    let historyTrimmed = 0;
-    for (const session of sessions) historyTrimmed += await this.trimHistory(session, now);
     const feedbackTrimmed = await this.trimFeedback();
-    return { databasesDropped: expired.length, historyTrimmed, feedbackTrimmed };
+    return { databasesDropped: expired.length, feedbackTrimmed };
   }
-
-  /** Keeps the session's newest `historyLimit` entries over all live periods; returns how many went. */
-  private async trimHistory(sessionId: string, now: number): Promise<number> {
-    // From here the count is of the writes made during the trim; the kept entries are added at the end.
-    this.counts.set(sessionId, 0);
-    let kept = 0;
-    let dropped = 0;
-    try {
-      for (const start of this.readable('history', this.periods.live(now), now)) {
-        const db = this.name('history', start);
-        const rows = await this.dbs.range<HistoryDoc>(db, { ...sessionRange(sessionId, true), descending: true });
-        const keep = Math.max(0, Math.min(rows.length, this.policy.historyLimit - kept));
-        kept += keep;
-        dropped += await this.deleteRows(db, rows.slice(keep));
-      }
-    } catch (error) {
-      // Still over: the next sweep tries it again.
-      this.counts.set(sessionId, Number.POSITIVE_INFINITY);
-      throw error;
-    }
-    if (this.counts.has(sessionId)) this.counts.set(sessionId, kept + (this.counts.get(sessionId) as number));
-    return dropped;
-  }
-
 
   private async trimFeedback(): Promise<number> {
     const limit = this.policy.feedbackLimit;
@@ -215,18 +182,11 @@ export class TimeSeries {
     const results = all.filter((result) => result.sessionId !== undefined);
     if (results.length === 0) return;
     const db = this.name('history', start);
-    const rows = await this.dbs.write(db, results.map((result) => ({ _id: historyKey(result), result })));
+    // The entry is its key alone: the result it names is in the same period's results database.
+    const rows = await this.dbs.write(db, results.map((result) => ({ _id: historyKey(result) })), { repeatsHarmless: true });
     this.existing?.add(db);
     const failed = rows.find((row) => !row.ok && !row.conflict);
     if (failed) throw new StoreError(`could not index result in its session: ${failed.reason ?? 'unknown error'}`);
-    for (const result of results) {
-      const session = result.sessionId as string;
-      const count = (this.counts.get(session) ?? 0) + 1;
-      // Deleted and set again: the map's order is then least recently written first.
-      this.counts.delete(session);
-      this.counts.set(session, count);
-      if (this.counts.size > MAX_COUNTED_SESSIONS) this.counts.delete(this.counts.keys().next().value as string);
-    }
   }
 
   /** The stored copies of those results that an earlier live period holds, by period. */

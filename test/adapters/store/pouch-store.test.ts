@@ -17,6 +17,18 @@ runStoreConformance('pouchdb (leveldb on disk)', 'pouchdb', async () => {
   return { open, reopen: open, teardown: () => rm(directory, { recursive: true, force: true }) };
 });
 
+// Every period database split every three documents: what a store split by volume (segmented-database.ts)
+// must answer is what one database answers.
+runStoreConformance('pouchdb split into segments of 3 documents (leveldb on disk)', 'pouchdb', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'stratus-segmented-store-'));
+  const open = async (retention?: RetentionPolicy) => {
+    const store = new PouchStore({ adapter: 'leveldb', directory, segmentDocs: 3, ...(retention ? { retention } : {}) });
+    await store.open();
+    return store;
+  };
+  return { open, reopen: open, teardown: () => rm(directory, { recursive: true, force: true }) };
+});
+
 runStoreConformance('pouchdb (memory)', 'memory', async () => {
   const directory = `conformance-${crypto.randomUUID()}`;
   return {

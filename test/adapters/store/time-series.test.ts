@@ -69,7 +69,7 @@ test('a stored result whose history entry was lost gets it back, in its own peri
   expect(newest).toEqual([store.periods.name('history', T0)]);
 });
 
-test('history reads newest period first and stops at the limit; the trim keeps the newest over all periods', async () => {
+test('history reads newest period first and stops at the limit, over all periods', async () => {
   const { series: store } = await series({ historyLimit: 5 });
   const made: PredictionResult[] = [];
   for (let minute = 0; minute < 4; minute++) {
@@ -81,8 +81,10 @@ test('history reads newest period first and stops at the limit; the trim keeps t
   const now = T0 + 4 * MINUTE;
   const newestFive = made.slice(-5).reverse().map((r) => r.id);
   expect((await store.sessionHistory('session-h', 50, now)).map((r) => r.id)).toEqual(newestFive);
-  expect((await store.sweep(now)).historyTrimmed).toBe(7);
-  expect(await store.clearSession('session-h', now)).toBe(5);
+  expect((await store.sessionHistory('session-h', 4, now)).map((r) => r.id)).toEqual(newestFive.slice(0, 4));
+  await store.sweep(now);
+  expect((await store.sessionHistory('session-h', 50, now)).map((r) => r.id)).toEqual(newestFive);
+  expect(await store.clearSession('session-h', now)).toBe(12);
 });
 
 test('a result past the retention is not found even before the sweep drops its database', async () => {
