@@ -4,7 +4,8 @@
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
+# .npmrc: onnxruntime-node's install script must not fetch CUDA libraries (npm 10 ignores package.json#allowScripts).
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx --no-install tsc --noEmit -p . \

@@ -1,4 +1,4 @@
-// Builds ./stratus: one self-contained executable (code, .wasm, model, htmx, leveldb addon).
+// Builds ./stratus: one self-contained executable (code, .wasm, model, htmx, leveldb addon, onnxruntime).
 // Usage: bun run scripts/build.ts [--entry src/main.ts] [--outfile ./stratus]
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -41,6 +41,33 @@ const embedLeveldownAddon: BunPlugin = {
   },
 };
 
+// onnxruntime-node's addon Bun embeds by itself (its require names the file), but not libonnxruntime.so.1,
+// which the addon loads from beside itself (RUNPATH $ORIGIN). This module, null under `bun run`, becomes
+// one that carries the build host's library, for src/model/onnx/onnx-runtime.ts to write to disk and
+// load before the addon. A platform without that file (macOS names it .dylib) builds a binary whose
+// default engine falls back to wasm.
+const embedOnnxRuntimeLibrary: BunPlugin = {
+  name: 'embed-onnxruntime-library',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]embedded[\\/]onnxruntime-library\.ts$/ }, async () => {
+      const fileName = 'libonnxruntime.so.1';
+      const packageDir = dirname(Bun.resolveSync('onnxruntime-node/package.json', root));
+      const library = join(packageDir, 'bin/napi-v6', process.platform, process.arch, fileName);
+      if (!existsSync(library)) {
+        console.warn(`build: no ${library}; the binary's default engine will be wasm`);
+        return { contents: 'export const onnxRuntimeLibrary = null;', loader: 'js' };
+      }
+      const content = await Bun.file(library).bytes();
+      const sha256 = new Bun.CryptoHasher('sha256').update(content).digest('hex');
+      const described = `{ path, fileName: ${JSON.stringify(fileName)}, bytes: ${content.byteLength}, sha256: ${JSON.stringify(sha256)} }`;
+      return {
+        contents: `import path from ${JSON.stringify(library)} with { type: 'file' };\nexport const onnxRuntimeLibrary = ${described};\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 if (!existsSync(entry)) {
   console.error(`build: entry ${relative(root, entry)} does not exist`);
   process.exit(1);
@@ -68,7 +95,7 @@ try {
     // Function#toString-based handler analysis still sees real code.
     bytecode: true,
     format: 'esm',
-    plugins: [embedLeveldownAddon],
+    plugins: [embedLeveldownAddon, embedOnnxRuntimeLibrary],
     compile: {
       outfile,
       // The binary must behave the same wherever it is started; a stray bunfig.toml in the

@@ -9,6 +9,7 @@ import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from '.
 import { DEFAULT_RETENTION } from './adapters/store/store.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { ENGINES, type EngineName } from './model/engines.ts';
 import { Secret } from './secret.ts';
 import { ARCHS, type ArchName } from './train/arch-names.ts';
 import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
@@ -66,6 +67,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Where the consumer runs the model: on the main thread, or in a worker thread of its own. */
   readonly inference: InferenceThread;
+  /** What runs the consumer's model; null: onnx where ONNX Runtime loads, else wasm (src/model/engine-choice.ts). */
+  readonly engine: EngineName | null;
   // The trainer role's run: MNIST in, a --model directory out.
   /** Directory with the MNIST IDX files (gzipped or not). */
   readonly mnistDir: string;
@@ -269,7 +272,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'sharePort', flag: 'share-port', env: 'STRATUS_SHARE_PORT', parse: boolean, switch: true, help: 'let other processes listen on the same --port (SO_REUSEPORT); without it a port in use is an error' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
   { key: 'retentionMs', flag: 'retention', env: 'STRATUS_RETENTION', parse: duration, help: 'keep prediction results and history this long, e.g. 30d, 12h, 5s; dropped whole by period (default 30d)' },
-  { key: 'historyLimit', flag: 'history-limit', env: 'STRATUS_HISTORY_LIMIT', parse: integer(1, 1_000_000), help: 'history entries kept per session, oldest dropped first (default 100)' },
+  { key: 'historyLimit', flag: 'history-limit', env: 'STRATUS_HISTORY_LIMIT', parse: integer(1, 1_000_000), help: 'entries listed per session history, newest first (default 100)' },
   { key: 'feedbackLimit', flag: 'feedback-limit', env: 'STRATUS_FEEDBACK_LIMIT', parse: integer(1, 100_000_000), help: 'feedback samples kept (training data, not expired by --retention), oldest dropped first (default 100000)' },
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
@@ -285,6 +288,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'rateLimits', flag: 'rate-limit', env: 'STRATUS_RATE_LIMIT', parse: rateLimits, help: 'per client: requests/s and burst by kind, e.g. api=100/200,page=20/40,admin=2/20; =off lifts one (defaults as in the example)' },
   { key: 'trustedProxies', flag: 'trusted-proxies', env: 'STRATUS_TRUSTED_PROXIES', parse: addressRanges, help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (default none)' },
   { key: 'inference', flag: 'inference', env: 'STRATUS_INFERENCE', parse: oneOf(INFERENCE_THREADS), help: 'worker|main: the thread that runs the model (default worker)' },
+  { key: 'engine', flag: 'engine', env: 'STRATUS_ENGINE', parse: oneOf(ENGINES), help: `${ENGINES.join('|')}: what runs the model (default onnx where ONNX Runtime loads, else wasm with a warning; onnx asked for but not loading is an error)` },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
   { key: 'mnistDir', flag: 'mnist-dir', env: 'STRATUS_MNIST_DIR', parse: text, help: 'trainer: directory with the MNIST IDX files (default ./mnist)' },
   { key: 'arch', flag: 'arch', env: 'STRATUS_ARCH', parse: oneOf(ARCHS), help: 'trainer: seed|default|compact|lean model architecture (default default)' },
@@ -347,6 +351,7 @@ export const DEFAULTS: Config = Object.freeze({
   trustedProxies: Object.freeze([]),
   shutdownTimeoutMs: 8_000,
   inference: 'worker',
+  engine: null,
   mnistDir: './mnist',
   arch: 'default',
   epochs: 6,

@@ -1,23 +1,23 @@
-// The classifier's thread. Inference is CPU-bound and synchronous in tfjs; running it here leaves the
-// main thread to HTTP, JSON and the store, so the two cores work side by side.
+// The classifier's thread. Inference is CPU-bound and runs on the calling thread on either engine
+// (onnxruntime-node's promise only defers the run to the next turn); running it here leaves the main thread
+// to HTTP, JSON and the store, so the two cores work side by side.
 // It sits beside main.ts because the compiled binary resolves worker entry points from the root.
-import { Classifier } from './model/classifier.ts';
-import { initWasmBackend } from './model/wasm-backend.ts';
+import type { EngineModel } from './model/engines.ts';
+import { loadOnEngine } from './model/load-on-engine.ts';
 import type { InferenceCall } from './model/worker-protocol.ts';
 import { serveCalls } from './worker-calls.ts';
 
-let classifier: Classifier | null = null;
+let model: EngineModel | null = null;
 
 async function handle(call: InferenceCall): Promise<unknown> {
   if (call.method === 'load') {
-    await initWasmBackend();
-    const loaded = await Classifier.load(call.source);
-    classifier?.dispose();
-    classifier = loaded;
+    const loaded = await loadOnEngine(call.engine, call.source);
+    await model?.dispose();
+    model = loaded;
     return loaded.version;
   }
-  if (!classifier) throw new Error('no model loaded');
-  return classifier.predict(call.images, call.count);
+  if (!model) throw new Error('no model loaded');
+  return model.predict(call.images, call.count);
 }
 
 // The probabilities go back by transfer: nothing on this side keeps them.

@@ -4,6 +4,7 @@ import { UnknownAdapterError } from './adapters/adapter-named.ts';
 import { StoreInUseError } from './adapters/store/store.ts';
 import { ConfigError, helpText, parseCli, type Config } from './config.ts';
 import { createLogger } from './log.ts';
+import { EngineUnavailableError } from './model/engine-choice.ts';
 import { PortInUseError, startRuntime } from './runtime.ts';
 import { missingMnistFiles } from './train/mnist.ts';
 import { VERSION } from './version.ts';
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
 /** The one line for a start that failed on the user's setup rather than on a fault; null for a fault. */
 function startMistake(error: unknown, config: Config): string | null {
   if (error instanceof UnknownAdapterError) return error.message;
+  if (error instanceof EngineUnavailableError) return error.message;
   if (error instanceof PortInUseError) return `${error.message}: is another stratus running? Stop it, or give this one another --port (or --share-port to share it on purpose)`;
   if (error instanceof StoreInUseError) {
     return `--data-dir ${config.dataDir} is in use by another process: is another stratus running on it? Stop it, give this one another --data-dir, or publish through it with --publish-url`;

@@ -59,6 +59,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly actorRestarts = new Counter({ name: 'stratus_actor_restarts_total', help: 'Actors restarted by the supervisor after a crash', labelNames: ['actor'] as const, registers: [this.registry] });
+  readonly inferenceEngine = new Gauge({
+    name: 'stratus_inference_engine',
+    help: 'What runs the consumer\'s model: 1 for the engine in use (onnx or wasm), 0 for the other; no series where no consumer runs',
+    labelNames: ['engine'] as const,
+    registers: [this.registry],
+  });
 
   private readonly groupSources: ConsumerGroupSource[] = [];
   /** Joins already added to the counter, by group and topic: the source's totals only grow. */
@@ -108,6 +114,11 @@ export class Metrics {
 
   private groupStats() {
     return this.groupSources.flatMap((source) => source.consumerGroupStats());
+  }
+
+  /** Every engine gets a series, so a query or alert for either finds one whichever serves. */
+  useEngine(engine: string, engines: readonly string[]): void {
+    for (const name of engines) this.inferenceEngine.set({ engine: name }, name === engine ? 1 : 0);
   }
 
   observe(stage: Stage, seconds: number): void {

@@ -18,6 +18,8 @@ import { AdminGuard } from './http/admin-guard.ts';
 import { DrawingPool } from './http/drawing-pool.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { chooseEngine } from './model/engine-choice.ts';
+import { ENGINES } from './model/engines.ts';
 import { ModelRegistry } from './model/model-registry.ts';
 import { readEmbeddedVersion } from './model/publish.ts';
 import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
@@ -57,16 +59,24 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     runsTrainer && !config.publish && config.worldSize === 1
       ? { ...config, transport: 'memory', store: config.includeFeedback ? config.store : 'memory' }
       : otherRank ? { ...config, store: 'memory' } : config;
+  // One engine for the life of the process, every version switched to included. Chosen before anything
+  // opens: an engine asked for that cannot load ends the start with nothing to close.
+  const engine = runsConsumer ? await chooseEngine(config.engine) : null;
+  if (engine) {
+    if (engine.fallbackReason) logger.warn({ engine: engine.engine, reason: engine.fallbackReason }, 'ONNX Runtime does not load here: the model runs on the wasm engine');
+    metrics.useEngine(engine.engine, ENGINES);
+  }
   const transport = overrides.transport ?? (await createTransport(adapterConfig.transport, adapterConfig));
   const store = overrides.store ?? (await createStore(adapterConfig.store, adapterConfig));
   metrics.watchConsumerGroups(transport);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.
   const startClassifier = async (source: ModelSource): Promise<Predictor> => {
-    if (config.inference === 'worker') return WorkerClassifier.start(INFERENCE_WORKER, source);
-    // Loaded on demand: with inference in the worker, the main thread never pays for tfjs.
+    if (!engine) throw new Error(`role ${config.role} runs no model`);
+    if (config.inference === 'worker') return WorkerClassifier.start(INFERENCE_WORKER, engine.engine, source);
+    // Loaded on demand: with inference in the worker, the main thread never loads the model (nor tfjs).
     const { InlineClassifier } = await import('./model/inline-classifier.ts');
-    return InlineClassifier.start(source);
+    return InlineClassifier.start(engine.engine, source);
   };
   const loadClassifier = async (): Promise<Predictor> =>
     startClassifier(config.model ? await readModelDirectory(config.model) : await readEmbeddedModel());

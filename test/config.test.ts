@@ -66,6 +66,8 @@ describe('command line and environment', () => {
     [['--rate-limit', 'api=0/10'], /--rate-limit: 'api=0\/10' needs a rate above 0 and a burst of 1 or more/],
     [['--trusted-proxies', '10.0.0.0/33'], /--trusted-proxies: '10.0.0.0\/33' is not an IP address or CIDR range/],
     [['--trusted-proxies', 'proxy.local'], /--trusted-proxies: 'proxy.local' is not/],
+    [['--engine', 'tpu'], /--engine: 'tpu' is not one of onnx\|wasm/],
+    [['--engine', 'ONNX'], /--engine: 'ONNX' is not one of onnx\|wasm/],
   ])('bad input %p is a ConfigError naming the problem', (argv, message) => {
     expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
     expect(() => parseCli(argv as string[], {})).toThrow(message);
@@ -87,6 +89,17 @@ describe('command line and environment', () => {
     }
     expect(() => parseCli(['--history-limit', '0'], {})).toThrow(ConfigError);
     expect(() => parseCli(['--feedback-limit', 'many'], {})).toThrow(ConfigError);
+  });
+
+  test('--engine names onnx or wasm, by flag or STRATUS_ENGINE; unset, the runtime picks (onnx where it loads)', () => {
+    expect(DEFAULTS.engine).toBeNull();
+    expect(run([]).engine).toBeNull();
+    expect(run(['--engine', 'wasm']).engine).toBe('wasm');
+    expect(run(['--engine=onnx']).engine).toBe('onnx');
+    expect(run([], { STRATUS_ENGINE: 'wasm' }).engine).toBe('wasm');
+    expect(run(['--engine', 'onnx'], { STRATUS_ENGINE: 'wasm' }).engine).toBe('onnx');
+    expect(() => parseCli([], { STRATUS_ENGINE: 'cuda' })).toThrow(/STRATUS_ENGINE: 'cuda' is not one of onnx\|wasm/);
+    expect(helpText('9.9.9')).toMatch(/--engine +onnx\|wasm: .*default onnx where ONNX Runtime loads, else wasm.*\[STRATUS_ENGINE\]/);
   });
 
   test('trusted proxies: addresses and CIDR ranges of either family', () => {

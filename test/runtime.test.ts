@@ -1,4 +1,4 @@
-// One process's runtime: which roles listen where.
+// One process's runtime: which roles listen where, and which engine a consumer runs its model on.
 import { expect, test } from 'bun:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,3 +36,19 @@ test('serving roles listen on the default port; a trainer given no --port serves
     await rm(out, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('a consumer says at start which engine runs which model version, and /metrics shows the engine', async () => {
+  for (const [flags, engine] of [[[], 'onnx'], [['--engine', 'wasm'], 'wasm']] as const) {
+    const lines: string[] = [];
+    const config = configOf(['--port', '0', '--store', 'memory', ...flags]);
+    const running = await startRuntime(config, createLogger('info', { write: (line: string) => lines.push(line), isTTY: false }));
+    try {
+      const loaded = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'model loaded');
+      expect(loaded).toMatchObject({ actor: 'consumer', engine, model: expect.stringMatching(/^lean-/) });
+      const metrics = await (await fetch(`${running.url}/metrics`)).text();
+      expect(metrics).toContain(`stratus_inference_engine{engine="${engine}"} 1`);
+    } finally {
+      await running.stop();
+    }
+  }
+});

@@ -81,7 +81,7 @@ export class ConsumerActor implements Actor {
     if (!this.classifier?.alive) this.switcher.set(await this.startingClassifier(context));
     this.firstStart = false;
     const classifier = this.classifier as Predictor;
-    context.logger.info({ actor: this.name, model: classifier.version }, 'model loaded');
+    context.logger.info({ actor: this.name, model: classifier.version, engine: classifier.engine }, 'model loaded');
     const { maxBatch, maxWaitMs } = context.config;
     this.batcher = new Batcher<Job>(
       { maxSize: maxBatch, maxRunning: MODEL_CALLS_AT_ONCE, lingerMs: maxWaitMs },
@@ -329,7 +329,7 @@ export class ConsumerActor implements Actor {
     if (this.lastRefusal?.version === version) this.lastRefusal = null;
     this.storeSource = ready.source;
     reloadCounter(context.metrics).inc({ outcome: 'loaded' });
-    context.logger.info({ model: version, previous, smokeAccuracy: ready.smokeAccuracy }, 'model switched');
+    context.logger.info({ model: version, engine: ready.predictor.engine, previous, smokeAccuracy: ready.smokeAccuracy }, 'model switched');
     await this.announce();
     await retired;
   }

@@ -1,4 +1,5 @@
-// Every file that must travel inside the compiled binary is imported here with `type: 'file'`.
+// Every file that must travel inside the compiled binary is imported here with `type: 'file'` (but for the
+// page's own files, page-assets.ts, and onnxruntime's library, onnxruntime-library.ts, chosen by platform).
 // Under `bun run` each import is the file's absolute path on disk; in the binary it is a
 // /$bunfs/... path. Both work with Bun.file() and node:fs.
 // TypeScript has no module types for these extensions (and types .json as its content), hence

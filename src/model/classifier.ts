@@ -1,13 +1,15 @@
-// src/model/ is the served model: this classifier, the thread it runs in (worker-classifier.ts), where its
-// files come from (model-source.ts), the smoke check, the loader and switcher a consumer swaps versions
-// with, the registry of versions and publishing into it. It imports adapters, protocol and flow.
+// src/model/ is the served model: the engines it runs on (engines.ts: this classifier on tfjs wasm, or
+// onnx/ on onnxruntime), the thread it runs in (worker-classifier.ts), where its files come from
+// (model-source.ts), the smoke check, the loader and switcher a consumer swaps versions with, the registry
+// of versions and publishing into it. It imports adapters, protocol and flow.
 //
 // A loaded tfjs layers model behind the one call the consumer needs: images in, probabilities out.
 import * as tf from '@tensorflow/tfjs';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
+import type { EngineModel } from './engines.ts';
 import type { ModelSource } from './model-source.ts';
 
-export class Classifier {
+export class Classifier implements EngineModel {
   private constructor(
     readonly version: string,
     private readonly model: tf.LayersModel,

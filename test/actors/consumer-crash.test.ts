@@ -17,6 +17,7 @@ import type { Predictor } from '../../src/model/worker-classifier.ts';
 /** Answers like a model that is sure of digit 3, after failing as often as told. */
 class FailingPredictor implements Predictor {
   readonly version = 'fault-injection';
+  readonly engine = 'wasm';
   alive = true;
   constructor(private failuresLeft: { n: number }) {}
   async predict(_images: Float32Array, count: number): Promise<Float32Array> {

@@ -10,8 +10,20 @@ import { postJson, startLocal } from '../helpers/local-stratus.ts';
 const PIXELS = 784;
 const image = (split: MnistSplit, i: number) => Array.from(split.images.subarray(i * PIXELS, (i + 1) * PIXELS));
 
-test('--inference main classifies on the main thread just as well', async () => {
-  const stratus = await startLocal(['--inference', 'main']);
+/** The engine /metrics says serves: the stratus_inference_engine series at 1. */
+async function servingEngine(url: string): Promise<string | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return /^stratus_inference_engine\{engine="(\w+)"\} 1$/m.exec(text)?.[1];
+}
+
+// The default engine is onnx wherever ONNX Runtime loads, as it does here (from node_modules).
+test.each([
+  ['worker', 'onnx', []],
+  ['worker', 'wasm', ['--engine', 'wasm']],
+  ['main', 'onnx', ['--inference', 'main']],
+  ['main', 'wasm', ['--inference', 'main', '--engine', 'wasm']],
+])('inference on the %s thread, engine %s: reads real digits, and /metrics names the engine', async (_thread, engine, flags) => {
+  const stratus = await startLocal(flags as string[]);
   try {
     const mnist = loadSplit(MNIST_DIR, 'test');
     const answers = await Promise.all(
@@ -21,6 +33,7 @@ test('--inference main classifies on the main thread just as well', async () => 
       }),
     );
     expect(answers.filter((digit, i) => digit === mnist.labels[i]).length).toBeGreaterThanOrEqual(19);
+    expect(await servingEngine(stratus.url)).toBe(engine);
   } finally {
     await stratus.stop();
   }

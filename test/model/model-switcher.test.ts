@@ -7,6 +7,7 @@ import type { Predictor } from '../../src/model/worker-classifier.ts';
 
 /** Each predict() waits until the test releases it, so a batch can be held "in flight". */
 class HeldPredictor implements Predictor {
+  readonly engine = 'wasm';
   alive = true;
   closedAt: number | null = null;
   private readonly held: (() => void)[] = [];

@@ -1,0 +1,43 @@
+// Collects nodes and constants in the order a converter emits them (already topological, since each
+// layer only reads what came before) and gives every tensor a unique name.
+import type { OnnxAttributes, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo } from './onnx-model-encoder.ts';
+
+export class OnnxGraphBuilder {
+  private readonly nodes: { opType: string; inputs: string[]; outputs: string[]; name: string; attributes?: OnnxAttributes }[] = [];
+  private readonly initializers: OnnxTensor[] = [];
+  private readonly names = new Set<string>();
+
+  constructor(reservedNames: readonly string[]) {
+    for (const name of reservedNames) this.names.add(name);
+  }
+
+  /** Adds a one-output node; returns the name of its output. */
+  node(opType: string, inputs: readonly string[], nameHint: string, attributes?: OnnxAttributes): string {
+    const name = this.uniqueName(nameHint);
+    this.nodes.push({ opType, inputs: [...inputs], outputs: [name], name, ...(attributes ? { attributes } : {}) });
+    return name;
+  }
+
+  constant(nameHint: string, dims: readonly number[], values: Float32Array | BigInt64Array): string {
+    const name = this.uniqueName(nameHint);
+    this.initializers.push({ name, dims, values });
+    return name;
+  }
+
+  /** The graph whose result is `result`, published under `output.name`. */
+  build(name: string, input: OnnxValueInfo, result: string, output: OnnxValueInfo): OnnxGraph {
+    const producer = this.nodes.find((node) => node.outputs.includes(result));
+    // The result is the last value computed, so nothing reads it: renaming its producer's output is enough.
+    if (producer) producer.outputs = producer.outputs.map((o) => (o === result ? output.name : o));
+    else this.nodes.push({ opType: 'Identity', inputs: [result], outputs: [output.name], name: this.uniqueName('identity') });
+    const nodes: OnnxNode[] = this.nodes;
+    return { name, nodes, initializers: this.initializers, inputs: [input], outputs: [output] };
+  }
+
+  private uniqueName(hint: string): string {
+    let name = hint;
+    for (let n = 1; this.names.has(name); n++) name = `${hint}_${n}`;
+    this.names.add(name);
+    return name;
+  }
+}
