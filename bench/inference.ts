@@ -1,39 +1,121 @@
-// CPU cost of the model alone, per image, at several batch sizes, on the wasm backend (one thread):
-// the floor under what a consumer can serve per core.
+// CPU cost of the model alone, per image, at several batch sizes, on each engine (one thread): the floor
+// under what a consumer can serve per core. With --peer, side by side with ONNX Runtime's Python API
+// running the same exported model.onnx (bench/peers/ort_inference.py, in a venv made under .tmp/ from
+// PyPI), interleaved: peer, us, peer, us …, every run printed, then the medians and the ratios.
 //
-//   bun run bench/inference.ts [--model DIR] [--batches 1,8,64,256] [--seconds 3]
+//   bun run bench/inference.ts [--engine onnx|wasm|both] [--peer] [--rounds 2] [--model DIR]
+//                              [--batches 1,8,64,256] [--seconds 3]
 //
 // Measures process CPU time (not wall time), so a busy machine changes the figures little.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Classifier } from '../src/model/classifier.ts';
+import { ENGINES, type EngineModel, type EngineName } from '../src/model/engines.ts';
+import { loadOnEngine } from '../src/model/load-on-engine.ts';
 import { readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
+import { exportToOnnx } from '../src/model/onnx/export-onnx.ts';
 import { PIXELS } from '../src/protocol/image.ts';
-import { initWasmBackend } from '../src/model/wasm-backend.ts';
 
 const { values: flags } = parseArgs({
   options: {
+    engine: { type: 'string', default: 'both' },
+    peer: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '2' },
     model: { type: 'string' },
     batches: { type: 'string', default: '1,8,64,256' },
     seconds: { type: 'string', default: '3' },
   },
 });
 
-await initWasmBackend();
+const engines: EngineName[] = flags.engine === 'both' ? [...ENGINES] : [flags.engine as EngineName];
+for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`--engine must be onnx, wasm or both, not ${engine}`);
+const batches = (flags.batches as string).split(',').map(Number);
+const seconds = Number(flags.seconds);
+const rounds = Number(flags.rounds);
+const REPO = resolve(import.meta.dir, '..');
+const WORK = join(REPO, '.tmp/bench-inference');
+const VENV = join(REPO, '.tmp/peers-venv');
+/** The peer's packages, pinned: the same ONNX Runtime release as onnxruntime-node's. */
+const PEER_PACKAGES = ['onnxruntime==1.31.1', 'numpy==2.3.5'];
+
 const source = flags.model ? await readModelDirectory(flags.model) : await readEmbeddedModel();
-const classifier = await Classifier.load(source);
-console.log(`model ${source.version}; CPU time per image (user+system of this process)`);
-for (const batch of (flags.batches as string).split(',').map(Number)) {
-  const images = new Float32Array(batch * PIXELS).map(() => (Math.random() < 0.2 ? Math.random() : 0));
-  for (let i = 0; i < 5; i++) classifier.predict(images, batch); // warm-up
-  const budgetMs = Number(flags.seconds) * 1000;
+const models = new Map<EngineName, EngineModel>();
+for (const engine of engines) models.set(engine, await loadOnEngine(engine, source));
+
+/** Mostly black with some grey, as a drawn digit is. */
+const imagesOf = (batch: number) => new Float32Array(batch * PIXELS).map(() => (Math.random() < 0.2 ? Math.random() : 0));
+
+async function ours(model: EngineModel, batch: number): Promise<number> {
+  const images = imagesOf(batch);
+  for (let i = 0; i < 5; i++) await model.predict(images, batch);
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
   let calls = 0;
-  while (performance.now() - wallStart < budgetMs) {
-    classifier.predict(images, batch);
+  while (performance.now() - wallStart < seconds * 1000) {
+    await model.predict(images, batch);
     calls++;
   }
   const cpu = process.cpuUsage(cpuStart);
-  const cpuUs = (cpu.user + cpu.system) / (calls * batch);
-  console.log(`batch ${String(batch).padStart(4)}: ${cpuUs.toFixed(1)} µs CPU per image (${calls} calls)`);
+  return (cpu.user + cpu.system) / (calls * batch);
 }
+
+async function preparePeer(): Promise<{ python: string; modelPath: string }> {
+  await mkdir(WORK, { recursive: true });
+  const modelPath = join(WORK, `${source.version}.onnx`);
+  await writeFile(modelPath, exportToOnnx(source).bytes);
+  const python = join(VENV, 'bin/python');
+  if (!existsSync(python)) await run(['python3', '-m', 'venv', VENV]);
+  await run([python, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...PEER_PACKAGES]);
+  return { python, modelPath };
+}
+
+async function peer(python: string, modelPath: string): Promise<Map<number, number>> {
+  const output = await run([python, join(REPO, 'bench/peers/ort_inference.py'), modelPath, batches.join(','), String(seconds)]);
+  const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { batch?: number; cpuMicrosPerImage?: number; onnxruntime?: string });
+  const versions = lines.find((line) => line.onnxruntime);
+  if (versions) peerVersions = JSON.stringify(versions);
+  return new Map(lines.flatMap((line) => (line.batch !== undefined ? [[line.batch, line.cpuMicrosPerImage as number] as const] : [])));
+}
+let peerVersions = '';
+
+async function run(command: string[]): Promise<string> {
+  const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'inherit' });
+  const [output, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  if (code !== 0) throw new Error(`${command.join(' ')} exited ${code}`);
+  return output;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const us = (value: number) => `${value.toFixed(1)} µs`;
+
+console.log(`model ${source.version}; CPU time per image (user+system of the measuring process), ${seconds} s a batch size, ${rounds} round(s)`);
+const peerSetup = flags.peer ? await preparePeer() : null;
+const figures = new Map<string, Map<number, number[]>>();
+const record = (who: string, batch: number, value: number) => {
+  const byBatch = figures.get(who) ?? new Map<number, number[]>();
+  figures.set(who, byBatch);
+  byBatch.set(batch, [...(byBatch.get(batch) ?? []), value]);
+  console.log(`  ${who.padEnd(22)} batch ${String(batch).padStart(4)}: ${us(value)} per image`);
+};
+for (let round = 1; round <= rounds; round++) {
+  console.log(`round ${round}/${rounds}`);
+  if (peerSetup) for (const [batch, value] of await peer(peerSetup.python, peerSetup.modelPath)) record('ONNX Runtime (Python)', batch, value);
+  for (const [engine, model] of models) for (const batch of batches) record(`stratus, ${engine}`, batch, await ours(model, batch));
+}
+if (peerVersions) console.log(`peer: ${peerVersions}`);
+
+console.log('\nmedians, µs CPU per image');
+console.log(`| batch | ${[...figures.keys()].join(' | ')} |${flags.peer ? [...models.keys()].map((engine) => ` ${engine} / Python |`).join('') : ''}`);
+console.log(`|---|${[...figures.keys()].map(() => '---|').join('')}${flags.peer ? [...models.keys()].map(() => '---|').join('') : ''}`);
+for (const batch of batches) {
+  const cells = [...figures.values()].map((byBatch) => us(median(byBatch.get(batch) ?? [])));
+  const peerMedian = median(figures.get('ONNX Runtime (Python)')?.get(batch) ?? [Number.NaN]);
+  const ratios = flags.peer ? [...models.keys()].map((engine) => ` ${(median(figures.get(`stratus, ${engine}`)?.get(batch) ?? []) / peerMedian).toFixed(2)}× |`).join('') : '';
+  console.log(`| ${batch} | ${cells.join(' | ')} |${ratios}`);
+}
+for (const model of models.values()) await model.dispose();
