@@ -1,6 +1,6 @@
 /**
- * Trains a digit model on the tfjs wasm backend and writes it as a tfjs layers model:
- *   <out>/model.json, <out>/weights.bin, <out>/metadata.json
+ * Trains a digit model on the tfjs wasm backend and writes it as a tfjs layers model, and in ONNX:
+ *   <out>/model.json, <out>/weights.bin, <out>/model.onnx, <out>/metadata.json, <out>/report.json
  *
  *   bun scripts/train-default-model.ts [--arch default|seed] [--epochs 6] [--batch-size 64]
  *     [--max-samples N] [--lr 0.001] [--lr-decay 0.7] [--seed 42] [--data ../shared/data/mnist] [--out .tmp/mnist-model]
@@ -48,6 +48,7 @@ function print(event: TrainEvent): void {
       return console.log(`test accuracy ${percent(event.testAccuracy)} after ${event.trainingSeconds.toFixed(0)} s`);
     case 'saved':
       console.log(`inference (median, wasm): batch 1 ${event.inferenceMs.batch1.toFixed(2)} ms, batch 64 ${event.inferenceMs.batch64.toFixed(2)} ms`);
+      if (event.onnxSkipped) console.warn(`no model.onnx: ${event.onnxSkipped}`);
       return console.log(`wrote ${event.outDir} (${event.weightsBytes} bytes of weights)`);
   }
 }

@@ -51,9 +51,25 @@ const PublishBody = t.Object({
     { additionalProperties: true, description: 'model.json of the tfjs layers format' },
   ),
   weightsBase64: t.String({ minLength: 4, description: 'weights.bin, base64' }),
+  onnxBase64: t.Optional(
+    t.String({
+      minLength: 4,
+      description:
+        'model.onnx, base64: the same model in ONNX, as the trainer writes it, at most weights.bin plus 1 MiB. Consumers on the onnx engine serve it instead of exporting model.json and weights.bin, once it has passed their checks (its inputs and outputs, and the smoke digits)',
+    }),
+  ),
 }, STRICT);
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** An ONNX form of the weights holds them (float32, as weights.bin does) and a graph of a few kilobytes:
+ * one much larger is not these weights, and is refused before it is stored. */
+const ONNX_GRAPH_ALLOWANCE = 1024 * 1024;
+
+function base64Field(name: string, text: string): Uint8Array {
+  if (!BASE64.test(text) || text.length % 4 !== 0) throw new HttpError(422, 'invalid_body', `${name} is not base64`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
 
 export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admission: Admission) {
   const { registry, admin: guard } = options;
@@ -116,12 +132,16 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admis
     .post(
       '/api/models',
       async ({ body, set, request, server }) => {
-        if (!BASE64.test(body.weightsBase64) || body.weightsBase64.length % 4 !== 0) {
-          throw new HttpError(422, 'invalid_body', 'weightsBase64 is not base64');
+        const weightsBin = base64Field('weightsBase64', body.weightsBase64);
+        // Whether it loads is the consumers' to tell (the gateway runs no model): they refuse it with the reason.
+        const modelOnnx = body.onnxBase64 === undefined ? undefined : base64Field('onnxBase64', body.onnxBase64);
+        if (modelOnnx && modelOnnx.byteLength > weightsBin.byteLength + ONNX_GRAPH_ALLOWANCE) {
+          throw new HttpError(422, 'invalid_body', `onnxBase64 holds ${modelOnnx.byteLength} bytes, more than weights.bin (${weightsBin.byteLength}) and 1 MiB of graph`);
         }
         const files = {
           modelJson: new TextEncoder().encode(JSON.stringify(body.modelJson)),
-          weightsBin: new Uint8Array(Buffer.from(body.weightsBase64, 'base64')),
+          weightsBin,
+          ...(modelOnnx ? { modelOnnx } : {}),
         };
         const meta = { version: body.version, createdAt: new Date().toISOString(), ...(body.metrics ? { metrics: body.metrics } : {}) };
         gateway.forgetRefusal(body.version);

@@ -1,6 +1,7 @@
 // The engines a consumer can run its model on, and what a model loaded on either offers. tfjs-free and
 // onnxruntime-free, so that the config can list the names and the thread plumbing can share the types.
-//   onnx: onnxruntime-node, the tfjs layers model exported to ONNX when it loads (onnx/export-onnx.ts).
+//   onnx: onnxruntime-node, on the version's model.onnx, or else the tfjs layers model exported to ONNX
+//         when it loads (onnx/export-onnx.ts).
 //   wasm: tfjs on its WebAssembly backend, the files embedded in the binary; it runs everywhere.
 export const ENGINES = ['onnx', 'wasm'] as const;
 export type EngineName = (typeof ENGINES)[number];

@@ -42,7 +42,9 @@ export async function loadStoredModel(store: Store, supply: ModelSupply, version
     throw new ModelRefusedError('load_failed', `model ${version} could not be read from the store: ${(error as Error).message}`);
   }
   if (!files) throw new ModelRefusedError('missing', `model ${version} is not in the store`);
-  const source: ModelSource = { version, modelJson: files.modelJson, weightsBin: files.weightsBin };
+  // A stored model.onnx travels with its version. The smoke check below runs on what the engine loaded,
+  // model.onnx included: one that does not read digits is refused, as bad weights would be.
+  const source: ModelSource = { version, modelJson: files.modelJson, weightsBin: files.weightsBin, ...(files.modelOnnx ? { modelOnnx: files.modelOnnx } : {}) };
   let predictor: Predictor;
   try {
     predictor = await supply.start(source);

@@ -1,5 +1,7 @@
 // Where the consumer's model comes from: a directory given with --model, or the one embedded in the binary.
-// A directory holds model.json and weights.bin (the tfjs layers format) and, optionally, metadata.json.
+// A directory holds model.json and weights.bin (the tfjs layers format) and, optionally, metadata.json
+// and model.onnx (the same model in ONNX, as the trainer writes it). The embedded model has no model.onnx:
+// it is exported when it loads on onnxruntime.
 import { basename, join, resolve } from 'node:path';
 import { defaultModel } from '../embedded/assets.ts';
 
@@ -8,6 +10,8 @@ export interface ModelSource {
   readonly version: string;
   readonly modelJson: Uint8Array | string;
   readonly weightsBin: Uint8Array;
+  /** model.onnx: what the onnx engine serves as it is, instead of exporting the two files above. */
+  readonly modelOnnx?: Uint8Array;
 }
 
 export class ModelNotFoundError extends Error {
@@ -20,7 +24,9 @@ interface Metadata {
 
 export async function readModelDirectory(directory: string): Promise<ModelSource> {
   const dir = resolve(directory);
-  return readModelFiles(join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json'), basename(dir));
+  const source = await readModelFiles(join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json'), basename(dir));
+  const onnx = Bun.file(join(dir, 'model.onnx'));
+  return (await onnx.exists()) ? { ...source, modelOnnx: new Uint8Array(await onnx.arrayBuffer()) } : source;
 }
 
 export function readEmbeddedModel(): Promise<ModelSource> {

@@ -17,12 +17,14 @@ interface Metadata {
   readonly [key: string]: unknown;
 }
 
-/** The files of a trained model, as a trainer writes them to --out (report.json may be missing). */
+/** The files of a trained model, as a trainer writes them to --out (report.json and model.onnx may be
+ * missing; the embedded model names no model.onnx). */
 export interface TrainedModelFiles {
   readonly modelJson: string;
   readonly weightsBin: string;
   readonly metadataJson: string;
   readonly reportJson: string;
+  readonly modelOnnx?: string;
 }
 
 export const modelDirectory = (dir: string): TrainedModelFiles => ({
@@ -30,6 +32,7 @@ export const modelDirectory = (dir: string): TrainedModelFiles => ({
   weightsBin: join(dir, 'weights.bin'),
   metadataJson: join(dir, 'metadata.json'),
   reportJson: join(dir, 'report.json'),
+  modelOnnx: join(dir, 'model.onnx'),
 });
 
 /**
@@ -45,12 +48,15 @@ export async function readTrainedModel(paths: TrainedModelFiles, createdAt = new
   const report = (await Bun.file(paths.reportJson).exists()) ? ((await Bun.file(paths.reportJson).json()) as Record<string, unknown>) : {};
   const { version, ...measured } = metadata;
   if (!version) throw new Error(`${paths.metadataJson} names no version`);
+  const onnx = paths.modelOnnx ? Bun.file(paths.modelOnnx) : null;
+  const modelOnnx = onnx && (await onnx.exists()) ? new Uint8Array(await onnx.arrayBuffer()) : null;
   return {
     // The run's one name (src/train/run-records.ts runVersion), as `--model DIR` serves it too.
     meta: { version, createdAt, metrics: { ...measured, ...report } },
     files: {
       modelJson: new Uint8Array(await Bun.file(paths.modelJson).arrayBuffer()),
       weightsBin: new Uint8Array(await Bun.file(paths.weightsBin).arrayBuffer()),
+      ...(modelOnnx ? { modelOnnx } : {}),
     },
   };
 }
@@ -75,6 +81,7 @@ export async function publishOverHttp(gatewayUrl: string, token: Secret | null, 
     ...(model.meta.metrics ? { metrics: model.meta.metrics } : {}),
     modelJson: JSON.parse(new TextDecoder().decode(model.files.modelJson)) as object,
     weightsBase64: Buffer.from(model.files.weightsBin).toString('base64'),
+    ...(model.files.modelOnnx ? { onnxBase64: Buffer.from(model.files.modelOnnx).toString('base64') } : {}),
   };
   let response: Response;
   try {

@@ -27,6 +27,7 @@ export type TrainEvent =
       samplesPerSecond: number;
     }
   | { kind: 'tested'; testAccuracy: number; trainingSeconds: number }
-  | { kind: 'saved'; outDir: string; weightsBytes: number; inferenceMs: { batch1: number; batch64: number } };
+  /** `onnxSkipped`: why the directory has no model.onnx (the ONNX export failed); absent when it has one. */
+  | { kind: 'saved'; outDir: string; weightsBytes: number; inferenceMs: { batch1: number; batch64: number }; onnxSkipped?: string };
 
 export type TrainLog = (event: TrainEvent) => void;

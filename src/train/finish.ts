@@ -43,7 +43,7 @@ export async function finishRun(strategy: TrainingStrategy, run: FinishedRun, lo
     trainMs: trained.trainMs,
   });
   run.signal?.throwIfAborted();
-  await writeModelDirectory(recipe.outDir, files, result, { ...report, ...strategy.reportExtras() });
-  log({ kind: 'saved', outDir: recipe.outDir, weightsBytes: files.weights.byteLength, inferenceMs });
+  const { onnxSkipped } = await writeModelDirectory(recipe.outDir, files, result, { ...report, ...strategy.reportExtras() });
+  log({ kind: 'saved', outDir: recipe.outDir, weightsBytes: files.weights.byteLength, inferenceMs, ...(onnxSkipped ? { onnxSkipped } : {}) });
   return result;
 }

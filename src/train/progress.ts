@@ -104,6 +104,9 @@ export function trainingProgress(logger: Logger, options: ProgressOptions): (eve
       barShown = false;
       return;
     }
+    if (event.kind === 'saved' && event.onnxSkipped) {
+      logger.warn({ outDir: event.outDir, reason: event.onnxSkipped }, 'model written without model.onnx: it cannot be exported to ONNX, so it serves only with --engine wasm');
+    }
     const { kind, ...fields } = event;
     logger.info(fields, EVENT_MESSAGES[kind]);
   };

@@ -1,6 +1,7 @@
 // The consumer's side of the registry contract, in one process with real models: which version it
-// serves at start (the store's serving version, unless --model is given), and that a model.updated
-// message on the transport, as any gateway or trainer in the cluster would send it, switches it.
+// serves at start (the store's serving version, unless --model is given), that a model.updated
+// message on the transport, as any gateway or trainer in the cluster would send it, switches it, and that
+// a version's stored model.onnx is what the onnx engine loads and smoke-checks.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,12 @@ import { onlyReply } from '../helpers/prediction-messages.ts';
 import { MemoryBroker, MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
+import { exportToOnnx } from '../../src/model/onnx/export-onnx.ts';
+import { initWasmBackend } from '../../src/model/wasm-backend.ts';
+import { buildModel } from '../../src/train/architectures.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { startLocal } from '../helpers/local-stratus.ts';
+import { modelSourceOf } from '../helpers/onnx-comparison.ts';
 import { REPO } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -92,4 +97,30 @@ describe('consumer and the model registry', () => {
       }
     }, 30_000);
   }
+
+  test('a stored model.onnx is what the onnx engine loads and smoke-checks: one that reads no digits is refused, though its tfjs files would pass', async () => {
+    await initWasmBackend();
+    const untrained = buildModel('lean', 3);
+    const untrainedOnnx = exportToOnnx(await modelSourceOf(untrained, 'untrained')).bytes;
+    untrained.dispose();
+    const store = await storeServing('stored-a');
+    // Both carry the embedded model's tfjs files; only their model.onnx differs.
+    const files = { modelJson: MODEL_JSON, weightsBin: WEIGHTS };
+    const createdAt = new Date().toISOString();
+    await store.saveModel({ version: 'onnx-exported', createdAt }, { ...files, modelOnnx: exportToOnnx({ version: 'onnx-exported', ...files }).bytes });
+    await store.saveModel({ version: 'onnx-untrained', createdAt }, { ...files, modelOnnx: untrainedOnnx });
+    const stratus = await startLocal(['--engine', 'onnx'], { transport: new MemoryTransport(broker), store });
+    try {
+      expect(await (await fetch(`${stratus.url}/metrics`)).text()).toContain('stratus_inference_engine{engine="onnx"} 1');
+      await announce('onnx-exported');
+      await waitFor(async () => (await ask(5)).modelVersion === 'onnx-exported', 15_000);
+      expect((await ask(6)).digits).toEqual([mnist.labels[6] as number]);
+
+      await announce('onnx-untrained');
+      await waitFor(async () => (await reloads(stratus.url)).some((line) => line.includes('outcome="smoke_failed"} 1')), 15_000);
+      expect((await ask(7)).modelVersion).toBe('onnx-exported');
+    } finally {
+      await stratus.stop();
+    }
+  }, 30_000);
 });

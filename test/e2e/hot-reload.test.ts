@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
@@ -275,6 +276,14 @@ test('the trainer publishes into the store itself (--publish); the next start se
     );
     const [stderr, code] = await Promise.all([new Response(trainer.stderr).text(), trainer.exited]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    // The version went into the store with the model.onnx the trainer wrote, byte for byte.
+    const written = readFileSync(join(out, 'model.onnx'));
+    const store = new PouchStore({ adapter: 'leveldb', directory: join(dataDir, 'store') });
+    await store.open();
+    const [stored] = await store.listModels();
+    const files = await store.loadModel(stored!.version);
+    await store.close();
+    expect(files?.modelOnnx && Buffer.from(files.modelOnnx).equals(written)).toBe(true);
     stratus = await startStratus(dataDir);
     const registry = (await (await fetch(`${stratus.url}/api/models`)).json()) as { selected: string; serving: string; versions: { version: string }[] };
     // The published version, and the embedded one stored beside it at the server's start.

@@ -335,6 +335,50 @@ describe('routes through app.handle', () => {
     expect(JSON.stringify(logLines)).not.toContain('admin-secret');
   });
 
+  test('a version published with onnxBase64 is stored with its model.onnx byte for byte; one without it, with none', async () => {
+    const { post, gateway, transport, store } = await appWith({ adminToken: 'admin-secret' });
+    // The consumers, played: every version they are told to serve, they serve (no 10 s wait for "loading").
+    await transport.subscribe(TOPIC.modelUpdated, { group: 'played-consumers' }, async (message) => {
+      gateway.modelVersion = decodeJson<ModelUpdated>(message.value).version;
+    });
+    const weightsBin = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 13) % 256));
+    const modelOnnx = new Uint8Array(Array.from({ length: 5000 }, (_, i) => (i * 7 + 3) % 256));
+    const body = { modelJson: { modelTopology: {}, weightsManifest: [{}] }, weightsBase64: Buffer.from(weightsBin).toString('base64') };
+    const auth = { authorization: 'Bearer admin-secret' };
+    const withOnnx = await post('/api/models', { version: 'with-onnx', ...body, onnxBase64: Buffer.from(modelOnnx).toString('base64') }, auth);
+    expect([withOnnx.status, await withOnnx.json()]).toEqual([201, { version: 'with-onnx', state: 'serving' }]);
+    const without = await post('/api/models', { version: 'without-onnx', ...body }, auth);
+    expect(without.status).toBe(201);
+
+    const stored = await store.loadModel('with-onnx');
+    expect(stored?.modelOnnx && Buffer.from(stored.modelOnnx).equals(modelOnnx)).toBe(true);
+    expect(stored && Buffer.from(stored.weightsBin).equals(weightsBin)).toBe(true);
+    const storedWithout = await store.loadModel('without-onnx');
+    expect(storedWithout && 'modelOnnx' in storedWithout).toBe(false);
+  });
+
+  test('a bad onnxBase64 is refused with 422 and nothing is stored: not base64, empty, not a string, or far larger than the weights', async () => {
+    const { post, store } = await appWith({ adminToken: 'admin-secret', maxBodyBytes: 4 * 1024 * 1024 });
+    const auth = { authorization: 'Bearer admin-secret' };
+    const body = { modelJson: { modelTopology: {}, weightsManifest: [{}] }, weightsBase64: 'AAAA' };
+    const tooLarge = Buffer.alloc(3 + 1024 * 1024 + 1).toString('base64');
+    const cases: [unknown, string][] = [
+      ['AA==AA==', 'onnxBase64 is not base64'],
+      ['AAA-', 'onnxBase64 is not base64'],
+      ['AAAAA', 'onnxBase64 is not base64'],
+      ['', ''],
+      [123, ''],
+      [tooLarge, `onnxBase64 holds ${3 + 1024 * 1024 + 1} bytes, more than weights.bin (3) and 1 MiB of graph`],
+    ];
+    for (const [i, [onnxBase64, message]] of cases.entries()) {
+      const response = await post('/api/models', { version: `bad-onnx-${i}`, ...body, onnxBase64 }, auth);
+      const answer = (await response.json()) as { error: { code: string; message: string } };
+      expect([response.status, answer.error.code]).toEqual([422, 'invalid_body']);
+      expect(answer.error.message).toContain(message);
+    }
+    expect(await store.listModels()).toEqual([]);
+  });
+
   test('a client that keeps sending wrong admin tokens is refused for a while (429), the right token included; each refusal is logged', async () => {
     const { post, logLines } = await appWith({ adminToken: 'admin-secret' });
     const serve = (token: string) => post('/api/models/v1/serve', {}, { authorization: `Bearer ${token}` });

@@ -111,6 +111,19 @@ test('without a terminal: pino lines per epoch and every `everyMs`, never a carr
   expect(h.logged.find((l) => l.msg === 'epoch finished')).toMatchObject({ epoch: 1, validationAccuracy: 0.95, samplesPerSecond: 640 });
 });
 
+test('a model written without model.onnx is a warning with the reason, before the usual line', () => {
+  const h = harness(false);
+  const saved = { kind: 'saved', outDir: '/tmp/m', weightsBytes: 4, inferenceMs: { batch1: 1, batch64: 2 } } as const;
+  h.onEvent(saved);
+  h.onEvent({ ...saved, onnxSkipped: 'layer bn is a BatchNormalization' });
+  expect(h.logged.map((l) => [l.level, l.msg])).toEqual([
+    [30, 'model written'],
+    [40, 'model written without model.onnx: it cannot be exported to ONNX, so it serves only with --engine wasm'],
+    [30, 'model written'],
+  ]);
+  expect(h.logged[1]).toMatchObject({ outDir: '/tmp/m', reason: 'layer bn is a BatchNormalization' });
+});
+
 test('durations read as m:ss, or hours and minutes', () => {
   expect(formatDuration(0)).toBe('0:00');
   expect(formatDuration(75)).toBe('1:15');

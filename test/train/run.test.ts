@@ -32,7 +32,7 @@ test('runTraining writes a servable model that scores > 85 % on the test set fro
     if (epoch.kind !== 'epoch' || lastBatch.kind !== 'batch') throw new Error('unreachable');
     expect(epoch.accuracy).toBe(lastBatch.accuracy);
     expect(epoch.accuracy).toBeGreaterThan(0.5);
-    for (const file of ['model.json', 'weights.bin', 'metadata.json', 'report.json']) expect(await Bun.file(join(outDir, file)).exists()).toBe(true);
+    for (const file of ['model.json', 'weights.bin', 'model.onnx', 'metadata.json', 'report.json']) expect(await Bun.file(join(outDir, file)).exists()).toBe(true);
 
     const metadata = (await Bun.file(join(outDir, 'metadata.json')).json()) as TrainResult;
     expect(metadata).toEqual(result!);

@@ -21,6 +21,8 @@ export type ModelDoc<A = unknown> = ModelVersion & Doc & { _attachments?: A };
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
+/** Optional: versions stored before it, and models the ONNX export cannot handle, have none. */
+export const MODEL_ONNX = 'model.onnx';
 /** The settings document holding the version consumers should serve. */
 export const SERVING_VERSION = 'serving-version';
 

@@ -6,7 +6,7 @@
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
-import { feedbackDoc, MODEL_JSON, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
+import { feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
 import { Periods, SERIES_KINDS, timeOfId } from './periods.ts';
 import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from './store.ts';
 import { parseSegment, SEGMENT_DOCS, SegmentedDatabase } from './segmented-database.ts';
@@ -87,6 +87,7 @@ export class PouchStore implements Store {
       _attachments: {
         [MODEL_JSON]: { content_type: 'application/json', data: Buffer.from(files.modelJson) },
         [WEIGHTS_BIN]: { content_type: 'application/octet-stream', data: Buffer.from(files.weightsBin) },
+        ...(files.modelOnnx ? { [MODEL_ONNX]: { content_type: 'application/octet-stream', data: Buffer.from(files.modelOnnx) } } : {}),
       },
     };
     try {
@@ -117,11 +118,14 @@ export class PouchStore implements Store {
     const models = this.db('models');
     const doc = await getOrNull(models, version);
     if (!doc) return null;
-    const [modelJson, weightsBin] = await Promise.all([
+    // The document lists its attachments (as stubs): model.onnx is read only when the version has one.
+    const hasOnnx = doc._attachments?.[MODEL_ONNX] !== undefined;
+    const [modelJson, weightsBin, modelOnnx] = await Promise.all([
       models.getAttachment(version, MODEL_JSON),
       models.getAttachment(version, WEIGHTS_BIN),
+      hasOnnx ? models.getAttachment(version, MODEL_ONNX) : undefined,
     ]);
-    return { modelJson: toBytes(modelJson), weightsBin: toBytes(weightsBin) };
+    return { modelJson: toBytes(modelJson), weightsBin: toBytes(weightsBin), ...(modelOnnx ? { modelOnnx: toBytes(modelOnnx) } : {}) };
   }
 
   async getServingVersion(): Promise<string | null> {

@@ -16,6 +16,9 @@ export interface ModelVersion {
 export interface ModelFiles {
   readonly modelJson: Uint8Array;
   readonly weightsBin: Uint8Array;
+  /** model.onnx, the same model in ONNX, when the trainer could write one; versions without it are
+   * exported from the two files above when a consumer on onnxruntime loads them. */
+  readonly modelOnnx?: Uint8Array;
 }
 
 /** A user's answer to "was this right?": the digit they meant, with the image as it was classified, so

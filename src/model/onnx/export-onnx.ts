@@ -1,5 +1,6 @@
 // Exports a tfjs layers model (a ModelSource: model.json + weights.bin) to an ONNX model, in memory,
-// so that onnxruntime can serve what the trainer wrote without Python or a converter at run time.
+// so that onnxruntime can serve what the trainer wrote without Python or a converter: the trainer writes
+// it as model.onnx beside the tfjs files, and a consumer exports a version that has none as it loads.
 // The ONNX model takes the images in the layout the tfjs model takes them (NHWC, or flat for a dense
 // model) with a free batch size, and gives what the tfjs model gives: [batch, 10] probabilities.
 import { VERSION } from '../../version.ts';

@@ -1,13 +1,15 @@
-// The Classifier's job (images in, probabilities out) done by onnxruntime instead of tfjs: the tfjs
-// layers model is exported to ONNX in memory when loaded, so a model directory serves on either.
+// The Classifier's job (images in, probabilities out) done by onnxruntime instead of tfjs: it serves the
+// model.onnx a version comes with, or else exports the tfjs layers model to ONNX in memory as it loads,
+// so a model directory serves on either engine.
 // Unlike Classifier.predict, predict here is async: onnxruntime-node answers with a promise, though it
 // runs the session on the calling thread (a turn later), so it blocks that thread as tfjs does.
 import type * as Ort from 'onnxruntime-node';
-import { CLASSES, PIXELS } from '../../protocol/image.ts';
+import { PIXELS } from '../../protocol/image.ts';
 import type { EngineModel } from '../engines.ts';
 import type { ModelSource } from '../model-source.ts';
 import { exportToOnnx, ONNX_INPUT, ONNX_OUTPUT } from './export-onnx.ts';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnx-runtime.ts';
+import { classifierImageShape } from './session-interface.ts';
 
 export interface OnnxClassifierOptions {
   /**
@@ -28,24 +30,30 @@ export class OnnxClassifier implements EngineModel {
   ) {}
 
   static async load(source: ModelSource, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
-    const exported = exportToOnnx(source);
-    if (exported.inputShape.reduce((n, d) => n * d, 1) !== PIXELS) {
-      throw new Error(`model ${source.version} expects input ${JSON.stringify(exported.inputShape)}, not one 28×28 image`);
-    }
-    if (exported.outputShape.length !== 1 || exported.outputShape[0] !== CLASSES) {
-      throw new Error(`model ${source.version} outputs ${JSON.stringify(exported.outputShape)}, not ${CLASSES} class probabilities`);
-    }
+    // The trainer's model.onnx when the version has one; else the tfjs files, exported now.
+    const bytes = source.modelOnnx ?? exportToOnnx(source).bytes;
     const ort = await loadOnnxRuntime();
-    const session = await ort.InferenceSession.create(exported.bytes, {
-      intraOpNumThreads: options.intraOpNumThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    const classifier = new OnnxClassifier(source.version, ort, session, exported.inputShape);
-    // The first run allocates and plans; pay for it now, not in the first request.
-    await classifier.predict(new Float32Array(PIXELS), 1);
-    return classifier;
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: options.intraOpNumThreads ?? 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      if (!source.modelOnnx) throw error;
+      throw new Error(`model ${source.version}: its model.onnx does not load in ONNX Runtime: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const classifier = new OnnxClassifier(source.version, ort, session, classifierImageShape(session, source.version));
+      // The first run allocates and plans; pay for it now, not in the first request.
+      await classifier.predict(new Float32Array(PIXELS), 1);
+      return classifier;
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
   }
 
   /** `images` holds `count` row-major 28×28 images in 0..1; resolves to count×10 probabilities. */

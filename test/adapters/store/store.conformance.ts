@@ -116,6 +116,23 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect(await store.loadModel('v404')).toBeNull();
     });
 
+    test('a version saved with model.onnx gives it back byte for byte; one saved without it has none', async () => {
+      const store = await open();
+      const modelJson = new TextEncoder().encode('{}');
+      const weightsBin = new Uint8Array([1, 2, 3, 4]);
+      // Every byte value, and more than one chunk of them: what an encoding could mangle.
+      const modelOnnx = new Uint8Array(Array.from({ length: 70_000 }, (_, i) => (i * 7 + (i >> 8)) % 256));
+      await store.saveModel({ version: 'with-onnx', createdAt: '2026-01-01T00:00:00.000Z' }, { modelJson, weightsBin, modelOnnx });
+      await store.saveModel({ version: 'without-onnx', createdAt: '2026-01-02T00:00:00.000Z' }, { modelJson, weightsBin });
+      const withOnnx = await store.loadModel('with-onnx');
+      expect(withOnnx?.modelOnnx && Buffer.from(withOnnx.modelOnnx).equals(modelOnnx)).toBe(true);
+      expect(withOnnx && [...withOnnx.weightsBin]).toEqual([...weightsBin]);
+      const withoutOnnx = await store.loadModel('without-onnx');
+      expect(withoutOnnx).not.toBeNull();
+      expect(withoutOnnx && 'modelOnnx' in withoutOnnx).toBe(false);
+      expect(withoutOnnx && [...withoutOnnx.modelJson]).toEqual([...modelJson]);
+    });
+
     test('a deleted model version is gone with its files; deleting it again says there was none', async () => {
       const store = await open();
       const files = { modelJson: new TextEncoder().encode('{}'), weightsBin: new Uint8Array([1, 2, 3]) };

@@ -6,7 +6,7 @@
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
-import { DATABASES, feedbackDoc, MODEL_JSON, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
+import { DATABASES, feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
 import { DEFAULT_RETENTION, StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from '../store.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from '../time-series.ts';
 
@@ -119,6 +119,7 @@ export class CouchStore implements Store {
       _attachments: {
         [MODEL_JSON]: { content_type: 'application/json', data: Buffer.from(files.modelJson).toString('base64') },
         [WEIGHTS_BIN]: { content_type: 'application/octet-stream', data: Buffer.from(files.weightsBin).toString('base64') },
+        ...(files.modelOnnx ? { [MODEL_ONNX]: { content_type: 'application/octet-stream', data: Buffer.from(files.modelOnnx).toString('base64') } } : {}),
       },
     };
     try {
@@ -155,7 +156,8 @@ export class CouchStore implements Store {
     // One request: attachments come inline as base64 in the JSON document.
     const doc = await this.getOrNull<CouchModelDoc>(this.db('models'), version, { attachments: true });
     if (!doc) return null;
-    return { modelJson: attachmentBytes(doc, MODEL_JSON), weightsBin: attachmentBytes(doc, WEIGHTS_BIN) };
+    const modelOnnx = optionalAttachmentBytes(doc, MODEL_ONNX);
+    return { modelJson: attachmentBytes(doc, MODEL_JSON), weightsBin: attachmentBytes(doc, WEIGHTS_BIN), ...(modelOnnx ? { modelOnnx } : {}) };
   }
 
   async getServingVersion(): Promise<string | null> {
@@ -257,8 +259,14 @@ export class CouchStore implements Store {
 }
 
 function attachmentBytes(doc: CouchModelDoc, name: string): Uint8Array {
+  const bytes = optionalAttachmentBytes(doc, name);
+  if (!bytes) throw new StoreError(`model ${doc._id} has no ${name} attachment`);
+  return bytes;
+}
+
+function optionalAttachmentBytes(doc: CouchModelDoc, name: string): Uint8Array | undefined {
   const data = doc._attachments?.[name]?.data;
-  if (typeof data !== 'string') throw new StoreError(`model ${doc._id} has no ${name} attachment`);
+  if (typeof data !== 'string') return undefined;
   const bytes = Buffer.from(data, 'base64');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
