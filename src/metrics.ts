@@ -1,5 +1,6 @@
 // Prometheus metrics for /metrics. One registry per process; every role adds to it.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SweepTotals } from './adapters/store/store.ts';
 
 export type Stage = 'queue_wait' | 'inference' | 'store' | 'total';
 
@@ -81,6 +82,44 @@ export class Metrics {
     ...byGroupAndTopic(this.registry, () => this.collectJoins()),
   });
 
+  // The store's sweeps, read once per scrape (through the store's thread in local mode) by whichever of
+  // these the scrape collects first.
+  private sweepSource: { sweepTotals(): Promise<SweepTotals> } | null = null;
+  private sweepRead: { at: number; done: Promise<void> } | null = null;
+  /** What the counters below already hold, by counter and label: the store's totals only grow. */
+  private readonly sweepsCounted = new Map<string, number>();
+  readonly storeSweeps = new Counter({
+    name: 'stratus_store_sweeps_total',
+    help: "Sweeps of this process's store (expired period databases dropped, feedback trimmed), by outcome",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+    collect: () => this.collectSweeps(),
+  });
+  readonly storeDatabasesDropped = new Counter({
+    name: 'stratus_store_databases_dropped_total',
+    help: 'Period databases of results and history dropped whole by the sweeps, once past the retention',
+    registers: [this.registry],
+    collect: () => this.collectSweeps(),
+  });
+  readonly storeFeedbackTrimmed = new Counter({
+    name: 'stratus_store_feedback_trimmed_total',
+    help: 'Oldest feedback samples deleted by the sweeps to keep within --feedback-limit',
+    registers: [this.registry],
+    collect: () => this.collectSweeps(),
+  });
+  readonly storeLastSweepSeconds = new Gauge({
+    name: 'stratus_store_last_sweep_seconds',
+    help: "How long the store's last sweep took",
+    registers: [this.registry],
+    collect: () => this.collectSweeps(),
+  });
+  readonly storeLastSweepEnded = new Gauge({
+    name: 'stratus_store_last_sweep_timestamp_seconds',
+    help: "When the store's last sweep ended (Unix time; 0 before the first): an alert on its age finds sweeps that stopped",
+    registers: [this.registry],
+    collect: () => this.collectSweeps(),
+  });
+
   // Bound once: looking labels up on every observation cost ~50 µs a request under load.
   private readonly stages: Record<Stage, ReturnType<typeof this.stageSeconds.labels>> = {
     queue_wait: this.stageSeconds.labels('queue_wait'),
@@ -114,6 +153,36 @@ export class Metrics {
 
   private groupStats() {
     return this.groupSources.flatMap((source) => source.consumerGroupStats());
+  }
+
+  /** Adds the store's sweep totals to /metrics. */
+  watchSweeps(store: { sweepTotals(): Promise<SweepTotals> }): void {
+    this.sweepSource = store;
+    // Both outcomes from the start, so that a rate or an alert on failures finds a series at 0.
+    for (const outcome of ['ok', 'failed']) this.storeSweeps.inc({ outcome }, 0);
+  }
+
+  private collectSweeps(): Promise<void> {
+    const now = Date.now();
+    if (!this.sweepRead || now - this.sweepRead.at > 1_000) this.sweepRead = { at: now, done: this.readSweeps() };
+    return this.sweepRead.done;
+  }
+
+  private async readSweeps(): Promise<void> {
+    // A store closed or away has nothing to add: the series keep what they had.
+    const totals = await this.sweepSource?.sweepTotals().catch(() => null);
+    if (!totals) return;
+    const catchUp = (key: string, total: number, add: (by: number) => void) => {
+      const counted = this.sweepsCounted.get(key) ?? 0;
+      if (total > counted) add(total - counted);
+      this.sweepsCounted.set(key, Math.max(total, counted));
+    };
+    catchUp('ok', totals.sweeps - totals.failed, (by) => this.storeSweeps.inc({ outcome: 'ok' }, by));
+    catchUp('failed', totals.failed, (by) => this.storeSweeps.inc({ outcome: 'failed' }, by));
+    catchUp('dropped', totals.databasesDropped, (by) => this.storeDatabasesDropped.inc(by));
+    catchUp('feedback', totals.feedbackTrimmed, (by) => this.storeFeedbackTrimmed.inc(by));
+    this.storeLastSweepSeconds.set(totals.lastSeconds);
+    this.storeLastSweepEnded.set(totals.lastEndedAt / 1000);
   }
 
   /** Every engine gets a series, so a query or alert for either finds one whichever serves. */

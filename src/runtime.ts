@@ -69,6 +69,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const transport = overrides.transport ?? (await createTransport(adapterConfig.transport, adapterConfig));
   const store = overrides.store ?? (await createStore(adapterConfig.store, adapterConfig));
   metrics.watchConsumerGroups(transport);
+  metrics.watchSweeps(store);
 
   // Only the consumer classifies; only it pays for the model, in a thread of its own.
   const startClassifier = async (source: ModelSource): Promise<Predictor> => {

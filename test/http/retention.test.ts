@@ -13,6 +13,7 @@ import { DEFAULT_RETENTION } from '../../src/adapters/store/store.ts';
 import { parseCli } from '../../src/config.ts';
 import { testDigits } from '../e2e/load-client.ts';
 import { select } from '../helpers/html.ts';
+import { sampleOf } from '../helpers/metrics-text.ts';
 import { startLocal } from '../helpers/local-stratus.ts';
 import { MAIN, startProcess } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -147,6 +148,13 @@ describe('--retention 5s', () => {
       // Predictions kept flowing while the sweeps ran: answered (all with 200, above) after the first drop too.
       expect(answeredAfterFirstDrop).toBeGreaterThan(0);
       expect(final.bytes).toBeLessThanOrEqual(peak.bytes / 4);
+      // What an operator sees of it: /metrics counts the sweeps and the databases they dropped.
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (series: string) => sampleOf(metrics, series);
+      expect(value('stratus_store_sweeps_total{outcome="ok"}')).toBeGreaterThan(5);
+      expect(value('stratus_store_sweeps_total{outcome="failed"}')).toBe(0);
+      expect(value('stratus_store_databases_dropped_total')).toBeGreaterThanOrEqual(drops.length);
+      expect(Date.now() / 1000 - value('stratus_store_last_sweep_timestamp_seconds')).toBeLessThan(10);
       expect(server.proc.exitCode).toBeNull();
     } catch (error) {
       server.proc.kill();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
 import { feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
 import { Periods, SERIES_KINDS, timeOfId } from './periods.ts';
-import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from './store.ts';
+import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
 import { parseSegment, SEGMENT_DOCS, SegmentedDatabase } from './segmented-database.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteOptions, type WriteRow } from './time-series.ts';
 
@@ -78,6 +78,10 @@ export class PouchStore implements Store {
 
   async sweep(now?: number): Promise<SweepReport> {
     return this.timeSeries().sweep(now);
+  }
+
+  async sweepTotals(): Promise<SweepTotals> {
+    return this.timeSeries().totals();
   }
 
   async saveModel(meta: ModelVersion, files: ModelFiles): Promise<SaveOutcome> {

@@ -62,6 +62,17 @@ export interface SweepReport {
   readonly feedbackTrimmed: number;
 }
 
+/** What the store's sweeps have done since it opened, for /metrics. */
+export interface SweepTotals {
+  readonly sweeps: number;
+  readonly failed: number;
+  readonly databasesDropped: number;
+  readonly feedbackTrimmed: number;
+  /** How long the last sweep took, in seconds, and when it ended (ms since the epoch); 0 before the first. */
+  readonly lastSeconds: number;
+  readonly lastEndedAt: number;
+}
+
 export interface Store {
   readonly name: string;
   open(): Promise<void>;
@@ -89,6 +100,7 @@ export interface Store {
   listFeedback(limit: number): Promise<FeedbackSample[]>;
   /** Drops what is past the retention policy; the store also does so by itself, every half period. */
   sweep(now?: number): Promise<SweepReport>;
+  sweepTotals(): Promise<SweepTotals>;
 }
 
 export class StoreError extends Error {

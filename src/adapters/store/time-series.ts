@@ -4,7 +4,7 @@
 // PouchStore and CouchStore differ only below that interface.
 import { historyKey, resultIdOf, sessionRange, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
 import { Periods, type SeriesKind } from './periods.ts';
-import { StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport } from './store.ts';
+import { StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport, type SweepTotals } from './store.ts';
 
 export interface WriteRow {
   readonly ok: boolean;
@@ -60,6 +60,7 @@ export class TimeSeries {
   /** The sweeps asked for run one after another; the timer's is skipped while one is under way. */
   private sweeps: Promise<unknown> = Promise.resolve();
   private pendingSweeps = 0;
+  private sweepTotals: SweepTotals = { sweeps: 0, failed: 0, databasesDropped: 0, feedbackTrimmed: 0, lastSeconds: 0, lastEndedAt: 0 };
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -147,9 +148,33 @@ export class TimeSeries {
   /** One sweep, after any under way (never two at once); `now` may be given to sweep as at another time. */
   sweep(now = Date.now()): Promise<SweepReport> {
     this.pendingSweeps++;
-    const run = this.sweeps.then(() => this.sweepOnce(now)).finally(() => this.pendingSweeps--);
+    const run = this.sweeps.then(() => this.countedSweep(now)).finally(() => this.pendingSweeps--);
     this.sweeps = run.catch(() => {});
     return run;
+  }
+
+  totals(): SweepTotals {
+    return this.sweepTotals;
+  }
+
+  private async countedSweep(now: number): Promise<SweepReport> {
+    const started = performance.now();
+    const totals = this.sweepTotals;
+    const ended = () => ({ lastSeconds: (performance.now() - started) / 1000, lastEndedAt: Date.now() });
+    try {
+      const report = await this.sweepOnce(now);
+      this.sweepTotals = {
+        ...totals,
+        sweeps: totals.sweeps + 1,
+        databasesDropped: totals.databasesDropped + report.databasesDropped,
+        feedbackTrimmed: totals.feedbackTrimmed + report.feedbackTrimmed,
+        ...ended(),
+      };
+      return report;
+    } catch (error) {
+      this.sweepTotals = { ...totals, sweeps: totals.sweeps + 1, failed: totals.failed + 1, ...ended() };
+      throw error;
+    }
   }
 
   private async sweepOnce(now: number): Promise<SweepReport> {

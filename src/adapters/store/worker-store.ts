@@ -1,7 +1,7 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import { pouchStoreName, type PouchStoreOptions } from './pouch-store.ts';
-import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store, type SweepReport } from './store.ts';
+import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
 import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
@@ -94,6 +94,10 @@ export class WorkerStore implements Store {
 
   sweep(now?: number): Promise<SweepReport> {
     return this.forward('sweep', now);
+  }
+
+  sweepTotals(): Promise<SweepTotals> {
+    return this.forward('sweepTotals');
   }
 
   private forward<M extends ForwardedMethod>(method: M, ...args: Parameters<Store[M]>): ReturnType<Store[M]> {

@@ -94,3 +94,22 @@ test('a result past the retention is not found even before the sweep drops its d
   expect(await store.getResult(old.id, T0 + 7 * MINUTE)).toEqual(old);
   expect(await store.getResult(old.id, T0 + 10 * MINUTE)).toBeNull();
 });
+
+test('the sweeps keep totals for /metrics: databases dropped, sweeps that failed, when the last one ended', async () => {
+  const { series: store, databases } = await series();
+  expect(store.totals()).toEqual({ sweeps: 0, failed: 0, databasesDropped: 0, feedbackTrimmed: 0, lastSeconds: 0, lastEndedAt: 0 });
+  await store.saveResults([result(T0, 's')], T0);
+  await store.saveResults([result(T0 + MINUTE, 's')], T0 + MINUTE);
+  const before = Date.now();
+  await store.sweep(T0 + 20 * MINUTE);
+  await store.sweep(T0 + 20 * MINUTE);
+  // Two periods of results and two of history, dropped by the first sweep; the second found nothing.
+  expect(store.totals()).toMatchObject({ sweeps: 2, failed: 0, databasesDropped: 4, feedbackTrimmed: 0 });
+  expect(store.totals().lastEndedAt).toBeGreaterThanOrEqual(before);
+  // A store that cannot list its databases: the sweep fails, and says so in the totals.
+  await databases.close();
+  opened = opened.filter((open) => open !== databases);
+  const failing = new TimeSeries({ ...databases, names: () => Promise.reject(new Error('server away')) } as never, { ...DEFAULT_RETENTION, retentionMs: 8 * MINUTE });
+  await expect(failing.sweep(T0)).rejects.toThrow('server away');
+  expect(failing.totals()).toMatchObject({ sweeps: 1, failed: 1, databasesDropped: 0 });
+});

@@ -7,7 +7,7 @@
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
 import { DATABASES, feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
-import { DEFAULT_RETENTION, StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport } from '../store.ts';
+import { DEFAULT_RETENTION, StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from '../store.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from '../time-series.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
@@ -96,6 +96,11 @@ export class CouchStore implements Store {
   async sweep(now?: number): Promise<SweepReport> {
     this.assertOpen();
     return this.series.sweep(now);
+  }
+
+  async sweepTotals(): Promise<SweepTotals> {
+    this.assertOpen();
+    return this.series.totals();
   }
 
   /** A write through the database's group commit (see bulk-queue.ts). */
