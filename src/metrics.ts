@@ -1,12 +1,27 @@
 // Prometheus metrics for /metrics. One registry per process; every role adds to it.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SweepTotals } from './adapters/store/store.ts';
 
 export type Stage = 'queue_wait' | 'inference' | 'store' | 'total';
 
 /** What a transport with consumer groups (Kafka) reports; read at each scrape. */
 export interface ConsumerGroupSource {
   consumerGroupStats(): ReadonlyArray<{ readonly group: string; readonly topic: string; readonly lag: number | null; readonly joins: number }>;
+}
+
+/** What a store's sweeps have done since it opened (Store.sweepTotals). */
+export interface SweepTotals {
+  readonly sweeps: number;
+  readonly failed: number;
+  readonly databasesDropped: number;
+  readonly feedbackTrimmed: number;
+  /** How long the last sweep took, in seconds, and when it ended (ms since the epoch); 0 before the first. */
+  readonly lastSeconds: number;
+  readonly lastEndedAt: number;
+}
+
+/** A store, as /metrics reads its sweeps at each scrape. */
+export interface SweepSource {
+  sweepTotals(): Promise<SweepTotals>;
 }
 
 /** 1, 2, 4, … up to `max`: histogram buckets for counts. */
@@ -84,40 +99,28 @@ export class Metrics {
 
   // The store's sweeps, read once per scrape (through the store's thread in local mode) by whichever of
   // these the scrape collects first.
-  private sweepSource: { sweepTotals(): Promise<SweepTotals> } | null = null;
+  private sweepSource: SweepSource | null = null;
   private sweepRead: { at: number; done: Promise<void> } | null = null;
   /** What the counters below already hold, by counter and label: the store's totals only grow. */
   private readonly sweepsCounted = new Map<string, number>();
+  private readonly readAtScrape = { registers: [this.registry], collect: () => this.collectSweeps() };
   readonly storeSweeps = new Counter({
     name: 'stratus_store_sweeps_total',
     help: "Sweeps of this process's store (expired period databases dropped, feedback trimmed), by outcome",
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
-    collect: () => this.collectSweeps(),
+    ...this.readAtScrape,
   });
   readonly storeDatabasesDropped = new Counter({
     name: 'stratus_store_databases_dropped_total',
     help: 'Period databases of results and history dropped whole by the sweeps, once past the retention',
-    registers: [this.registry],
-    collect: () => this.collectSweeps(),
+    ...this.readAtScrape,
   });
-  readonly storeFeedbackTrimmed = new Counter({
-    name: 'stratus_store_feedback_trimmed_total',
-    help: 'Oldest feedback samples deleted by the sweeps to keep within --feedback-limit',
-    registers: [this.registry],
-    collect: () => this.collectSweeps(),
-  });
-  readonly storeLastSweepSeconds = new Gauge({
-    name: 'stratus_store_last_sweep_seconds',
-    help: "How long the store's last sweep took",
-    registers: [this.registry],
-    collect: () => this.collectSweeps(),
-  });
+  readonly storeFeedbackTrimmed = new Counter({ name: 'stratus_store_feedback_trimmed_total', help: 'Oldest feedback samples deleted by the sweeps to keep within --feedback-limit', ...this.readAtScrape });
+  readonly storeLastSweepSeconds = new Gauge({ name: 'stratus_store_last_sweep_seconds', help: "How long the store's last sweep took", ...this.readAtScrape });
   readonly storeLastSweepEnded = new Gauge({
     name: 'stratus_store_last_sweep_timestamp_seconds',
     help: "When the store's last sweep ended (Unix time; 0 before the first): an alert on its age finds sweeps that stopped",
-    registers: [this.registry],
-    collect: () => this.collectSweeps(),
+    ...this.readAtScrape,
   });
 
   // Bound once: looking labels up on every observation cost ~50 µs a request under load.
@@ -156,7 +159,7 @@ export class Metrics {
   }
 
   /** Adds the store's sweep totals to /metrics. */
-  watchSweeps(store: { sweepTotals(): Promise<SweepTotals> }): void {
+  watchSweeps(store: SweepSource): void {
     this.sweepSource = store;
     // Both outcomes from the start, so that a rate or an alert on failures finds a series at 0.
     for (const outcome of ['ok', 'failed']) this.storeSweeps.inc({ outcome }, 0);

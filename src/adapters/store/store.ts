@@ -1,9 +1,11 @@
 // Where answers and models are kept. Implementations: PouchStore (leveldb on disk, or memory; WorkerStore
 // runs it on a thread of its own) and, in cluster mode, CouchStore; registry.ts lists them with what each
 // can do, documents.ts is the layout they share. All must pass test/adapters/store/store.conformance.ts.
+import type { SweepTotals } from '../../metrics.ts';
 import type { PredictionResult } from '../../protocol/result.ts';
 
-export type { PredictionResult };
+// SweepTotals (what the sweeps did since the store opened) is defined where /metrics reads it.
+export type { PredictionResult, SweepTotals };
 
 export interface ModelVersion {
   readonly version: string;
@@ -60,17 +62,6 @@ export interface SweepReport {
   readonly databasesDropped: number;
   /** The oldest feedback samples beyond the limit. */
   readonly feedbackTrimmed: number;
-}
-
-/** What the store's sweeps have done since it opened, for /metrics. */
-export interface SweepTotals {
-  readonly sweeps: number;
-  readonly failed: number;
-  readonly databasesDropped: number;
-  readonly feedbackTrimmed: number;
-  /** How long the last sweep took, in seconds, and when it ended (ms since the epoch); 0 before the first. */
-  readonly lastSeconds: number;
-  readonly lastEndedAt: number;
 }
 
 export interface Store {
