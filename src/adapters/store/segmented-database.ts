@@ -120,7 +120,7 @@ export class SegmentedDatabase {
     const newest = this.segments.length - 1;
     const placed = repeatsHarmless || newest === 0 ? docs.map((doc, i) => ({ segment: newest, i, doc })) : await this.place(docs);
     const rows: WrittenRow[] = docs.map(() => CONFLICT);
-    const bySegment = groupBySegment(placed);
+    const bySegment = Map.groupBy(placed, (one) => one.segment);
     await Promise.all(
       [...bySegment].map(async ([segment, some]) => {
         const written = (await (this.segments[segment] as PouchDB.Database).bulkDocs(some.map((one) => one.doc as PouchDB.Core.PutDocument<{}>))) as WrittenRow[];
@@ -213,13 +213,3 @@ interface Placement {
 }
 
 const CONFLICT: WrittenRow = Object.freeze({ error: 'conflict', status: 409, message: 'Document update conflict' });
-
-function groupBySegment(placed: readonly Placement[]): Map<number, Placement[]> {
-  const groups = new Map<number, Placement[]>();
-  for (const one of placed) {
-    const group = groups.get(one.segment);
-    if (group) group.push(one);
-    else groups.set(one.segment, [one]);
-  }
-  return groups;
-}

@@ -133,8 +133,8 @@ export class TimeSeries {
     const entries = await read(newest as number);
     if (entries.length < wanted && older.length > 0) entries.push(...(await Promise.all(older.map(read))).flat());
     const listed = entries.slice(0, wanted);
-    const starts = [...new Set(listed.map((entry) => entry.start))];
-    const copies = await Promise.all(starts.map((start) => this.stored(start, listed.filter((entry) => entry.start === start).map((entry) => entry.id))));
+    const byPeriod = Map.groupBy(listed, (entry) => entry.start);
+    const copies = await Promise.all([...byPeriod].map(([start, entries]) => this.stored(start, entries.map((entry) => entry.id))));
     const found = new Map(copies.flat().map((result) => [result.id, result]));
     return listed.flatMap((entry) => found.get(entry.id) ?? []);
   }
