@@ -25,8 +25,14 @@ interface Metadata {
 export async function readModelDirectory(directory: string): Promise<ModelSource> {
   const dir = resolve(directory);
   const source = await readModelFiles(join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json'), basename(dir));
-  const onnx = Bun.file(join(dir, 'model.onnx'));
-  return (await onnx.exists()) ? { ...source, modelOnnx: new Uint8Array(await onnx.arrayBuffer()) } : source;
+  const modelOnnx = await readOptionalFile(join(dir, 'model.onnx'));
+  return modelOnnx ? { ...source, modelOnnx } : source;
+}
+
+/** A file a model directory may hold (model.onnx), or null when it has none. */
+export async function readOptionalFile(path: string): Promise<Uint8Array | null> {
+  const file = Bun.file(path);
+  return (await file.exists()) ? new Uint8Array(await file.arrayBuffer()) : null;
 }
 
 export function readEmbeddedModel(): Promise<ModelSource> {

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { defaultModel } from '../embedded/assets.ts';
 import { ModelRegistry, type PublishOutcome } from './model-registry.ts';
+import { readOptionalFile } from './model-source.ts';
 import type { ModelFiles, ModelVersion } from '../adapters/store/store.ts';
 import type { Secret } from '../secret.ts';
 
@@ -48,8 +49,7 @@ export async function readTrainedModel(paths: TrainedModelFiles, createdAt = new
   const report = (await Bun.file(paths.reportJson).exists()) ? ((await Bun.file(paths.reportJson).json()) as Record<string, unknown>) : {};
   const { version, ...measured } = metadata;
   if (!version) throw new Error(`${paths.metadataJson} names no version`);
-  const onnx = paths.modelOnnx ? Bun.file(paths.modelOnnx) : null;
-  const modelOnnx = onnx && (await onnx.exists()) ? new Uint8Array(await onnx.arrayBuffer()) : null;
+  const modelOnnx = paths.modelOnnx ? await readOptionalFile(paths.modelOnnx) : null;
   return {
     // The run's one name (src/train/run-records.ts runVersion), as `--model DIR` serves it too.
     meta: { version, createdAt, metrics: { ...measured, ...report } },
