@@ -12,6 +12,7 @@ import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
 import { augmentImages } from '../src/train/augment.ts';
 import { loadSplit } from '../src/train/mnist.ts';
+import { tfjsGradients } from '../src/train/gradient-source.ts';
 import { optimizerStep } from '../src/train/optimizer-step.ts';
 import { range, seededRandom } from '../src/train/random.ts';
 import { trainSteps } from '../src/train/step-loop.ts';
@@ -58,7 +59,7 @@ const optimizer = tf.train.adam(0.001);
 const indices = range(steps * batchSize);
 const random = seededRandom(2);
 const augment = (pixels: Float32Array, count: number) => augmentImages(pixels, count, random);
-const step = optimizerStep(model, optimizer);
+const step = optimizerStep(optimizer, tfjsGradients(model, optimizer));
 await trainSteps(split, indices.slice(0, batchSize * 5), batchSize, step, { augment });
 
 const measured = { plain: { wall: [] as number[], cpu: [] as number[] }, augmented: { wall: [] as number[], cpu: [] as number[] } };

@@ -2,6 +2,7 @@
 //
 //   bun run bench/dist-train.ts [--workers 1,2] [--epochs 10] [--max-samples N] [--batch-size 64]
 //                               [--sync gradients|weights] [--sync-every 8] [--arch seed] [--mnist DIR]
+//                               [--backend onnx|wasm]
 //
 // Each N runs runTraining() from src/train/run.ts (N = 1: on this thread; N > 1: the worker threads of
 // src/train/parallel/), start to model written. Prints per epoch the cumulative training
@@ -21,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isArchName } from '../src/train/architectures.ts';
+import type { WorkerBackend } from '../src/train/backend-names.ts';
 import { SYNC_MODES, type SyncMode } from '../src/train/parallel/sync-modes.ts';
 import type { TrainEvent } from '../src/train/events.ts';
 import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
@@ -39,6 +41,8 @@ const { values: flags } = parseArgs({
     sync: { type: 'string', default: 'gradients' },
     'sync-every': { type: 'string', default: '8' },
     arch: { type: 'string', default: 'seed' },
+    // The trainer's default where ONNX Runtime loads; wasm is the fallback.
+    backend: { type: 'string', default: 'onnx' },
     mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
     kafka: { type: 'boolean', default: false },
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? process.env.STRATUS_KAFKA_BROKERS ?? '' },
@@ -51,6 +55,8 @@ const fail: BenchFlagErrors['fail'] = flagErrors.fail;
 const positive = flagErrors.positive;
 const arch = flags.arch!;
 if (!isArchName(arch)) fail(`--arch must be seed or default, got ${arch}`);
+const backend = flags.backend as WorkerBackend;
+if (backend !== 'onnx' && backend !== 'wasm') fail(`--backend must be onnx or wasm, got ${flags.backend}`);
 const sync = flags.sync as SyncMode;
 if (!SYNC_MODES.includes(sync)) fail(`--sync must be ${SYNC_MODES.join(' or ')}, got ${flags.sync}`);
 const workerCounts = flags.workers!.split(',').map((n) => positive('workers', n));
@@ -62,7 +68,7 @@ const maxSamples = flags['max-samples'] === undefined ? null : positive('max-sam
 if (flags.kafka && !flags.brokers) fail('--kafka needs a broker: KAFKA_BROKERS or --brokers (see `bash ops/dev/services up`)');
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-console.log(`${cpus().length} cores, load average ${load()}  bun ${Bun.version}  arch ${arch}  epochs ${epochs}  batch ${batchSize}/worker step  `
+console.log(`${cpus().length} cores, load average ${load()}  bun ${Bun.version}  arch ${arch}  backend ${backend}  epochs ${epochs}  batch ${batchSize}/worker step  `
   + `samples ${maxSamples ?? 'all'}  sync ${sync}${sync === 'weights' ? ` every ${syncEvery}` : ''}`);
 
 interface Row { workers: number; wall: number; result: TrainResult; epochsCpu: number; label?: string }
@@ -86,6 +92,7 @@ for (const workers of workerCounts) {
     const result = await runTraining({
       mnistDir: flags.mnist!,
       arch,
+      backend,
       epochs,
       batchSize,
       maxSamples,
@@ -106,7 +113,7 @@ for (const workers of workerCounts) {
 if (flags.kafka) {
   const outDir = mkdtempSync(join(tmpdir(), 'stratus-dist-bench-'));
   try {
-    const args = ['--arch', arch, '--epochs', String(epochs), '--batch-size', String(batchSize), '--sync', sync, '--sync-every', String(syncEvery), '--seed', String(TRAIN_DEFAULTS.seed),
+    const args = ['--arch', arch, '--backend', backend, '--epochs', String(epochs), '--batch-size', String(batchSize), '--sync', sync, '--sync-every', String(syncEvery), '--seed', String(TRAIN_DEFAULTS.seed),
       ...(maxSamples === null ? [] : ['--max-samples', String(maxSamples)])];
     const run = await runProcesses({ ranks: 2, brokers: flags.brokers!, mnist: flags.mnist!, outDir, args });
     console.log(`  2 processes over Kafka (${flags.brokers}): ${run.wall.toFixed(1)} s wall, ${run.result.samplesPerSecond} samples/s  load average ${load()}`);

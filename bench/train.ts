@@ -15,6 +15,7 @@ import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import { buildModel, isArchName } from '../src/train/architectures.ts';
 import { splitTrainingData } from '../src/train/data-split.ts';
 import { fastAdam, setLearningRate } from '../src/train/fast-adam.ts';
+import { tfjsGradients } from '../src/train/gradient-source.ts';
 import { optimizerStep } from '../src/train/optimizer-step.ts';
 import { shuffle } from '../src/train/random.ts';
 import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
@@ -59,7 +60,7 @@ const { data, random, trainIndices, testIndices } = splitTrainingData({ mnistDir
 
 const model = buildModel(arch, seed);
 const optimizer = fastAdam(learningRate);
-const step = optimizerStep(model, optimizer);
+const step = optimizerStep(optimizer, tfjsGradients(model, optimizer));
 /** One pass over `indices` without progress figures (no argMax per step); returns the mean loss. */
 const trainOn = async (indices: Uint32Array) => {
   const sums = await trainSteps(data.train, indices, batchSize, step);

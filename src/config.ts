@@ -81,8 +81,9 @@ export interface Config {
   readonly seed: number;
   /** Where the trained model.json, weights.bin and metadata.json go. */
   readonly out: string;
-  /** trainer, evaluate: the tfjs backend (wasm, embedded; or tensorflow, where tfjs-node installs). */
-  readonly backend: TrainingBackend;
+  /** trainer, evaluate: what computes (onnx: ONNX Runtime; wasm: tfjs, embedded; tensorflow: tfjs-node, where it
+   * installs); null: onnx where ONNX Runtime loads, else wasm (src/train/training-backend.ts). */
+  readonly backend: TrainingBackend | null;
   /** Fetch the MNIST files that --mnist-dir lacks from `mnistUrl` (md5-checked) instead of failing. */
   readonly download: boolean;
   readonly mnistUrl: string;
@@ -299,7 +300,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'out', flag: 'out', env: 'STRATUS_OUT', parse: text, help: 'trainer: directory for the trained model (default ./stratus-model)' },
   { key: 'download', flag: 'download', env: 'STRATUS_DOWNLOAD', parse: boolean, switch: true, help: 'trainer, evaluate: fetch missing MNIST files (md5-checked)' },
   { key: 'mnistUrl', flag: 'mnist-url', env: 'STRATUS_MNIST_URL', parse: httpUrl, help: `mirror for --download (default ${DEFAULT_MNIST_URL})` },
-  { key: 'backend', flag: 'backend', env: 'STRATUS_BACKEND', parse: oneOf(TRAINING_BACKENDS), help: 'trainer, evaluate: wasm|tensorflow (tensorflow = @tensorflow/tfjs-node, where it installs; default wasm)' },
+  { key: 'backend', flag: 'backend', env: 'STRATUS_BACKEND', parse: oneOf(TRAINING_BACKENDS), help: 'trainer, evaluate: onnx|wasm|tensorflow (onnx = ONNX Runtime computes the gradients and scores; tensorflow = @tensorflow/tfjs-node, where it installs; default onnx where ONNX Runtime loads, else wasm with a warning)' },
   { key: 'augment', flag: 'augment', env: 'STRATUS_AUGMENT', parse: boolean, switch: true, help: 'trainer: random shifts, rotations, scaling, stroke width (default on, off for --arch seed)' },
   { key: 'publish', flag: 'publish', env: 'STRATUS_PUBLISH', parse: boolean, switch: true, help: 'trainer: store the model as a new version in --store and serve it (default off)' },
   { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: httpUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN)' },
@@ -361,7 +362,7 @@ export const DEFAULTS: Config = Object.freeze({
   out: './stratus-model',
   download: false,
   mnistUrl: DEFAULT_MNIST_URL,
-  backend: 'wasm',
+  backend: null,
   augment: null,
   publish: false,
   publishUrl: null,

@@ -31,9 +31,9 @@ async function main(): Promise<void> {
     const [missing] = missingMnistFiles(config.mnistDir, action.kind === 'evaluate' ? ['test'] : ['train', 'test']);
     if (missing) usageError(`--mnist-dir: no ${missing}(.gz) in ${config.mnistDir} (add --download to fetch it)`);
   }
-  if ((config.role === 'trainer' || action.kind === 'evaluate') && config.backend === 'tensorflow') {
-    const { tensorflowUnavailable } = await import('./train/training-backend.ts');
-    const problem = await tensorflowUnavailable();
+  if ((config.role === 'trainer' || action.kind === 'evaluate') && config.backend !== null && config.backend !== 'wasm') {
+    const { backendUnavailable } = await import('./train/training-backend.ts');
+    const problem = await backendUnavailable(config.backend);
     if (problem) usageError(problem);
   }
   if (config.model) {

@@ -44,8 +44,10 @@ export class TrainerActor implements Actor {
     const { runTraining } = await import('../train/run.ts');
     const { TRAIN_DEFAULTS } = await import('../train/recipe.ts');
     const { trainingProgress } = await import('../train/progress.ts');
-    const { initTrainingBackend } = await import('../train/training-backend.ts');
-    await initTrainingBackend(config.backend);
+    const { chooseTrainingBackend, initTrainingBackend } = await import('../train/training-backend.ts');
+    const { backend, fallbackReason } = await chooseTrainingBackend(config.backend);
+    if (fallbackReason) logger.warn({ reason: fallbackReason }, 'training on tfjs wasm: ONNX Runtime does not load here');
+    await initTrainingBackend(backend);
     if (config.download) {
       const { downloadMnist } = await import('../train/mnist-download.ts');
       await downloadMnist(config.mnistDir, config.mnistUrl, (file, bytes) => logger.info({ file, bytes }, 'MNIST file downloaded'));
@@ -54,7 +56,7 @@ export class TrainerActor implements Actor {
     const recipe: TrainRecipe = {
       mnistDir: config.mnistDir,
       arch: config.arch,
-      backend: config.backend,
+      backend,
       epochs: config.epochs,
       batchSize: config.batchSize,
       maxSamples: config.maxSamples === 0 ? null : config.maxSamples,

@@ -3,18 +3,19 @@
  *
  * tfjs' AdamOptimizer spends ~13 kernel dispatches per variable and step (mul, add, square, div,
  * sqrt, ...), each a full pass over the weights plus an allocation: ~5 ms of a 50 ms seed-model
- * step. Here one JS loop over the wasm heap does the same arithmetic. State (the m/v variables,
+ * step. Here one WebAssembly SIMD kernel over the heap (adam-kernel.ts) does the same arithmetic. State (the m/v variables,
  * accBeta1/2, iterations) is kept in AdamOptimizer's own fields, so getWeights/setWeights/dispose
  * and the learningRate field that setLearningRate decays all behave as before; on any other backend
  * the stock update runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { adamKernel, type AdamConstants } from './adam-kernel.ts';
 import { heapIndex, type WasmBackend } from './wasm-heap.ts';
 
 export const ADAM_KERNEL = 'StratusAdamUpdate';
 
-interface AdamAttrs { beta1: number; beta2: number; learningRate: number; epsilon: number; oneMinusAccBeta1: number; oneMinusAccBeta2: number }
+export interface AdamAttrs { beta1: number; beta2: number; learningRate: number; epsilon: number; oneMinusAccBeta1: number; oneMinusAccBeta2: number }
 
 /** The fields of AdamOptimizer that its typings keep private. */
 interface AdamState {
@@ -40,26 +41,28 @@ function adamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   const outValue = be.makeOutput(value.shape, 'float32');
   const outM = be.makeOutput(value.shape, 'float32');
   const outV = be.makeOutput(value.shape, 'float32');
-  // Views only after the last allocation: malloc may grow the heap and detach older ones.
-  const h = be.wasm.HEAPF32;
-  const [pw, pm, pv, pg, ow, om, ov] = [value, m, v, gradient, outValue, outM, outV].map((t) => heapIndex(be, t)) as [number, number, number, number, number, number, number];
-  const { beta1, beta2, learningRate, epsilon, oneMinusAccBeta1, oneMinusAccBeta2 } = a;
-  const g1 = 1 - beta1;
-  const g2 = 1 - beta2;
-  // lr·(m/c1) / (sqrt(v/c2) + eps) with the bias corrections folded into constants: divisions and
-  // square roots are what this loop spends its time on, so one of each per element, not three.
-  const step = learningRate / oneMinusAccBeta1;
-  const unbias2 = 1 / Math.sqrt(oneMinusAccBeta2);
   const n = tf.util.sizeFromShape(value.shape);
-  for (let i = 0; i < n; i++) {
-    const g = h[pg + i]!;
-    const mi = beta1 * h[pm + i]! + g1 * g;
-    const vi = beta2 * h[pv + i]! + g2 * g * g;
-    h[om + i] = mi;
-    h[ov + i] = vi;
-    h[ow + i] = h[pw + i]! - (step * mi) / (Math.sqrt(vi) * unbias2 + epsilon);
-  }
+  const at = (t: tf.TensorInfo) => heapIndex(be, t) * 4;
+  const offsets = { values: at(value), m: at(m), v: at(v), gradient: at(gradient), intoValues: at(outValue), intoM: at(outM), intoV: at(outV) };
+  adamKernel(be.wasm.asm.memory)(offsets, n, adamConstants(a));
   return [outValue, outM, outV];
+}
+
+/**
+ * The kernel's constants: lr·(m/c1) / (sqrt(v/c2) + eps) with the bias corrections folded in, so the
+ * kernel does one square root and one division an element, not three. FastAdam and the sharded update
+ * of worker threads (parallel/sharded-adam.ts) both go through here and adam-kernel.ts: the same bits.
+ */
+export function adamConstants(a: AdamAttrs): AdamConstants {
+  return {
+    beta1: a.beta1,
+    beta2: a.beta2,
+    g1: 1 - a.beta1,
+    g2: 1 - a.beta2,
+    step: a.learningRate / a.oneMinusAccBeta1,
+    unbias2: 1 / Math.sqrt(a.oneMinusAccBeta2),
+    epsilon: a.epsilon,
+  };
 }
 
 let registered = false;
@@ -76,10 +79,23 @@ export function registerAdamKernel(): void {
 /** AdamOptimizer.applyGradients' parameter (its NamedTensor type is not re-exported by tfjs). */
 type GradientsArg = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 
+/** Adam's hyper-parameters as they are now (setLearningRate changes the rate between epochs). */
+export interface AdamSettings {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
 export class FastAdam extends tf.AdamOptimizer {
   constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
     super(learningRate, beta1, beta2, epsilon);
     registerAdamKernel();
+  }
+
+  settings(): AdamSettings {
+    const { learningRate, beta1, beta2, epsilon } = this as unknown as AdamState;
+    return { learningRate, beta1, beta2, epsilon };
   }
 
   override applyGradients(variableGradients: GradientsArg): void {

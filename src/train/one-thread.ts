@@ -1,10 +1,12 @@
 // Training on this thread: one model, one optimizer, the whole epoch's order. The plainest strategy, and
 // the reference the others are measured against (same split, orders, and worker 0's augmentation).
 import type * as tf from '@tensorflow/tfjs';
-import { augmentFrom, workerAugmentStream } from './augment-streams.ts';
+import { augmentFrom, workerAugmentStream, workerDropoutStream } from './augment-streams.ts';
 import type { Augment } from './batches.ts';
 import type { DataSplit } from './data-split.ts';
 import { fastAdam, setLearningRate } from './fast-adam.ts';
+import type { GradientSource } from './gradient-source.ts';
+import { gradientSource } from './gradients.ts';
 import { buildModelToTrain } from './init-model.ts';
 import { LocalScoring } from './local-scoring.ts';
 import { optimizerStep } from './optimizer-step.ts';
@@ -17,6 +19,7 @@ import { initTrainingBackend } from './training-backend.ts';
 interface Trainee {
   readonly model: tf.LayersModel;
   readonly optimizer: tf.Optimizer;
+  readonly gradients: GradientSource;
   readonly split: DataSplit;
   readonly scoring: LocalScoring;
   readonly augment: Augment | undefined;
@@ -32,19 +35,21 @@ export class OneThreadStrategy implements TrainingStrategy {
 
   async open(split: DataSplit): Promise<Opening> {
     const { arch, seed, initModel, learningRate } = this.recipe;
-    await initTrainingBackend(this.recipe.backend ?? 'wasm');
+    const backend = this.recipe.backend ?? 'wasm';
+    await initTrainingBackend(backend);
     const model = await buildModelToTrain(arch, seed, initModel);
     // fastAdam: tf.train.adam's update with one fused kernel per variable on wasm.
     const optimizer = fastAdam(learningRate);
     const augment = augmentOf(this.recipe) ? augmentFrom(workerAugmentStream(seed, 0)) : undefined;
-    this.trainee = { model, optimizer, split, scoring: new LocalScoring(model, split), augment };
+    const gradients = await gradientSource(backend, model, optimizer, workerDropoutStream(seed, 0));
+    this.trainee = { model, optimizer, gradients, split, scoring: new LocalScoring(model, split), augment };
     return { params: model.countParams(), samplesPerEpoch: split.training.indices.length };
   }
 
   trainEpoch(plan: EpochPlan): Promise<StepSums> {
-    const { model, optimizer, split, augment } = this.need();
+    const { optimizer, gradients, split, augment } = this.need();
     setLearningRate(optimizer, plan.learningRate);
-    return trainSteps(split.training.split, plan.order, this.recipe.batchSize, optimizerStep(model, optimizer), { augment, onBatch: plan.onBatch, signal: this.signal });
+    return trainSteps(split.training.split, plan.order, this.recipe.batchSize, optimizerStep(optimizer, gradients), { augment, onBatch: plan.onBatch, signal: this.signal });
   }
 
   async validate(): Promise<Score> {
@@ -68,6 +73,7 @@ export class OneThreadStrategy implements TrainingStrategy {
   }
 
   async close(): Promise<void> {
+    await this.trainee?.gradients.dispose();
     this.trainee?.optimizer.dispose();
     this.trainee?.model.dispose();
   }

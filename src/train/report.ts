@@ -64,6 +64,8 @@ export interface EvaluationReport extends TestMetrics {
   readonly kind: 'stratus-evaluation';
   readonly codeVersion: string;
   readonly model: { readonly version: string; readonly source: string };
+  /** What computed the probabilities: onnx (ONNX Runtime, as the consumer serves by default), wasm or tensorflow (tfjs). */
+  readonly backend: string;
   readonly data: { readonly md5: Record<string, string> };
   readonly seconds: number;
 }

@@ -1,6 +1,7 @@
-// Activates the backend a training or evaluation run asked for (--backend).
+// Activates the backend a training or evaluation run asked for (--backend), and picks the default.
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from '../model/wasm-backend.ts';
+import { loadOnnxRuntime } from '../model/onnx/onnx-runtime.ts';
 import type { TrainingBackend } from './backend-names.ts';
 import { registerWasmTrainingKernels } from './wasm-kernels.ts';
 
@@ -11,26 +12,53 @@ export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
 }
 
-/** Null when @tensorflow/tfjs-node loads here; otherwise one line saying why it does not. */
-export async function tensorflowUnavailable(): Promise<string | null> {
+export interface BackendChoice {
+  readonly backend: TrainingBackend;
+  /** Why the default fell back to wasm; null when it did not. */
+  readonly fallbackReason: string | null;
+}
+
+/**
+ * `requested` null: onnx where ONNX Runtime loads, else wasm (with the reason, for a warning), as the
+ * serving engine is chosen. A backend asked for by name is not replaced: initTrainingBackend reports it.
+ */
+export async function chooseTrainingBackend(requested: TrainingBackend | null): Promise<BackendChoice> {
+  if (requested) return { backend: requested, fallbackReason: null };
   try {
-    await import(TFJS_NODE);
+    await loadOnnxRuntime();
+    return { backend: 'onnx', fallbackReason: null };
+  } catch (error) {
+    return { backend: 'wasm', fallbackReason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Null when `backend` loads here; otherwise one line saying why it does not (a usage error: asked for by name). */
+export async function backendUnavailable(backend: TrainingBackend): Promise<string | null> {
+  try {
+    if (backend === 'tensorflow') await import(TFJS_NODE);
+    if (backend === 'onnx') await loadOnnxRuntime();
     return null;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return `--backend tensorflow: ${TFJS_NODE} does not load on this machine (${reason}); use --backend wasm`;
+    const what = backend === 'tensorflow' ? `${TFJS_NODE} does not load on this machine (${reason})` : reason;
+    return `--backend ${backend}: ${what}; use --backend wasm`;
   }
 }
 
 export async function initTrainingBackend(backend: TrainingBackend): Promise<void> {
-  if (backend === 'wasm') {
+  if (backend === 'onnx') {
+    const problem = await backendUnavailable('onnx');
+    if (problem) throw new BackendUnavailableError(problem);
+  }
+  if (backend === 'onnx' || backend === 'wasm') {
+    // The weights, the optimizer and the scoring stay in tfjs on wasm whichever computes the gradients.
     // initWasmBackend reads the embedded .wasm files, so this also works inside the compiled binary.
     await initWasmBackend();
     registerWasmTrainingKernels();
     if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
     return;
   }
-  const problem = await tensorflowUnavailable();
+  const problem = await backendUnavailable('tensorflow');
   if (problem) throw new BackendUnavailableError(problem);
   if (!(await tf.setBackend('tensorflow'))) throw new BackendUnavailableError('--backend tensorflow: tfjs-node loaded but its backend did not start');
 }

@@ -4,7 +4,8 @@
 import type * as tf from '@tensorflow/tfjs';
 
 export interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
+  /** asm.memory: the heap's WebAssembly.Memory (adam-kernel.ts runs on it). */
+  wasm: { HEAPF32: Float32Array; asm: { memory: WebAssembly.Memory } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object): boolean;

@@ -18,6 +18,13 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** Adds a node with several outputs (MaxPool's values and indices); returns their names in order. */
+  nodeWithOutputs(opType: string, inputs: readonly string[], outputHints: readonly string[], attributes?: OnnxAttributes): string[] {
+    const outputs = outputHints.map((hint) => this.uniqueName(hint));
+    this.nodes.push({ opType, inputs: [...inputs], outputs, name: outputs[0]!, ...(attributes ? { attributes } : {}) });
+    return outputs;
+  }
+
   constant(nameHint: string, dims: readonly number[], values: Float32Array | BigInt64Array): string {
     const name = this.uniqueName(nameHint);
     this.initializers.push({ name, dims, values });
@@ -32,6 +39,15 @@ export class OnnxGraphBuilder {
     else this.nodes.push({ opType: 'Identity', inputs: [result], outputs: [output.name], name: this.uniqueName('identity') });
     const nodes: OnnxNode[] = this.nodes;
     return { name, nodes, initializers: this.initializers, inputs: [input], outputs: [output] };
+  }
+
+  /**
+   * A graph of several inputs and outputs (a training step's). Each output is published under its info's
+   * name by an Identity node: a computed value may feed later nodes too, so it is not renamed.
+   */
+  buildWithOutputs(name: string, inputs: readonly OnnxValueInfo[], outputs: readonly { readonly value: string; readonly info: OnnxValueInfo }[]): OnnxGraph {
+    for (const { value, info } of outputs) this.nodes.push({ opType: 'Identity', inputs: [value], outputs: [info.name], name: this.uniqueName(`publish_${info.name}`) });
+    return { name, nodes: this.nodes, initializers: this.initializers, inputs, outputs: outputs.map((o) => o.info) };
   }
 
   private uniqueName(hint: string): string {

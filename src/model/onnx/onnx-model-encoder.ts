@@ -3,10 +3,10 @@
 import { ProtobufWriter } from './protobuf-writer.ts';
 
 /** TensorProto.DataType values. */
-const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
 
-/** Integer attributes only: every attribute of the operators we emit is an INT or a list of INTS. */
-export type OnnxAttributes = Readonly<Record<string, number | readonly number[]>>;
+/** An INT, a list of INTS or a STRING: the attribute types of the operators we emit. */
+export type OnnxAttributes = Readonly<Record<string, number | readonly number[] | string>>;
 
 export interface OnnxNode {
   readonly opType: string;
@@ -23,10 +23,12 @@ export interface OnnxTensor {
   readonly values: Float32Array | BigInt64Array;
 }
 
-/** A graph input or output: float32, each dimension a size or a name (a name leaves it free, e.g. the batch). */
+/** A graph input or output: each dimension a size or a name (a name leaves it free, e.g. the batch). */
 export interface OnnxValueInfo {
   readonly name: string;
   readonly shape: readonly (number | string)[];
+  /** float32 when absent. */
+  readonly elementType?: 'float32' | 'int32';
 }
 
 export interface OnnxGraph {
@@ -49,6 +51,7 @@ export interface OnnxModel {
 
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_INTS = 7;
+const ATTRIBUTE_STRING = 3;
 
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   return new ProtobufWriter()
@@ -75,6 +78,7 @@ function writeNode(out: ProtobufWriter, node: OnnxNode): void {
     out.message(5, (attribute) => {
       attribute.string(1, name);
       if (typeof value === 'number') attribute.varint(20, ATTRIBUTE_INT).varint(3, value);
+      else if (typeof value === 'string') attribute.varint(20, ATTRIBUTE_STRING).string(4, value);
       else attribute.varint(20, ATTRIBUTE_INTS).varints(8, value);
     });
   }
@@ -92,7 +96,7 @@ function writeValueInfo(out: ProtobufWriter, info: OnnxValueInfo): void {
   out.string(1, info.name).message(2, (type) =>
     // TypeProto.tensor_type → TypeProto.Tensor { elem_type, shape: TensorShapeProto { dim: [Dimension] } }
     type.message(1, (tensorType) =>
-      tensorType.varint(1, OnnxDataType.FLOAT).message(2, (shape) => {
+      tensorType.varint(1, info.elementType === 'int32' ? OnnxDataType.INT32 : OnnxDataType.FLOAT).message(2, (shape) => {
         for (const dim of info.shape) {
           shape.message(1, (d) => (typeof dim === 'number' ? d.varint(1, dim) : d.string(2, dim)));
         }

@@ -6,13 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SyncMode } from '../parallel/sync-modes.ts';
 import { applyGradientVector, readGradients, readWeights, writeWeights, type ParamSlot } from '../params.ts';
-import { trainingLoss, type TrainStep } from '../step-loop.ts';
+import type { GradientSource } from '../gradient-source.ts';
+import type { TrainStep } from '../step-loop.ts';
 import { bytesOf, floatsOf } from './model-state.ts';
 import type { RankLink } from './rank-link.ts';
 
 export interface RankModel {
   readonly model: tf.LayersModel;
   readonly optimizer: tf.Optimizer;
+  readonly gradients: GradientSource;
   readonly slots: readonly ParamSlot[];
   readonly length: number;
 }
@@ -46,13 +48,11 @@ async function averageWeights(rank: RankModel, link: RankLink, label: string): P
 
 /** The step of one epoch (`epoch` from 0 names the rounds in a timeout's message). */
 export function exchangeStep(rank: RankModel, link: RankLink, plan: { readonly epoch: number; readonly sync: SyncMode; readonly syncEvery: number }): ExchangeStep {
-  const { model, optimizer, slots, length } = rank;
-  const variables = slots.map((s) => s.variable);
+  const { optimizer, gradients, slots, length } = rank;
   const flat = new Float32Array(length);
   let unsynced = 0;
   const step: TrainStep = async (batch, wantPredicted) => {
-    let predicted: tf.Tensor | null = null;
-    const { value, grads } = optimizer.computeGradients(trainingLoss(model, batch, wantPredicted ? (digits) => (predicted = digits) : null), variables);
+    const { loss, grads, predicted } = await gradients.compute(batch, wantPredicted);
     const label = `epoch ${plan.epoch + 1} step ${batch.index + 1}`;
     if (plan.sync === 'gradients') {
       readGradients(grads, slots, flat);
@@ -66,7 +66,7 @@ export function exchangeStep(rank: RankModel, link: RankLink, plan: { readonly e
         unsynced = 0;
       }
     }
-    return { loss: value, predicted };
+    return { loss, predicted };
   };
   const endEpoch = async () => {
     if (unsynced > 0) await averageWeights(rank, link, `the end of epoch ${plan.epoch + 1}`);

@@ -8,9 +8,10 @@ import type { Store } from '../../adapters/store/store.ts';
 import type { Transport } from '../../adapters/transport/transport.ts';
 import type { Logger } from '../../log.ts';
 import { buildModel } from '../architectures.ts';
-import { augmentFrom, rankEpochAugmentStream } from '../augment-streams.ts';
+import { augmentFrom, rankEpochAugmentStream, workerDropoutStream } from '../augment-streams.ts';
 import type { DataSplit } from '../data-split.ts';
 import { fastAdam, setLearningRate } from '../fast-adam.ts';
+import { gradientSource } from '../gradients.ts';
 import { LocalScoring } from '../local-scoring.ts';
 import type { PackagedModel } from '../package-model.ts';
 import { shardedSamples, trainShard } from '../parallel/shards.ts';
@@ -75,22 +76,25 @@ export class RanksStrategy implements TrainingStrategy {
     const { rank, worldSize } = spread;
     const { transport, store, logger } = this.services;
     logger?.info({ rank, worldSize, jobId, transport: transport.name }, 'joining the distributed training run');
-    await initTrainingBackend(recipe.backend ?? 'wasm');
+    const backend = recipe.backend ?? 'wasm';
+    await initTrainingBackend(backend);
     const samplesPerEpoch = shardedSamples(split.training.indices.length, worldSize, recipe.batchSize, 'rank');
     const model = buildModel(recipe.arch, recipe.seed);
     const optimizer = fastAdam(recipe.learningRate);
     const { slots, length } = paramLayout(model);
+    const gradients = await gradientSource(backend, model, optimizer, workerDropoutStream(recipe.seed, rank), slots.map((s) => s.variable));
     const scoring = new LocalScoring(model, split);
     const { peerTimeoutMs } = spread;
     let link: RankLink;
     try {
       link = await RankLink.open({ transport, jobId, rank, worldSize, timeoutMs: peerTimeoutMs, startTimeoutMs: spread.startTimeoutMs ?? 5 * peerTimeoutMs });
     } catch (error) {
+      await gradients.dispose();
       optimizer.dispose();
       model.dispose();
       throw error;
     }
-    this.joined = { model, optimizer, slots, length, link, split, scoring };
+    this.joined = { model, optimizer, gradients, slots, length, link, split, scoring };
     const resumed = await startFromCheckpoint(link, store, jobId, this.joined);
     this.firstEpoch = resumed?.epoch ?? 0;
     return { params: length, samplesPerEpoch, resumed };
@@ -163,6 +167,7 @@ export class RanksStrategy implements TrainingStrategy {
     const joined = this.joined;
     if (!joined) return;
     await joined.link.close();
+    await joined.gradients.dispose();
     joined.optimizer.dispose();
     joined.model.dispose();
   }

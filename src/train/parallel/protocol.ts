@@ -1,6 +1,7 @@
 // What the coordinator (worker-threads.ts) and a training worker (src/train-worker.ts) say to each
 // other. Images and labels live in SharedArrayBuffers: one copy of MNIST for all the workers.
 import type { ArchName } from '../arch-names.ts';
+import type { WorkerBackend } from '../backend-names.ts';
 import type { PackagedModel } from '../package-model.ts';
 import type { StepSums } from '../step-loop.ts';
 import type { SharedAllReduceBuffers } from './shared-allreduce.ts';
@@ -17,6 +18,8 @@ export interface WorkerSetup {
   readonly rank: number;
   readonly workers: number;
   readonly arch: ArchName;
+  /** What computes the gradients: onnx (ONNX Runtime, one session per worker) or wasm (tfjs). */
+  readonly backend: WorkerBackend;
   readonly seed: number;
   readonly batchSize: number;
   readonly learningRate: number;

@@ -71,8 +71,21 @@ export class SharedAllReduce {
     this.to = Math.min(length, this.from + per);
   }
 
+  /** This worker's slice of the vector: the elements it averages. */
+  get slice(): { readonly from: number; readonly to: number } {
+    return { from: this.from, to: this.to };
+  }
+
   /** After every worker has filled `own`: averages the slots into `mean` (read it until the next call). */
   average(): Float32Array {
+    return this.averageThen(null);
+  }
+
+  /**
+   * average(), and before the second barrier `update` may rewrite this worker's slice of the mean in
+   * place (a sharded optimizer step): what every worker reads back is then the slices as updated.
+   */
+  averageThen(update: ((ownSlice: Float32Array) => void) | null): Float32Array {
     this.barrier();
     const { workers, length } = this.buffers;
     const slots = this.slots;
@@ -83,6 +96,7 @@ export class SharedAllReduce {
       for (let w = 1; w < workers; w++) sum += slots[w * length + i]!;
       mean[i] = sum * scale;
     }
+    update?.(mean.subarray(this.from, this.to));
     this.barrier();
     return mean;
   }

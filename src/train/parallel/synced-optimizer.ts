@@ -1,11 +1,14 @@
 // The optimizer every training worker steps with: it wraps the run's real optimizer (fastAdam) and
 // keeps the workers' models identical through a SharedAllReduce.
-//   gradients: each step's gradients are averaged before the update. Every worker then applies the
-//              same update to the same weights with the same optimizer state: bit-identical models.
+//   gradients: each step's gradients are averaged before the update, and each worker updates its own
+//              slice of the weights with Adam (sharded-adam.ts) before all copy the whole vector back:
+//              bit-identical models, and the update's cost shared.
 //   weights:   local steps, and every `syncEvery` steps the weights themselves are averaged (local
 //              SGD): fewer exchanges, but the optimizer states drift apart between them.
 import * as tf from '@tensorflow/tfjs';
-import { applyGradientVector, readGradients, readWeights, writeWeights, type ParamSlot } from '../params.ts';
+import type { FastAdam } from '../fast-adam.ts';
+import { readGradients, readWeights, writeWeights, type ParamSlot } from '../params.ts';
+import { ShardedAdam } from './sharded-adam.ts';
 import type { SharedAllReduce } from './shared-allreduce.ts';
 import type { SyncMode } from './sync-modes.ts';
 
@@ -14,9 +17,11 @@ type GradientsArg = Parameters<tf.Optimizer['applyGradients']>[0];
 
 export class SyncedOptimizer extends tf.Optimizer {
   private localSteps = 0;
+  /** gradients mode: this worker's part of the Adam update (made at the first step, from the weights then). */
+  private sharded: ShardedAdam | null = null;
 
   constructor(
-    readonly inner: tf.Optimizer,
+    readonly inner: FastAdam,
     private readonly slots: readonly ParamSlot[],
     private readonly allReduce: SharedAllReduce,
     private readonly mode: SyncMode,
@@ -36,14 +41,23 @@ export class SyncedOptimizer extends tf.Optimizer {
       ? Object.fromEntries(variableGradients.map((g: { name: string; tensor: tf.Tensor }) => [g.name, g.tensor]))
       : variableGradients;
     if (this.mode === 'weights') {
-      this.inner.applyGradients(named);
+      (this.inner as tf.Optimizer).applyGradients(named);
       this.incrementIterations();
       if (++this.localSteps === this.syncEvery) this.syncWeights();
       return;
     }
     readGradients(named, this.slots, this.allReduce.own);
-    applyGradientVector(this.inner, this.slots, this.allReduce.average());
+    this.sharded ??= this.shardedAdam();
+    const sharded = this.sharded;
+    writeWeights(this.slots, this.allReduce.averageThen((slice) => sharded.step(slice)));
     this.incrementIterations();
+  }
+
+  private shardedAdam(): ShardedAdam {
+    const { from, to } = this.allReduce.slice;
+    const length = this.slots.reduce((n, slot) => n + slot.size, 0);
+    const weights = readWeights(this.slots, new Float32Array(length));
+    return new ShardedAdam(() => this.inner.settings(), weights.subarray(from, to));
   }
 
   /** Averages the weights now (all workers together; weights mode: also at the end of an epoch, so all

@@ -3,6 +3,7 @@
 // --sync weights, their weights every K steps) through shared memory. This thread holds MNIST once in
 // SharedArrayBuffers, hands out the seeded shards and combines the workers' figures; it runs no tensors.
 import { TRAIN_WORKER } from '../../workers.ts';
+import type { WorkerBackend } from '../backend-names.ts';
 import type { DataSplit } from '../data-split.ts';
 import type { MnistSplit } from '../mnist.ts';
 import type { PackagedModel } from '../package-model.ts';
@@ -40,6 +41,7 @@ export class WorkerThreadsStrategy implements TrainingStrategy {
   private readonly progress = progressWords();
   /** Worker 0's model files, which come back with its share of the test set. */
   private packaged: PackagedModel | null = null;
+  private readonly backend: WorkerBackend;
   private readonly onAbort = () => this.pool?.abort(this.signal?.reason instanceof Error ? this.signal.reason : new Error('training stopped'));
 
   constructor(
@@ -49,8 +51,11 @@ export class WorkerThreadsStrategy implements TrainingStrategy {
   ) {
     const { workers } = spread;
     if (!Number.isInteger(workers) || workers < 2) throw new Error(`worker threads need 2 workers or more, got ${workers}`);
-    // Each worker brings up the embedded wasm backend; tfjs-node's native threads would fight them for the cores.
-    if ((recipe.backend ?? 'wasm') !== 'wasm') throw new Error(`--workers ${workers} trains on the wasm backend only, not ${recipe.backend}`);
+    // Each worker brings up its own engine (the embedded wasm backend, and an ONNX Runtime session of one
+    // thread); tfjs-node's native threads would fight them for the cores.
+    const backend = recipe.backend ?? 'wasm';
+    if (backend === 'tensorflow') throw new Error(`--workers ${workers} trains on the onnx or wasm backend, not tensorflow`);
+    this.backend = backend;
   }
 
   async open(split: DataSplit): Promise<Opening> {
@@ -69,6 +74,7 @@ export class WorkerThreadsStrategy implements TrainingStrategy {
         rank,
         workers,
         arch: recipe.arch,
+        backend: this.backend,
         seed: recipe.seed,
         batchSize: recipe.batchSize,
         learningRate: recipe.learningRate,

@@ -2,9 +2,11 @@
 // its shard of every epoch, and a SyncedOptimizer that keeps its model equal to the others'.
 // Runs inside src/train-worker.ts; the coordinator is worker-threads.ts.
 import type * as tf from '@tensorflow/tfjs';
-import { augmentFrom, workerAugmentStream } from '../augment-streams.ts';
+import { augmentFrom, workerAugmentStream, workerDropoutStream } from '../augment-streams.ts';
 import type { Augment } from '../batches.ts';
 import { fastAdam, setLearningRate } from '../fast-adam.ts';
+import type { GradientSource } from '../gradient-source.ts';
+import { gradientSource } from '../gradients.ts';
 import { buildModelToTrain } from '../init-model.ts';
 import type { MnistSplit } from '../mnist.ts';
 import { optimizerStep } from '../optimizer-step.ts';
@@ -28,6 +30,7 @@ interface Ready {
   readonly progress: Float64Array;
   readonly augment: Augment | undefined;
   optimizer: SyncedOptimizer | null;
+  gradients: GradientSource | null;
 }
 
 let ready: Ready | null = null;
@@ -50,6 +53,7 @@ export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
       if (call.allReduce.length !== r.length) throw new Error(`exchange holds ${call.allReduce.length} floats, the model ${r.length}`);
       const allReduce = new SharedAllReduce(call.allReduce, r.setup.rank, r.setup.stallTimeoutMs);
       r.optimizer = new SyncedOptimizer(fastAdam(r.setup.learningRate), r.slots, allReduce, r.setup.sync, r.setup.syncEvery);
+      r.gradients = await gradientSource(r.setup.backend, r.model, r.optimizer, workerDropoutStream(r.setup.seed, r.setup.rank));
       return null;
     }
     case 'epoch':
@@ -69,7 +73,7 @@ export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
 }
 
 async function setup(setup: WorkerSetup): Promise<SetupReply> {
-  await initTrainingBackend('wasm');
+  await initTrainingBackend(setup.backend);
   // The same seed in every worker: all start from the same weights.
   const model = await buildModelToTrain(setup.arch, setup.seed, setup.initModel);
   const { slots, length } = paramLayout(model);
@@ -83,17 +87,18 @@ async function setup(setup: WorkerSetup): Promise<SetupReply> {
     progress: new Float64Array(setup.progress),
     augment: setup.augment ? augmentFrom(workerAugmentStream(setup.seed, setup.rank)) : undefined,
     optimizer: null,
+    gradients: null,
   };
   return { params: length };
 }
 
 async function epoch(epochIndex: number, learningRate: number, shard: Uint32Array): Promise<EpochReply> {
   const r = need();
-  const optimizer = r.optimizer;
-  if (!optimizer) throw new Error('training worker: connect first');
+  const { optimizer, gradients } = r;
+  if (!optimizer || !gradients) throw new Error('training worker: connect first');
   setLearningRate(optimizer.inner, learningRate);
   const { batchSize, rank } = r.setup;
-  const sums = await trainSteps(r.train, shard, batchSize, optimizerStep(r.model, optimizer), {
+  const sums = await trainSteps(r.train, shard, batchSize, optimizerStep(optimizer, gradients), {
     augment: r.augment,
     onBatch: (progress) => {
       if (rank === 0) writeProgress(r.progress, epochIndex, progress);

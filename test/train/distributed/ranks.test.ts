@@ -14,6 +14,7 @@ import { splitTrainingData } from '../../../src/train/data-split.ts';
 import { checkpointVersion } from '../../../src/train/distributed/checkpoint.ts';
 import type { TrainEvent } from '../../../src/train/events.ts';
 import { fastAdam, setLearningRate } from '../../../src/train/fast-adam.ts';
+import { tfjsGradients } from '../../../src/train/gradient-source.ts';
 import { optimizerStep } from '../../../src/train/optimizer-step.ts';
 import { trainShard } from '../../../src/train/parallel/shards.ts';
 import { shuffle } from '../../../src/train/random.ts';
@@ -103,7 +104,7 @@ async function singleWorkerOnRankBatches(r: Recipe): Promise<number> {
       const shards = Array.from({ length: r.worldSize }, (_, rank) => trainShard(training.indices, rank, r.worldSize));
       const joined: number[] = [];
       for (let from = 0; from < shards[0]!.length; from += r.batchSize) for (const shard of shards) joined.push(...shard.subarray(from, from + r.batchSize));
-      await trainSteps(training.split, Uint32Array.from(joined), r.batchSize * r.worldSize, optimizerStep(model, optimizer));
+      await trainSteps(training.split, Uint32Array.from(joined), r.batchSize * r.worldSize, optimizerStep(optimizer, tfjsGradients(model, optimizer)));
     }
     return scoreSplit(model, data.test, testIndices).accuracy;
   } finally {

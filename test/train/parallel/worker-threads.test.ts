@@ -49,6 +49,23 @@ describe('worker threads', () => {
     expect(report.testSamples).toBe(10_000);
   }, 240_000);
 
+  // The trainer's default where ONNX Runtime loads: each worker runs the training graph in its own session.
+  test('on ONNX Runtime, 2 workers end bit-identical, replay, and learn what tfjs on wasm learns', async () => {
+    const common = { maxSamples: 3000, epochs: 1, batchSize: 64 };
+    const replicas: Float32Array[][] = [];
+    const a = recipe({ ...common, backend: 'onnx', spread: threads({ onReplicas: (w) => replicas.push(w) }) });
+    const onOnnx = await train(a);
+    const b = recipe({ ...common, backend: 'onnx' });
+    await train(b);
+    expect(Buffer.from(replicas[0]![1]!.buffer).equals(Buffer.from(replicas[0]![0]!.buffer))).toBe(true);
+    expect(readFileSync(join(a.outDir, 'weights.bin')).equals(readFileSync(join(b.outDir, 'weights.bin')))).toBe(true);
+    expect(onOnnx.backend).toBe('onnx');
+    const onWasm = await train(recipe({ ...common, backend: 'wasm' }));
+    // Same seed, split and order; the gradients differ in float rounding only, so the runs stay close.
+    expect(Math.abs(onOnnx.testAccuracy - onWasm.testAccuracy)).toBeLessThan(0.02);
+    expect(onOnnx.testAccuracy).toBeGreaterThan(0.85);
+  }, 240_000);
+
   test('3 workers averaging weights every 2 steps end identical too', async () => {
     let replicas: Float32Array[] = [];
     const events: TrainEvent[] = [];
