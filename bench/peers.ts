@@ -13,11 +13,12 @@
 // writing the model). CPU: each contender's line says what it counted.
 // Batch size 64 is per worker step: Stratus with --workers 2 averages the gradients of two batches of 64
 // a step, Elephas trains each of its two partitions with batches of 64 and averages the weights an epoch.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
+import { pythonVenv } from './python-venv.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const flagErrors = benchFlagErrors('bench/peers');
@@ -67,26 +68,6 @@ interface Run {
   readonly cpuMsPer1000Samples: number;
 }
 const samplesPerSecond = (run: Run) => (run.trainSamples * epochs) / run.trainSeconds;
-
-/** The peer's interpreter; pip runs only when the venv is new or its requirements file changed. */
-async function prepareVenv(peer: PeerName): Promise<string> {
-  const venv = join(REPO, PEERS[peer].venv);
-  const requirements = join(REPO, PEERS[peer].requirements);
-  const python = join(venv, 'bin/python');
-  const stamp = join(venv, 'stratus-requirements.txt');
-  const wanted = readFileSync(requirements, 'utf8');
-  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return python;
-  console.log(`installing ${peer}'s packages into ${PEERS[peer].venv} (once)`);
-  if (!existsSync(python)) await mustSucceed(['python3', '-m', 'venv', venv]);
-  await mustSucceed([python, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
-  writeFileSync(stamp, wanted);
-  return python;
-}
-
-async function mustSucceed(command: string[]): Promise<void> {
-  const code = await Bun.spawn(command, { stdout: 'inherit', stderr: 'inherit' }).exited;
-  if (code !== 0) throw new Error(`${command.join(' ')} exited ${code}`);
-}
 
 /** Spawns `command`, hands each stdout line to `onLine` as it comes; stderr is shown only if it fails. */
 async function runLines(command: string[], onLine: (line: string, pid: number) => void): Promise<number> {
@@ -199,7 +180,7 @@ async function attempt(round: number, contender: string, go: () => Promise<Run>)
 }
 
 const pythons = new Map<PeerName, string>();
-for (const peer of peers) pythons.set(peer, await prepareVenv(peer));
+for (const peer of peers) pythons.set(peer, await pythonVenv(PEERS[peer].venv, PEERS[peer].requirements));
 console.log(
   `seed recipe, ${epochs} epoch(s)${maxSamples === null ? '' : `, at most ${maxSamples} training images`}, ${rounds} round(s); ` +
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; bun ${Bun.version}; stratus workers ${workerCounts.join(',')}${stratusArgs.length ? `, ${stratusArgs.join(' ')}` : ''}`,

@@ -1,5 +1,6 @@
 /**
- * Trains a digit model on the tfjs wasm backend and writes it as a tfjs layers model, and in ONNX:
+ * Trains a digit model (gradients on ONNX Runtime where it loads, as the trainer does; else tfjs on wasm)
+ * and writes it as a tfjs layers model, and in ONNX:
  *   <out>/model.json, <out>/weights.bin, <out>/model.onnx, <out>/metadata.json, <out>/report.json
  *
  *   bun scripts/train-default-model.ts [--arch default|seed] [--epochs 6] [--batch-size 64]
@@ -13,6 +14,7 @@ import { ARCHS, isArchName } from '../src/train/arch-names.ts';
 import type { TrainEvent } from '../src/train/events.ts';
 import { TRAIN_DEFAULTS } from '../src/train/recipe.ts';
 import { runTraining } from '../src/train/run.ts';
+import { chooseTrainingBackend } from '../src/train/training-backend.ts';
 
 const repo = resolve(import.meta.dir, '..');
 const { values: opts } = parseArgs({
@@ -53,10 +55,13 @@ function print(event: TrainEvent): void {
   }
 }
 
+const { backend, fallbackReason } = await chooseTrainingBackend(null);
+if (fallbackReason) console.warn(`training on tfjs wasm: ${fallbackReason}`);
 await runTraining(
   {
     mnistDir: opts.data,
     arch,
+    backend,
     epochs: num('epochs', opts.epochs),
     batchSize: num('batch-size', opts['batch-size']),
     maxSamples: opts['max-samples'] === undefined ? null : num('max-samples', opts['max-samples']),
