@@ -5,7 +5,11 @@
 // quiet machine.
 //
 //   bun run bench/peers.ts [--rounds 2] [--epochs 10] [--max-samples N] [--workers 2] [--peers keras,elephas]
-//                          [--stratus-args='--backend wasm'] [--mnist DIR]
+//                          [--stratus-args='--backend wasm'] [--mnist DIR] [--parts training,inference,serving]
+//
+// --parts: the training pairs are this script's; `inference` then runs bench/inference.ts --peer (ONNX
+// Runtime's Python API against Stratus, CPU per image) and `serving` bench/serving-peers.ts (BentoML against
+// Stratus, requests/s), each with --rounds, as their own scripts print them. All three by default.
 //
 // Every contender trains on the same 54,000 images (a seeded 10 % hold-out of the 60,000) and scores the
 // 10,000 test images. Training seconds: the epochs' training steps, per-epoch validation excluded.
@@ -13,7 +17,7 @@
 // writing the model). CPU: each contender's line says what it counted.
 // Batch size 64 is per worker step: Stratus with --workers 2 averages the gradients of two batches of 64
 // a step, Elephas trains each of its two partitions with batches of 64 and averages the weights an epoch.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +38,7 @@ const OPTIONS = {
   // Its value starts with a dash, which parseArgs takes only as --stratus-args='--backend wasm'.
   'stratus-args': { type: 'string', default: '' },
   mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+  parts: { type: 'string', default: 'training,inference,serving' },
 } as const;
 const flags = (() => {
   try {
@@ -58,6 +63,28 @@ const peers = flags.peers!.split(',').filter(Boolean) as PeerName[];
 for (const peer of peers) if (!(peer in PEERS)) fail(`--peers must list keras and/or elephas, got ${peer}`);
 const stratusArgs = flags['stratus-args']!.split(/\s+/).filter(Boolean);
 const mnist = flags.mnist!;
+const PARTS = ['training', 'inference', 'serving'] as const;
+const parts = new Set(flags.parts!.split(',').filter(Boolean));
+for (const part of parts) if (!(PARTS as readonly string[]).includes(part)) fail(`--parts must list ${PARTS.join(', ')}, got ${part}`);
+
+/** The pairs other scripts measure, each printing its own runs, medians and ratios. */
+async function otherParts(): Promise<void> {
+  const binary = join(REPO, 'stratus');
+  const commands = {
+    inference: ['bun', 'run', 'bench/inference.ts', '--peer', '--rounds', String(rounds), '--batches', '1,64,256'],
+    serving: ['bun', 'run', 'bench/serving-peers.ts', '--rounds', String(rounds), ...(existsSync(binary) ? ['--binary', binary] : [])],
+  };
+  for (const part of ['inference', 'serving'] as const) {
+    if (!parts.has(part)) continue;
+    console.log(`\n== ${part}: ${commands[part].join(' ')}`);
+    const code = await Bun.spawn(commands[part], { cwd: REPO, stdout: 'inherit', stderr: 'inherit' }).exited;
+    if (code !== 0) process.exitCode = 1;
+  }
+}
+if (!parts.has('training')) {
+  await otherParts();
+  process.exit();
+}
 
 interface Run {
   readonly who: string;
@@ -224,3 +251,4 @@ if (ours.length && theirs.length) {
 console.log('\nCPU counted:');
 for (const who of contenders) console.log(`  ${who}: ${cpuCounted.get(who)}`);
 for (const [peer, versions] of peerVersions) console.log(`${peer}: ${versions}`);
+await otherParts();

@@ -58,6 +58,8 @@ interface Flow {
 
 interface ReluBackward {
   maskedDownstream: boolean;
+  /** The layer after it (a max-pool) may also give the per-channel sums of the gradient it routes back. */
+  channelSums: string | null;
 }
 
 /** Given the gradient of a layer's output, emits the gradient of its input (null: nothing needs it). */
@@ -104,7 +106,7 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
     switch (className) {
       case 'Conv2D': {
         requireValidUnitStride(layer, config);
-        const [, h, w] = mapOf(input, layer);
+        const [c, h, w] = mapOf(input, layer);
         const [kh, kw] = config.kernelSize as [number, number];
         const filters = config.filters as number;
         const kernel = weightInput(layer, 'kernel');
@@ -114,16 +116,38 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
         const z = builder.node('Conv', convInputs, layer.name, { kernel_shape: [kh, kw], pads: [0, 0, 0, 0] });
         const [oh, ow] = [h - kh + 1, w - kw + 1];
         const out = activation(builder, layer, config, z, zero);
-        flow = { name: out.value, shape: [filters, oh, ow], ...(out.relu ? { relu: out.relu } : {}) };
-        backwards.push((gradient) => {
-          const dz = out.backward ? out.backward(gradient) : gradient;
-          if (bias) bias.gradientOut(builder.node('ReduceSum', [dz, int64('axes_nhw', [0, 2, 3])], `${layer.name}_dbias`, { keepdims: 0 }));
-          // dW[o,i,y,x] = Σ over n,oh,ow of dz[n,o,oh,ow]·input[n,i,oh+y,ow+x]: a convolution of the input
-          // by dz with the batch as the channels it sums over ([i,n,h,w] ⊛ [o,n,oh,ow] → [i,o,kh,kw]).
+        // dW[o,i,y,x] = Σ over n,oh,ow of dz[n,o,oh,ow]·input[n,i,oh+y,ow+x]: a convolution of the input
+        // by dz with the batch as the channels it sums over ([i,n,h,w] ⊛ [o,n,oh,ow] → [i,o,kh,kw]).
+        const kernelGradient = (dz: string) => {
           const inputByChannel = builder.node('Transpose', [input.name], `${layer.name}_x_cnhw`, { perm: [1, 0, 2, 3] });
           const dzByChannel = builder.node('Transpose', [dz], `${layer.name}_dz_cnhw`, { perm: [1, 0, 2, 3] });
           const dwIohw = builder.node('Conv', [inputByChannel, dzByChannel], `${layer.name}_dkernel_iohw`, { kernel_shape: [oh, ow], pads: [0, 0, 0, 0] });
-          kernel.gradientOut(builder.node('Transpose', [dwIohw], `${layer.name}_dkernel`, { perm: [2, 3, 0, 1] }));
+          return builder.node('Transpose', [dwIohw], `${layer.name}_dkernel`, { perm: [2, 3, 0, 1] });
+        };
+        // The same sum for a one-channel input (the image), as products of dz with the input's kh·kw shifted
+        // windows, batched over the images. The convolution above would transpose dz and reorder it as a
+        // kernel, two passes over the layer's largest map that this does without.
+        const singleChannelKernelGradient = (dz: string) => {
+          const positions = oh * ow;
+          const windows: string[] = [];
+          for (let y = 0; y < kh; y++) {
+            for (let x = 0; x < kw; x++) {
+              windows.push(builder.node('Slice', [input.name, int64(`${layer.name}_from_${y}_${x}`, [y, x]), int64(`${layer.name}_to_${y}_${x}`, [y + oh, x + ow]), int64('axes_hw', [2, 3])], `${layer.name}_window_${y}_${x}`));
+            }
+          }
+          const stacked = builder.node('Concat', windows, `${layer.name}_windows`, { axis: 1 });
+          const columns = builder.node('Transpose', [builder.node('Reshape', [stacked, int64(`${layer.name}_n_k_p`, [0, kh * kw, positions])], `${layer.name}_n_k_p`)], `${layer.name}_n_p_k`, { perm: [0, 2, 1] });
+          const dzRows = builder.node('Reshape', [dz, int64(`${layer.name}_n_o_p`, [0, filters, positions])], `${layer.name}_dz_n_o_p`);
+          const perImage = builder.node('MatMul', [dzRows, columns], `${layer.name}_dkernel_n_o_k`);
+          const summed = builder.node('ReduceSum', [perImage, int64('axes_n', [0])], `${layer.name}_dkernel_o_k`, { keepdims: 0 });
+          return builder.node('Reshape', [builder.node('Transpose', [summed], `${layer.name}_dkernel_k_o`, { perm: [1, 0] }), int64(`${layer.name}_kernel_shape`, [kh, kw, 1, filters])], `${layer.name}_dkernel`);
+        };
+        flow = { name: out.value, shape: [filters, oh, ow], ...(out.relu ? { relu: out.relu } : {}) };
+        backwards.push((gradient) => {
+          const dz = out.backward ? out.backward(gradient) : gradient;
+          const channelSums = out.relu?.channelSums ?? builder.node('ReduceSum', [dz, int64('axes_nhw', [0, 2, 3])], `${layer.name}_dbias`, { keepdims: 0 });
+          if (bias) bias.gradientOut(channelSums);
+          kernel.gradientOut(c === 1 ? singleChannelKernelGradient(dz) : kernelGradient(dz));
           return first ? null : builder.node('ConvTranspose', [dz, oihw], `${layer.name}_dinput`, { kernel_shape: [kh, kw], pads: [0, 0, 0, 0] });
         });
         break;
@@ -146,6 +170,10 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
           // An exact tie sends the gradient to every tied element (tfjs picks one); ties of positive
           // floats are rare, and the common one, a window of zeros after a ReLU, gets none either way.
           const live = afterRelu ? mask(builder.node('Greater', [pooled, zero()], `${layer.name}_positive`), gradient, `${layer.name}_dpooled_live`, builder) : gradient;
+          // Each window sends its gradient to its maximum, so the bias gradient of the layer below, a sum over
+          // positions, can be taken on the pooled map: a quarter of the reads (and a tie counts once, as
+          // tfjs routes it, not once per tied element).
+          if (afterRelu) afterRelu.channelSums = builder.node('ReduceSum', [live, int64('axes_nhw', [0, 2, 3])], `${layer.name}_channel_sums`, { keepdims: 0 });
           // Nearest-neighbour Resize by the window size: ONNX Runtime has a fast path for it (Expand, which
           // would do the same, copies one float at a time).
           const scales = builder.constant(`${layer.name}_scales`, [4], new Float32Array([1, 1, ph, pw]));
@@ -248,7 +276,7 @@ function activation(builder: OnnxGraphBuilder, layer: tf.layers.Layer, config: L
   if (name === 'linear') return { value: z, backward: null };
   if (name !== 'relu') throw new UntrainableOnOnnxError(`layer ${layer.name} uses activation ${JSON.stringify(name)}; training on ONNX Runtime supports linear and relu (and softmax last)`);
   const value = builder.node('Relu', [z], `${layer.name}_relu`);
-  const relu: ReluBackward = { maskedDownstream: false };
+  const relu: ReluBackward = { maskedDownstream: false, channelSums: null };
   // relu'(z) is 1 where the output is positive. (Not Mul by Sign(output): ORT's Sign is a scalar loop.)
   const backward = (gradient: string) => relu.maskedDownstream ? gradient : mask(builder.node('Greater', [value, zero()], `${layer.name}_relu_mask`), gradient, `${layer.name}_relu_grad`, builder);
   return { value, backward, relu };
