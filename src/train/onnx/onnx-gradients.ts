@@ -47,10 +47,11 @@ export class OnnxGradients implements GradientSource {
     };
     // Views on one copy of the weights: the session reads them, and they are rewritten before the next step.
     readWeights(this.slots, this.weights);
-    graph.weights.forEach((port, i) => {
-      const { offset, size: count } = this.slots[i]!;
-      feeds[port.input] = new ort.Tensor('float32', this.weights.subarray(offset, offset + count), port.shape);
-    });
+    for (const port of graph.weights) {
+      const slot = this.slots.find((s) => s.variable.name === port.variable);
+      if (!slot) throw new Error(`internal: the training graph's weight ${port.variable} is not a trainable variable`);
+      feeds[port.input] = new ort.Tensor('float32', this.weights.subarray(slot.offset, slot.offset + slot.size), port.shape);
+    }
     for (const dropout of graph.dropouts) feeds[dropout.input] = new ort.Tensor('float32', this.dropoutMask(size * dropout.units, dropout.rate), [size, dropout.units]);
     const out = await this.session.run(feeds);
     const grads: tf.NamedTensorMap = {};
