@@ -1,5 +1,6 @@
 // Activates the backend a training or evaluation run asked for (--backend), and picks the default.
 import * as tf from '@tensorflow/tfjs';
+import { chooseEngine } from '../model/engine-choice.ts';
 import { initWasmBackend } from '../model/wasm-backend.ts';
 import { loadOnnxRuntime } from '../model/onnx/onnx-runtime.ts';
 import type { TrainingBackend } from './backend-names.ts';
@@ -19,17 +20,13 @@ export interface BackendChoice {
 }
 
 /**
- * `requested` null: onnx where ONNX Runtime loads, else wasm (with the reason, for a warning), as the
- * serving engine is chosen. A backend asked for by name is not replaced: initTrainingBackend reports it.
+ * `requested` null: the serving engine's default (onnx where ONNX Runtime loads, else wasm, with the
+ * reason for a warning). A backend asked for by name is not replaced: initTrainingBackend reports it.
  */
 export async function chooseTrainingBackend(requested: TrainingBackend | null): Promise<BackendChoice> {
   if (requested) return { backend: requested, fallbackReason: null };
-  try {
-    await loadOnnxRuntime();
-    return { backend: 'onnx', fallbackReason: null };
-  } catch (error) {
-    return { backend: 'wasm', fallbackReason: error instanceof Error ? error.message : String(error) };
-  }
+  const { engine, fallbackReason } = await chooseEngine(null);
+  return { backend: engine, fallbackReason };
 }
 
 /** Null when `backend` loads here; otherwise one line saying why it does not (a usage error: asked for by name). */
