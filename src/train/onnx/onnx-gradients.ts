@@ -10,7 +10,10 @@ import type { GradientSource, StepGradients } from '../gradient-source.ts';
 import { buildTrainingGraph, STEP_IMAGES, STEP_LABELS, STEP_LOSS, STEP_PREDICTED, type TrainingGraph } from './training-graph.ts';
 
 export class OnnxGradients implements GradientSource {
+  /** One copy of the weights, rewritten from the model before every step. */
   private readonly weights: Float32Array;
+  /** The graph's weight inputs: views on `weights`, made once, matched to the variables by name. */
+  private readonly weightFeeds: Record<string, Ort.Tensor> = {};
 
   private constructor(
     private readonly ort: OnnxRuntime,
@@ -22,6 +25,11 @@ export class OnnxGradients implements GradientSource {
     private readonly random: () => number,
   ) {
     this.weights = new Float32Array(length);
+    for (const port of graph.weights) {
+      const slot = slots.find((s) => s.variable.name === port.variable);
+      if (!slot) throw new Error(`internal: the training graph's weight ${port.variable} is not a trainable variable`);
+      this.weightFeeds[port.input] = new ort.Tensor('float32', this.weights.subarray(slot.offset, slot.offset + slot.size), port.shape);
+    }
   }
 
   /** Throws UntrainableOnOnnxError when the model has a layer the graph does not cover. */
@@ -41,17 +49,12 @@ export class OnnxGradients implements GradientSource {
   async compute(batch: Batch, wantPredicted: boolean): Promise<StepGradients> {
     const { ort, graph } = this;
     const size = batch.x.shape[0];
+    readWeights(this.slots, this.weights);
     const feeds: Record<string, Ort.Tensor> = {
+      ...this.weightFeeds,
       [STEP_IMAGES]: new ort.Tensor('float32', batch.x.dataSync() as Float32Array, batch.x.shape),
       [STEP_LABELS]: new ort.Tensor('float32', batch.y.dataSync() as Float32Array, batch.y.shape),
     };
-    // Views on one copy of the weights: the session reads them, and they are rewritten before the next step.
-    readWeights(this.slots, this.weights);
-    for (const port of graph.weights) {
-      const slot = this.slots.find((s) => s.variable.name === port.variable);
-      if (!slot) throw new Error(`internal: the training graph's weight ${port.variable} is not a trainable variable`);
-      feeds[port.input] = new ort.Tensor('float32', this.weights.subarray(slot.offset, slot.offset + slot.size), port.shape);
-    }
     for (const dropout of graph.dropouts) feeds[dropout.input] = new ort.Tensor('float32', this.dropoutMask(size * dropout.units, dropout.rate), [size, dropout.units]);
     const out = await this.session.run(feeds);
     const grads: tf.NamedTensorMap = {};
