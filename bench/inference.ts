@@ -7,7 +7,6 @@
 //                              [--batches 1,8,64,256] [--seconds 3]
 //
 // Measures process CPU time (not wall time), so a busy machine changes the figures little.
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import { loadOnEngine } from '../src/model/load-on-engine.ts';
 import { readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
 import { exportToOnnx } from '../src/model/onnx/export-onnx.ts';
 import { PIXELS } from '../src/protocol/image.ts';
+import { pythonVenv } from './python-venv.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,9 +35,6 @@ const seconds = Number(flags.seconds);
 const rounds = Number(flags.rounds);
 const REPO = resolve(import.meta.dir, '..');
 const WORK = join(REPO, '.tmp/bench-inference');
-const VENV = join(REPO, '.tmp/peers-venv');
-/** The peer's packages, pinned: the same ONNX Runtime release as onnxruntime-node's. */
-const PEER_PACKAGES = ['onnxruntime==1.31.1', 'numpy==2.3.5'];
 
 const source = flags.model ? await readModelDirectory(flags.model) : await readEmbeddedModel();
 const models = new Map<EngineName, EngineModel>();
@@ -64,9 +61,7 @@ async function preparePeer(): Promise<{ python: string; modelPath: string }> {
   await mkdir(WORK, { recursive: true });
   const modelPath = join(WORK, `${source.version}.onnx`);
   await writeFile(modelPath, exportToOnnx(source).bytes);
-  const python = join(VENV, 'bin/python');
-  if (!existsSync(python)) await run(['python3', '-m', 'venv', VENV]);
-  await run([python, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...PEER_PACKAGES]);
+  const python = await pythonVenv('.tmp/peers-venv', 'bench/peers/requirements-inference.txt');
   return { python, modelPath };
 }
 
