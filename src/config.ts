@@ -15,6 +15,7 @@ import { ARCHS, type ArchName } from './train/arch-names.ts';
 import { TRAINING_BACKENDS, type TrainingBackend } from './train/backend-names.ts';
 import { DEFAULT_MNIST_URL } from './train/mnist-download.ts';
 import { SYNC_MODES, type SyncMode } from './train/parallel/sync-modes.ts';
+import { LR_SCHEDULES, type LrSchedule } from './train/recipe.ts';
 
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
 /** The serving roles' port when --port does not say; a trainer run beside them then takes none. */
@@ -99,6 +100,10 @@ export interface Config {
   readonly initModel: string | null;
   /** Trainer: Adam's first learning rate (decayed by 0.7 per epoch); null: 0.001. */
   readonly learningRate: number | null;
+  /** Trainer: how the learning rate falls (src/train/recipe.ts, learningRateAt). */
+  readonly lrSchedule: LrSchedule;
+  /** Trainer: model directories to distil from (src/train/soft-targets.ts); empty: train on the labels. */
+  readonly teachers: readonly string[];
   /** STRATUS_ADMIN_TOKEN (environment only): the bearer token of the admin endpoints; null disables them. */
   readonly adminToken: Secret | null;
   /** --store couchdb: the server, without userinfo (any in --couchdb-url moved to couchdbCredentials). */
@@ -266,6 +271,12 @@ const text: Parser = (raw, source) => {
   return raw;
 };
 
+const pathList: Parser = (raw, source) => {
+  const paths = raw.split(',').map((p) => p.trim());
+  if (paths.some((p) => p === '')) throw new ConfigError(`${source}: '${raw}' is not a comma-separated list of directories`);
+  return Object.freeze(paths);
+};
+
 const OPTIONS: readonly Option[] = [
   { key: 'role', flag: 'role', env: 'STRATUS_ROLE', parse: oneOf(ROLES), help: 'gateway|consumer|trainer|all (default all)' },
   { key: 'host', flag: 'host', env: 'STRATUS_HOST', parse: text, help: 'address to listen on (default 127.0.0.1)' },
@@ -305,7 +316,9 @@ const OPTIONS: readonly Option[] = [
   { key: 'publish', flag: 'publish', env: 'STRATUS_PUBLISH', parse: boolean, switch: true, help: 'trainer: store the model as a new version in --store and serve it (default off)' },
   { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: httpUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN)' },
   { key: 'initModel', flag: 'init-model', env: 'STRATUS_INIT_MODEL', parse: text, help: 'trainer: start from this model directory (same --arch) instead of random weights' },
-  { key: 'learningRate', flag: 'learning-rate', env: 'STRATUS_LEARNING_RATE', parse: positiveNumber(1), help: 'trainer: first learning rate, decayed 0.7x per epoch (default 0.001)' },
+  { key: 'learningRate', flag: 'learning-rate', env: 'STRATUS_LEARNING_RATE', parse: positiveNumber(1), help: 'trainer: first learning rate (default 0.001)' },
+  { key: 'lrSchedule', flag: 'lr-schedule', env: 'STRATUS_LR_SCHEDULE', parse: oneOf(LR_SCHEDULES), help: 'trainer: exponential (0.7x per epoch) or cosine (half a cosine to 0 over the epochs) (default exponential)' },
+  { key: 'teachers', flag: 'teacher', env: 'STRATUS_TEACHER', parse: pathList, help: 'trainer: model directories, comma-separated, whose softened answers the model also learns (distillation; default none)' },
   { key: 'includeFeedback', flag: 'include-feedback', env: 'STRATUS_INCLUDE_FEEDBACK', parse: boolean, switch: true, help: 'trainer: also train on the labelled feedback samples in --store (default off)' },
   { key: 'couchdbUrl', flag: 'couchdb-url', env: 'STRATUS_COUCHDB_URL', envFallback: 'COUCHDB_URL', parse: serverUrl, help: '--store couchdb: the server (user from COUCHDB_USER/COUCHDB_PASSWORD)' },
   { key: 'couchdbPrefix', flag: 'couchdb-prefix', env: 'STRATUS_COUCHDB_PREFIX', parse: couchPrefix, help: 'database name prefix in CouchDB (default stratus_)' },
@@ -369,6 +382,8 @@ export const DEFAULTS: Config = Object.freeze({
   includeFeedback: false,
   initModel: null,
   learningRate: null,
+  lrSchedule: 'exponential',
+  teachers: Object.freeze([]),
   adminToken: null,
   couchdbUrl: null,
   couchdbPrefix: 'stratus_',
@@ -482,6 +497,7 @@ function checkCombination(config: Config): void {
   if (config.workers > 1 && config.role !== 'trainer') throw new ConfigError(`--workers belongs to --role trainer, not --role ${config.role}`);
   checkDistributed(config);
   if (config.initModel && config.role !== 'trainer') throw new ConfigError(`--init-model belongs to --role trainer, not --role ${config.role}`);
+  if (config.teachers.length > 0 && config.role !== 'trainer') throw new ConfigError(`--teacher belongs to --role trainer, not --role ${config.role}`);
   if (config.includeFeedback && config.role !== 'trainer') throw new ConfigError(`--include-feedback belongs to --role trainer, not --role ${config.role}`);
   // A fresh throwaway store holds no feedback: training "with" it would silently train without.
   if (config.includeFeedback && !durable(config)) throw new ConfigError(`--include-feedback needs the store that holds the feedback (${durableStores()})`);

@@ -1,7 +1,8 @@
 // A drawn number → one drawing per digit, left to right. Digits are found from the strokes alone:
 // strokes whose ink touches belong together, then pieces stacked over each other (the separate bar of
-// a 4, 5 or 7) join. Digits written touching each other stay one piece: that needs a split of the ink
-// itself, which this does not attempt.
+// a 4, 5 or 7) join. Neighbours whose ink touches only through the width of the pen come apart again
+// when the piece they make is too wide for one digit; digits whose strokes themselves cross stay one
+// piece: that needs a split of the ink itself, which this does not attempt.
 import { strokeBounds, type Drawing, type Stroke } from './drawing.ts';
 import { Trace, traceDistance, tracesWithin } from './polyline.ts';
 
@@ -28,6 +29,12 @@ export const FRAGMENT_FRACTION = 0.5;
 export const STAGGER_FRACTION = 0.15;
 /** "Close" for STAGGER_FRACTION: the pieces' x ranges are at most this fraction of the height apart. */
 export const STAGGER_GAP_FRACTION = 0.15;
+/**
+ * A piece wider than this fraction of the number's height is more than one digit (a written digit is
+ * narrower than it is tall): its strokes are grouped again by their centre lines alone, without the pen's
+ * width, which on a small number joins the ink of neighbours that the writer kept apart.
+ */
+export const WIDE_FRACTION = 1.1;
 
 interface Piece {
   /** Indices into the drawing's strokes. */
@@ -44,8 +51,12 @@ export function segmentDrawing(drawing: Drawing): Drawing[] {
   if (bounds === null) return [];
   const traces = strokes.map((stroke) => new Trace(stroke));
   const size = Math.max(bounds.maxY - bounds.minY, 1e-6);
-  const touch = Math.max(drawing.lineWidth ?? 0, TOUCH_FRACTION * size);
-  let pieces = mergeOverlappingInX(touchingGroups(traces, touch), touch / 2);
+  const centreLineTouch = TOUCH_FRACTION * size;
+  const touch = Math.max(drawing.lineWidth ?? 0, centreLineTouch);
+  const groups = touchingGroups(traces, touch, traces.map((_, i) => i)).flatMap((piece) =>
+    piece.maxX - piece.minX > WIDE_FRACTION * size && touch > centreLineTouch ? touchingGroups(traces, centreLineTouch, piece.members) : [piece],
+  );
+  let pieces = mergeOverlappingInX(groups, touch / 2);
   pieces = attachFragments(pieces, traces, FRAGMENT_FRACTION * size);
   pieces.sort((a, b) => a.minX + a.maxX - (b.minX + b.maxX));
   pieces = mergeStaggeredNeighbours(pieces, STAGGER_GAP_FRACTION * size);
@@ -53,20 +64,25 @@ export function segmentDrawing(drawing: Drawing): Drawing[] {
   return pieces.map((piece) => ({ ...drawing, strokes: piece.members.sort((a, b) => a - b).map((i) => strokes[i] as Stroke) }));
 }
 
-/** Connected components of the "traces come within `touch`" relation. */
-function touchingGroups(traces: Trace[], touch: number): Piece[] {
-  const parent = traces.map((_, i) => i);
+/** Connected components of the "traces come within `touch`" relation among the traces `members` names. */
+function touchingGroups(traces: Trace[], touch: number, members: readonly number[]): Piece[] {
+  const parent = new Map(members.map((i) => [i, i]));
   const root = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    while (parent.get(i) !== i) {
+      const up = parent.get(parent.get(i) as number) as number;
+      parent.set(i, up);
+      i = up;
+    }
     return i;
   };
-  for (let a = 0; a < traces.length; a++) {
-    for (let b = a + 1; b < traces.length; b++) {
-      if (root(a) !== root(b) && tracesWithin(traces[a] as Trace, traces[b] as Trace, touch)) parent[root(a)] = root(b);
+  for (const [k, a] of members.entries()) {
+    for (const b of members.slice(k + 1)) {
+      if (root(a) !== root(b) && tracesWithin(traces[a] as Trace, traces[b] as Trace, touch)) parent.set(root(a), root(b));
     }
   }
   const groups = new Map<number, Piece>();
-  traces.forEach((trace, i) => {
+  members.forEach((i) => {
+    const trace = traces[i] as Trace;
     const piece = { members: [i], minX: trace.box.minX, maxX: trace.box.maxX, minY: trace.box.minY, maxY: trace.box.maxY };
     const group = groups.get(root(i));
     groups.set(root(i), group === undefined ? piece : join(group, piece));

@@ -7,7 +7,7 @@ import { range, seededRandom, shuffle } from './random.ts';
 
 export type DataSplit = ReturnType<typeof splitTrainingData>;
 
-export function splitTrainingData(options: { readonly mnistDir: string; readonly seed: number; readonly maxSamples: number | null; readonly feedback?: readonly LabelledPixels[] }) {
+export function splitTrainingData(options: { readonly mnistDir: string; readonly seed: number; readonly maxSamples: number | null; readonly feedback?: readonly LabelledPixels[]; readonly feedbackRepeat?: number }) {
   const data = loadMnist(options.mnistDir);
   const random = seededRandom(options.seed);
   const all = range(data.train.count);
@@ -19,6 +19,6 @@ export function splitTrainingData(options: { readonly mnistDir: string; readonly
   const testIndices = range(data.test.count);
   const feedback = feedbackSplit(options.feedback ?? []);
   // Without feedback, `training` is the MNIST split and trainIndices themselves: the run replays as before.
-  const training = mixFeedback(data.train, trainIndices, feedback.split);
+  const training = mixFeedback(data.train, trainIndices, feedback.split, options.feedbackRepeat);
   return { data, random, validationCount, validationIndices, trainIndices, testIndices, feedback, training };
 }

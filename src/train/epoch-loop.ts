@@ -4,7 +4,7 @@
 import type { DataSplit } from './data-split.ts';
 import type { TrainLog } from './events.ts';
 import { shuffle } from './random.ts';
-import type { TrainRecipe } from './recipe.ts';
+import { learningRateAt, type TrainRecipe } from './recipe.ts';
 import type { EpochRecord } from './report.ts';
 import type { Opening, TrainingStrategy } from './strategy.ts';
 
@@ -24,7 +24,7 @@ export interface EpochRun {
 }
 
 export async function runEpochs(strategy: TrainingStrategy, run: EpochRun, log: TrainLog): Promise<EpochsTrained> {
-  const { epochs, learningRate, lrDecay } = run.recipe;
+  const { epochs } = run.recipe;
   const { training, random } = run.split;
   const { samplesPerEpoch, resumed } = run.opening;
   const firstEpoch = resumed?.epoch ?? 0;
@@ -33,7 +33,7 @@ export async function runEpochs(strategy: TrainingStrategy, run: EpochRun, log: 
   for (let epoch = 0; epoch < firstEpoch; epoch++) shuffle(training.indices, random);
   let trainMs = 0;
   for (let epoch = firstEpoch; epoch < epochs; epoch++) {
-    const rate = learningRate * lrDecay ** epoch;
+    const rate = learningRateAt(run.recipe, epoch);
     shuffle(training.indices, random);
     const epochStarted = performance.now();
     const sums = await strategy.trainEpoch({

@@ -13,6 +13,8 @@ export interface MnistSplit {
   images: Float32Array;
   labels: Uint8Array;
   count: number;
+  /** count×10 distributions to train towards instead of one-hot labels (soft-targets.ts); absent: the labels. */
+  targets?: Float32Array;
 }
 
 export interface Mnist {

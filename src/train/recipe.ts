@@ -3,11 +3,12 @@
 // tfjs-free: the trainer actor and the scripts build it, run.ts carries it out.
 import type { ArchName } from './arch-names.ts';
 import type { TrainingBackend } from './backend-names.ts';
+import type { TargetRecipe } from './soft-targets.ts';
 import type { LabelledPixels } from './feedback.ts';
 import type { SyncMode } from './parallel/sync-modes.ts';
 import type { TrainWorkerPool } from './parallel/worker-pool.ts';
 
-export interface TrainRecipe {
+export interface TrainRecipe extends TargetRecipe {
   readonly mnistDir: string;
   readonly arch: ArchName;
   readonly epochs: number;
@@ -16,8 +17,10 @@ export interface TrainRecipe {
   readonly maxSamples: number | null;
   readonly seed: number;
   readonly learningRate: number;
-  /** The learning rate is multiplied by this after every epoch. */
+  /** The learning rate is multiplied by this after every epoch (schedule 'exponential'). */
   readonly lrDecay: number;
+  /** How the learning rate falls over the epochs (learningRateAt); absent: 'exponential'. */
+  readonly schedule?: LrSchedule;
   readonly outDir: string;
   /** Distort each training batch on the fly (augment.ts); absent: AUGMENT_BY_DEFAULT[arch]. */
   readonly augment?: boolean;
@@ -25,6 +28,8 @@ export interface TrainRecipe {
   readonly initModel?: string;
   /** Labelled samples from users (--include-feedback, feedback.ts), mixed into every epoch. */
   readonly feedback?: readonly LabelledPixels[];
+  /** Times each feedback sample appears per epoch; absent: feedbackRepeat() (about a fifth of MNIST's count). */
+  readonly feedbackRepeat?: number;
   /** The tfjs backend (--backend): the embedded wasm one unless tfjs-node is installed and asked for. */
   readonly backend?: TrainingBackend;
   /** Absent: one thread. */
@@ -83,6 +88,21 @@ export const AUGMENT_BY_DEFAULT: Readonly<Record<ArchName, boolean>> = { seed: f
 /** The trainer's recipe when a flag does not say (the MNIST stage of the previous embedded model, arch
  * default), minus what a caller must choose (data, arch, output). */
 export const TRAIN_DEFAULTS = { epochs: 6, batchSize: 64, seed: 42, learningRate: 0.001, lrDecay: 0.7 } as const;
+
+/**
+ * exponential: × lrDecay after every epoch (the seed recipe's). cosine: half a cosine from the first rate
+ * towards 0 over the run, so a long run keeps learning in its middle epochs and settles at the end, where
+ * an exponential decay gentle enough for 40 epochs stays too high at the end, and one that ends low
+ * starves the middle.
+ */
+export const LR_SCHEDULES = ['exponential', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/** The rate of epoch `epoch` (from 0). */
+export function learningRateAt(recipe: Pick<TrainRecipe, 'learningRate' | 'lrDecay' | 'schedule' | 'epochs'>, epoch: number): number {
+  if (recipe.schedule === 'cosine') return (recipe.learningRate * (1 + Math.cos((Math.PI * epoch) / recipe.epochs))) / 2;
+  return recipe.learningRate * recipe.lrDecay ** epoch;
+}
 
 export function augmentOf(recipe: TrainRecipe): boolean {
   return recipe.augment ?? AUGMENT_BY_DEFAULT[recipe.arch];

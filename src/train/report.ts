@@ -1,6 +1,8 @@
 // What a training run or `stratus evaluate` measured on the 10k test digits, as report.json and as a
 // table for a person. Pure: labels and predictions in, numbers and text out.
 
+import type { LrSchedule } from './recipe.ts';
+
 export const DIGITS = 10;
 
 /** The figures both report.json and `stratus evaluate` give about one model on the test set. */
@@ -45,6 +47,12 @@ export interface TrainingReport extends TestMetrics {
     readonly seed: number;
     readonly maxSamples: number | null;
     readonly augment: boolean;
+    readonly schedule: LrSchedule;
+    /** Present when the run trained on soft targets (soft-targets.ts): as the recipe gave them. */
+    readonly labelSmoothing?: number;
+    readonly teachers?: readonly string[];
+    readonly distillWeight?: number;
+    readonly distillTemperature?: number;
   };
   readonly data: { readonly trainSamples: number; readonly validationSamples: number; readonly md5: Record<string, string> };
   readonly validationAccuracy: number;

@@ -5,6 +5,7 @@ import type { ArchName } from './arch-names.ts';
 import type { TrainingBackend } from './backend-names.ts';
 import type { DataSplit } from './data-split.ts';
 import { augmentOf, type TrainRecipe } from './recipe.ts';
+import { DISTILL_DEFAULTS, wantsTargets } from './soft-targets.ts';
 import type { EpochRecord, TestMetrics, TrainingReport } from './report.ts';
 
 /** What metadata.json holds. */
@@ -66,6 +67,15 @@ export function runVersion(arch: string, endedAt: Date): string {
 /** A run's one training time: seconds in training steps (what samples/s divides by), to the hundredth. */
 export const trainingSeconds = (trainMs: number): number => +(trainMs / 1000).toFixed(2);
 
+/** The soft-target settings a run used, with the defaults it applied; none for a run on plain labels. */
+function targetsOf(recipe: TrainRecipe): object {
+  if (!wantsTargets(recipe)) return {};
+  const { labelSmoothing = 0, teachers = [] } = recipe;
+  if (teachers.length === 0) return { labelSmoothing };
+  const { distillWeight = DISTILL_DEFAULTS.weight, distillTemperature = DISTILL_DEFAULTS.temperature } = recipe;
+  return { labelSmoothing, teachers, distillWeight, distillTemperature };
+}
+
 export function runRecords(facts: RunFacts): { result: TrainResult; report: TrainingReport } {
   const { recipe, history, test } = facts;
   const { arch, epochs, batchSize, seed, learningRate, lrDecay } = recipe;
@@ -106,7 +116,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     modelVersion: result.version,
     arch,
     params: facts.params,
-    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: recipe.maxSamples, augment },
+    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: recipe.maxSamples, augment, schedule: recipe.schedule ?? 'exponential', ...targetsOf(recipe) },
     data: { trainSamples, validationSamples, md5: facts.split.data.checksums },
     ...test,
     validationAccuracy,

@@ -19,6 +19,7 @@ import { finishRun } from './finish.ts';
 import { OneThreadStrategy } from './one-thread.ts';
 import { WorkerThreadsStrategy } from './parallel/worker-threads.ts';
 import type { TrainRecipe } from './recipe.ts';
+import { trainingTargets } from './soft-targets.ts';
 import type { TrainResult } from './run-records.ts';
 import type { TrainingStrategy } from './strategy.ts';
 
@@ -40,6 +41,8 @@ export async function runTraining(recipe: TrainRecipe, services: TrainServices, 
   try {
     // The same seed gives the same hold-out and epoch orders, whatever the spread.
     const split = splitTrainingData(recipe);
+    const targets = await trainingTargets(split.training.split, recipe);
+    if (targets) split.training.split.targets = targets;
     const opening = await strategy.open(split);
     const { arch, epochs, batchSize } = recipe;
     log({ kind: 'start', arch, params: opening.params, trainSamples: opening.samplesPerEpoch, validationSamples: split.validationCount, epochs, batchSize });

@@ -73,7 +73,7 @@ export async function trainSteps(split: MnistSplit, order: Uint32Array, batchSiz
   for (let from = 0; from < order.length; from += batchSize) {
     hooks.signal?.throwIfAborted();
     const to = Math.min(order.length, from + batchSize);
-    const { x, y } = makeBatch(split, order, from, to, hooks.augment);
+    const { x, y } = makeBatch(split, order, from, to, hooks.augment, split.targets);
     let outcome: StepOutcome;
     try {
       outcome = await step({ x, y, index: steps }, wantPredicted);

@@ -51,12 +51,13 @@ describe('model dashboard', () => {
     expect(html).toContain('<button type="button" data-serve-version="v1" aria-label="Roll back v1">Roll back</button>');
     // v1 and v3, and the embedded model (trained a day later than these three, so listed above them).
     expect(count(html, /data-serve-version=/g)).toBe(3);
-    expect(html).toMatch(/data-serve-version="lean-\d+" aria-label="Promote lean-\d+"/);
+    const embedded = (await Bun.file(new URL('../../models/embedded/report.json', import.meta.url)).json()) as { modelVersion: string; history: unknown[] };
+    expect(html).toContain(`data-serve-version="${embedded.modelVersion}" aria-label="Promote ${embedded.modelVersion}"`);
     // v1, v2 and the embedded model each: a loss and an accuracy chart, a 10×10 heat map; v3 has no metrics and says so.
     expect(count(html, /<svg class="chart"/g)).toBe(6);
     expect(count(html, /<svg class="heatmap"/g)).toBe(3);
     expect(count(html, /<g class="cell"/g)).toBe(300);
-    expect(count(html, /<circle class="point"/g)).toBe(2 * 2 * (3 + 6 + 1));
+    expect(count(html, /<circle class="point"/g)).toBe(2 * 2 * (3 + 6 + embedded.history.length));
     expect(html).toContain('The trainer recorded no metrics for this version.');
     expect(html).toContain('<details id="model-v2" class="model" open>');
   }, 30_000);

@@ -77,3 +77,15 @@ test('every pendigits digit stays one piece, and numbers built from them split i
   }
   expect(right / count).toBeGreaterThanOrEqual(0.99);
 }, 30_000);
+
+test('neighbours whose ink touches only through a wide pen come apart once together they are too wide for one digit', () => {
+  /** A round 0, 70 wide. */
+  const roundZero = (x: number): Stroke[] => [shift(x, [[35, 0], [70, 30], [70, 70], [35, 100], [0, 70], [0, 30], [35, 0]])];
+  const wideSeven = (x: number): Stroke[] => [shift(x, [[0, 0], [120, 0], [40, 100]]), shift(x, [[50, 50], [100, 50]])];
+  // Centre lines 8 px apart, a 12 px pen: the ink of the two 0s runs together, the writer's strokes do not.
+  expect(lefts(segmentDrawing(drawing([...roundZero(100), ...roundZero(178)], 12)))).toEqual([100, 178]);
+  expect(segmentDrawing(drawing([...roundZero(100), ...roundZero(178)]))).toHaveLength(2);
+  // One digit wider than tall whose strokes cross stays whole, pen or no pen; so do two 1s a pen joins.
+  expect(segmentDrawing(drawing(wideSeven(100), 12))).toHaveLength(1);
+  expect(segmentDrawing(drawing([...one(100), ...one(110)], 12))).toHaveLength(1);
+});

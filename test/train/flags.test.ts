@@ -78,3 +78,18 @@ describe('the flags of a distributed run', () => {
     expect(() => parseCli(['--role', 'all', '--world-size', '2', '--transport', 'kafka', '--kafka-brokers', 'k:9092'], {})).toThrow(/--world-size belongs to --role trainer/);
   });
 });
+
+describe('--lr-schedule and --teacher', () => {
+  test('default to the exponential decay and no teacher; take flags and the environment', () => {
+    expect([DEFAULTS.lrSchedule, DEFAULTS.teachers]).toEqual(['exponential', []]);
+    const config = configOf(['--role', 'trainer', '--lr-schedule', 'cosine', '--teacher', 'a, b/c']);
+    expect([config.lrSchedule, config.teachers]).toEqual(['cosine', ['a', 'b/c']]);
+    expect(configOf(['--role', 'trainer'], { STRATUS_TEACHER: 'models/big' }).teachers).toEqual(['models/big']);
+  });
+
+  test('bad values and other roles are refused with one line', () => {
+    expect(() => parseCli(['--role', 'trainer', '--lr-schedule', 'linear'], {})).toThrow(/not one of exponential\|cosine/);
+    expect(() => parseCli(['--role', 'trainer', '--teacher', 'a,,b'], {})).toThrow(/not a comma-separated list of directories/);
+    expect(() => parseCli(['--role', 'all', '--teacher', 'a'], {})).toThrow('--teacher belongs to --role trainer, not --role all');
+  });
+});

@@ -12,6 +12,8 @@ export interface SharedSplit {
   readonly images: SharedArrayBuffer;
   readonly labels: SharedArrayBuffer;
   readonly count: number;
+  /** count×10 float32 training targets, when the run has them (MnistSplit.targets). */
+  readonly targets?: SharedArrayBuffer;
 }
 
 export interface WorkerSetup {

@@ -24,7 +24,10 @@ function shareSplit(split: MnistSplit): SharedSplit {
   new Float32Array(images).set(split.images);
   const labels = new SharedArrayBuffer(split.labels.byteLength);
   new Uint8Array(labels).set(split.labels);
-  return { images, labels, count: split.count };
+  if (!split.targets) return { images, labels, count: split.count };
+  const targets = new SharedArrayBuffer(split.targets.byteLength);
+  new Float32Array(targets).set(split.targets);
+  return { images, labels, count: split.count, targets };
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {

@@ -36,7 +36,9 @@ interface Ready {
 let ready: Ready | null = null;
 
 function splitOf(shared: SharedSplit): MnistSplit {
-  return { images: new Float32Array(shared.images), labels: new Uint8Array(shared.labels), count: shared.count };
+  const split: MnistSplit = { images: new Float32Array(shared.images), labels: new Uint8Array(shared.labels), count: shared.count };
+  if (shared.targets) split.targets = new Float32Array(shared.targets);
+  return split;
 }
 
 function need(): Ready {

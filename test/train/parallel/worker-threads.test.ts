@@ -66,6 +66,23 @@ describe('worker threads', () => {
     expect(onOnnx.testAccuracy).toBeGreaterThan(0.85);
   }, 240_000);
 
+  test('workers train towards the run\'s targets, at the rates of its schedule, and the report says so', async () => {
+    const common = { epochs: 2, schedule: 'cosine' } as const;
+    const plain = recipe(common);
+    const smoothed = recipe({ ...common, labelSmoothing: 0.9 });
+    await train(plain);
+    await train(smoothed);
+    const reportOf = (r: TrainRecipe) => JSON.parse(readFileSync(join(r.outDir, 'report.json'), 'utf8'));
+    const [before, after] = [reportOf(plain), reportOf(smoothed)];
+    // Cross-entropy against a target can never fall below the target's own entropy: 2.27 nats for ε = 0.9.
+    const entropy = -(0.19 * Math.log(0.19) + 9 * 0.09 * Math.log(0.09));
+    for (const epoch of after.history) expect(epoch.loss).toBeGreaterThanOrEqual(entropy - 1e-3);
+    expect(before.history.at(-1).loss).toBeLessThan(entropy - 0.2);
+    expect(after.history.map((e: { learningRate: number }) => e.learningRate)).toEqual([0.001, 0.0005]);
+    expect(after.hyperParameters).toMatchObject({ schedule: 'cosine', labelSmoothing: 0.9 });
+    expect(before.hyperParameters.labelSmoothing).toBeUndefined();
+  }, 240_000);
+
   test('3 workers averaging weights every 2 steps end identical too', async () => {
     let replicas: Float32Array[] = [];
     const events: TrainEvent[] = [];
