@@ -2,10 +2,11 @@
 // so that it cannot drift from what the server takes: served as JSON at /docs/json and rendered as a
 // page at /docs. Two corrections on what the generator gives: an integer field is written as one
 // (the generator adds a string branch with a numeric default that no request may use), and every
-// operation lists the error answers it can give, in the app's one error shape.
+// operation lists the error answers it can give, in the app's error shape (the protocol's on /v2 routes).
 import { toOpenAPISchema } from '@elysiajs/openapi';
 import type { AnyElysia } from 'elysia';
 import { VERSION } from '../version.ts';
+import { isInferenceProtocolPath } from './errors.ts';
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +37,13 @@ const ERROR_BODY = {
       properties: { code: { type: 'string', description: 'stable, for programs' }, message: { type: 'string', description: 'short, for people; never echoes the input' } },
     },
   },
+};
+
+/** What an error answer of the Open Inference Protocol's routes (/v2…) looks like, as that protocol says. */
+const INFERENCE_PROTOCOL_ERROR_BODY = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string', description: 'short, for people; never echoes the input' } },
 };
 
 /** The errors any route can give, and those only some give (by the method, or as the route declares). */
@@ -85,8 +93,9 @@ function addErrors(path: string, method: string, operation: Operation): void {
   if (path === '/api/predict' || path.endsWith('/infer')) statuses.push(...CLASSIFYING);
   if (method === 'post' && path.startsWith('/api/models')) statuses.push(...ADMIN, '409');
   const responses = ((operation as { responses?: Operation['responses'] }).responses ??= {});
+  const schema = isInferenceProtocolPath(path) ? INFERENCE_PROTOCOL_ERROR_BODY : ERROR_BODY;
   for (const status of statuses) {
-    responses[status] ??= { description: ERRORS[status] ?? 'error', content: { 'application/json': { schema: ERROR_BODY } } };
+    responses[status] ??= { description: ERRORS[status] ?? 'error', content: { 'application/json': { schema } } };
   }
 }
 

@@ -55,13 +55,14 @@ export const REFUSAL_PAUSE_MS = 250;
 export function createApp(options: AppOptions) {
   const { metrics, logger } = options;
   const admission = new Admission(options.admission ?? UNLIMITED, metrics);
-  const fail = (error: HttpError) => {
+  const fail = (request: Request, error: HttpError) => {
     metrics.errors.inc({ status: String(error.status), code: error.code });
-    return errorResponse(error);
+    return errorResponse(error, pathOf(request));
   };
   // A client told to slow down (429) hears so only after a pause: one that does not wait before it asks
   // again then gets a refusal per connection per pause, instead of as many as it can send (bench/abuse.ts).
-  const refuse = (error: HttpError) => (error.status === 429 ? Bun.sleep(REFUSAL_PAUSE_MS).then(() => fail(error)) : fail(error));
+  const refuse = (request: Request, error: HttpError) =>
+    error.status === 429 ? Bun.sleep(REFUSAL_PAUSE_MS).then(() => fail(request, error)) : fail(request, error);
   // A refusal sent before the body is read closes the connection: a client sending that body slowly, or
   // never, would otherwise hold the connection until it went idle.
   const unread = (request: Request, error: HttpError) =>
@@ -73,9 +74,9 @@ export function createApp(options: AppOptions) {
     .onRequest(({ request, set }) => {
       Object.assign(set.headers, SECURITY_HEADERS);
       if (pathOf(request) !== requestedPath(request.url)) {
-        return fail(unread(request, new HttpError(400, 'bad_host', 'the Host header is missing or too short to route this request')));
+        return fail(request, unread(request, new HttpError(400, 'bad_host', 'the Host header is missing or too short to route this request')));
       }
-      if (isCrossSite(request)) return fail(unread(request, crossSiteError()));
+      if (isCrossSite(request)) return fail(request, unread(request, crossSiteError()));
     })
     // Before anything is read: a client over its rate costs a map look-up (admission.ts).
     .onRequest(({ request, server }) => {
@@ -84,7 +85,7 @@ export function createApp(options: AppOptions) {
       try {
         admission.limit(kind, admission.clientOf(request, server));
       } catch (error) {
-        return refuse(unread(request, error as HttpError));
+        return refuse(request, unread(request, error as HttpError));
       }
     })
     // Checked before the body is read: a wrong type or an oversized body costs nothing to refuse.
@@ -92,35 +93,35 @@ export function createApp(options: AppOptions) {
       if (request.method !== 'POST') return;
       const type = request.headers.get('content-type') ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) {
-        return fail(unread(request, new HttpError(415, 'unsupported_media_type', 'send the body as application/json')));
+        return fail(request, unread(request, new HttpError(415, 'unsupported_media_type', 'send the body as application/json')));
       }
       const length = Number(request.headers.get('content-length') ?? '0');
       const limit = bodyLimit(pathOf(request), options.maxBodyBytes);
-      if (length > limit) return fail(unread(request, new HttpError(413, 'body_too_large', `body exceeds ${limit} bytes`)));
+      if (length > limit) return fail(request, unread(request, new HttpError(413, 'body_too_large', `body exceeds ${limit} bytes`)));
     })
     // Every body is JSON (415 above otherwise), read within its route's limit (page-routes.ts) even when it
     // comes in chunks with no declared length.
     .onParse(({ request, path }) => readJsonBody(request, bodyLimit(path, options.maxBodyBytes)))
     .onError(({ code, error, request }) => {
-      if (error instanceof HttpError) return refuse(error);
+      if (error instanceof HttpError) return refuse(request, error);
       const refusal = fromActorError(error);
-      if (refusal) return fail(refusal);
+      if (refusal) return fail(request, refusal);
       // A route's own parser (page-routes.ts) refuses with an HttpError; Elysia hands it over wrapped.
       const cause = (error as { cause?: unknown }).cause;
-      if (code === 'PARSE' && cause instanceof HttpError) return fail(cause);
+      if (code === 'PARSE' && cause instanceof HttpError) return fail(request, cause);
       switch (code) {
         case 'PARSE':
-          return fail(new HttpError(400, 'malformed_json', 'the body is not valid JSON'));
+          return fail(request, new HttpError(400, 'malformed_json', 'the body is not valid JSON'));
         case 'VALIDATION':
-          return fail(new HttpError(422, 'invalid_body', describeValidation(error)));
+          return fail(request, new HttpError(422, 'invalid_body', describeValidation(error)));
         case 'NOT_FOUND': {
           const allowed = methodsOf(pathOf(request));
-          if (allowed.length > 0) return fail(new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(' or ')}`, { allow: allowed.join(', ') }));
-          return fail(new HttpError(404, 'not_found', 'no such route'));
+          if (allowed.length > 0) return fail(request, new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(' or ')}`, { allow: allowed.join(', ') }));
+          return fail(request, new HttpError(404, 'not_found', 'no such route'));
         }
         default:
           logger.error({ err: error }, 'unhandled error in a request');
-          return fail(new HttpError(500, 'internal', 'internal error'));
+          return fail(request, new HttpError(500, 'internal', 'internal error'));
       }
     })
     .use(opsRoutes(options.readiness, metrics));

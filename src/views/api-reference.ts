@@ -48,7 +48,8 @@ export function apiReferencePage(spec: ReferenceSpec): string {
 <h1>${escapeHtml(String(spec.info.title ?? 'API'))} <small>${escapeHtml(String(spec.info.version ?? ''))}</small></h1>
 <p>${escapeHtml(String(spec.info.description ?? ''))}</p>
 <p>Every body is JSON (<code>content-type: application/json</code>). Unknown fields are refused. Every error is
-<code>{"error": {"code", "message"}}</code> with its HTTP status. The same reference for programs, as OpenAPI 3.1:
+<code>{"error": {"code", "message"}}</code> with its HTTP status; on the <code>/v2</code> routes it is the Open Inference
+Protocol's <code>{"error": "&lt;message&gt;"}</code>, with the code in the <code>Stratus-Error-Code</code> header. The same reference for programs, as OpenAPI 3.1:
 <a href="/docs/json">/docs/json</a>.</p>
 <nav aria-label="operations"><ul>${Object.entries(spec.paths)
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a></li>`))

@@ -115,7 +115,17 @@ export function checkAnswer(request: FuzzRequest, answer: Answer): void {
   } catch {
     fail('an error body that does not parse');
   }
-  if (!isErrorShape(parsed)) fail('an error not shaped {"error": {"code", "message"}}');
+  // Either the app's shape, or on the KServe v2 routes the Open Inference Protocol's, whose code is a header.
+  const code = answer.headers.get('stratus-error-code');
+  if (code !== null) {
+    if (!isInferenceProtocolError(parsed) || !/^[a-z][a-z_]*$/.test(code)) fail('a KServe v2 error not shaped {"error": "<message>"} with its code in Stratus-Error-Code');
+  } else if (!isErrorShape(parsed)) fail('an error not shaped {"error": {"code", "message"}}');
+}
+
+/** The Open Inference Protocol's error: {"error": "<message>"} and nothing else. */
+function isInferenceProtocolError(value: unknown): boolean {
+  if (!isPlainObject(value) || Object.keys(value).join() !== 'error') return false;
+  return typeof value.error === 'string' && value.error.length > 0 && value.error.length <= MAX_MESSAGE_CHARS;
 }
 
 function isErrorShape(value: unknown): boolean {
@@ -134,6 +144,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** The error code of a 4xx answer ('' for none), for the tallies. */
 export function errorCode(answer: Answer): string {
+  const header = answer.headers.get('stratus-error-code');
+  if (header !== null) return header;
   try {
     return String((JSON.parse(answer.text) as { error: { code: unknown } }).error.code);
   } catch {

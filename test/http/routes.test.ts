@@ -170,7 +170,10 @@ describe('routes through app.handle', () => {
     expect(meta.serving).toBe('fake-1');
     expect(meta.versions).toEqual(['fake-1']);
     gateway.modelVersion = null;
-    expect(await errorOf(await call('/v2/models/mnist'))).toEqual({ status: 503, code: 'no_model', retryAfter: '1' });
+    const unserved = await call('/v2/models/mnist');
+    expect([unserved.status, unserved.headers.get('retry-after'), unserved.headers.get('stratus-error-code')]).toEqual([503, '1', 'no_model']);
+    // The Open Inference Protocol's error shape on its routes; the app's own {"error": {"code", "message"}} elsewhere.
+    expect(await unserved.json()).toEqual({ error: expect.stringContaining('model') });
   });
 
   test('a single prediction takes at most 512 KiB, whatever --max-body-bytes allows the batched KServe route', async () => {
@@ -219,7 +222,9 @@ describe('routes through app.handle', () => {
     expect(await errorOf(wrong)).toEqual({ status: 405, code: 'method_not_allowed', retryAfter: null });
     expect(wrong.headers.get('allow')).toBe('POST');
     expect((await call('/api/models/v1/serve')).status).toBe(405);
-    expect((await errorOf(await call('/v2/health/live', { method: 'DELETE' }))).status).toBe(405);
+    const refused = await call('/v2/health/live', { method: 'DELETE' });
+    expect(refused.status).toBe(405);
+    expect(await refused.json()).toEqual({ error: expect.any(String) });
     expect((await errorOf(await call('/no/such/path'))).status).toBe(404);
   });
 
@@ -251,6 +256,10 @@ describe('routes through app.handle', () => {
       const parameters = (spec.paths[path]!.post as unknown as { parameters: { name: string; in: string }[] }).parameters;
       expect(parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
     }
+    // Errors in the app's shape, and on the KServe v2 routes in the Open Inference Protocol's.
+    const errorSchema = (path: string, status: string) =>
+      (spec.paths[path]!.post!.responses[status] as unknown as { content: Record<string, { schema: { properties: { error: { type: string } } } }> }).content['application/json']!.schema.properties.error.type;
+    expect([errorSchema('/api/predict', '422'), errorSchema('/v2/models/mnist/infer', '422')]).toEqual(['object', 'string']);
     // No string spelling of an integer with a numeric default: what a field is, it is once.
     expect(JSON.stringify(spec)).not.toContain('"format":"integer"');
   });
