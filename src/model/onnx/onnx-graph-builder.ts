@@ -18,13 +18,6 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** Adds a node with several outputs (MaxPool's values and indices); returns their names in order. */
-  nodeWithOutputs(opType: string, inputs: readonly string[], outputHints: readonly string[], attributes?: OnnxAttributes): string[] {
-    const outputs = outputHints.map((hint) => this.uniqueName(hint));
-    this.nodes.push({ opType, inputs: [...inputs], outputs, name: outputs[0]!, ...(attributes ? { attributes } : {}) });
-    return outputs;
-  }
-
   constant(nameHint: string, dims: readonly number[], values: Float32Array | BigInt64Array): string {
     const name = this.uniqueName(nameHint);
     this.initializers.push({ name, dims, values });
