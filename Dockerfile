@@ -4,11 +4,14 @@
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
-# .npmrc: onnxruntime-node's install script must not fetch CUDA libraries (npm 10 ignores package.json#allowScripts).
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+# No dependency's install script runs (npm 10 ignores package.json#allowScripts) except bun's, which puts
+# the platform's bun in place: the others would fetch code from outside the registry (onnxruntime-node's
+# CUDA libraries, tfjs-node's libtensorflow) or compile what ships prebuilt (leveldown).
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && npm rebuild bun
 COPY . .
-RUN npx --no-install tsc --noEmit -p . \
+RUN npx --no-install tsc --noEmit -p tsconfig.build.json \
  && npm run build \
  && ./stratus --version \
  && mkdir -p /out/data

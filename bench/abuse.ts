@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { childEnv, freePort } from '../test/helpers/process.ts';
+import { issuedSessions } from '../test/helpers/sessions.ts';
 import { costliestDrawing, DEFAULT_MNIST, digitBodies, FLOOD_KINDS, type FloodKind, type FloodResult } from './abuse-flood.ts';
 import { followProcessCpu, threadCpu } from './thread-cpu.ts';
 
@@ -195,9 +196,10 @@ interface Clients {
   readonly normal: () => Promise<Sample>;
 }
 
-function wellBehavedClients(url: string, body: string): Clients {
+async function wellBehavedClients(url: string, body: string): Promise<Clients> {
   // A session of its own, as the browser's page would have after its first visit.
-  const headers = { 'content-type': 'application/json', cookie: `stratus_session=${crypto.randomUUID()}` };
+  const [cookie] = (await issuedSessions(url, 1)) as [string];
+  const headers = { 'content-type': 'application/json', cookie };
   return {
     probe: () => timed(`${url}/v2/health/live`, {}, 5_000),
     normal: () => timed(`${url}/api/predict`, { method: 'POST', headers, body }, 15_000),
@@ -431,7 +433,7 @@ async function main(): Promise<void> {
       `stratus under test: ${server.describe}; ${navigator.hardwareConcurrency} cores (shared); normal client's digit: ` +
         `${synthetic ? 'synthetic (MNIST not found)' : 'MNIST test #0'}`,
     );
-    const clients = wellBehavedClients(server.url, bodies[0] as string);
+    const clients = await wellBehavedClients(server.url, bodies[0] as string);
     // Warm-up: the JIT, the model's first batches, the store's first writes.
     for (let i = 0; i < 30; i++) await clients.normal();
     console.log(`\n== idle: the probe and the normal client alone, ${SECONDS} s`);

@@ -18,6 +18,7 @@ import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
 import { startPouchServer } from '../test/helpers/couch-server.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from '../test/e2e/cluster-processes.ts';
 import { percentile, testDigits } from '../test/e2e/load-client.ts';
+import { issuedSessions } from '../test/helpers/sessions.ts';
 import { threadCpu } from './thread-cpu.ts';
 
 const { values: flags } = parseArgs({
@@ -54,6 +55,8 @@ const digits = testDigits(2_000);
 async function offerLoad(live: string[], stop: Promise<void>, runId: string): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const inFlight = new Set<Promise<void>>();
+  // Issued by the first gateway; the others know them (the group gives every gateway one session key).
+  const sessions = await issuedSessions(live[0] as string, USERS);
   let stopped = false;
   void stop.then(() => (stopped = true));
   let sent = 0;
@@ -68,7 +71,7 @@ async function offerLoad(live: string[], stop: Promise<void>, runId: string): Pr
       try {
         const response = await fetch(`${gateway}/api/predict`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-${index}`, cookie: `stratus_session=${runId}-user-${index % USERS}` },
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${runId}-${index}`, cookie: sessions[index % USERS] as string },
           body: digits.bodies[index % digits.bodies.length] as string,
         });
         await response.arrayBuffer();

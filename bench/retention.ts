@@ -36,6 +36,7 @@ import { parseArgs } from 'node:util';
 import { Periods } from '../src/adapters/store/periods.ts';
 import { percentile, testDigits } from '../test/e2e/load-client.ts';
 import { MAIN, startProcess, type Started } from '../test/helpers/process.ts';
+import { issuedSessions } from '../test/helpers/sessions.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -219,7 +220,8 @@ async function run(label: string, retention: string | null, bodies: readonly str
     })();
 
     // Open loop: request k is due at k / rate, from client k mod clients, whatever is still outstanding.
-    const cookies = Array.from({ length: CLIENTS }, (_, lane) => `stratus_session=bench-${runIndex}-${lane}-${crypto.randomUUID()}`);
+    // Sessions the server issued: one it did not sign would count as the address, and every client as one.
+    const cookies = await issuedSessions(url, CLIENTS);
     const cpuBefore = process.cpuUsage();
     const machineBefore = machineBusySeconds();
     const serverBefore = processUsage(proc.pid)?.cpuSeconds ?? 0;

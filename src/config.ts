@@ -65,6 +65,8 @@ export interface Config {
   readonly rateLimits: Readonly<Record<RouteClass, RateLimit>>;
   /** Addresses and CIDR ranges of proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
+  /** Session cookies named `__Host-` and always Secure: for a deployment reached only over https. */
+  readonly secureCookies: boolean;
   readonly shutdownTimeoutMs: number;
   /** Where the consumer runs the model: on the main thread, or in a worker thread of its own. */
   readonly inference: InferenceThread;
@@ -106,6 +108,8 @@ export interface Config {
   readonly teachers: readonly string[];
   /** STRATUS_ADMIN_TOKEN (environment only): the bearer token of the admin endpoints; null disables them. */
   readonly adminToken: Secret | null;
+  /** STRATUS_SESSION_KEY (environment only): signs session cookies; every gateway of a deployment needs the same. */
+  readonly sessionKey: Secret | null;
   /** --store couchdb: the server, without userinfo (any in --couchdb-url moved to couchdbCredentials). */
   readonly couchdbUrl: string | null;
   /** Prepended to the store's database names, so deployments can share a server. */
@@ -225,6 +229,32 @@ const httpUrl: Parser = (raw, source) => {
   return raw;
 };
 
+/** Names this machine alone: traffic to it never crosses a network someone else can read. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** A URL that requests will carry the admin token to: https, or plain http only to this machine. */
+const tokenBearingUrl: Parser = (raw, source) => {
+  httpUrl(raw, source);
+  const url = new URL(raw);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(`${source}: http:// would send the admin token in clear; use https:// (plain http only to a loopback address)`);
+  }
+  return raw;
+};
+
+/** 128 bits as hex (`openssl rand -hex 16`): a shorter admin token or session key can be guessed. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** A secret from the environment only (a flag would show it in the process list); never echoed. */
+function secretFrom(env: Record<string, string | undefined>, name: string): Secret | null {
+  const value = env[name];
+  if (value === undefined || value === '') return null;
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name} has ${value.length} characters; use at least ${MIN_SECRET_LENGTH} (openssl rand -hex 16)`);
+  return new Secret(value);
+}
+
 // Unlike httpUrl it never echoes the value, which may carry a password.
 const serverUrl: Parser = (raw, source) => {
   if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError(`${source}: not an http(s) URL`);
@@ -299,6 +329,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'STRATUS_MAX_BODY_BYTES', parse: integer(1024, 1 << 30), help: 'largest request body of the batched KServe route and model publishing; /api/predict and the page take 512 KiB at most (default 16 MiB)' },
   { key: 'rateLimits', flag: 'rate-limit', env: 'STRATUS_RATE_LIMIT', parse: rateLimits, help: 'per client: requests/s and burst by kind, e.g. api=100/200,page=20/40,admin=2/20; =off lifts one (defaults as in the example)' },
   { key: 'trustedProxies', flag: 'trusted-proxies', env: 'STRATUS_TRUSTED_PROXIES', parse: addressRanges, help: 'proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (default none)' },
+  { key: 'secureCookies', flag: 'secure-cookies', env: 'STRATUS_SECURE_COOKIES', parse: boolean, switch: true, help: 'the session cookie as __Host-stratus_session, always Secure: for a site served only over https (default off)' },
   { key: 'inference', flag: 'inference', env: 'STRATUS_INFERENCE', parse: oneOf(INFERENCE_THREADS), help: 'worker|main: the thread that runs the model (default worker)' },
   { key: 'engine', flag: 'engine', env: 'STRATUS_ENGINE', parse: oneOf(ENGINES), help: `${ENGINES.join('|')}: what runs the model (default onnx where ONNX Runtime loads, else wasm with a warning; onnx asked for but not loading is an error)` },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'STRATUS_SHUTDOWN_TIMEOUT_MS', parse: integer(0, 60_000), help: 'drain time on SIGTERM (default 8000)' },
@@ -314,7 +345,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'backend', flag: 'backend', env: 'STRATUS_BACKEND', parse: oneOf(TRAINING_BACKENDS), help: 'trainer, evaluate: onnx|wasm|tensorflow (onnx = ONNX Runtime computes the gradients and scores; tensorflow = @tensorflow/tfjs-node, where it installs; default onnx where ONNX Runtime loads, else wasm with a warning)' },
   { key: 'augment', flag: 'augment', env: 'STRATUS_AUGMENT', parse: boolean, switch: true, help: 'trainer: random shifts, rotations, scaling, stroke width (default on, off for --arch seed)' },
   { key: 'publish', flag: 'publish', env: 'STRATUS_PUBLISH', parse: boolean, switch: true, help: 'trainer: store the model as a new version in --store and serve it (default off)' },
-  { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: httpUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN)' },
+  { key: 'publishUrl', flag: 'publish-url', env: 'STRATUS_PUBLISH_URL', parse: tokenBearingUrl, help: 'trainer: publish through this gateway (admin token from STRATUS_ADMIN_TOKEN; https://, or http:// to a loopback address)' },
   { key: 'initModel', flag: 'init-model', env: 'STRATUS_INIT_MODEL', parse: text, help: 'trainer: start from this model directory (same --arch) instead of random weights' },
   { key: 'learningRate', flag: 'learning-rate', env: 'STRATUS_LEARNING_RATE', parse: positiveNumber(1), help: 'trainer: first learning rate (default 0.001)' },
   { key: 'lrSchedule', flag: 'lr-schedule', env: 'STRATUS_LR_SCHEDULE', parse: oneOf(LR_SCHEDULES), help: 'trainer: exponential (0.7x per epoch) or cosine (half a cosine to 0 over the epochs) (default exponential)' },
@@ -363,6 +394,7 @@ export const DEFAULTS: Config = Object.freeze({
     admin: Object.freeze({ perSecond: 2, burst: 20 }),
   }),
   trustedProxies: Object.freeze([]),
+  secureCookies: false,
   shutdownTimeoutMs: 8_000,
   inference: 'worker',
   engine: null,
@@ -385,6 +417,7 @@ export const DEFAULTS: Config = Object.freeze({
   lrSchedule: 'exponential',
   teachers: Object.freeze([]),
   adminToken: null,
+  sessionKey: null,
   couchdbUrl: null,
   couchdbPrefix: 'stratus_',
   couchdbSecretDir: null,
@@ -427,9 +460,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     const raw = env[name];
     if (raw !== undefined && raw !== '') values[option.key] = option.parse(raw, name);
   }
-  // Environment only: a flag would show the token in the process list.
-  const adminToken = env.STRATUS_ADMIN_TOKEN;
-  if (adminToken !== undefined && adminToken !== '') values.adminToken = new Secret(adminToken);
+  values.adminToken = secretFrom(env, 'STRATUS_ADMIN_TOKEN');
+  values.sessionKey = secretFrom(env, 'STRATUS_SESSION_KEY');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };

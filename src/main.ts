@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     const mistake = startMistake(error, config);
     if (mistake) usageError(mistake);
     logger.fatal({ err: error }, 'could not start');
+    // Said on stderr too, as every other failure is: the log may be silenced or collected elsewhere.
+    process.stderr.write(`stratus: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
   keepAliveOnStrayErrors(logger);
@@ -64,7 +66,10 @@ async function main(): Promise<void> {
   const stopAndExit = (code: number) => {
     stopping = true;
     // A second signal, or a drain that overruns, must still end the process.
-    const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1_500);
+    const deadline = setTimeout(() => {
+      process.stderr.write(`stratus: stopping took longer than --shutdown-timeout-ms ${config.shutdownTimeoutMs} and 1.5 s to close; exiting unclean\n`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 1_500);
     running.stop().then(
       () => {
         clearTimeout(deadline);
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
       },
       (error: unknown) => {
         logger.error({ err: error }, 'unclean stop');
+        process.stderr.write(`stratus: unclean stop: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);
       },
     );

@@ -16,6 +16,8 @@ import { DEFAULT_PORT, type Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { AdminGuard } from './http/admin-guard.ts';
 import { DrawingPool } from './http/drawing-pool.ts';
+import { SessionIds } from './http/session.ts';
+import { sessionKeyFor } from './http/session-key.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { chooseEngine } from './model/engine-choice.ts';
@@ -110,7 +112,12 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const models = gateway ? { registry: new ModelRegistry(store, transport), admin: new AdminGuard(config.adminToken, logger) } : undefined;
   // Costly drawings are made on threads of their own: half the cores, leaving the rest to HTTP and inference.
   const drawings = gateway ? new DrawingPool(PREPROCESS_WORKER, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : undefined;
-  const admission = { rateLimits: config.rateLimits, maxInFlight: config.maxInFlight, trustedProxies: config.trustedProxies };
+  const sessionKey = gateway ? await sessionKeyFor(config) : null;
+  if (gateway && !sessionKey && config.transport !== 'memory') {
+    logger.warn('STRATUS_SESSION_KEY is not set: session cookies are signed with a key of this process alone, so other gateways and the next start will not know them');
+  }
+  const sessions = new SessionIds(sessionKey, config.secureCookies);
+  const admission = { rateLimits: config.rateLimits, maxInFlight: config.maxInFlight, trustedProxies: config.trustedProxies, sessions };
   const app = createApp({
     readiness,
     metrics,
@@ -153,10 +160,14 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       logger.info('stopping: intake closed, draining in-flight requests');
       await supervisor.stopAll();
       await consumer?.close();
+      // What the gateway still holds now loses its answer as the server closes the connections: the drain
+      // overran --shutdown-timeout-ms. The rest still closes, but the stop is not a clean one.
+      const cutOff = gateway?.held ?? 0;
       await server?.stop(true);
       drawings?.close();
       await transport.close();
       await store.close();
+      if (cutOff > 0) throw new Error(`${cutOff} in-flight requests were cut off: not answered within --shutdown-timeout-ms ${config.shutdownTimeoutMs}`);
       logger.info('stopped');
     })());
   return { url, port: server?.port ?? null, finished: trainer?.finished ?? null, stop };

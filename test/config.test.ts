@@ -118,6 +118,35 @@ describe('command line and environment', () => {
     expect(DEFAULTS).toMatchObject({ mnistDir: './mnist', arch: 'default', epochs: 6, batchSize: 64, maxSamples: 0, seed: 42 });
   });
 
+  test('an admin token or session key shorter than 32 characters is refused without being echoed', () => {
+    const short = 'hunter2-hunter2-hunter2';
+    for (const name of ['STRATUS_ADMIN_TOKEN', 'STRATUS_SESSION_KEY']) {
+      let message = '';
+      try {
+        parseCli([], { [name]: short });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toBe(`${name} has ${short.length} characters; use at least 32 (openssl rand -hex 16)`);
+    }
+    const config = run([], { STRATUS_ADMIN_TOKEN: 'a'.repeat(32), STRATUS_SESSION_KEY: 'b'.repeat(64) });
+    expect(config.adminToken?.reveal()).toBe('a'.repeat(32));
+    expect(config.sessionKey?.reveal()).toBe('b'.repeat(64));
+    expect(JSON.stringify(config)).not.toContain('b'.repeat(64));
+    expect(DEFAULTS).toMatchObject({ adminToken: null, sessionKey: null, secureCookies: false });
+    expect(run(['--secure-cookies']).secureCookies).toBe(true);
+  });
+
+  test('--publish-url carries the admin token: https, or plain http only to this machine', () => {
+    for (const url of ['https://gateway.example:8443', 'http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000']) {
+      expect(run(['--role', 'trainer', '--publish-url', url]).publishUrl).toBe(url);
+    }
+    for (const url of ['http://gateway.example:3000', 'http://10.0.0.7:3000', 'http://127.0.0.1.example.com']) {
+      expect(() => run(['--role', 'trainer', '--publish-url', url])).toThrow(/--publish-url: http:\/\/ would send the admin token in clear/);
+    }
+  });
+
   test('a bad environment value names the variable', () => {
     expect(() => parseCli([], { STRATUS_TRANSPORT: 'carrier-pigeon' })).toThrow(/STRATUS_TRANSPORT: 'carrier-pigeon'/);
   });

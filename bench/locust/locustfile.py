@@ -9,9 +9,9 @@ import csv
 import json
 import os
 import random
-import uuid
 
 import locust.stats
+import requests
 from locust import HttpUser, between, events, task
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
@@ -77,15 +77,17 @@ def _post_and_check(user, samples, name):
 
 
 class _Visitor(HttpUser):
-    """A person with a browser: a session cookie of its own from the start, as the page would give it.
+    """A person with a browser: a session cookie of its own from the start, as the page gives it.
     Stratus limits each client's rate by its session (else its address), and every simulated user here
-    comes from the same address."""
+    comes from the same address. The session is the server's (it signs the ids it issues), fetched
+    outside the statistics: it is the visit before the measured ones."""
 
     abstract = True
     wait_time = _wait()
 
     def on_start(self):
-        self.client.cookies.set("stratus_session", str(uuid.uuid4()))
+        first_visit = requests.get(f"{self.host}/", timeout=10)
+        self.client.cookies.update(first_visit.cookies)
 
 
 class WebsiteUser(_Visitor):

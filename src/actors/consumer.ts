@@ -52,6 +52,9 @@ export class ConsumerActor implements Actor {
   private announcer: ReturnType<typeof setInterval> | null = null;
   private firstStart = true;
   private closed = false;
+  /** True once start() has run to its end. Ready only then: main hears SIGTERM (and drains on it) only
+   * after every actor has started, and a consumer reported ready earlier could be killed by the signal. */
+  private started = false;
   /** The files of the serving model when it came from the store: a restart after a crash reuses them. */
   private storeSource: ModelSource | null = null;
   /** The version the registry last asked for; reloads run one at a time and converge on it. */
@@ -107,13 +110,14 @@ export class ConsumerActor implements Actor {
     }
     await this.announce();
     this.announcer = setInterval(() => void this.announce(), ANNOUNCE_EVERY_MS);
+    this.started = true;
     // Catch-up: a version chosen while this consumer was starting came before its subscription.
     // Not with --model: that one serves until the registry says otherwise after the start.
     if (this.models && !this.models.pinned) void this.catchUp(context);
   }
 
   ready(): boolean {
-    return this.classifier !== null && this.subscription !== null;
+    return this.started && this.classifier !== null && this.subscription !== null;
   }
 
   /** Releases the model's worker too; stop() alone keeps it for a quick restart. */
@@ -133,6 +137,7 @@ export class ConsumerActor implements Actor {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     if (this.announcer) clearInterval(this.announcer);
     this.announcer = null;
     const subscription = this.subscription;
@@ -242,7 +247,10 @@ export class ConsumerActor implements Actor {
     let storeError: unknown = null;
     try {
       await context.store.saveResults(results);
-      context.metrics.observe('store', (Date.now() - storeStarted) / 1000);
+      // Once per result, as queue_wait and inference are per request: each prediction of the batch spent
+      // this long being stored, and counts alike whether it travelled alone or with others.
+      const storeSeconds = (Date.now() - storeStarted) / 1000;
+      for (let i = 0; i < results.length; i++) context.metrics.observe('store', storeSeconds);
     } catch (error) {
       context.logger.error({ err: error, results: results.length }, 'results could not be stored; messages will be redelivered');
       storeError = error;

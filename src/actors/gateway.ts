@@ -98,6 +98,11 @@ export class GatewayActor implements Actor {
     return this.accepting && this.modelVersion !== null;
   }
 
+  /** Requests admitted and not answered yet. */
+  get held(): number {
+    return this.inFlight;
+  }
+
   /** Stops intake, then waits (up to the shutdown timeout) for the requests already admitted. */
   async stop(): Promise<void> {
     this.accepting = false;

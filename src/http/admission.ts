@@ -11,7 +11,7 @@ import { KeyedBuckets } from '../flow/keyed-buckets.ts';
 import type { Metrics } from '../metrics.ts';
 import { DASHBOARD_URL } from '../views/links.ts';
 import { HttpError } from './errors.ts';
-import { sessionFrom } from './session.ts';
+import { SessionIds } from './session.ts';
 
 export interface AdmissionOptions {
   readonly rateLimits: Readonly<Record<RouteClass, RateLimit>>;
@@ -19,6 +19,8 @@ export interface AdmissionOptions {
   readonly maxInFlight: number;
   /** Addresses or CIDR ranges whose X-Forwarded-For is believed. */
   readonly trustedProxies: readonly string[];
+  /** Who signs and reads the session cookies; a key of this process alone when not given. */
+  readonly sessions?: SessionIds;
 }
 
 /** What Bun tells of a request's connection. */
@@ -33,6 +35,7 @@ export class Admission {
   private readonly buckets = new Map<RouteClass, KeyedBuckets>();
   private readonly slots: FairShare;
   private readonly proxies = new BlockList();
+  readonly sessions: SessionIds;
 
   constructor(
     options: AdmissionOptions,
@@ -42,6 +45,7 @@ export class Admission {
       if (limit) this.buckets.set(kind, new KeyedBuckets(limit));
     }
     this.slots = new FairShare(options.maxInFlight);
+    this.sessions = options.sessions ?? new SessionIds(null);
     for (const range of options.trustedProxies) {
       const [address, prefix] = range.split('/') as [string, string | undefined];
       const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
@@ -68,9 +72,9 @@ export class Admission {
     return address;
   }
 
-  /** Whose request this is, for limits: the session when the request carries one, else the address. */
+  /** Whose request this is, for limits: the session when the request carries one we signed, else the address. */
   clientOf(request: Request, peer: Peer | null): string {
-    const session = sessionFrom(request.headers.get('cookie'));
+    const session = this.sessions.from(request.headers.get('cookie'));
     return session ? `session ${session}` : `address ${this.addressOf(request, peer)}`;
   }
 

@@ -6,7 +6,6 @@ import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../actors/idempote
 import { classifyDrawing, classifyImages, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
 import type { Classification, ClassifyOptions } from './gateway.ts';
-import { sessionFrom } from './session.ts';
 
 export const MODEL_NAME = 'mnist';
 /** Largest N in one KServe request: bounds memory per request and the batch the consumer must run. */
@@ -50,18 +49,92 @@ const PredictResponse = t.Object({
   model: t.Object({ version: t.String() }),
 });
 
+/** The protocol's `parameters`: a flat map of strings, numbers and booleans. Read only for what Stratus
+ * cannot serve (unservedExtension); the rest (Triton's sequence_id, priority, timeout, a client's own) is
+ * taken and has no effect on the answer. */
+const Parameters = t.Record(t.String(), t.Union([t.String(), t.Number(), t.Boolean()]), {
+  description: 'the protocol\'s parameters: taken and ignored, except binary data, shared memory and classification, which are refused (400)',
+});
+
+/** The model's outputs, in the order they are answered when the request names none. */
+export const OUTPUT_NAMES = ['probabilities', 'digit'] as const;
+type OutputName = (typeof OUTPUT_NAMES)[number];
+
 const InferBody = t.Object({
   id: t.Optional(t.String({ maxLength: 128 })),
+  parameters: t.Optional(Parameters),
   inputs: t.Array(
     t.Object({
       name: t.String({ maxLength: 128 }),
       shape: t.Array(t.Integer(), { minItems: 2, maxItems: 2, description: '[N, 784], N ≤ 1024' }),
       datatype: t.Literal('FP32'),
+      parameters: t.Optional(Parameters),
       data: t.Array(Pixel, { maxItems: MAX_INFER_BATCH * PIXELS, description: 'N×784 values in 0..1, flattened row-major' }),
     }, STRICT),
     { minItems: 1, maxItems: 1 },
   ),
+  outputs: t.Optional(
+    t.Array(t.Object({ name: t.String({ maxLength: 128 }), parameters: t.Optional(Parameters) }, STRICT), {
+      minItems: 1,
+      maxItems: 16,
+      description: `the outputs to answer, by name (${OUTPUT_NAMES.join(', ')}), each once, in the order named; all of them when absent`,
+    }),
+  ),
 }, STRICT);
+
+const INFER_PATH = `/v2/models/${MODEL_NAME}/infer`;
+/** Triton's binary data extension: the JSON part's length, when binary tensors follow it in the body. */
+const BINARY_HEADER = 'inference-header-content-length';
+
+const binaryRefusal = (headers: Record<string, string> = {}) =>
+  new HttpError(400, 'binary_data', 'binary tensor data is not supported: send inputs as JSON "data" and ask for outputs with binary_data false', headers);
+
+const parametersOf = (value: unknown): Record<string, unknown> => {
+  const parameters = isObject(value) ? value.parameters : undefined;
+  return isObject(parameters) ? parameters : {};
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The protocol's extensions that move tensors or answers outside the JSON, which Stratus does not serve:
+ * binary data, shared memory, and classification (labels instead of the tensor). Looked for before the
+ * schema, on the body as parsed, so that the answer names the extension instead of a missing `data`;
+ * answering JSON anyway would leave the client reading a buffer or region that holds nothing.
+ */
+function unservedExtension(body: unknown): HttpError | null {
+  if (!isObject(body)) return null;
+  if (parametersOf(body).binary_data_output === true) return binaryRefusal();
+  const inputs = Array.isArray(body.inputs) ? body.inputs : [];
+  const outputs = Array.isArray(body.outputs) ? body.outputs : [];
+  for (const tensor of [...inputs, ...outputs]) {
+    const parameters = parametersOf(tensor);
+    if (parameters.binary_data_size !== undefined || parameters.binary_data === true) return binaryRefusal();
+    const unserved = Object.keys(parameters).find((key) => key.startsWith('shared_memory_') || key === 'classification');
+    if (unserved !== undefined) {
+      return new HttpError(400, 'unsupported_parameter', `parameter ${unserved} is not supported: Stratus answers every tensor in the JSON body`);
+    }
+  }
+  return null;
+}
+
+/** The path asked for. app.ts has already refused a request whose Host and path would route elsewhere. */
+function pathOfUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).pathname : url.split('?', 1)[0]!;
+}
+
+function requestedOutputs(outputs: readonly { name: string }[] | undefined): readonly OutputName[] {
+  if (outputs === undefined) return OUTPUT_NAMES;
+  const names = [...new Set(outputs.map((output) => output.name))];
+  const unknown = names.find((name) => !(OUTPUT_NAMES as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    // The name is the client's: cut short, it still says which, and no body comes back through it.
+    throw new HttpError(400, 'unknown_output', `no output named "${unknown.slice(0, 40)}"; this model's outputs are ${OUTPUT_NAMES.join(' and ')}`);
+  }
+  return names as OutputName[];
+}
 
 // Declared for /docs; checked by idempotencyKeyOf, which answers a bad key with a 400 of its own.
 const IdempotencyHeaders = t.Object({
@@ -95,16 +168,25 @@ const InferResponse = t.Object({
   id: t.String(),
   outputs: t.Array(
     t.Object({ name: t.String(), datatype: t.String(), shape: t.Array(t.Integer()), data: t.Array(t.Number()) }),
+    { description: 'the outputs the request named, in its order; both, probabilities then digit, when it named none' },
   ),
 });
 
 export function apiRoutes(intake: Intake) {
   // normalize off: a field the schema does not name is refused (422), not quietly dropped.
   return new Elysia({ name: 'stratus-api', normalize: false })
+    // A body in the binary data extension is JSON followed by raw tensors, which the JSON parser would call
+    // malformed: refused by its header before the body is read. Elysia runs this for every request, after
+    // the app's own checks (app.ts); the header alone decides for all others.
+    .onRequest(({ request }) => {
+      if (!request.headers.has(BINARY_HEADER) || request.method !== 'POST' || pathOfUrl(request.url) !== INFER_PATH) return;
+      // As the app's refusals before the body: the connection closes rather than wait for a body unread.
+      throw binaryRefusal(request.body === null ? {} : { connection: 'close' });
+    })
     .post(
       '/api/predict',
       async ({ body, request, server, set }) => {
-        const session = sessionFrom(request.headers.get('cookie'));
+        const session = intake.admission.sessions.from(request.headers.get('cookie'));
         const client = intake.admission.clientOf(request, server);
         if ((body.pixels === undefined) === (body.drawing === undefined)) {
           throw new HttpError(422, 'invalid_body', 'send either pixels or drawing');
@@ -143,7 +225,7 @@ export function apiRoutes(intake: Intake) {
       },
     )
     .post(
-      `/v2/models/${MODEL_NAME}/infer`,
+      INFER_PATH,
       async ({ body, request, server, set }) => {
         const input = body.inputs[0]!;
         const idempotencyKey = idempotencyKeyOf(request);
@@ -154,21 +236,29 @@ export function apiRoutes(intake: Intake) {
         if (input.data.length !== n * PIXELS) {
           throw new HttpError(422, 'bad_shape', `data has ${input.data.length} values; shape [${n}, ${PIXELS}] needs ${n * PIXELS}`);
         }
+        const wanted = requestedOutputs(body.outputs);
         const client = intake.admission.clientOf(request, server);
         const answer = await classifyImages(intake, 'api', client, new Float32Array(input.data), n, { idempotencyKey });
         markReplay(answer, set.headers);
+        const tensors = {
+          probabilities: { name: 'probabilities', datatype: 'FP32', shape: [n, CLASSES], data: answer.probabilities },
+          digit: { name: 'digit', datatype: 'INT64', shape: [n], data: answer.digits },
+        };
         return {
           model_name: MODEL_NAME,
           model_version: answer.modelVersion,
           id: body.id ?? answer.id,
-          outputs: [
-            { name: 'probabilities', datatype: 'FP32', shape: [n, CLASSES], data: answer.probabilities },
-            { name: 'digit', datatype: 'INT64', shape: [n], data: answer.digits },
-          ],
+          outputs: wanted.map((name) => tensors[name]),
         };
       },
       {
         parse: 'json',
+        // Before the schema: what the body asks for that Stratus does not serve is named, not reported
+        // as a field the schema misses.
+        transform: ({ body }) => {
+          const refusal = unservedExtension(body);
+          if (refusal) throw refusal;
+        },
         headers: IdempotencyHeaders,
         body: InferBody,
         response: InferResponse,

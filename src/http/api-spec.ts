@@ -48,7 +48,7 @@ const INFERENCE_PROTOCOL_ERROR_BODY = {
 
 /** The errors any route can give, and those only some give (by the method, or as the route declares). */
 const ERRORS: Record<string, string> = {
-  '400': 'malformed_json: the body is not JSON; too_deep: nested deeper than 64 levels; reserved_key: a key named toString, valueOf or toLocaleString; bad_host: no Host header, or one too short to route; invalid_idempotency_key on the prediction endpoints',
+  '400': 'malformed_json: the body is not JSON; too_deep: nested deeper than 64 levels; reserved_key: a key named toString, valueOf or toLocaleString; bad_host: no Host header, or one too short to route; invalid_idempotency_key on the prediction endpoints; on KServe inference, binary_data: binary tensors (Inference-Header-Content-Length, binary_data_size, binary_data or binary_data_output true), unsupported_parameter: shared memory or classification, unknown_output: an output the model does not have',
   '401': 'unauthorized: the admin token is missing or wrong',
   '403': 'admin_disabled (no STRATUS_ADMIN_TOKEN), or a cross-site request that would change state',
   '404': 'not_found, or unknown_version',
@@ -57,7 +57,7 @@ const ERRORS: Record<string, string> = {
   '409': 'version_exists',
   '413': 'body_too_large: over the route\'s limit (512 KiB for /api/predict, --max-body-bytes for the others), declared or chunked',
   '415': 'unsupported_media_type: the body is not application/json',
-  '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field',
+  '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field; model_refused: a published model past the limits consumers load (docs/model-registry.md)',
   '429': 'rate_limited: this client used up its requests of this kind; over_share: it holds its share of the requests in flight; too_many_failures: too many wrong admin tokens from it. Retry-After says when to try again',
   '500': 'internal, or no_answer',
   '503': 'unavailable (starting, stopping) or overloaded; Retry-After says when to try again',

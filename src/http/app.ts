@@ -19,7 +19,7 @@ import { dashboardRoutes } from './dashboard-routes.ts';
 import { DrawingPool } from './drawing-pool.ts';
 import type { Intake } from './drawn-digits.ts';
 import { readJsonBody } from './body.ts';
-import { HttpError, errorResponse, fromActorError } from './errors.ts';
+import { HttpError, errorResponse, fromActorError, isInferenceProtocolPath } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { opsRoutes, type Readiness } from './ops-routes.ts';
 import { bodyLimit, pageRoutes } from './page-routes.ts';
@@ -91,8 +91,11 @@ export function createApp(options: AppOptions) {
     // Checked before the body is read: a wrong type or an oversized body costs nothing to refuse.
     .onRequest(({ request }) => {
       if (request.method !== 'POST') return;
-      const type = request.headers.get('content-type') ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
+      const type = request.headers.get('content-type');
+      // Open Inference Protocol clients (Triton's) send their JSON with no Content-Type at all; a browser
+      // always names one, so a missing type on those routes opens nothing to a form on another site.
+      const untypedInference = type === null && isInferenceProtocolPath(pathOf(request));
+      if (!untypedInference && !/^application\/json\s*(;|$)/i.test(type ?? '')) {
         return fail(request, unread(request, new HttpError(415, 'unsupported_media_type', 'send the body as application/json')));
       }
       const length = Number(request.headers.get('content-length') ?? '0');

@@ -3,6 +3,7 @@
 // (promote or roll back to) a stored one. Who counts as admin, and the audit lines: admin-guard.ts.
 import { Elysia, t } from 'elysia';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
+import { ModelLimitError } from '../model/model-limits.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { MODEL_NAME, STRICT } from './api-routes.ts';
@@ -55,7 +56,7 @@ const PublishBody = t.Object({
     t.String({
       minLength: 4,
       description:
-        'model.onnx, base64: the same model in ONNX, as the trainer writes it, at most weights.bin plus 1 MiB. Consumers on the onnx engine serve it instead of exporting model.json and weights.bin, once it has passed their checks (its inputs and outputs, and the smoke digits)',
+        'model.onnx, base64, as the trainer writes it, at most weights.bin plus 1 MiB. Accepted and replaced: the registry stores its own export of model.json and weights.bin, which consumers on the onnx engine serve',
     }),
   ),
 }, STRICT);
@@ -145,7 +146,9 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admis
         };
         const meta = { version: body.version, createdAt: new Date().toISOString(), ...(body.metrics ? { metrics: body.metrics } : {}) };
         gateway.forgetRefusal(body.version);
-        const outcome = await registry.publish(meta, files);
+        const outcome = await registry.publish(meta, files).catch((error: unknown) => {
+          throw error instanceof ModelLimitError ? new HttpError(422, 'model_refused', error.message) : error;
+        });
         if (outcome === 'exists') throw new HttpError(409, 'version_exists', `model version ${body.version} is already stored`);
         set.status = 201;
         const state = await settledState(body.version, gateway);

@@ -17,7 +17,7 @@ import { resultSection } from '../views/result.ts';
 import { STRICT } from './api-routes.ts';
 import { classifyDrawing, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import { newSessionId, sessionCookie, sessionFrom } from './session.ts';
+import type { SessionIds } from './session.ts';
 
 /** Predictions the page lists. */
 export const HISTORY_LIMIT = 50;
@@ -42,14 +42,12 @@ function asset(path: string, type: string): Response {
   return new Response(Bun.file(path), { headers: { 'content-type': type, 'cache-control': 'public, max-age=3600' } });
 }
 
-/** The visitor's session, and the Set-Cookie header to send when it is new. */
-function sessionOf(request: Request): { session: string; headers: Record<string, string> } {
-  const known = sessionFrom(request.headers.get('cookie'));
+/** The visitor's session, and the Set-Cookie header to send when it is new (or was not one we signed). */
+function sessionOf(sessions: SessionIds, request: Request): { session: string; headers: Record<string, string> } {
+  const known = sessions.from(request.headers.get('cookie'));
   if (known) return { session: known, headers: {} };
-  const session = newSessionId();
-  // Behind a TLS-terminating proxy the URL says http; the proxy's header says what the browser used.
-  const secure = request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
-  return { session, headers: { 'set-cookie': sessionCookie(session, secure) } };
+  const session = sessions.issue();
+  return { session, headers: { 'set-cookie': sessions.cookie(session, request) } };
 }
 
 /** The largest body a route takes: the page's endpoints and the single prediction need kilobytes, so a
@@ -85,7 +83,7 @@ export function pageRoutes({ intake, store }: PageSource) {
     .get(
       '/',
       async ({ request }) => {
-        const { session, headers } = sessionOf(request);
+        const { session, headers } = sessionOf(intake.admission.sessions, request);
         // A new visitor has no history yet: no need to ask the store.
         const history = headers['set-cookie'] ? [] : (await store.sessionHistory(session, HISTORY_LIMIT)).map(pagePrediction);
         const page = drawingPage({ modelVersion: gateway.modelVersion, history, assetVersion: VERSION });
@@ -98,7 +96,7 @@ export function pageRoutes({ intake, store }: PageSource) {
     .post(
       PREDICT_PATH,
       async ({ body, request, server }) => {
-        const { session, headers } = sessionOf(request);
+        const { session, headers } = sessionOf(intake.admission.sessions, request);
         const client = intake.admission.clientOf(request, server);
         const { answer } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session, keepImages: true });
         const latest: PagePrediction = {
@@ -117,7 +115,7 @@ export function pageRoutes({ intake, store }: PageSource) {
     .post(
       CLEAR_PATH,
       async ({ request }) => {
-        const { session, headers } = sessionOf(request);
+        const { session, headers } = sessionOf(intake.admission.sessions, request);
         if (!headers['set-cookie']) await store.clearSession(session);
         return html(historyPanel([]) + resultSection(null, { oob: true }), headers);
       },
@@ -126,7 +124,7 @@ export function pageRoutes({ intake, store }: PageSource) {
     .post(
       FEEDBACK_PATH,
       async ({ body, request }) => {
-        const session = sessionFrom(request.headers.get('cookie'));
+        const session = intake.admission.sessions.from(request.headers.get('cookie'));
         // Any gateway, any time within the retention: the result carries the images it was made from.
         // Only its own session may label it, so a request id seen elsewhere labels nothing.
         const stored = session ? await store.getResult(body.request) : null;

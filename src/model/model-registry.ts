@@ -6,6 +6,7 @@ import type { ModelFiles, ModelVersion, Store } from '../adapters/store/store.ts
 import type { Transport } from '../adapters/transport/transport.ts';
 import { encodeJson, type ModelUpdated } from '../protocol/messages.ts';
 import { TOPIC } from '../protocol/topics.ts';
+import { publishableFiles } from './model-limits.ts';
 
 /** Safe as a document id, in a URL path and in a log line. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -35,10 +36,11 @@ export class ModelRegistry {
     return this.store.getServingVersion();
   }
 
-  /** Stores a new version and makes it the serving one; an existing version is left untouched. */
+  /** Stores a new version and makes it the serving one; an existing version is left untouched. Throws a
+   * ModelLimitError, before anything is stored, for files beyond the limits every consumer can load. */
   async publish(meta: ModelVersion, files: ModelFiles): Promise<PublishOutcome> {
     if (!VERSION_PATTERN.test(meta.version)) throw new Error(`model version '${meta.version}' does not match ${VERSION_PATTERN}`);
-    const outcome = await this.store.saveModel(meta, files);
+    const outcome = await this.store.saveModel(meta, publishableFiles(meta.version, files));
     if (outcome === 'exists') return 'exists';
     await this.serve(meta.version);
     return 'created';

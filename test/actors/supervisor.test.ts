@@ -64,12 +64,12 @@ describe('supervision', () => {
     for (let crash = 1; crash <= 6; crash++) {
       actor.context?.crash(new Error(`crash ${crash}`));
       await waitFor(() => clock.pending === 1);
-      // Time moves a millisecond at a time until the restart comes: the delay it took.
+      // Time moves a millisecond at a time until the restart comes: the delay it took. The restart timer
+      // calls start() itself, so the count moves within advance().
       let waited = 0;
       while (actor.starts === crash) {
         clock.advance(1);
         waited++;
-        await Bun.sleep(0);
       }
       delays.push(waited);
     }
@@ -110,8 +110,10 @@ describe('supervision', () => {
     actor.context?.crash(new Error('boom'));
     await waitFor(() => clock.pending === 1);
     await supervisor.stopAll();
+    // The restart was on the clock's one timer; with it cleared, moving the clock can start nothing
+    // (a restart timer runs start() before advance() returns).
+    expect(clock.pending).toBe(0);
     clock.advance(10_000);
-    await Bun.sleep(5);
     expect(actor.starts).toBe(1);
   });
 });

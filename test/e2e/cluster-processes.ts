@@ -29,6 +29,9 @@ export class ProcessGroup {
   private readonly logDir = mkdtempSync(join(tmpdir(), 'stratus-faults-'));
   private readonly running: RoleProcess[] = [];
   private started = 0;
+  /** One for the group, as a deployment gives all its gateways (the stratus-session Secret): a session
+   * one gateway issued is known to the others. */
+  private readonly sessionKey = crypto.randomUUID() + crypto.randomUUID();
 
   /** Starts `role` against the target without waiting for readiness (a test may want it not ready). */
   start(role: 'gateway' | 'consumer', target: ClusterTarget, extra: string[] = []): RoleProcess {
@@ -36,14 +39,15 @@ export class ProcessGroup {
     const port = freePort();
     const url = `http://127.0.0.1:${port}`;
     const log = join(this.logDir, `${name}.log`);
-    // Every setting as a flag: the environment carries none (childEnv drops KAFKA_BROKERS and the like).
+    // Every setting as a flag, bar the session key, which is read from the environment only (childEnv drops
+    // KAFKA_BROKERS and the like).
     const args = [
       '--role', role, '--port', String(port), '--log-level', 'warn',
       '--transport', 'kafka', '--kafka-brokers', target.kafkaBrokers.join(','), '--kafka-replication', String(target.replication),
       '--store', 'couchdb', '--couchdb-url', target.couchdbUrl, '--couchdb-prefix', target.prefix,
       ...extra,
     ];
-    const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: REPO, env: childEnv(), stdin: 'ignore', stdout: Bun.file(log), stderr: Bun.file(log) });
+    const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: REPO, env: childEnv({ STRATUS_SESSION_KEY: this.sessionKey }), stdin: 'ignore', stdout: Bun.file(log), stderr: Bun.file(log) });
     const ready = async () => {
       const response = await fetch(`${url}/v2/health/ready`);
       const body = (await response.json()) as { reasons?: string[] };

@@ -4,7 +4,9 @@
 // the digit an undisturbed pass gives, under an id of its own, and the store holds exactly one result
 // for each such id and nothing more; no request got a 504; and the requests sent in the 15 s after the
 // fault were answered with a p99 under 2 s. 503s during a fault are allowed; the client retries them.
-// Every process runs with its default flags.
+// Every process runs with its default flags but one: --kafka-replication 3 (default 1), as ops/k8s deploys
+// it. At the default each partition lives on one broker, so a broker crash leaves its partitions without
+// a copy to fail over to until it returns: that fault is tested at 3, where failover exists.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startPrivateCluster, type PrivateCluster } from '../helpers/cluster-services.ts';
 import { startPouchServer, type PouchServer } from '../helpers/couch-server.ts';
@@ -85,6 +87,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
 
   beforeAll(async () => {
     couch = await startPouchServer({ inMemory: false });
+    // Replication 3, not the default 1: see the top of this file (ops/k8s/base/config.yaml sets 3 too).
     target = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `faults_${Date.now()}_`, replication: 3 };
     // Consumers first: the gateway gets ready once one of them has announced its model.
     consumers = [startConsumer(), startConsumer()];
@@ -246,6 +249,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
 
   test('a gateway started while Kafka is down: not ready, 503 on predict, ready once Kafka is up', async () => {
     await withLogs(group, async () => {
+      // One broker, at the default replication 1.
       const alone: ClusterTarget = { ...target, kafkaBrokers: lonely.kafkaBrokers, prefix: `${target.prefix}alone_`, replication: 1 };
       await lonely.control('stop-broker', '1');
       // Both roles start patiently while the broker is away.

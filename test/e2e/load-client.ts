@@ -7,6 +7,7 @@
 // users' requests must not look like one client flooding.
 import { loadSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
+import { issuedSessions } from '../helpers/sessions.ts';
 
 export interface Digits {
   readonly bodies: readonly string[];
@@ -91,9 +92,9 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   };
   const { idempotencyKeyPrefix } = options;
 
-  const send = async (index: number, user: string): Promise<void> => {
+  const send = async (index: number, session: string): Promise<void> => {
     const sentAt = performance.now();
-    const headers: Record<string, string> = { 'content-type': 'application/json', cookie: `stratus_session=${user}` };
+    const headers: Record<string, string> = { 'content-type': 'application/json', cookie: session };
     if (idempotencyKeyPrefix !== undefined) headers['idempotency-key'] = `${idempotencyKeyPrefix}${index}`;
     for (;;) {
       const gateway = live[turn++ % live.length];
@@ -134,11 +135,13 @@ export async function stream(gateways: string | readonly string[], digits: Digit
     }
   };
 
-  const worker = async () => {
-    const user = `load-${crypto.randomUUID()}`;
-    while (next < digits.bodies.length) await send(next++, user);
+  const concurrency = options.concurrency ?? 16;
+  // Issued by the first gateway; the others know them (one session key for all, as deployed).
+  const sessions = await issuedSessions(live[0] as string, concurrency);
+  const worker = async (lane: number) => {
+    while (next < digits.bodies.length) await send(next++, sessions[lane] as string);
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, lane) => worker(lane)));
   fire();
   await Promise.all(actions);
   return { answers, refusals, retries, failures };

@@ -3,12 +3,37 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryTransport } from '../../src/adapters/transport/memory-transport.ts';
+import type { OutgoingMessage } from '../../src/adapters/transport/transport.ts';
+import { TOPIC } from '../../src/protocol/topics.ts';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const PIXELS = 784;
 const image = (split: MnistSplit, i: number) => Array.from(split.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+
+/** Local mode's in-process transport, except that the first prediction message is published only once
+ * the test releases it: its request stays in flight for as long as the test needs, however fast or slow
+ * the machine is. */
+class HoldingTransport extends MemoryTransport {
+  private readonly gate = Promise.withResolvers<void>();
+  /** The first prediction message has reached the transport and waits. */
+  holding = false;
+
+  override async publish(topic: string, message: OutgoingMessage): Promise<void> {
+    if (topic === TOPIC.predictions && !this.holding) {
+      this.holding = true;
+      await this.gate.promise;
+    }
+    return super.publish(topic, message);
+  }
+
+  release(): void {
+    this.gate.resolve();
+  }
+}
 
 /** The engine /metrics says serves: the stratus_inference_engine series at 1. */
 async function servingEngine(url: string): Promise<string | undefined> {
@@ -41,32 +66,39 @@ test.each([
 
 describe('overload and deadlines', () => {
   test('beyond max in-flight the gateway answers 503 with Retry-After, then recovers', async () => {
-    // A long batching wait keeps the first request in flight while the second arrives.
-    const stratus = await startLocal(['--max-in-flight', '1', '--max-wait-ms', '400']);
+    // The first request's message is held in the transport: the request is in flight, holding the one
+    // slot, until the second has been answered.
+    const transport = new HoldingTransport();
+    const stratus = await startLocal(['--max-in-flight', '1'], { transport });
     try {
       const pixels = new Array(PIXELS).fill(0);
       const first = postJson(`${stratus.url}/api/predict`, { pixels });
-      await Bun.sleep(50);
+      await waitFor(() => transport.holding);
       const second = await postJson(`${stratus.url}/api/predict`, { pixels });
       expect(second.status).toBe(503);
       expect(second.headers.get('retry-after')).toBe('1');
       expect(((await second.json()) as { error: { code: string } }).error.code).toBe('overloaded');
+      transport.release();
       expect((await first).status).toBe(200);
       expect((await postJson(`${stratus.url}/api/predict`, { pixels })).status).toBe(200);
     } finally {
+      transport.release();
       await stratus.stop();
     }
   });
 
   test('a request that cannot finish in time gets 504', async () => {
-    const stratus = await startLocal(['--request-timeout-ms', '100', '--max-wait-ms', '1000']);
+    // Its message stays in the transport until the test is over: no consumer can answer it, so whatever
+    // answer comes is the deadline's, however long the machine took to get there.
+    const transport = new HoldingTransport();
+    const stratus = await startLocal(['--request-timeout-ms', '100'], { transport });
     try {
-      const started = performance.now();
       const response = await postJson(`${stratus.url}/api/predict`, { pixels: new Array(PIXELS).fill(0) });
+      expect(transport.holding).toBe(true);
       expect(response.status).toBe(504);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('timeout');
-      expect(performance.now() - started).toBeLessThan(900);
     } finally {
+      transport.release();
       await stratus.stop();
     }
   });

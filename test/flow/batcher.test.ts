@@ -139,6 +139,7 @@ describe('Batcher', () => {
   test('drain starts what is queued and waits for every batch out', async () => {
     const finished: string[] = [];
     const batcher = new Batcher<string>({ maxSize: 10, maxRunning: 1, lingerMs: 1000 }, async (items) => {
+      // A batch that takes a while, as a slow peer's would: drain has to wait for it, not just start it.
       await Bun.sleep(10);
       finished.push(...items);
     });

@@ -27,18 +27,17 @@ test('a costly drawing is made on a thread, into the same images as on the event
   expect(await pool.images(handwritten, drawingCostUs(handwritten), 'a')).toEqual(drawingToDigitImages(handwritten));
 });
 
-test('asking for costly drawings leaves the event loop free: the call returns long before the work is done', async () => {
-  pool = new DrawingPool(PREPROCESS_WORKER, 1);
-  await pool.images(costly, COSTLY_US, 'warm-up');
-  const inlineStarted = performance.now();
-  drawingToDigitImages(costly);
-  const inlineMs = performance.now() - inlineStarted;
-  const started = performance.now();
-  const pending = Array.from({ length: 4 }, () => pool!.images(costly, COSTLY_US, 'flood'));
-  const callsMs = performance.now() - started;
-  await Promise.all(pending);
-  // Four drawings handed over cost less than a quarter of making one here.
-  expect(callsMs).toBeLessThan(inlineMs / 4);
+test('asking for costly drawings leaves the event loop free: the call returns before the work is done', async () => {
+  // A thread that never answers: a drawing made here, on the event loop, would be settled by the next turn
+  // of the loop; one handed to the thread is still waiting then. (How little the handing over costs is
+  // bench matter, not a timed assertion.)
+  pool = new DrawingPool(new URL('../helpers/silent-worker.ts', import.meta.url), 1);
+  const pending = Array.from({ length: 4 }, () => pool!.images(costly, COSTLY_US, 'flood').then(() => 'drawn', () => 'failed'));
+  const nextTurn = () => new Promise<string>((resolve) => setImmediate(() => resolve('loop turned')));
+  expect(await Promise.race([...pending, nextTurn()])).toBe('loop turned');
+  // The same race tells a drawing made here: a cheap one is, at once, while the costly ones wait.
+  const cheap = pool.images(handwritten, drawingCostUs(handwritten), 'quiet').then(() => 'drawn');
+  expect(await Promise.race([cheap, nextTurn()])).toBe('drawn');
 });
 
 test('clients take turns on the thread: one more drawing from another client overtakes a queue of them', async () => {

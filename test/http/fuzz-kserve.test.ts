@@ -1,6 +1,7 @@
 // Property-based fuzzing of KServe inference, POST /v2/models/mnist/infer, with fast-check: tensors whose
 // shape, datatype, data length or values are off (batches up to and past 1,024 images, megabytes of data),
-// extra fields, wrong types and raw bytes. An independent check of the protocol's contract, written here,
+// the protocol's optional parameters and requested outputs (binary data, shared memory and unknown outputs
+// among them), extra fields, wrong types and raw bytes. An independent check of the protocol's contract, written here,
 // says which requests must get a 200 with one answer per image; every other one must get a short JSON 4xx,
 // none a 5xx, and the process must answer and hold no more memory afterwards.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
@@ -56,6 +57,25 @@ const tensor: fc.Arbitrary<{ shape: unknown; data: unknown }> = fc
     return { shape: shapeJunk ?? [n, width], data };
   });
 
+/** The protocol's parameters: what Triton's client sends, what Stratus refuses, and junk. */
+const parameters: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<unknown>({}, { binary_data: false }, { priority: 1, timeout: 500, sequence_id: 'a' }, { custom: true }) },
+  { weight: 3, arbitrary: fc.constantFrom<unknown>({ binary_data: true }, { binary_data_size: 3136 }, { binary_data_output: true }, { shared_memory_region: 'r' }, { classification: 2 }) },
+  { weight: 2, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), fc.double(), fc.boolean()), { maxKeys: 3 }) },
+  { weight: 2, arbitrary: junkValue },
+);
+
+const outputs: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.array(
+      fc.record({ name: fc.constantFrom('probabilities', 'digit', 'digit', 'logits', ''), parameters: rarely(parameters, 2) }, { requiredKeys: ['name'] }),
+      { maxLength: 3 },
+    ),
+  },
+  { weight: 1, arbitrary: junkValue },
+);
+
 const input: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 16,
@@ -64,7 +84,7 @@ const input: fc.Arbitrary<unknown> = fc.oneof(
         name: fc.oneof({ weight: 8, arbitrary: fc.string({ maxLength: 20 }) }, { weight: 1, arbitrary: fc.string({ minLength: 120, maxLength: 140 }) }, { weight: 1, arbitrary: junkValue }),
         datatype: fc.oneof({ weight: 12, arbitrary: fc.constant('FP32') }, { weight: 2, arbitrary: fc.constantFrom('FP16', 'FP64', 'fp32', 'INT64', 'BYTES', 'FP32 ', '') }, { weight: 1, arbitrary: junkValue }),
         tensor,
-        extra: rarely(fc.tuple(fc.constantFrom('parameters', 'id', 'x', '__proto__'), junkValue), 12),
+        extra: rarely(fc.oneof(fc.tuple(fc.constant('parameters'), parameters), fc.tuple(fc.constantFrom('parameters', 'id', 'x', '__proto__'), junkValue)), 8),
         missing: rarely(fc.constantFrom('name', 'shape', 'datatype', 'data'), 12),
       })
       .map(({ name, datatype, tensor, extra, missing }) => {
@@ -84,29 +104,64 @@ const body: fc.Arbitrary<Body> = fc.oneof(
       .record({
         id: rarely(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 120, maxLength: 140 }), junkValue), 3),
         inputs: fc.oneof({ weight: 12, arbitrary: input.map((i) => [i]) }, { weight: 1, arbitrary: fc.array(input, { maxLength: 3 }) }, { weight: 1, arbitrary: wrongValue }),
-        outputs: rarely(junkValue, 20),
+        parameters: rarely(parameters, 8),
+        outputs: rarely(outputs, 6),
       })
-      .map(({ id, inputs, outputs }) => toJsonText({ ...(id === undefined ? {} : { id }), inputs, ...(outputs === undefined ? {} : { outputs }) })),
+      .map(({ id, parameters, inputs, outputs }) =>
+        toJsonText({ ...(id === undefined ? {} : { id }), ...(parameters === undefined ? {} : { parameters }), inputs, ...(outputs === undefined ? {} : { outputs }) }),
+      ),
   },
   { weight: 1, arbitrary: wrongValue.map((value) => toJsonText(value)) },
   { weight: 2, arbitrary: rawBody },
 );
 
 const isPixel = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+const OUTPUTS = ['probabilities', 'digit'];
+
+/** The protocol's parameters as Stratus serves them: a map of strings, numbers and booleans that asks for
+ * no binary data (binary_data_output on the request; binary_data or binary_data_size on a tensor), and on a
+ * tensor for no shared memory or classification. */
+function servableParameters(value: unknown, where: 'request' | 'tensor'): boolean {
+  if (value === undefined) return true;
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).every(([key, v]) => {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) return false;
+    if (where === 'request') return !(key === 'binary_data_output' && v === true);
+    if (key === 'binary_data_size' || key === 'classification' || key.startsWith('shared_memory_')) return false;
+    return !(key === 'binary_data' && v === true);
+  });
+}
+
+/** The outputs a request asks for, each once in its order; null when it asks for one there is not. */
+function askedOutputs(outputs: unknown): string[] | null {
+  if (outputs === undefined) return OUTPUTS;
+  if (!Array.isArray(outputs) || outputs.length < 1 || outputs.length > 16) return null;
+  for (const output of outputs) {
+    if (!isPlainObject(output) || Object.keys(output).some((key) => key !== 'name' && key !== 'parameters')) return null;
+    if (typeof output.name !== 'string' || !OUTPUTS.includes(output.name) || !servableParameters(output.parameters, 'tensor')) return null;
+  }
+  return [...new Set(outputs.map((output) => (output as { name: string }).name))];
+}
 
 /** The contract, judged without the server's code: {"inputs": [one {name, shape: [N, 784], datatype:
- * "FP32", data: N×784 values in 0..1}]} with N in 1..1024 and an optional id of at most 128 characters.
+ * "FP32", data: N×784 values in 0..1, parameters?}]} with N in 1..1024, an optional id of at most 128
+ * characters, optional parameters (servableParameters) and optional outputs, 1 to 16 of {name, parameters?}
+ * naming the model's outputs.
  * A shape with numeric strings ("1", " 784 ", "0x1") may go either way: Elysia coerces them to integers
  * although the schema (and /docs) says integers; reported, not pinned. */
 function takes(request: InferCase): boolean | 'either' {
-  if (request.site.crossSite || !request.contentType.json || !request.keyValid) return false;
+  // No Content-Type at all reads as JSON here: Triton's client sends none.
+  const json = request.contentType.json || request.contentType.value === undefined;
+  if (request.site.crossSite || !json || !request.keyValid) return false;
   if (byteLength(request.body) > BODY_LIMIT) return false;
   const parsed = parseBody(request.body);
   if (!parsed.ok || !isPlainObject(parsed.value)) return false;
-  const { id, inputs, ...rest } = parsed.value;
+  const { id, inputs, parameters, outputs, ...rest } = parsed.value;
   if (Object.keys(rest).length > 0 || (id !== undefined && (typeof id !== 'string' || id.length > 128))) return false;
+  if (!servableParameters(parameters, 'request') || askedOutputs(outputs) === null) return false;
   if (!Array.isArray(inputs) || inputs.length !== 1 || !isPlainObject(inputs[0])) return false;
-  const tensor = inputs[0];
+  const { parameters: inputParameters, ...tensor } = inputs[0];
+  if (!servableParameters(inputParameters, 'tensor')) return false;
   if (Object.keys(tensor).sort().join() !== 'data,datatype,name,shape') return false;
   if (typeof tensor.name !== 'string' || tensor.name.length > 128 || tensor.datatype !== 'FP32') return false;
   if (!Array.isArray(tensor.shape) || tensor.shape.length !== 2) return false;
@@ -121,15 +176,16 @@ function takes(request: InferCase): boolean | 'either' {
 function judge(request: InferCase, answer: Answer): void {
   expectVerdict(request, answer, takes(request));
   if (answer.status !== 200) return;
-  const sent = (parseBody(request.body) as { value: { id?: string; inputs: [{ shape: [unknown, unknown] }] } }).value;
+  const sent = (parseBody(request.body) as { value: { id?: string; outputs?: unknown; inputs: [{ shape: [unknown, unknown] }] } }).value;
   const n = Number(sent.inputs[0].shape[0]);
   const result = JSON.parse(answer.text) as { model_name: unknown; id: unknown; outputs: { name: string; shape: number[]; data: number[] }[] };
   const probabilities = result.outputs?.find((o) => o.name === 'probabilities');
   const digits = result.outputs?.find((o) => o.name === 'digit');
   const wellFormed =
     result.model_name === 'mnist' && typeof result.id === 'string' && (sent.id === undefined || result.id === sent.id) &&
-    probabilities?.shape.join() === `${n},10` && probabilities.data.length === n * 10 && probabilities.data.every(isPixel) &&
-    digits?.shape.join() === `${n}` && digits.data.length === n && digits.data.every((d) => Number.isInteger(d) && d >= 0 && d <= 9);
+    result.outputs.map((o) => o.name).join() === askedOutputs(sent.outputs)?.join() &&
+    (!probabilities || (probabilities.shape.join() === `${n},10` && probabilities.data.length === n * 10 && probabilities.data.every(isPixel))) &&
+    (!digits || (digits.shape.join() === `${n}` && digits.data.length === n && digits.data.every((d) => Number.isInteger(d) && d >= 0 && d <= 9)));
   if (!wellFormed) throw new Error(`a malformed 200 ${answer.text.slice(0, 200)} for ${describeRequest(request)}`);
   imagesStored += n;
 }
@@ -169,7 +225,10 @@ test(`${CASES} fuzzed KServe requests: a 200 for each valid tensor, a short JSON
   await fuzzRoutes({ baseUrl: stratus.url, cases: cases(stratus.url), seed: SEED, count: CASES, tally, family: () => 'kserve', judge });
   if (process.env.FUZZ_REPORT === '1') console.log(tally.toString());
   expect(tally.count('kserve', '200')).toBeGreaterThan(50);
-  expectEveryOutcome(tally, 'kserve', ['422 invalid_body', '422 bad_shape', '400 malformed_json', '415 unsupported_media_type', '403 cross_site', '400 invalid_idempotency_key']);
+  expectEveryOutcome(tally, 'kserve', [
+    '422 invalid_body', '422 bad_shape', '400 malformed_json', '415 unsupported_media_type', '403 cross_site', '400 invalid_idempotency_key',
+    '400 binary_data', '400 unsupported_parameter', '400 unknown_output',
+  ]);
 }, 120_000);
 
 test('afterwards the process answers, and its memory has settled back', async () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { startLocal } from '../helpers/local-stratus.ts';
+import { issuedSessions } from '../helpers/sessions.ts';
 import { byteLength, describeRequest, errorCode, expectEveryOutcome, expectVerdict, fuzzRoutes, isPlainObject, NO_RATE_LIMITS, printable, Tally, type Answer, type Body, type FuzzRequest } from '../helpers/fuzz-http.ts';
 import { expectAlive, expectSettledMemory, MODEL_ON_THIS_THREAD, settledRss } from '../helpers/fuzz-memory.ts';
 import { contentType, drawing, isDrawing, junkValue, parseBody, postHeaders, rawBody, siteHeaders, toJsonText, wrongValue, type ContentType, type SiteHeaders } from '../helpers/fuzz-values.ts';
@@ -17,7 +18,10 @@ const PREDICT_CASES = 1_200;
 const CLEAR_CASES = 600;
 /** The page's endpoints take 512 KiB at most (page-routes.ts). */
 const BODY_LIMIT = 512 * 1024;
-const SESSION = /^[A-Za-z0-9-]{8,64}$/;
+/** What the server issues: a UUID and its HMAC, base64url. */
+const SESSION = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/;
+/** Sessions the server issued, as Cookie values (filled before the first case is drawn). */
+let issued: string[] = [];
 /**
  * What each page prediction leaves by design: its result in the in-memory store, with its images (kept for
  * feedback) and its history entry. Measured ~11 KB of heap per two-digit prediction (bun:jsc heapStats
@@ -37,14 +41,17 @@ interface PostCase extends FuzzRequest {
   readonly site: SiteHeaders;
 }
 
-const sessionId = fc.stringMatching(SESSION);
+const ISSUED = 4;
+const issuedCookie = fc.nat({ max: ISSUED - 1 }).map((i) => issued[i] as string);
 
-/** A Cookie header and whether it holds a well-formed session: `stratus_session=<8 to 64 of [A-Za-z0-9-]>`
- * as one of its `;`-separated parts. */
+/** A Cookie header and whether it holds a session the server issued, as one of its `;`-separated parts.
+ * Ids of the issued form that the server did not sign are no session (fixation, made-up clients). */
 const cookie: fc.Arbitrary<{ header: string | undefined; hasSession: boolean }> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ header: undefined, hasSession: false }) },
-  { weight: 3, arbitrary: sessionId.map((id) => ({ header: `stratus_session=${id}`, hasSession: true })) },
-  { weight: 1, arbitrary: fc.tuple(sessionId, fc.stringMatching(/^[a-z]{1,8}=[a-z0-9]{0,8}$/)).map(([id, other]) => ({ header: `${other}; stratus_session=${id}`, hasSession: true })) },
+  { weight: 3, arbitrary: issuedCookie.map((header) => ({ header, hasSession: true })) },
+  { weight: 1, arbitrary: fc.tuple(issuedCookie, fc.stringMatching(/^[a-z]{1,8}=[a-z0-9]{0,8}$/)).map(([own, other]) => ({ header: `${other}; ${own}`, hasSession: true })) },
+  { weight: 2, arbitrary: fc.stringMatching(SESSION).map((made) => ({ header: `stratus_session=${made}`, hasSession: false })) },
+  { weight: 1, arbitrary: fc.uuid().map((id) => ({ header: `stratus_session=${id}`, hasSession: false })) },
   {
     weight: 2,
     arbitrary: fc
@@ -159,6 +166,7 @@ const tally = new Tally();
 
 beforeAll(async () => {
   stratus = await startLocal([...NO_RATE_LIMITS, ...MODEL_ON_THIS_THREAD]);
+  issued = await issuedSessions(stratus.url, ISSUED);
   // A few batches first, with another seed: the first requests grow caches, JIT code and the drawing
   // threads, which stay.
   const warm = { baseUrl: stratus.url, tally: new Tally(), family: () => 'warm-up', count: 48 };

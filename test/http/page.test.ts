@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { PouchStore } from '../../src/adapters/store/pouch-store.ts';
 import type { Drawing, Point } from '../../src/preprocess/drawing.ts';
-import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
-import { segmentDrawing } from '../../src/preprocess/segment.ts';
-import { imagesToText } from '../../src/protocol/image.ts';
 import { select } from '../helpers/html.ts';
+import { preprocessFixture } from '../helpers/preprocess-fixtures.ts';
+import { sessionIdOf } from '../helpers/sessions.ts';
+import { fromHexRows } from '../preprocess/mnist-framing.ts';
 import { postJson, startLocal } from '../helpers/local-stratus.ts';
 
 // A 500×200 canvas: a "1" is a vertical line, a "0" an ellipse; side by side they are the number 10.
@@ -73,15 +73,19 @@ describe('the page', () => {
   test('a new visitor gets an HttpOnly, SameSite=Lax session cookie; a known one keeps theirs', async () => {
     const first = await fetch(`${stratus.url}/`);
     const cookie = first.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^stratus_session=[A-Za-z0-9-]{8,64};/);
+    expect(cookie).toMatch(/^stratus_session=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Lax');
     expect(cookie).toContain('Path=/');
     const again = await fetch(`${stratus.url}/`, { headers: { cookie: cookie.split(';')[0] as string } });
     expect(again.headers.get('set-cookie')).toBeNull();
-    // A forged, malformed session value is not used: a fresh one is issued.
-    const forged = await fetch(`${stratus.url}/`, { headers: { cookie: 'stratus_session=<x>' } });
-    expect(forged.headers.get('set-cookie')).toMatch(/^stratus_session=[A-Za-z0-9-]{8,64};/);
+    // A malformed value, or an id the client chose (fixation), is not used: a fresh one is issued.
+    for (const made of ['<x>', 'aaaaaaaa', sessionIdOf(cookie), `${crypto.randomUUID()}.${cookie.split('.')[1]?.slice(0, 43)}`]) {
+      const forged = await fetch(`${stratus.url}/`, { headers: { cookie: `stratus_session=${made}` } });
+      const issued = forged.headers.get('set-cookie') ?? '';
+      expect(issued).toMatch(/^stratus_session=[0-9a-f-]{36}\.[A-Za-z0-9_-]{43};/);
+      expect(sessionIdOf(issued)).not.toBe(sessionIdOf(cookie));
+    }
   });
 
   test('security headers: a CSP without unsafe-inline scripts, nosniff, referrer policy, no framing', async () => {
@@ -150,15 +154,15 @@ describe('predicting from the page', () => {
     expect(historyDigits(fragment)).toEqual([]);
     expect(select(fragment, '#result')[0]?.attributes['hx-swap-oob']).toBe('true');
     expect(historyDigits(await visitor.open())).toEqual([]);
-    const session = visitor.cookie.split('=')[1] as string;
-    expect(await store.sessionHistory(session, 10)).toEqual([]);
+    expect(await store.sessionHistory(sessionIdOf(visitor.cookie), 10)).toEqual([]);
   }, 30_000);
 
   test('feedback stores the label with the very pixels the model saw', async () => {
     const visitor = new Visitor();
     await visitor.open();
-    const value = drawing(line(100), ellipse(300));
-    const fragment = await visitor.predict(value);
+    // "10", drawn as a bar and an ellipse; the image the model sees of the 0 is a fixture, checked once.
+    const ten = await preprocessFixture('number-10');
+    const fragment = await visitor.predict(ten.drawing);
     const requestId = select(fragment, '#result')[0]?.attributes['data-id'] as string;
     // The page's own buttons say what to send: take the second digit's "it was a 6".
     const buttons = select(fragment, '#history .digit-feedback[data-position="1"] button[aria-label="it was a 6"]');
@@ -172,9 +176,9 @@ describe('predicting from the page', () => {
 
     const saved = (await store.listFeedback(100)).find((sample) => sample.requestId === requestId);
     expect(saved?.id).toMatch(/^image-[0-9a-f]{32}$/);
-    expect(saved).toMatchObject({ label: 6, predicted: 0, sessionId: visitor.cookie.split('=')[1] });
+    expect(saved).toMatchObject({ label: 6, predicted: 0, sessionId: sessionIdOf(visitor.cookie) });
     // As the model saw them: whole 1/255 steps, as they travel to the consumer.
-    const expected = Array.from(Buffer.from(imagesToText(drawingToPixels(segmentDrawing(value)[1] as Drawing)), 'base64'), (byte) => byte / 255);
+    const expected = Array.from(fromHexRows(ten.images[1]!.hex), (byte) => byte / 255);
     expect(saved?.pixels).toHaveLength(784);
     expect(saved?.pixels).toEqual(expected);
 

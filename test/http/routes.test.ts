@@ -14,9 +14,12 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { ModelRegistry } from '../../src/model/model-registry.ts';
-import { decodeJson, type ModelUpdated } from '../../src/protocol/messages.ts';
+import { exportToOnnx } from '../../src/model/onnx/export-onnx.ts';
+import { decodeJson, encodeJson, type ModelUpdated } from '../../src/protocol/messages.ts';
 import { TOPIC } from '../../src/protocol/topics.ts';
 import { Secret } from '../../src/secret.ts';
+import { tinyModel } from '../helpers/tiny-model.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const PIXELS = 784;
 
@@ -122,6 +125,92 @@ describe('routes through app.handle', () => {
     expect(gateway.calls[0]?.count).toBe(3);
   });
 
+  /** A KServe v2 request for two blank images, plus any of the fields the protocol allows besides the tensor. */
+  const inferBody = (extra: Record<string, unknown> = {}, input: Record<string, unknown> = {}) => ({
+    inputs: [{ name: 'image', shape: [2, PIXELS], datatype: 'FP32', data: new Array(2 * PIXELS).fill(0), ...input }],
+    ...extra,
+  });
+
+  /** A /v2 refusal as the protocol's clients read it: the status, the code header, and the message. */
+  async function protocolErrorOf(response: Response): Promise<{ status: number; code: string | null; message: string }> {
+    const body = (await response.json()) as { error: string };
+    expect(Object.keys(body)).toEqual(['error']);
+    return { status: response.status, code: response.headers.get('stratus-error-code'), message: body.error };
+  }
+
+  test("KServe v2 infer takes the protocol's optional fields, as Triton's client sends them, and answers only the outputs asked for", async () => {
+    const { post, gateway } = await appWith();
+    const request = inferBody(
+      { id: 'r1', parameters: { sequence_id: 0, priority: 1, timeout: 500, custom: 'x' }, outputs: [{ name: 'digit', parameters: { binary_data: false } }] },
+      { parameters: { note: 'ignored', flag: true } },
+    );
+    const response = await post('/v2/models/mnist/infer', request);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { id: string; outputs: { name: string; datatype: string; shape: number[]; data: number[] }[] };
+    expect(body.id).toBe('r1');
+    expect(body.outputs).toEqual([{ name: 'digit', datatype: 'INT64', shape: [2], data: [7, 7] }]);
+    // Named twice, in the other order: each once, in the order asked.
+    const both = await post('/v2/models/mnist/infer', inferBody({ outputs: [{ name: 'digit' }, { name: 'probabilities' }, { name: 'digit' }] }));
+    expect(((await both.json()) as { outputs: { name: string }[] }).outputs.map((o) => o.name)).toEqual(['digit', 'probabilities']);
+    expect(gateway.calls.map((call) => call.count)).toEqual([2, 2]);
+  });
+
+  test('KServe v2 infer refuses an output the model does not have, with a 400 that names it, before classifying', async () => {
+    const { post, gateway } = await appWith();
+    const response = await post('/v2/models/mnist/infer', inferBody({ outputs: [{ name: 'digit' }, { name: 'logits' }] }));
+    expect(await protocolErrorOf(response)).toEqual({
+      status: 400,
+      code: 'unknown_output',
+      message: 'no output named "logits"; this model\'s outputs are probabilities and digit',
+    });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  test.each([
+    ['binary input (binary_data_size)', inferBody({}, { data: undefined, parameters: { binary_data_size: 2 * PIXELS * 4 } }), 'binary_data'],
+    ['a binary output (binary_data true)', inferBody({ outputs: [{ name: 'digit', parameters: { binary_data: true } }] }), 'binary_data'],
+    ['every output binary (binary_data_output, what the client sends when it names no output)', inferBody({ parameters: { binary_data_output: true } }), 'binary_data'],
+    ['an input in shared memory', inferBody({}, { data: undefined, parameters: { shared_memory_region: 'r', shared_memory_byte_size: 6272 } }), 'unsupported_parameter'],
+    ['an output into shared memory', inferBody({ outputs: [{ name: 'digit', parameters: { binary_data: false, shared_memory_region: 'r', shared_memory_byte_size: 16 } }] }), 'unsupported_parameter'],
+    ['classification labels instead of the tensor', inferBody({ outputs: [{ name: 'probabilities', parameters: { classification: 3 } }] }), 'unsupported_parameter'],
+  ])('KServe v2 infer refuses %s with a 400 saying so, not a schema error', async (_name, body, code) => {
+    const { post, gateway } = await appWith();
+    const refusal = await protocolErrorOf(await post('/v2/models/mnist/infer', body));
+    expect({ status: refusal.status, code: refusal.code }).toEqual({ status: 400, code });
+    expect(refusal.message).toMatch(code === 'binary_data' ? /^binary tensor data is not supported/ : /^parameter (shared_memory_region|classification) is not supported/);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  test('KServe v2 infer refuses a body in the binary data extension by its header, before reading it as JSON', async () => {
+    const { call, gateway } = await appWith();
+    const header = JSON.stringify({ inputs: [{ name: 'image', shape: [1, PIXELS], datatype: 'FP32', parameters: { binary_data_size: PIXELS * 4 } }] });
+    // The JSON part, then the raw tensor (784 float zeros): not JSON as a whole, which would otherwise be a malformed_json.
+    const json = new TextEncoder().encode(header);
+    const body = new Uint8Array(json.byteLength + PIXELS * 4);
+    body.set(json);
+    const headers = { 'content-type': 'application/json', 'content-length': String(body.byteLength), 'inference-header-content-length': String(header.length) };
+    const response = await call('/v2/models/mnist/infer', { method: 'POST', headers, body });
+    expect(await protocolErrorOf(response)).toEqual({ status: 400, code: 'binary_data', message: expect.stringMatching(/^binary tensor data is not supported/) });
+    expect(response.headers.get('connection')).toBe('close');
+    expect(gateway.calls).toEqual([]);
+    // The header means nothing to the other routes.
+    expect((await call('/api/predict', { method: 'POST', headers: { 'content-type': 'application/json', 'inference-header-content-length': '3' }, body: JSON.stringify(pixels()) })).status).toBe(200);
+  });
+
+  test("KServe v2 infer still refuses what the protocol does not allow: a parameter that is not a string, number or boolean, an unknown field, no outputs", async () => {
+    const { post, gateway } = await appWith();
+    for (const body of [
+      inferBody({ parameters: { nested: { a: 1 } } }),
+      inferBody({}, { parameters: { list: [1] } }),
+      inferBody({ outputs: [{ name: 'digit', datatype: 'INT64' }] }),
+      inferBody({ outputs: [] }),
+      inferBody({ model: 'mnist' }),
+    ]) {
+      expect(await protocolErrorOf(await post('/v2/models/mnist/infer', body))).toEqual({ status: 422, code: 'invalid_body', message: expect.any(String) });
+    }
+    expect(gateway.calls).toEqual([]);
+  });
+
   const refusals: [string, unknown, number, string, string | null][] = [
     ['starting or stopping', new Unavailable('the service is starting or shutting down'), 503, 'unavailable', '1'],
     ['no answer in time', new TimedOut('no answer within 10000 ms'), 504, 'timeout', null],
@@ -145,8 +234,15 @@ describe('routes through app.handle', () => {
     expect((await errorOf(await post('/api/predict', { ...pixels(), drawing: {} }))).code).toBe('invalid_body');
     expect((await errorOf(await post('/api/predict', { drawing: { width: 10, height: 10, strokes: [] } }))).code).toBe('invalid_drawing');
     expect((await errorOf(await call('/api/predict', { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } }))).status).toBe(415);
-    expect((await errorOf(await post('/api/predict', 'x'.repeat(64 * 1024 + 1)))).status).toBe(413);
+    // Bytes, not a string: fetch would name a string body text/plain. Only the Open Inference Protocol's
+    // routes read a body with no Content-Type as JSON (Triton's client sends none).
+    const untyped = (body: unknown) => ({ method: 'POST', body: new TextEncoder().encode(JSON.stringify(body)) });
+    expect(new Request('http://stratus.test/', untyped({})).headers.get('content-type')).toBeNull();
+    expect((await errorOf(await call('/api/predict', untyped(pixels())))).status).toBe(415);
     expect(gateway.calls).toEqual([]);
+    const infer = { inputs: [{ name: 'image', shape: [1, PIXELS], datatype: 'FP32', data: new Array(PIXELS).fill(0) }] };
+    expect((await call('/v2/models/mnist/infer', untyped(infer))).status).toBe(200);
+    expect((await errorOf(await post('/api/predict', 'x'.repeat(64 * 1024 + 1)))).status).toBe(413);
   });
 
   test('a cross-site POST is refused before anything else', async () => {
@@ -260,6 +356,12 @@ describe('routes through app.handle', () => {
     const errorSchema = (path: string, status: string) =>
       (spec.paths[path]!.post!.responses[status] as unknown as { content: Record<string, { schema: { properties: { error: { type: string } } } }> }).content['application/json']!.schema.properties.error.type;
     expect([errorSchema('/api/predict', '422'), errorSchema('/v2/models/mnist/infer', '422')]).toEqual(['object', 'string']);
+    // The protocol's optional fields, as the schema takes them.
+    const inferSchema = (spec.paths['/v2/models/mnist/infer']!.post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, { items?: { properties: Record<string, unknown> } }> } }> } }).requestBody.content['application/json']!.schema;
+    expect(Object.keys(inferSchema.properties).sort()).toEqual(['id', 'inputs', 'outputs', 'parameters']);
+    expect(Object.keys(inferSchema.properties.inputs!.items!.properties).sort()).toEqual(['data', 'datatype', 'name', 'parameters', 'shape']);
+    expect(Object.keys(inferSchema.properties.outputs!.items!.properties).sort()).toEqual(['name', 'parameters']);
+    expect(spec.paths['/v2/models/mnist/infer']!.post!.responses['400']!.description).toContain('unknown_output');
     // No string spelling of an integer with a numeric default: what a field is, it is once.
     expect(JSON.stringify(spec)).not.toContain('"format":"integer"');
   });
@@ -309,7 +411,8 @@ describe('routes through app.handle', () => {
       asked.add(version);
     });
     const auth = { authorization: 'Bearer admin-secret' };
-    const publish = (version: string) => post('/api/models', { version, modelJson: { modelTopology: {}, weightsManifest: [{}] }, weightsBase64: 'AAAA' }, auth);
+    const { modelJson, weightsBin } = tinyModel();
+    const publish = (version: string) => post('/api/models', { version, modelJson, weightsBase64: Buffer.from(weightsBin).toString('base64') }, auth);
     const good = await publish('good-1');
     expect([good.status, await good.json()]).toEqual([201, { version: 'good-1', state: 'serving' }]);
     const broken = await publish('broken-1');
@@ -344,26 +447,48 @@ describe('routes through app.handle', () => {
     expect(JSON.stringify(logLines)).not.toContain('admin-secret');
   });
 
-  test('a version published with onnxBase64 is stored with its model.onnx byte for byte; one without it, with none', async () => {
+  test("a version is stored with the model.onnx the registry exports from its files, never an uploaded graph", async () => {
     const { post, gateway, transport, store } = await appWith({ adminToken: 'admin-secret' });
     // The consumers, played: every version they are told to serve, they serve (no 10 s wait for "loading").
     await transport.subscribe(TOPIC.modelUpdated, { group: 'played-consumers' }, async (message) => {
       gateway.modelVersion = decodeJson<ModelUpdated>(message.value).version;
     });
-    const weightsBin = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 13) % 256));
-    const modelOnnx = new Uint8Array(Array.from({ length: 5000 }, (_, i) => (i * 7 + 3) % 256));
-    const body = { modelJson: { modelTopology: {}, weightsManifest: [{}] }, weightsBase64: Buffer.from(weightsBin).toString('base64') };
+    const { modelJson, weightsBin } = tinyModel();
+    const uploadedOnnx = new Uint8Array(Array.from({ length: 5000 }, (_, i) => (i * 7 + 3) % 256));
+    const body = { modelJson, weightsBase64: Buffer.from(weightsBin).toString('base64') };
     const auth = { authorization: 'Bearer admin-secret' };
-    const withOnnx = await post('/api/models', { version: 'with-onnx', ...body, onnxBase64: Buffer.from(modelOnnx).toString('base64') }, auth);
+    const withOnnx = await post('/api/models', { version: 'with-onnx', ...body, onnxBase64: Buffer.from(uploadedOnnx).toString('base64') }, auth);
     expect([withOnnx.status, await withOnnx.json()]).toEqual([201, { version: 'with-onnx', state: 'serving' }]);
     const without = await post('/api/models', { version: 'without-onnx', ...body }, auth);
     expect(without.status).toBe(201);
 
-    const stored = await store.loadModel('with-onnx');
-    expect(stored?.modelOnnx && Buffer.from(stored.modelOnnx).equals(modelOnnx)).toBe(true);
-    expect(stored && Buffer.from(stored.weightsBin).equals(weightsBin)).toBe(true);
-    const storedWithout = await store.loadModel('without-onnx');
-    expect(storedWithout && 'modelOnnx' in storedWithout).toBe(false);
+    for (const version of ['with-onnx', 'without-onnx']) {
+      const stored = await store.loadModel(version);
+      const exported = exportToOnnx({ version, modelJson: new TextEncoder().encode(JSON.stringify(modelJson)), weightsBin }).bytes;
+      expect(stored?.modelOnnx && Buffer.from(stored.modelOnnx).equals(Buffer.from(exported))).toBe(true);
+      expect(stored && Buffer.from(stored.weightsBin).equals(weightsBin)).toBe(true);
+    }
+  });
+
+  test('a model declaring shapes its weights do not hold is refused with 422 before it is stored or announced', async () => {
+    const { post, transport, store } = await appWith({ adminToken: 'admin-secret' });
+    const announced: string[] = [];
+    await transport.subscribe(TOPIC.modelUpdated, { group: 'watching' }, async (message) => {
+      announced.push(decodeJson<ModelUpdated>(message.value).version);
+    });
+    const { modelJson, weightsBin } = tinyModel();
+    const layers = (modelJson.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config.layers;
+    layers[0]!.config.units = 2_000_000_000;
+    const response = await post('/api/models', { version: 'huge', modelJson, weightsBase64: Buffer.from(weightsBin).toString('base64') }, { authorization: 'Bearer admin-secret' });
+    expect([response.status, await response.json()]).toEqual([
+      422,
+      { error: { code: 'model_refused', message: 'layer dense (Dense): weight dense/kernel has shape [784,10], expected [784,2000000000]' } },
+    ]);
+    expect(await store.listModels()).toEqual([]);
+    // Nothing was announced: a message would have had to overtake this one, sent after the refusal.
+    await transport.publish(TOPIC.modelUpdated, { key: 'serving', value: encodeJson({ version: 'marker' }) });
+    await waitFor(() => announced.length > 0, 5_000, 10);
+    expect(announced).toEqual(['marker']);
   });
 
   test('a bad onnxBase64 is refused with 422 and nothing is stored: not base64, empty, not a string, or far larger than the weights', async () => {

@@ -1,5 +1,7 @@
 // Clients that send slowly, or too much, on raw sockets: each gets its answer or loses its connection
-// within a bound, with the default settings, and the server serves others meanwhile.
+// within a bound, with the default settings, and the server serves others meanwhile. Who closed the
+// connection tells whether the server enforced its bound: the client here only gives up long after every
+// bound of the server's.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { connect, type Socket } from 'node:net';
 import { BODY_READ_TIMEOUT_MS } from '../../src/http/body.ts';
@@ -16,8 +18,10 @@ afterAll(() => stratus.stop());
 interface Outcome {
   /** What the server sent before it closed, as text. */
   readonly answer: string;
-  /** ms from the first byte sent until the server closed the connection. */
+  /** ms from the first byte sent until the connection closed. */
   readonly closedAfterMs: number;
+  /** The server closed the connection, not the client giving up (`giveUpMs`). */
+  readonly closedByServer: boolean;
 }
 
 /** Sends `parts` one after another, `gapMs` apart, until the server closes the connection (or `giveUpMs`). */
@@ -31,18 +35,22 @@ function rawExchangeOn(serverPort: number, parts: readonly string[], gapMs: numb
     const socket: Socket = connect(serverPort, '127.0.0.1');
     let answer = '';
     let next = 0;
+    let gaveUp = false;
     const send = () => {
       if (socket.destroyed || next >= parts.length) return;
       socket.write(parts[next++] as string);
       setTimeout(send, gapMs);
     };
-    const giveUp = setTimeout(() => socket.destroy(), giveUpMs);
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, giveUpMs);
     socket.on('connect', send);
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(giveUp);
-      resolve({ answer, closedAfterMs: performance.now() - started });
+      resolve({ answer, closedAfterMs: performance.now() - started, closedByServer: !gaveUp });
     });
   });
 }
@@ -56,18 +64,22 @@ test('a body that stops after the headers: 408 with a JSON error, and the connec
   // Served meanwhile.
   const other = await postJson(`${stratus.url}/api/predict`, { pixels: Array(784).fill(0) });
   expect(other.status).toBe(200);
-  const { answer, closedAfterMs } = await stalled;
+  const { answer, closedAfterMs, closedByServer } = await stalled;
   expect(statusOf(answer)).toBe(408);
   expect(answer).toContain('"code":"body_timeout"');
+  expect(closedByServer).toBe(true);
+  // A lower bound only: the server waited for the body until its deadline (a slow machine adds to it).
   expect(closedAfterMs).toBeGreaterThanOrEqual(BODY_READ_TIMEOUT_MS - 100);
-  expect(closedAfterMs).toBeLessThan(BODY_READ_TIMEOUT_MS + 2_000);
 }, 20_000);
 
 test('a body trickled a byte at a time gets the same deadline: it may not take longer by never going silent', async () => {
   const body = JSON.stringify({ pixels: Array(784).fill(0) });
-  const { answer, closedAfterMs } = await rawExchange([head(body.length), ...body.split('')], 100);
+  // A byte every 100 ms: the whole body would take minutes, past the client's 20 s give-up. So a 408 and
+  // the server closing show a deadline on the whole body, not one on the silence between bytes.
+  expect(body.length * 100).toBeGreaterThan(20_000);
+  const { answer, closedByServer } = await rawExchange([head(body.length), ...body.split('')], 100);
   expect(statusOf(answer)).toBe(408);
-  expect(closedAfterMs).toBeLessThan(BODY_READ_TIMEOUT_MS + 2_000);
+  expect(closedByServer).toBe(true);
 }, 20_000);
 
 test('a body refused before it is read (over the client\'s rate) closes the connection with the answer', async () => {
@@ -80,16 +92,21 @@ test('a body refused before it is read (over the client\'s rate) closes the conn
     // answer instead of waiting for a body that never comes.
     const second = await rawExchangeOn(limitedPort, [head(2000), '{"pixels": ['], 0);
     expect(statusOf(second.answer)).toBe(429);
-    expect(second.closedAfterMs).toBeLessThan(2_000);
+    expect(second.closedByServer).toBe(true);
+    // Closed before the body deadline could have closed it: the server did not wait for the body. The
+    // bound is the server's own alternative, not a speed target.
+    expect(second.closedAfterMs).toBeLessThan(BODY_READ_TIMEOUT_MS);
   } finally {
     await limited.stop();
   }
 }, 20_000);
 
 test('headers over 16 KiB: 431 at once, and the connection closed', async () => {
-  const { answer, closedAfterMs } = await rawExchange([`GET /v2/health/live HTTP/1.1\r\nHost: stratus\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`], 0);
+  const { answer, closedAfterMs, closedByServer } = await rawExchange([`GET /v2/health/live HTTP/1.1\r\nHost: stratus\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`], 0);
   expect(statusOf(answer)).toBe(431);
-  expect(closedAfterMs).toBeLessThan(1_000);
+  expect(closedByServer).toBe(true);
+  // As above: closed by the refusal, before the server's first deadline (the body's) could close it.
+  expect(closedAfterMs).toBeLessThan(BODY_READ_TIMEOUT_MS);
 });
 
 test('headers that never end, and idle connections: closed by the time the request deadline and its margin have passed', async () => {
@@ -104,5 +121,6 @@ test('headers that never end, and idle connections: closed by the time the reque
   expect(slow.answer).toBe('');
   expect(silent.answer).toBe('');
   expect(statusOf(kept.answer)).toBe(200);
-  for (const { closedAfterMs } of [slow, silent, kept]) expect(closedAfterMs).toBeLessThan(idleLimitMs + 4_000);
+  // The client gives up only 10 s after the limit: closed by the server, the limit holds.
+  for (const { closedByServer } of [slow, silent, kept]) expect(closedByServer).toBe(true);
 }, 40_000);

@@ -35,8 +35,8 @@ function stratusContainers(manifests: Manifest[]): Container[] {
       if (!String(c.image).includes('stratus')) continue;
       const env: Record<string, string> = {};
       for (const source of c.envFrom ?? []) Object.assign(env, configMaps.get(source.configMapRef?.name) ?? {});
-      // Secret values are not in the manifests; any non-empty value stands in for them.
-      for (const e of c.env ?? []) env[e.name] = e.value ?? 'from-a-secret';
+      // Secret values are not in the manifests; a stand-in as long as a real one must be takes their place.
+      for (const e of c.env ?? []) env[e.name] = e.value ?? STAND_IN_SECRET;
       // A mounted Secret becomes a directory of files, one per key: stand one in where the env points to it.
       const secretVolumes = new Set((pod.volumes ?? []).filter((v: any) => v.secret).map((v: any) => v.name));
       for (const mount of c.volumeMounts ?? []) {
@@ -57,6 +57,9 @@ function stratusContainers(manifests: Manifest[]): Container[] {
   return found;
 }
 
+/** Long enough for any secret the binary takes (32 characters at least), and plainly not a real one. */
+const STAND_IN_SECRET = 'stand-in-secret-0123456789abcdef0123456789';
+
 const standIns: string[] = [];
 function mountedSecretStandIn(): string {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-secret-'));
@@ -68,12 +71,13 @@ function mountedSecretStandIn(): string {
 if (kustomize === null) {
   // CI installs the tools (STRATUS_REQUIRE_OPS_TOOLS=1): there a missing one is a failure, not a skip.
   if (process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('neither kubectl nor kustomize is installed');
-  console.warn('SKIPPED: test/ops/manifests.test.ts needs kubectl or kustomize to render ops/k8s');
+  console.warn('SKIPPED: the ops/k8s tests of test/ops/manifests.test.ts need kubectl or kustomize to render the overlays (the compose.yaml and --check-config tests still run)');
 }
 
 describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
   let running: Started;
   beforeAll(async () => {
+    // --store memory, not the default pouchdb in ./stratus-data: the same probe paths, no directory left behind.
     running = await startProcess(['bun', MAIN], ['--store', 'memory']);
   }, 30_000);
   afterAll(async () => {
@@ -107,15 +111,21 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
       }
     }, 30_000);
   }
+});
 
+// compose.yaml is read as YAML and --check-config runs the binary: neither needs kubectl or kustomize, so
+// these stay outside the gate above and run on every machine.
+describe('compose and --check-config', () => {
   test('compose.yaml: every Stratus service passes --check-config and runs one image', async () => {
     const compose = Bun.YAML.parse(await Bun.file(join(REPO, 'compose.yaml')).text()) as { services: Record<string, any> };
     const stratus = Object.entries(compose.services).filter(([, service]) => String(service.image).includes('stratus'));
     expect(stratus.map(([name]) => name).sort()).toEqual(['consumer', 'gateway', 'trainer']);
     expect(new Set(stratus.map(([, service]) => service.image)).size).toBe(1);
     for (const [name, service] of stratus) {
-      // ${VAR:?message} and ${VAR:-default} are filled in by compose from the user's environment.
-      const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{[^}]+\}/g, 'stand-in')]));
+      // Compose fills these from the user's environment: ${VAR:-default} gives the default when it is unset,
+      // as here; ${VAR:?message} must be set, and a stand-in takes the user's value.
+      const filled = (value: string) => value.replace(/\$\{[^}:]+:-([^}]*)\}/g, '$1').replace(/\$\{[^}]+\}/g, STAND_IN_SECRET);
+      const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, filled(String(v))]));
       const proc = Bun.spawn(['bun', MAIN, ...service.command, '--check-config'], { cwd: REPO, env: { PATH: process.env.PATH, ...env }, stdout: 'pipe', stderr: 'pipe' });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       expect({ name, code, stderr }).toEqual({ name, code: 0, stderr: '' });

@@ -3,6 +3,7 @@ import { expect, test } from 'bun:test';
 import { centreInFrame, centreOfMass, FRAME } from '../../src/preprocess/centre.ts';
 import { inkBounds } from '../../src/preprocess/crop.ts';
 import { blankImage, type GreyImage } from '../../src/preprocess/image.ts';
+import { massCentre } from './mnist-framing.ts';
 
 function image(width: number, height: number, ink: (x: number, y: number) => number): GreyImage {
   const out = blankImage(width, height);
@@ -25,7 +26,8 @@ test.each([
 ])('the centre of mass of %s lands within half a pixel of (14, 14), ink intact', (_, fitted) => {
   const frame = centreInFrame(fitted);
   expect([frame.width, frame.height]).toEqual([FRAME, FRAME]);
-  const com = centreOfMass(frame) as { x: number; y: number };
+  // Measured with this suite's own massCentre: centreInFrame moves the image by centreOfMass's answer.
+  const com = massCentre(frame.data) as { x: number; y: number };
   expect(Math.abs(com.x - 14)).toBeLessThanOrEqual(0.5);
   expect(Math.abs(com.y - 14)).toBeLessThanOrEqual(0.5);
   expect(frame.data.reduce((a, b) => a + b, 0)).toBeCloseTo(fitted.data.reduce((a, b) => a + b, 0), 3);
@@ -40,7 +42,7 @@ test('a lopsided shape is shifted as far as the frame allows, never cut', () => 
   const box = inkBounds(frame);
   expect(box?.x0).toBe(0);
   expect(box?.x1).toBe(20);
-  expect(centreOfMass(frame)?.x).toBeGreaterThan(18.5);
+  expect(massCentre(frame.data)?.x).toBeGreaterThan(18.5);
 });
 
 test('an empty image gives an empty frame; an image larger than the frame is refused', () => {

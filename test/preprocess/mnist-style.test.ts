@@ -1,16 +1,10 @@
-// drawingToPixels end to end: a drawing in any size, any pen → MNIST's framing.
+// drawingToPixels end to end: a drawing in any size, any pen → MNIST's framing. The framing is measured
+// with mnist-framing.ts, not with centre.ts and crop.ts, which drawingToPixels itself runs: a fault there
+// would otherwise be measured by the same fault. Fixed expected images: fixtures.test.ts.
 import { expect, test } from 'bun:test';
-import { centreOfMass } from '../../src/preprocess/centre.ts';
-import { inkBounds } from '../../src/preprocess/crop.ts';
 import type { Drawing, Stroke } from '../../src/preprocess/drawing.ts';
-import { blankImage, type GreyImage } from '../../src/preprocess/image.ts';
 import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
-
-function frame(pixels: Float32Array): GreyImage {
-  const image = blankImage(28, 28);
-  image.data.set(pixels);
-  return image;
-}
+import { inkExtent, massCentre } from './mnist-framing.ts';
 
 function circle(cx: number, cy: number, rx: number, ry: number, points = 40): Stroke {
   return Array.from({ length: points + 1 }, (_, i) => ({ x: cx + rx * Math.cos((2 * Math.PI * i) / points), y: cy + ry * Math.sin((2 * Math.PI * i) / points) }));
@@ -31,28 +25,28 @@ test('784 values in 0..1, white ink on black, anti-aliased', () => {
 
 test('the ink fills a 20-pixel box on its longer side and its centre of mass sits at (14, 14)', () => {
   for (const drawing of [zero, { width: 500, height: 300, strokes: [circle(100, 150, 90, 40)] }]) {
-    const image = frame(drawingToPixels(drawing));
-    const box = inkBounds(image) as NonNullable<ReturnType<typeof inkBounds>>;
-    expect(Math.max(box.x1 - box.x0, box.y1 - box.y0)).toBe(20);
-    const com = centreOfMass(image) as { x: number; y: number };
+    const pixels = drawingToPixels(drawing);
+    const box = inkExtent(pixels);
+    expect(Math.max(box.width, box.height)).toBe(20);
+    const com = massCentre(pixels) as { x: number; y: number };
     expect(Math.abs(com.x - 14)).toBeLessThanOrEqual(0.5);
     expect(Math.abs(com.y - 14)).toBeLessThanOrEqual(0.5);
   }
 });
 
 test('the aspect ratio is kept: an ellipse 3:2 stays 3:2, a "1" stays thin', () => {
-  const wide = inkBounds(frame(drawingToPixels({ width: 500, height: 500, strokes: [circle(250, 250, 150, 100)] })));
-  expect(wide !== null && wide.x1 - wide.x0).toBe(20);
+  const wide = inkExtent(drawingToPixels({ width: 500, height: 500, strokes: [circle(250, 250, 150, 100)] }));
+  expect(wide.width).toBe(20);
   // The trace is 17.8 × 11.9 px, the pen adds 2.2 px to both: 14.1 px, the last row partly inked.
-  expect(wide !== null && wide.y1 - wide.y0).toBe(15);
-  const one = inkBounds(frame(drawingToPixels({ width: 280, height: 280, strokes: [[{ x: 140, y: 40 }, { x: 140, y: 240 }]] })));
-  expect(one !== null && one.y1 - one.y0).toBe(20);
-  expect(one !== null && one.x1 - one.x0).toBeLessThanOrEqual(4);
+  expect(wide.height).toBe(15);
+  const one = inkExtent(drawingToPixels({ width: 280, height: 280, strokes: [[{ x: 140, y: 40 }, { x: 140, y: 240 }]] }));
+  expect(one.height).toBe(20);
+  expect(one.width).toBeLessThanOrEqual(4);
 });
 
 test('strokes come out 2–3 px thick whatever the pen and the size of the drawing', () => {
-  const bar = frame(drawingToPixels({ width: 280, height: 280, strokes: [[{ x: 40, y: 100 }, { x: 240, y: 100 }]] }));
-  const thickness = Array.from({ length: 28 }, (_, y) => bar.data[y * 28 + 14] as number).reduce((a, b) => a + b, 0);
+  const bar = drawingToPixels({ width: 280, height: 280, strokes: [[{ x: 40, y: 100 }, { x: 240, y: 100 }]] });
+  const thickness = Array.from({ length: 28 }, (_, y) => bar[y * 28 + 14] as number).reduce((a, b) => a + b, 0);
   expect(thickness).toBeGreaterThanOrEqual(2);
   expect(thickness).toBeLessThanOrEqual(3);
   // The same zero drawn 5× larger, moved, with a thick pen: the same image.
@@ -66,7 +60,6 @@ test('strokes come out 2–3 px thick whatever the pen and the size of the drawi
 
 test('a drawing without points gives an empty image; a single dot gives a centred blob', () => {
   expect(Math.max(...drawingToPixels({ width: 10, height: 10, strokes: [] }))).toBe(0);
-  const dot = frame(drawingToPixels({ width: 10, height: 10, strokes: [[{ x: 3, y: 4 }]] }));
-  const com = centreOfMass(dot) as { x: number; y: number };
+  const com = massCentre(drawingToPixels({ width: 10, height: 10, strokes: [[{ x: 3, y: 4 }]] })) as { x: number; y: number };
   expect([Math.round(com.x), Math.round(com.y)]).toEqual([14, 14]);
 });

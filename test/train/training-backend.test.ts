@@ -7,16 +7,29 @@ import { backendUnavailable } from '../../src/train/training-backend.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { MAIN, runToEnd } from '../helpers/process.ts';
 
-test('--backend tensorflow runs where tfjs-node loads, and is refused in one line where it does not', async () => {
-  const problem = await backendUnavailable('tensorflow');
-  const args = ['--role', 'trainer', '--backend', 'tensorflow', '--mnist-dir', MNIST_DIR, '--max-samples', '256', '--epochs', '1', '--arch', 'seed', '--port', '0'];
-  const { code, stderr } = await runToEnd(['bun', MAIN, ...args, '--out', `${process.env.TMPDIR ?? '/tmp'}/stratus-backend-${crypto.randomUUID()}`]);
-  if (problem) {
-    expect(code).toBe(2);
-    expect(stderr.trim().split('\n')).toEqual([`stratus: ${problem}`]);
-  } else {
-    expect(code).toBe(0);
+// Which of the two tensorflow tests can run is known before they are collected: the other is reported
+// as skipped, with the reason, rather than the one test passing on whichever branch this machine takes.
+const tensorflowProblem = await backendUnavailable('tensorflow');
+const tensorflowArgs = ['--role', 'trainer', '--backend', 'tensorflow', '--mnist-dir', MNIST_DIR, '--max-samples', '256', '--epochs', '1', '--arch', 'seed', '--port', '0'];
+const tensorflowOut = () => `${process.env.TMPDIR ?? '/tmp'}/stratus-backend-${crypto.randomUUID()}`;
+if (tensorflowProblem) console.warn(`SKIPPED: the --backend tensorflow training run (${tensorflowProblem})`);
+
+test.skipIf(tensorflowProblem !== null)(`--backend tensorflow trains where tfjs-node loads${tensorflowProblem ? ' (skipped: tfjs-node does not load on this machine)' : ''}`, async () => {
+  const out = tensorflowOut();
+  try {
+    const { code, stderr } = await runToEnd(['bun', MAIN, ...tensorflowArgs, '--out', out]);
+    // stderr shown only on failure: tfjs-node may print its own notices there on success.
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')).backend).toBe('tensorflow');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
+}, 120_000);
+
+test.skipIf(tensorflowProblem === null)('--backend tensorflow is refused in one line where tfjs-node does not load', async () => {
+  const { code, stderr } = await runToEnd(['bun', MAIN, ...tensorflowArgs, '--out', tensorflowOut()]);
+  expect(code).toBe(2);
+  expect(stderr.trim().split('\n')).toEqual([`stratus: ${tensorflowProblem}`]);
 }, 120_000);
 
 test('an unknown backend is a usage error', async () => {

@@ -2,6 +2,7 @@
 // inbox topic, subscribed once for its lifetime, and matches replies to waiting callers by correlation id.
 // On a transport with partitions it also chooses each request's partition by who answers (lane-health.ts),
 // and a request may be hedged: sent once more, under the same correlation id, when its reply is late.
+import { systemClock, type Clock } from '../../flow/clock.ts';
 import { LaneHealth } from './lane-health.ts';
 import {
   HEADER,
@@ -18,8 +19,8 @@ import {
 interface Pending {
   resolve(reply: Envelope): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-  hedgeTimer: ReturnType<typeof setTimeout> | null;
+  timer: unknown;
+  hedgeTimer: unknown;
   readonly topic: string;
   /** The partitions the request and its hedge went to, where the transport has partitions. */
   readonly lane: number | undefined;
@@ -36,15 +37,18 @@ export type PubSub = Pick<Transport, 'publish' | 'subscribe'> & {
 export class RequestReply {
   readonly inbox: string;
   private readonly pending = new Map<string, Pending>();
-  private readonly lanes = new LaneHealth();
+  private readonly lanes: LaneHealth;
   private subscription: Subscription | null = null;
   private nextId = 0;
 
+  /** `clock` times the deadlines and hedges: tests move a fake one instead of sleeping. */
   constructor(
     private readonly pubsub: PubSub,
     private readonly instanceId: string,
+    private readonly clock: Clock = systemClock,
   ) {
     this.inbox = `stratus.replies.${instanceId}`;
+    this.lanes = new LaneHealth(clock);
   }
 
   async start(): Promise<void> {
@@ -70,7 +74,7 @@ export class RequestReply {
     const headers = { ...message.headers, [HEADER.correlationId]: correlationId, [HEADER.replyTo]: this.inbox };
     const outgoing: OutgoingMessage = { ...message, headers, ...(lane === undefined ? {} : { lane }) };
     const reply = new Promise<Envelope>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         const waiting = this.pending.get(correlationId);
         if (waiting) {
           this.forget(correlationId, waiting);
@@ -80,8 +84,8 @@ export class RequestReply {
         reject(new RequestTimeoutError(`no reply on ${topic} within ${timeoutMs} ms`));
       }, timeoutMs);
       const { hedgeAfterMs } = options;
-      const hedgeTimer = hedgeAfterMs !== undefined && hedgeAfterMs < timeoutMs ? setTimeout(() => this.hedge(correlationId, outgoing, options), hedgeAfterMs) : null;
-      this.pending.set(correlationId, { resolve, reject, timer, hedgeTimer, topic, lane, hedgeLane: undefined, sentAt: performance.now() });
+      const hedgeTimer = hedgeAfterMs !== undefined && hedgeAfterMs < timeoutMs ? this.clock.setTimeout(() => this.hedge(correlationId, outgoing, options), hedgeAfterMs) : null;
+      this.pending.set(correlationId, { resolve, reject, timer, hedgeTimer, topic, lane, hedgeLane: undefined, sentAt: this.clock.now() });
     });
     this.pubsub.publish(topic, outgoing).catch((error: Error) => this.fail(correlationId, error));
     return reply;
@@ -136,7 +140,7 @@ export class RequestReply {
 
   private forget(correlationId: string, waiting: Pending): void {
     this.pending.delete(correlationId);
-    clearTimeout(waiting.timer);
-    if (waiting.hedgeTimer !== null) clearTimeout(waiting.hedgeTimer);
+    this.clock.clearTimeout(waiting.timer);
+    if (waiting.hedgeTimer !== null) this.clock.clearTimeout(waiting.hedgeTimer);
   }
 }

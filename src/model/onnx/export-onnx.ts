@@ -26,6 +26,8 @@ export interface OnnxExport {
   readonly inputShape: readonly number[];
   /** One result without the batch dimension: [10] for a classifier. */
   readonly outputShape: readonly number[];
+  /** What each layer gives for one image, without the batch dimension, in layer order. */
+  readonly layerShapes: readonly (readonly number[])[];
 }
 
 export function exportToOnnx(source: ModelSource): OnnxExport {
@@ -33,7 +35,11 @@ export function exportToOnnx(source: ModelSource): OnnxExport {
   const inputShape = imageShape(layers[0], source.version);
   const builder = new OnnxGraphBuilder([ONNX_INPUT, ONNX_OUTPUT]);
   let value: GraphValue = { name: ONNX_INPUT, shape: inputShape, layout: inputShape.length === 3 ? 'nhwc' : 'flat' };
-  for (const layer of layers) value = convertLayer(value, layer, { builder, weights });
+  const layerShapes: (readonly number[])[] = [];
+  for (const layer of layers) {
+    value = convertLayer(value, layer, { builder, weights });
+    layerShapes.push(value.shape);
+  }
   value = toKerasLayout(value, builder);
   const graph = builder.build(name, { name: ONNX_INPUT, shape: ['batch', ...inputShape] }, value.name, { name: ONNX_OUTPUT, shape: ['batch', ...value.shape] });
   const bytes = encodeOnnxModel({
@@ -44,7 +50,7 @@ export function exportToOnnx(source: ModelSource): OnnxExport {
     docString: `${source.version}, exported from its tfjs layers model`,
     graph,
   });
-  return { bytes, inputShape, outputShape: value.shape };
+  return { bytes, inputShape, outputShape: value.shape, layerShapes };
 }
 
 /** The first layer's batch_input_shape without the batch: what one image must look like. */

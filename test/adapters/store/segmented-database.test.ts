@@ -6,6 +6,7 @@ import { PouchDB } from '../../../src/embedded/pouchdb.ts';
 import { timeOfId } from '../../../src/adapters/store/periods.ts';
 import { parseSegment, SegmentedDatabase, segmentName } from '../../../src/adapters/store/segmented-database.ts';
 
+// Segments of 3 documents, not the 1,000,000 users get (SEGMENT_DOCS): a test fills several with a handful.
 function split(docsPerSegment = 3) {
   const prefix = `segments-${crypto.randomUUID()}`;
   const opened: string[] = [];

@@ -199,6 +199,7 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
     });
 
     test('results and history past the retention are gone after a sweep; those within it stay', async () => {
+      // A minute, not the 30 days users get: the same periods and sweep, at a scale a test can step past.
       const retention = { ...DEFAULT_RETENTION, retentionMs: 60_000 };
       const store = await open(retention);
       const saved = [result({ sessionId: 'session-t' }), result({ sessionId: 'session-t' }), result()];
@@ -218,6 +219,7 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
     });
 
     test('a session lists at most the history limit, newest first; clearing it removes every entry', async () => {
+      // A limit of 10, not the 100 users get: the limit is what is tested, with fewer entries to write.
       const store = await open({ ...DEFAULT_RETENTION, historyLimit: 10 });
       const made = Array.from({ length: 30 }, (_, i) => result({ sessionId: 'session-l', createdAt: new Date(Date.UTC(2026, 3, 1, 0, 0, i)).toISOString() }));
       await store.saveResults(made.slice(0, 12));
@@ -234,6 +236,7 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
     });
 
     test('feedback beyond its limit loses the oldest samples at a sweep, not by age', async () => {
+      // 10 samples, not the 100,000 users keep; a 1 s retention, not 30 days, to show feedback outlives it.
       const store = await open({ ...DEFAULT_RETENTION, retentionMs: 1_000, feedbackLimit: 10 });
       for (let i = 0; i < 14; i++) await store.saveFeedback(feedback(image(i + 20), i % 10, i));
       const report = await store.sweep(Date.now() + 86_400_000);

