@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
 import { DEFAULT_RETENTION } from './adapters/store/store.ts';
+import { KafkaSettingsError, SASL_MECHANISMS, resolveKafkaSecurity, type KafkaSasl, type KafkaTls, type SaslMechanism } from './adapters/transport/kafka/security.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { ENGINES, type EngineName } from './model/engines.ts';
@@ -36,6 +37,9 @@ export interface Config {
   readonly port: number | null;
   /** Let other processes listen on the same port (SO_REUSEPORT): replicas behind one address. */
   readonly sharePort: boolean;
+  /** A second port, same host, for /metrics, the model admin endpoints and dashboard, which --port then
+   * no longer serves; null: everything on --port. */
+  readonly adminPort: number | null;
   readonly dataDir: string;
   /** Results and history entries are dropped this long after they were written. */
   readonly retentionMs: number;
@@ -125,6 +129,18 @@ export interface Config {
   /** Copies of each partition; 3 with min.insync.replicas 2 survives one broker down. */
   readonly kafkaReplication: number;
   readonly kafkaClientId: string;
+  /** TLS to the brokers (their certificates checked against `kafkaCaFile`, else the system's CAs). */
+  readonly kafkaSsl: boolean;
+  readonly kafkaCaFile: string | null;
+  /** SASL: null means scram-sha-512 when a user is given (src/adapters/transport/kafka/security.ts). */
+  readonly kafkaSaslMechanism: SaslMechanism | null;
+  readonly kafkaSaslUsername: string | null;
+  /** A mounted Secret with files `username` and `password`; beats STRATUS_KAFKA_SASL_USERNAME / _PASSWORD. */
+  readonly kafkaSecretDir: string | null;
+  /** --transport kafka: what the settings above resolve to (the CA read, the password from
+   * STRATUS_KAFKA_SASL_PASSWORD or the secret directory, as a Secret); null: plain TCP, no user. */
+  readonly kafkaTls: KafkaTls | null;
+  readonly kafkaSasl: KafkaSasl | null;
   /** Trainer: worker threads training one model together (src/train/parallel/); 1 trains on the main thread. */
   readonly workers: number;
   /** --workers > 1: average the gradients every step, or the weights every `syncEvery` steps. */
@@ -310,12 +326,13 @@ const pathList: Parser = (raw, source) => {
 const OPTIONS: readonly Option[] = [
   { key: 'role', flag: 'role', env: 'STRATUS_ROLE', parse: oneOf(ROLES), help: 'gateway|consumer|trainer|all (default all)' },
   { key: 'host', flag: 'host', env: 'STRATUS_HOST', parse: text, help: 'address to listen on (default 127.0.0.1)' },
-  { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: `HTTP port of probes, metrics and the API; 0 picks a free one (default ${DEFAULT_PORT}; the trainer listens only when given one)` },
+  { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: `HTTP port of the page, the API and probes (and of metrics and admin, without --admin-port); 0 picks a free one (default ${DEFAULT_PORT}; the trainer listens only when given one)` },
+  { key: 'adminPort', flag: 'admin-port', env: 'STRATUS_ADMIN_PORT', parse: integer(0, 65535), help: 'a second port, on --host, for /metrics, the admin endpoints (models, feedback review) and /models, which --port then no longer serves: expose --port, never this one (default none: all on --port)' },
   { key: 'sharePort', flag: 'share-port', env: 'STRATUS_SHARE_PORT', parse: boolean, switch: true, help: 'let other processes listen on the same --port (SO_REUSEPORT); without it a port in use is an error' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
   { key: 'retentionMs', flag: 'retention', env: 'STRATUS_RETENTION', parse: duration, help: 'keep prediction results and history this long, e.g. 30d, 12h, 5s; dropped whole by period (default 30d)' },
   { key: 'historyLimit', flag: 'history-limit', env: 'STRATUS_HISTORY_LIMIT', parse: integer(1, 1_000_000), help: 'entries listed per session history, newest first (default 100)' },
-  { key: 'feedbackLimit', flag: 'feedback-limit', env: 'STRATUS_FEEDBACK_LIMIT', parse: integer(1, 100_000_000), help: 'feedback samples kept (training data, not expired by --retention), oldest dropped first (default 100000)' },
+  { key: 'feedbackLimit', flag: 'feedback-limit', env: 'STRATUS_FEEDBACK_LIMIT', parse: integer(1, 100_000_000), help: 'feedback samples kept (not expired by --retention); past it, a session\'s surplus, rejected and pending samples go first (default 100000)' },
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
   { key: 'model', flag: 'model', env: 'STRATUS_MODEL', parse: text, help: 'directory with model.json + weights.bin (default: embedded model)' },
@@ -358,6 +375,11 @@ const OPTIONS: readonly Option[] = [
   { key: 'kafkaPartitions', flag: 'kafka-partitions', env: 'STRATUS_KAFKA_PARTITIONS', parse: integer(1, 10_000), help: 'partitions of each topic the transport creates (default 6)' },
   { key: 'kafkaReplication', flag: 'kafka-replication', env: 'STRATUS_KAFKA_REPLICATION', parse: integer(1, 32), help: 'replication factor of those topics (default 1; 3 for a 3-broker cluster)' },
   { key: 'kafkaClientId', flag: 'kafka-client-id', env: 'STRATUS_KAFKA_CLIENT_ID', parse: text, help: 'client id shown in broker logs and quotas (default stratus)' },
+  { key: 'kafkaSsl', flag: 'kafka-ssl', env: 'STRATUS_KAFKA_SSL', parse: boolean, switch: true, help: 'TLS to the brokers, their certificates checked against the system\'s CAs or --kafka-ca-file (default off)' },
+  { key: 'kafkaCaFile', flag: 'kafka-ca-file', env: 'STRATUS_KAFKA_CA_FILE', parse: text, help: '--kafka-ssl: PEM file of the CA(s) that signed the brokers\' certificates (default: the system\'s CAs)' },
+  { key: 'kafkaSaslMechanism', flag: 'kafka-sasl-mechanism', env: 'STRATUS_KAFKA_SASL_MECHANISM', parse: oneOf(SASL_MECHANISMS), help: `SASL mechanism, ${SASL_MECHANISMS.join('|')} (default scram-sha-512 when a user is given; no SASL without one)` },
+  { key: 'kafkaSaslUsername', flag: 'kafka-sasl-username', env: 'STRATUS_KAFKA_SASL_USERNAME', parse: text, help: 'SASL user; its password from STRATUS_KAFKA_SASL_PASSWORD (environment only) (default none)' },
+  { key: 'kafkaSecretDir', flag: 'kafka-secret-dir', env: 'STRATUS_KAFKA_SECRET_DIR', parse: text, help: 'directory with files username and password of the SASL user (a mounted Secret); beats the two variables' },
   { key: 'workers', flag: 'workers', env: 'STRATUS_WORKERS', parse: integer(1, 64), help: 'trainer: worker threads training one model, data-parallel (default 1)' },
   { key: 'sync', flag: 'sync', env: 'STRATUS_SYNC', parse: oneOf(SYNC_MODES), help: 'trainer, --workers > 1: average gradients every step, or weights every --sync-every steps (default gradients)' },
   { key: 'syncEvery', flag: 'sync-every', env: 'STRATUS_SYNC_EVERY', parse: integer(1, 100_000), help: 'trainer, --sync weights: steps between weight averages (default 8)' },
@@ -373,6 +395,7 @@ export const DEFAULTS: Config = Object.freeze({
   host: '127.0.0.1',
   port: null,
   sharePort: false,
+  adminPort: null,
   dataDir: './stratus-data',
   retentionMs: DEFAULT_RETENTION.retentionMs,
   historyLimit: DEFAULT_RETENTION.historyLimit,
@@ -426,6 +449,13 @@ export const DEFAULTS: Config = Object.freeze({
   kafkaPartitions: 6,
   kafkaReplication: 1,
   kafkaClientId: 'stratus',
+  kafkaSsl: false,
+  kafkaCaFile: null,
+  kafkaSaslMechanism: null,
+  kafkaSaslUsername: null,
+  kafkaSecretDir: null,
+  kafkaTls: null,
+  kafkaSasl: null,
   workers: 1,
   sync: 'gradients',
   syncEvery: 8,
@@ -488,6 +518,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     values[option.key] = option.parse(raw, `--${name}`);
   }
   resolveCouch(values, env);
+  resolveKafka(values, env);
   const config = Object.freeze(values) as unknown as Config;
   if (evaluate) return { kind: 'evaluate', config, json };
   if (exportFeedback) {
@@ -514,7 +545,34 @@ function resolveCouch(values: Record<string, unknown>, env: Record<string, strin
   }
 }
 
+/** --transport kafka: checks the TLS and SASL settings together and reads what they name (CA file, secret
+ * directory); the password comes from the environment or that directory only, never from a flag. */
+function resolveKafka(values: Record<string, unknown>, env: Record<string, string | undefined>): void {
+  if (values.transport !== 'kafka') return;
+  const password = env.STRATUS_KAFKA_SASL_PASSWORD;
+  try {
+    const security = resolveKafkaSecurity({
+      ssl: values.kafkaSsl as boolean,
+      caFile: values.kafkaCaFile as string | null,
+      mechanism: values.kafkaSaslMechanism as SaslMechanism | null,
+      username: values.kafkaSaslUsername as string | null,
+      secretDir: values.kafkaSecretDir as string | null,
+      password: password === undefined || password === '' ? null : password,
+    });
+    values.kafkaTls = security.tls;
+    values.kafkaSasl = security.sasl;
+  } catch (error) {
+    if (error instanceof KafkaSettingsError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 function checkCombination(config: Config): void {
+  // Port 0 asks for a free port on each; any other port cannot be taken twice.
+  const port = config.port ?? (config.role === 'trainer' ? null : DEFAULT_PORT);
+  if (config.adminPort !== null && config.adminPort !== 0 && config.adminPort === port) {
+    throw new ConfigError(`--admin-port ${config.adminPort} is --port too: give it a port of its own`);
+  }
   checkRequired('store', config.store, storeAdapter(config.store).requires, config);
   checkRequired('transport', config.transport, transportAdapter(config.transport).requires, config);
   // In-process queues cannot connect separate processes, so a split role needs a transport that can.
@@ -574,7 +632,7 @@ export function helpText(version: string): string {
     '                              score a model (default: the embedded one) on the 10,000 MNIST test digits',
     '       stratus probe URL       exit 0 if URL answers 2xx within 2 s, else 1 (a container health check)',
     '       stratus feedback export --out FILE [--store pouchdb|couchdb] [--data-dir DIR | --couchdb-url URL]',
-    '                              write the labelled feedback samples as JSON lines (docs/feedback-export.md)',
+    '                              write the accepted feedback samples as JSON lines (docs/storage.md)',
     '',
     ...lines,
     evaluateFlags,

@@ -13,7 +13,7 @@ import { createTransport } from './adapters/transport/registry.ts';
 import type { Store } from './adapters/store/store.ts';
 import type { Transport } from './adapters/transport/transport.ts';
 import { DEFAULT_PORT, type Config } from './config.ts';
-import { createApp } from './http/app.ts';
+import { createApp, createSplitApps } from './http/app.ts';
 import { AdminGuard } from './http/admin-guard.ts';
 import { DrawingPool } from './http/drawing-pool.ts';
 import { SessionIds } from './http/session.ts';
@@ -32,6 +32,9 @@ export interface Running {
   /** Null for a trainer started without --port: it serves no HTTP. */
   readonly url: string | null;
   readonly port: number | null;
+  /** The --admin-port listener (metrics, model admin, dashboard); null without --admin-port. */
+  readonly adminUrl: string | null;
+  readonly adminPort: number | null;
   /** The trainer role's end: resolves once the model is written, rejects if training fails. Null for
    * the serving roles, which run until stopped. */
   readonly finished: Promise<void> | null;
@@ -103,6 +106,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const readiness = {
     notReadyReasons(): string[] {
       const reasons: string[] = [];
+      // The probe is public: why (a broker's address, a user name) goes to the log, not here.
       if (!transport.healthy()) reasons.push(`transport ${transport.name} is down`);
       if (!store.healthy()) reasons.push(`store ${store.name} is down`);
       for (const actor of actors) if (!actor.ready()) reasons.push(`${actor.name} is not ready`);
@@ -118,7 +122,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   }
   const sessions = new SessionIds(sessionKey, config.secureCookies);
   const admission = { rateLimits: config.rateLimits, maxInFlight: config.maxInFlight, trustedProxies: config.trustedProxies, sessions };
-  const app = createApp({
+  const appOptions = {
     readiness,
     metrics,
     logger,
@@ -127,11 +131,26 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     ...(gateway ? { gateway, store } : {}),
     ...(models ? { models } : {}),
     ...(drawings ? { drawings } : {}),
-  });
+  };
+  // With --admin-port, metrics and the model admin routes move to a port of their own, which a deployment
+  // keeps off its Ingress; --port then serves only what the public may reach (http/app.ts, Surface).
+  const apps = config.adminPort === null ? { main: createApp(appOptions), admin: null } : createSplitApps(appOptions);
   // A trainer beside a running demo must not take its port: it listens only when given one.
   const port = config.port ?? (runsTrainer ? null : DEFAULT_PORT);
-  const server = port === null ? null : listen(app, config, port);
-  const url = server ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}` : null;
+  let server: ReturnType<typeof listen> | null = null;
+  let adminServer: ReturnType<typeof listen> | null = null;
+  try {
+    server = port === null ? null : listen(apps.main, config, port);
+    adminServer = apps.admin && config.adminPort !== null ? listen(apps.admin, config, config.adminPort) : null;
+  } catch (error) {
+    // Neither port half-open, nor the model's thread left running, when one of the two is taken.
+    void preloaded?.then((classifier) => classifier.close(), () => {});
+    await server?.stop(true);
+    throw error;
+  }
+  const urlOf = (listening: { port: number | undefined }) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
+  const url = server ? urlOf(server) : null;
+  const adminUrl = adminServer ? urlOf(adminServer) : null;
   // The port opens before the adapters connect: while Kafka or CouchDB is out of reach (a gateway started
   // before Kafka), the process answers probes (not ready, with the reason) and 503 on predict, and gets
   // ready once they answer, instead of dying and leaving it to a restart loop.
@@ -140,6 +159,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   } catch (error) {
     void preloaded?.then((classifier) => classifier.close(), () => {});
     await server?.stop(true);
+    await adminServer?.stop(true);
     throw error;
   }
   // The embedded model is a version like any other: listed on /models with its report, servable, a
@@ -152,7 +172,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     ...(standIn && adapterConfig.transport === 'memory' ? {} : { transport: transport.name }),
     ...(standIn && adapterConfig.store === 'memory' ? {} : { store: store.name }),
   };
-  logger.info({ role: config.role, ...(url ? { url } : {}), ...uses, startMs: Math.round(performance.now() - started) }, 'stratus started');
+  logger.info({ role: config.role, ...(url ? { url } : {}), ...(adminUrl ? { adminUrl } : {}), ...uses, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -164,13 +184,14 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       // overran --shutdown-timeout-ms. The rest still closes, but the stop is not a clean one.
       const cutOff = gateway?.held ?? 0;
       await server?.stop(true);
+      await adminServer?.stop(true);
       drawings?.close();
       await transport.close();
       await store.close();
       if (cutOff > 0) throw new Error(`${cutOff} in-flight requests were cut off: not answered within --shutdown-timeout-ms ${config.shutdownTimeoutMs}`);
       logger.info('stopped');
     })());
-  return { url, port: server?.port ?? null, finished: trainer?.finished ?? null, stop };
+  return { url, port: server?.port ?? null, adminUrl, adminPort: adminServer?.port ?? null, finished: trainer?.finished ?? null, stop };
 }
 
 async function storeEmbeddedVersion(registry: ModelRegistry, logger: Logger): Promise<void> {

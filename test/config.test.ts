@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, DEFAULTS, helpText, parseCli } from '../src/config.ts';
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
@@ -149,5 +152,82 @@ describe('command line and environment', () => {
 
   test('a bad environment value names the variable', () => {
     expect(() => parseCli([], { STRATUS_TRANSPORT: 'carrier-pigeon' })).toThrow(/STRATUS_TRANSPORT: 'carrier-pigeon'/);
+  });
+});
+
+describe('Kafka TLS and SASL settings', () => {
+  const kafka = (argv: string[], env: Record<string, string> = {}) => run(['--transport', 'kafka', '--kafka-brokers', 'k:9092', ...argv], env);
+  const password = 'scram-password-not-to-be-echoed';
+
+  test('all off by default: plain TCP, no user', () => {
+    expect(DEFAULTS).toMatchObject({ kafkaSsl: false, kafkaCaFile: null, kafkaSaslMechanism: null, kafkaSaslUsername: null, kafkaSecretDir: null, kafkaTls: null, kafkaSasl: null });
+    expect(kafka([])).toMatchObject({ kafkaTls: null, kafkaSasl: null });
+    expect(helpText('9.9.9')).toMatch(/--kafka-sasl-mechanism +SASL mechanism, scram-sha-256\|scram-sha-512 .*\[STRATUS_KAFKA_SASL_MECHANISM\]/);
+  });
+
+  test('a user from flags or environment, its password from the environment only, never shown', () => {
+    const config = kafka(['--kafka-sasl-mechanism', 'scram-sha-256', '--kafka-sasl-username', 'stratus-gateway'], { STRATUS_KAFKA_SASL_PASSWORD: password });
+    expect(config.kafkaSasl).toMatchObject({ mechanism: 'scram-sha-256', username: 'stratus-gateway' });
+    expect(config.kafkaSasl?.password.reveal()).toBe(password);
+    // Without a mechanism, a user means SCRAM-SHA-512.
+    const fromEnv = kafka([], { STRATUS_KAFKA_SASL_USERNAME: 'stratus-consumer', STRATUS_KAFKA_SASL_PASSWORD: password });
+    expect(fromEnv.kafkaSasl).toMatchObject({ mechanism: 'scram-sha-512', username: 'stratus-consumer' });
+    expect(JSON.stringify(fromEnv)).not.toContain(password);
+    expect(Bun.inspect(fromEnv)).not.toContain(password);
+    // There is no flag for it: a password on the command line shows in the process list.
+    expect(() => kafka(['--kafka-sasl-password', password])).toThrow(/^unknown flag --kafka-sasl-password/);
+  });
+
+  test('a mounted secret directory gives user and password, and beats the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-kafka-secret-'));
+    try {
+      writeFileSync(join(dir, 'username'), 'stratus-trainer\n');
+      writeFileSync(join(dir, 'password'), `${password}\n`);
+      const config = kafka(['--kafka-secret-dir', dir], { STRATUS_KAFKA_SASL_USERNAME: 'someone-else', STRATUS_KAFKA_SASL_PASSWORD: 'other' });
+      expect(config.kafkaSasl).toMatchObject({ mechanism: 'scram-sha-512', username: 'stratus-trainer' });
+      expect(config.kafkaSasl?.password.reveal()).toBe(password);
+      rmSync(join(dir, 'password'));
+      expect(() => kafka(['--kafka-secret-dir', dir])).toThrow(`--kafka-secret-dir: cannot read password in ${dir}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a CA file for --kafka-ssl is read at start; without one, the system CAs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-kafka-ca-'));
+    try {
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      writeFileSync(join(dir, 'ca.pem'), pem);
+      writeFileSync(join(dir, 'not-a-ca.pem'), 'hello');
+      expect(kafka(['--kafka-ssl']).kafkaTls).toEqual({ ca: null });
+      expect(kafka(['--kafka-ssl', '--kafka-ca-file', join(dir, 'ca.pem')]).kafkaTls).toEqual({ ca: pem });
+      expect(kafka([], { STRATUS_KAFKA_SSL: 'true', STRATUS_KAFKA_CA_FILE: join(dir, 'ca.pem') }).kafkaTls).toEqual({ ca: pem });
+      expect(() => kafka(['--kafka-ssl', '--kafka-ca-file', join(dir, 'missing.pem')])).toThrow(`--kafka-ca-file: cannot read ${join(dir, 'missing.pem')}`);
+      expect(() => kafka(['--kafka-ssl', '--kafka-ca-file', join(dir, 'not-a-ca.pem')])).toThrow(/holds no PEM certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('combinations that cannot work are refused with one line that names the fix, never the password', () => {
+    const refusals: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--kafka-sasl-mechanism', 'scram-sha-512'], {}, /^--kafka-sasl-mechanism scram-sha-512 needs a user: --kafka-sasl-username and STRATUS_KAFKA_SASL_PASSWORD, or --kafka-secret-dir$/],
+      [['--kafka-sasl-username', 'stratus-gateway'], {}, /^--kafka-sasl-username stratus-gateway needs a password: STRATUS_KAFKA_SASL_PASSWORD/],
+      [[], { STRATUS_KAFKA_SASL_PASSWORD: password }, /^STRATUS_KAFKA_SASL_PASSWORD is set but no user is/],
+      [['--kafka-ca-file', '/etc/ssl/ca.pem'], {}, /^--kafka-ca-file needs --kafka-ssl/],
+      [['--kafka-sasl-mechanism', 'plain'], {}, /^--kafka-sasl-mechanism: 'plain' is not one of scram-sha-256\|scram-sha-512$/],
+    ];
+    for (const [argv, env, message] of refusals) {
+      let error: unknown;
+      try {
+        kafka(argv, env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain(password);
+      expect((error as Error).message).not.toContain('\n');
+    }
   });
 });

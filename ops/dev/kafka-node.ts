@@ -121,7 +121,7 @@ export function formatCluster(runDir: string, nodes: readonly BrokerNode[]): voi
 }
 
 // Warnings and errors only, into the node's log file (its stdout): INFO is thousands of lines per test run.
-const LOG4J = `rootLogger.level = WARN
+export const LOG4J = `rootLogger.level = WARN
 rootLogger.appenderRef.out.ref = OUT
 appender.out.type = Console
 appender.out.name = OUT
@@ -171,4 +171,14 @@ export async function waitForBrokerIds(addresses: readonly string[], expect: rea
     await Bun.sleep(200);
   }
   throw new Error(`kafka not ready within ${timeoutMs} ms: ${last}`);
+}
+
+/** Whether a process still runs (signal 0 only checks). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

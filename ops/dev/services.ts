@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { startCouch, waitForCouch, type CouchNode } from './couchdb-node.ts';
-import { fetchKafka, formatCluster, startNode, waitForBrokers, type BrokerNode } from './kafka-node.ts';
+import { alive, fetchKafka, formatCluster, startNode, waitForBrokers, type BrokerNode } from './kafka-node.ts';
 
 interface State {
   readonly brokers: BrokerNode[];
@@ -18,15 +18,6 @@ const STATE = join(RUN_DIR, 'state.json');
 const USAGE = 'usage: ops/dev/services up [--brokers N] [--owner-pid PID] | env | down | fetch | status | stop-broker ID [--kill] | start-broker ID | restart-couchdb';
 
 const log = (line: string) => process.stderr.write(`services: ${line}\n`);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const readState = (): State | null => (existsSync(STATE) ? (JSON.parse(readFileSync(STATE, 'utf8')) as State) : null);
 const writeState = (state: State) => writeFileSync(STATE, JSON.stringify(state, null, 2));

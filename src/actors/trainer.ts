@@ -80,10 +80,11 @@ export class TrainerActor implements Actor {
     if (config.publish || config.publishUrl) await this.publish(context);
   }
 
-  /** --include-feedback: every labelled sample in the store (the page's "right / it was a …" answers). */
+  /** --include-feedback: the labelled samples in the store (the page's "right / it was a …" answers) that an
+   * admin accepted, a fair share per session (train/feedback.ts, trainingFeedback). */
   private async readFeedback(context: ActorContext): Promise<FeedbackSample[]> {
-    const { FEEDBACK_LIMIT } = await import('../train/feedback.ts');
-    const samples = await context.store.listFeedback(FEEDBACK_LIMIT);
+    const { trainingFeedback } = await import('../train/feedback.ts');
+    const samples = await trainingFeedback(context.store);
     context.logger.info({ samples: samples.length, store: context.store.name }, 'feedback samples read for training');
     return samples;
   }

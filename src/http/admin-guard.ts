@@ -13,7 +13,7 @@ import { HttpError } from './errors.ts';
 /** Wrong tokens a client may send at once, and how many more a second after that. */
 export const FAILED_LOGINS = Object.freeze({ burst: 5, perSecond: 1 / 12 });
 
-export type AdminAction = 'publish' | 'serve';
+export type AdminAction = 'publish' | 'serve' | 'feedback_accept' | 'feedback_reject';
 
 export class AdminGuard {
   /** The tries each client has left. */
@@ -42,9 +42,9 @@ export class AdminGuard {
     throw new HttpError(401, 'unauthorized', 'send authorization: Bearer <admin token>', { 'www-authenticate': 'Bearer' });
   }
 
-  /** The audit line of an admin action that was carried out. */
-  record(action: AdminAction, client: string, details: { readonly version: string; readonly state: string }): void {
-    this.logger.info({ audit: { action, client, ...details } }, `admin: ${action} ${details.version}`);
+  /** The audit line of an admin action that was carried out; `subject` names what it was done to. */
+  record(action: AdminAction, client: string, subject: string, details: Readonly<Record<string, string | number>>): void {
+    this.logger.info({ audit: { action, client, ...details } }, `admin: ${action} ${subject}`);
   }
 }
 

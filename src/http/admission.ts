@@ -124,9 +124,11 @@ export class Admission {
 export function routeClassOf(method: string, path: string): RouteClass | null {
   if (method === 'POST') {
     if (path === '/api/predict' || /^\/v2\/models\/[^/]+\/infer$/.test(path)) return 'api';
-    if (path === '/api/models' || path.startsWith('/api/models/')) return 'admin';
+    if (path === '/api/models' || path.startsWith('/api/models/') || path.startsWith('/api/feedback/')) return 'admin';
     return 'page';
   }
+  // The review listing reads up to a thousand samples with their images: an admin's, and limited as such.
+  if (method === 'GET' && path === '/api/feedback') return 'admin';
   // Pages and registry reads ask the store; the rest is served from memory.
   if (method === 'GET' && (path === '/' || path === DASHBOARD_URL || path === '/api/models' || /^\/v2\/models\/[^/]+$/.test(path))) return 'page';
   return null;

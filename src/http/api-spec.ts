@@ -51,10 +51,10 @@ const ERRORS: Record<string, string> = {
   '400': 'malformed_json: the body is not JSON; too_deep: nested deeper than 64 levels; reserved_key: a key named toString, valueOf or toLocaleString; bad_host: no Host header, or one too short to route; invalid_idempotency_key on the prediction endpoints; on KServe inference, binary_data: binary tensors (Inference-Header-Content-Length, binary_data_size, binary_data or binary_data_output true), unsupported_parameter: shared memory or classification, unknown_output: an output the model does not have',
   '401': 'unauthorized: the admin token is missing or wrong',
   '403': 'admin_disabled (no STRATUS_ADMIN_TOKEN), or a cross-site request that would change state',
-  '404': 'not_found, or unknown_version',
+  '404': 'not_found, unknown_version, or unknown_feedback',
   '405': 'method_not_allowed: the path takes other methods (named in Allow)',
   '408': 'body_timeout: the body did not arrive within 5 s; the connection is closed',
-  '409': 'version_exists',
+  '409': 'version_exists; on feedback review, label_changed: the visitor relabelled the sample since it was listed',
   '413': 'body_too_large: over the route\'s limit (512 KiB for /api/predict, --max-body-bytes for the others), declared or chunked',
   '415': 'unsupported_media_type: the body is not application/json',
   '422': 'invalid_body, invalid_drawing or bad_shape: what is wrong, by field; model_refused: a published model past the limits consumers load (docs/model-registry.md)',
@@ -92,6 +92,8 @@ function addErrors(path: string, method: string, operation: Operation): void {
   if (method === 'post') statuses.push(...POST_ERRORS);
   if (path === '/api/predict' || path.endsWith('/infer')) statuses.push(...CLASSIFYING);
   if (method === 'post' && path.startsWith('/api/models')) statuses.push(...ADMIN, '409');
+  // The feedback review is admin throughout, its listing included (a query it refuses: 422; wrong tokens: 429).
+  if (path.startsWith('/api/feedback')) statuses.push(...ADMIN, '422', '429', ...(method === 'post' ? ['409'] : []));
   const responses = ((operation as { responses?: Operation['responses'] }).responses ??= {});
   const schema = isInferenceProtocolPath(path) ? INFERENCE_PROTOCOL_ERROR_BODY : ERROR_BODY;
   for (const status of statuses) {

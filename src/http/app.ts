@@ -2,8 +2,10 @@
 // probes and metrics. It talks to the gateway through the Gateway interface (gateway.ts) and renders
 // with views/; only here do errors become HTTP statuses (errors.ts).
 //
-// The process's one HTTP server: probes and metrics always; the page, the API and /docs when this
-// process runs the gateway. Also where every error becomes a short JSON answer with the right status.
+// The process's HTTP servers: probes and metrics always; the page, the API and /docs when this process
+// runs the gateway. One app serves them all on --port, or, with --admin-port, two apps share them out
+// (Surface below), built from the same route plugins with the same hooks. Also where every error becomes
+// a short JSON answer with the right status.
 import { Elysia } from 'elysia';
 import type { Store } from '../adapters/store/store.ts';
 import { htmxJs } from '../embedded/assets.ts';
@@ -14,14 +16,15 @@ import { PREPROCESS_WORKER } from '../workers.ts';
 import { Admission, routeClassOf, type AdmissionOptions } from './admission.ts';
 import { apiRoutes } from './api-routes.ts';
 import { apiSpec, type ApiSpec } from './api-spec.ts';
-import { modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
-import { dashboardRoutes } from './dashboard-routes.ts';
+import { modelAdminRoutes, modelRoutes, type ModelRoutesOptions } from './model-routes.ts';
+import { feedbackRoutes } from './feedback-routes.ts';
+import { dashboardAssets, dashboardRoutes } from './dashboard-routes.ts';
 import { DrawingPool } from './drawing-pool.ts';
 import type { Intake } from './drawn-digits.ts';
 import { readJsonBody } from './body.ts';
 import { HttpError, errorResponse, fromActorError, isInferenceProtocolPath } from './errors.ts';
 import type { Gateway } from './gateway.ts';
-import { opsRoutes, type Readiness } from './ops-routes.ts';
+import { healthRoutes, metricsRoutes, type Readiness } from './ops-routes.ts';
 import { bodyLimit, pageRoutes } from './page-routes.ts';
 import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
 
@@ -52,9 +55,33 @@ const hidden = { detail: { hide: true } };
 /** How long a 429 waits before it is sent. */
 export const REFUSAL_PAUSE_MS = 250;
 
+/**
+ * Which routes an app serves. `all`: every route, on one port (no --admin-port: the local demo, tests).
+ * With --admin-port they are shared between two apps, each route on exactly one: `public`, the port the
+ * Ingress routes (probes, the page and its assets, the prediction API, the registry's reads, /docs), and
+ * `admin`, a port only Prometheus and operators reach (/metrics, publish and serve, the model dashboard
+ * whose buttons call them). Each answers the other's paths as any unknown path: 404, or 405 where the
+ * path takes another method there (POST /api/models on the public port, whose GET is public). /docs is
+ * on both, each documenting the routes of its own port.
+ */
+export type Surface = 'all' | 'public' | 'admin';
+
+/** Every route on one app: the process serves one port. */
 export function createApp(options: AppOptions) {
+  return buildApp(options, new Admission(options.admission ?? UNLIMITED, options.metrics), 'all');
+}
+
+/** The public port's app and the admin port's. One Admission for both: rate limits and in-flight slots
+ * are the process's, whichever port a request came in on. */
+export function createSplitApps(options: AppOptions) {
+  const admission = new Admission(options.admission ?? UNLIMITED, options.metrics);
+  return { main: buildApp(options, admission, 'public'), admin: buildApp(options, admission, 'admin') };
+}
+
+function buildApp(options: AppOptions, admission: Admission, surface: Surface) {
   const { metrics, logger } = options;
-  const admission = new Admission(options.admission ?? UNLIMITED, metrics);
+  const servesPublic = surface !== 'admin';
+  const servesAdmin = surface !== 'public';
   const fail = (request: Request, error: HttpError) => {
     metrics.errors.inc({ status: String(error.status), code: error.code });
     return errorResponse(error, pathOf(request));
@@ -127,7 +154,9 @@ export function createApp(options: AppOptions) {
           return fail(request, new HttpError(500, 'internal', 'internal error'));
       }
     })
-    .use(opsRoutes(options.readiness, metrics));
+    // Probes stay with the public port, where the kubelet checks the port that serves; metrics go with admin.
+    .use(servesPublic ? healthRoutes(options.readiness) : new Elysia())
+    .use(servesAdmin ? metricsRoutes(metrics) : new Elysia());
 
   /** The methods some route takes on `path`: a wrong method is a 405 that names them, not a 404. */
   function methodsOf(path: string): string[] {
@@ -141,18 +170,23 @@ export function createApp(options: AppOptions) {
   let spec: ApiSpec | null = null;
   const docs = () => (spec ??= apiSpec(app));
   const intake: Intake = { gateway, admission, drawings: options.drawings ?? new DrawingPool(PREPROCESS_WORKER, 0) };
+  const models = options.models;
+  const htmx = new Elysia({ name: 'stratus-htmx' }).get('/assets/htmx.min.js', () =>
+    new Response(Bun.file(htmxJs), {
+      headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+    }),
+  );
   return app
     .get('/docs', () => new Response(apiReferencePage(docs()), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hidden)
     .get('/docs/json', () => docs(), hidden)
-    .get('/assets/htmx.min.js', () =>
-      new Response(Bun.file(htmxJs), {
-        headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
-      }),
-    )
-    .use(options.store ? pageRoutes({ intake, store: options.store }) : new Elysia())
-    .use(apiRoutes(intake))
-    .use(options.models ? modelRoutes(gateway, options.models, admission) : new Elysia())
-    .use(options.models ? dashboardRoutes({ registry: options.models.registry, gateway }) : new Elysia());
+    .use(servesPublic ? htmx : new Elysia())
+    .use(servesPublic && options.store ? pageRoutes({ intake, store: options.store, operatorLinks: servesAdmin }) : new Elysia())
+    .use(servesPublic ? apiRoutes(intake) : new Elysia())
+    .use(servesPublic && models ? modelRoutes(gateway, models.registry) : new Elysia())
+    .use(servesAdmin && models ? modelAdminRoutes(gateway, models, admission) : new Elysia())
+    .use(servesAdmin && models && options.store ? feedbackRoutes({ store: options.store, admin: models.admin, admission }) : new Elysia())
+    // The public port keeps the dashboard's stylesheet: /docs wears it.
+    .use(models ? (servesAdmin ? dashboardRoutes({ registry: models.registry, gateway, pageLink: servesPublic }) : dashboardAssets()) : new Elysia());
 }
 
 /**

@@ -1,6 +1,8 @@
 // The model registry over HTTP: KServe model metadata with every stored version and the one serving,
 // the registry as JSON for the dashboard, and two admin endpoints: publish a new version, and serve
 // (promote or roll back to) a stored one. Who counts as admin, and the audit lines: admin-guard.ts.
+// Two plugins: the reads are public; the admin endpoints go on --admin-port when one is given (app.ts),
+// so the public port, the one the Ingress routes, never takes them.
 import { Elysia, t } from 'elysia';
 import { ModelRegistry, VERSION_PATTERN } from '../model/model-registry.ts';
 import { ModelLimitError } from '../model/model-limits.ts';
@@ -72,12 +74,8 @@ function base64Field(name: string, text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
-export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admission: Admission) {
-  const { registry, admin: guard } = options;
-  // An admin is known by address, never by a session cookie, which the client makes up at will.
-  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
-  // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
-  const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
+/** The reads: KServe server and model metadata, model readiness, the registry as JSON. */
+export function modelRoutes(gateway: Gateway, registry: ModelRegistry) {
   const serving = () => {
     const version = gateway.modelVersion;
     if (!version) throw new HttpError(503, 'no_model', 'no consumer has announced a model yet', { 'retry-after': '1' });
@@ -129,7 +127,18 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admis
         };
       },
       { response: Registry, detail: { summary: 'The model registry: stored versions, newest first, and the one serving', tags: ['models'] } },
-    )
+    );
+}
+
+/** The admin endpoints: publish a version, serve a stored one. */
+export function modelAdminRoutes(gateway: Gateway, options: ModelRoutesOptions, admission: Admission) {
+  const { registry, admin: guard } = options;
+  // An admin is known by address, never by a session cookie, which the client makes up at will.
+  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
+  // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
+  const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
+
+  return new Elysia({ name: 'stratus-models-admin', normalize: false })
     .post(
       '/api/models',
       async ({ body, set, request, server }) => {
@@ -152,7 +161,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admis
         if (outcome === 'exists') throw new HttpError(409, 'version_exists', `model version ${body.version} is already stored`);
         set.status = 201;
         const state = await settledState(body.version, gateway);
-        guard.record('publish', clientOf(request, server), { version: body.version, state: state.state });
+        guard.record('publish', clientOf(request, server), body.version, { version: body.version, state: state.state });
         return { version: body.version, ...state };
       },
       {
@@ -174,7 +183,7 @@ export function modelRoutes(gateway: Gateway, options: ModelRoutesOptions, admis
         if (!(await registry.serve(params.version))) throw new HttpError(404, 'unknown_version', 'no such model version in the store');
         set.status = 202;
         const state = await settledState(params.version, gateway);
-        guard.record('serve', clientOf(request, server), { version: params.version, state: state.state });
+        guard.record('serve', clientOf(request, server), params.version, { version: params.version, state: state.state });
         return { version: params.version, ...state };
       },
       {

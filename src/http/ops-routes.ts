@@ -1,4 +1,6 @@
-// Probes and metrics, served by every role on --port so Kubernetes can check and scrape each pod.
+// Probes and metrics, served by every role so Kubernetes can check and scrape each pod. Two plugins, as
+// they may be served on two ports: the probes on --port (the kubelet's), /metrics on --admin-port when
+// one is given (the port Prometheus alone may reach, and the Ingress never routes), else on --port too.
 import { Elysia, t } from 'elysia';
 import type { Metrics } from '../metrics.ts';
 
@@ -10,8 +12,8 @@ export interface Readiness {
 const Live = t.Object({ live: t.Boolean() });
 const Ready = t.Object({ ready: t.Boolean(), reasons: t.Optional(t.Array(t.String(), { description: 'what is missing, when not ready' })) });
 
-export function opsRoutes(readiness: Readiness, metrics: Metrics) {
-  return new Elysia({ name: 'stratus-ops' })
+export function healthRoutes(readiness: Readiness) {
+  return new Elysia({ name: 'stratus-health' })
     .get('/v2/health/live', () => ({ live: true }), { response: Live, detail: { summary: 'Liveness probe: the process answers', tags: ['health'] } })
     .get(
       '/v2/health/ready',
@@ -21,11 +23,13 @@ export function opsRoutes(readiness: Readiness, metrics: Metrics) {
         return { ready: reasons.length === 0, ...(reasons.length > 0 ? { reasons } : {}) };
       },
       { response: { 200: Ready, 503: Ready }, detail: { summary: 'Readiness probe: model loaded, transport and store up (503 with the reasons otherwise)', tags: ['health'] } },
-    )
-    .get(
-      '/metrics',
-      async () =>
-        new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
-      { response: t.String({ description: 'the Prometheus text format' }), detail: { summary: 'Prometheus metrics', tags: ['health'] } },
     );
+}
+
+export function metricsRoutes(metrics: Metrics) {
+  return new Elysia({ name: 'stratus-metrics' }).get(
+    '/metrics',
+    async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
+    { response: t.String({ description: 'the Prometheus text format' }), detail: { summary: 'Prometheus metrics', tags: ['health'] } },
+  );
 }

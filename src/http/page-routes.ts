@@ -30,6 +30,8 @@ const STORED_POLL = Object.freeze({ firstDelayMs: 5, maxDelayMs: 5, budgetMs: 50
 export interface PageSource {
   readonly intake: Intake;
   readonly store: Store;
+  /** The model dashboard and the metrics are on this port too (no --admin-port): the page links to them. */
+  readonly operatorLinks: boolean;
 }
 
 const hidden = { hide: true };
@@ -64,7 +66,7 @@ const REQUEST_ID = '^[A-Za-z0-9-]{8,64}$';
 /** What the page shows of a stored result: its digits can be labelled while its images are kept. */
 const pagePrediction = (result: PredictionResult): PagePrediction => ({ ...result, labelable: result.images !== undefined });
 
-export function pageRoutes({ intake, store }: PageSource) {
+export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
   const { gateway } = intake;
 
   /** The session's history, including `latest` even if the consumer's write has not landed yet. */
@@ -86,7 +88,7 @@ export function pageRoutes({ intake, store }: PageSource) {
         const { session, headers } = sessionOf(intake.admission.sessions, request);
         // A new visitor has no history yet: no need to ask the store.
         const history = headers['set-cookie'] ? [] : (await store.sessionHistory(session, HISTORY_LIMIT)).map(pagePrediction);
-        const page = drawingPage({ modelVersion: gateway.modelVersion, history, assetVersion: VERSION });
+        const page = drawingPage({ modelVersion: gateway.modelVersion, history, assetVersion: VERSION, operatorLinks });
         return html(page, headers);
       },
       { detail: hidden },
@@ -143,6 +145,8 @@ export function pageRoutes({ intake, store }: PageSource) {
           pixels: Array.from(imagesFromText(stored.images).subarray(index * PIXELS, (index + 1) * PIXELS)),
           createdAt: new Date().toISOString(),
           sessionId: stored.sessionId,
+          // A visitor's label is trained on only once an admin accepts it (/api/feedback, feedback-routes.ts).
+          state: 'pending',
         });
         return html(digitFeedback({ requestId: stored.id, position: index, predicted, recorded: label }));
       },

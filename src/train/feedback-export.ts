@@ -1,9 +1,11 @@
-// `stratus feedback export --out FILE`: the feedback samples of a store as JSON lines (docs/feedback-export.md),
-// one sample a line, newest first: training data that outlives the store's retention and can go to any
-// other trainer. The session a sample came from stays behind: it says who drew it, not what it shows.
+// `stratus feedback export --out FILE`: the feedback samples a trainer would take from a store (accepted by
+// an admin, a fair share per session: trainingFeedback) as JSON lines, one sample a line, newest first:
+// training data that outlives the store's retention and can go to any other trainer. Unreviewed labels
+// stay behind, or the export would carry what --include-feedback refuses. So does the session a sample
+// came from: it says who drew it, not what it shows.
 import { rename, writeFile } from 'node:fs/promises';
 import type { FeedbackSample, Store } from '../adapters/store/store.ts';
-import { FEEDBACK_LIMIT } from './feedback.ts';
+import { trainingFeedback } from './feedback.ts';
 
 export interface ExportedSample {
   readonly id: string;
@@ -24,7 +26,7 @@ export function exportedSample(sample: FeedbackSample): ExportedSample {
 
 /** Writes the file whole or not at all (a partial file is never left under its name); returns the count. */
 export async function exportFeedback(store: Store, out: string): Promise<number> {
-  const samples = await store.listFeedback(FEEDBACK_LIMIT);
+  const samples = await trainingFeedback(store);
   const text = samples.map((sample) => `${JSON.stringify(exportedSample(sample))}\n`).join('');
   const partial = `${out}.partial`;
   await writeFile(partial, text);

@@ -1,10 +1,10 @@
 /**
- * `--include-feedback`: the labelled samples users gave on the page (store.listFeedback) join the MNIST
- * training images. They are the pixels the model saw, so they need no preprocessing; they are few next
+ * `--include-feedback`: the labelled samples users gave on the page, once an admin accepted them
+ * (trainingFeedback), join the MNIST training images. They are the pixels the model saw, so they need no preprocessing; they are few next
  * to MNIST's 54,000, so each is repeated (FEEDBACK_SHARE) to matter, and augmentation makes the repeats
  * differ. The validation hold-out and the test set stay pure MNIST, so their figures stay comparable.
  */
-import type { FeedbackSample } from '../adapters/store/store.ts';
+import type { FeedbackSample, Store } from '../adapters/store/store.ts';
 import { IMAGE_SIZE, type MnistSplit } from './mnist.ts';
 
 /** What the trainer needs of a stored sample. */
@@ -12,6 +12,16 @@ export type LabelledPixels = Pick<FeedbackSample, 'pixels' | 'label'>;
 
 /** Read at most this many samples: all that people label by hand, and far below memory limits (3 KB each). */
 export const FEEDBACK_LIMIT = 1_000_000;
+
+/**
+ * What is trained on (--include-feedback) and exported (`stratus feedback export`): the samples an admin
+ * accepted (a visitor may label their own predictions anything; docs/training.md), newest first, and of
+ * each session only its newest FEEDBACK_PER_SESSION, as the store's window gives them (Store.listFeedback).
+ * One read for both, so the export is exactly the training data.
+ */
+export function trainingFeedback(store: Pick<Store, 'listFeedback'>): Promise<FeedbackSample[]> {
+  return store.listFeedback(FEEDBACK_LIMIT, { state: 'accepted' });
+}
 /**
  * Feedback aims at this fraction of an epoch's MNIST images: ~5,000 pen digits repeated twice join
  * 54,000 MNIST images; a handful of samples repeats up to MAX_REPEAT times (50 samples → 1,000 images).

@@ -23,6 +23,8 @@ export interface DashboardState {
   readonly selected: string | null;
   /** The version the consumers last said they serve (null before any spoke): the one that answers. */
   readonly serving: string | null;
+  /** Whether the drawing page is served beside the dashboard (not when the dashboard is on an --admin-port). */
+  readonly pageLink: boolean;
 }
 
 const percent = (x: number | undefined) => (x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
@@ -39,7 +41,7 @@ export function dashboardPage(state: DashboardState): string {
 <script src="/assets/dashboard.js" defer></script>
 </head>
 <body>
-<header><a href="/">Stratus</a> › Models</header>
+<header>${state.pageLink ? '<a href="/">Stratus</a>' : 'Stratus'} › Models</header>
 <main>
 <h1>Models</h1>
 <section class="admin" aria-label="Serving controls">

@@ -28,9 +28,11 @@ export interface DrawingPageInput {
   readonly history: readonly PagePrediction[];
   /** Appended to asset URLs so a new build is never served a cached old script. */
   readonly assetVersion: string;
+  /** Whether the model dashboard and the metrics are served beside the page (not on an --admin-port). */
+  readonly operatorLinks: boolean;
 }
 
-export function drawingPage({ modelVersion, history, assetVersion }: DrawingPageInput): string {
+export function drawingPage({ modelVersion, history, assetVersion, operatorLinks }: DrawingPageInput): string {
   const v = `?v=${encodeURIComponent(assetVersion)}`;
   return `<!doctype html>
 <html lang="en">
@@ -64,7 +66,7 @@ ${historyPanel(history)}
 </main>
 <footer class="page-foot">
 <p>Serving model <span id="model-version">${escapeHtml(modelVersion ?? 'not announced yet')}</span></p>
-<nav aria-label="links"><a href="${DASHBOARD_URL}">Models</a> · <a href="${DOCS_URL}">API documentation</a> · <a href="/v2/models/mnist">Model metadata</a> · <a href="/metrics">Metrics</a></nav>
+<nav aria-label="links">${operatorLinks ? `<a href="${DASHBOARD_URL}">Models</a> · ` : ''}<a href="${DOCS_URL}">API documentation</a> · <a href="/v2/models/mnist">Model metadata</a>${operatorLinks ? ' · <a href="/metrics">Metrics</a>' : ''}</nav>
 </footer>
 </body>
 </html>`;

@@ -96,7 +96,7 @@ async function fromContainers(env: NodeJS.ProcessEnv, options: { brokers: number
 }
 
 /** What the jar path lacks on this machine ("java and mvn not installed"), or null. */
-function missingTools(env: NodeJS.ProcessEnv): string | null {
+export function missingTools(env: NodeJS.ProcessEnv): string | null {
   const missing = ['java', 'mvn'].filter((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore', env }).status !== 0);
   return missing.length > 0 ? `${missing.join(' and ')} not installed` : null;
 }
@@ -135,7 +135,8 @@ function fromOutput(output: string, brokers: string | undefined, couchdb: string
   };
 }
 
-function unavailable(why: string, env: NodeJS.ProcessEnv): null {
+/** The loud skip (null), or with STRATUS_REQUIRE_CLUSTER=1 the failure; for every launcher of test brokers. */
+export function unavailable(why: string, env: NodeJS.ProcessEnv): null {
   const message = `cluster services unavailable (${why}): the Kafka/CouchDB suites are SKIPPED`;
   if (required(env)) throw new Error(`${message}, but STRATUS_REQUIRE_CLUSTER=1`);
   process.stderr.write(`\n${'!'.repeat(100)}\n!!! ${message}\n${'!'.repeat(100)}\n\n`);

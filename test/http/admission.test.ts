@@ -192,6 +192,8 @@ describe('who the client is', () => {
     expect(routeClassOf('POST', '/v2/models/mnist/infer')).toBe('api');
     expect(routeClassOf('POST', '/api/models')).toBe('admin');
     expect(routeClassOf('POST', '/api/models/v7/serve')).toBe('admin');
+    expect(routeClassOf('POST', '/api/feedback/image-0a/accept')).toBe('admin');
+    expect(routeClassOf('GET', '/api/feedback')).toBe('admin');
     expect(routeClassOf('GET', '/')).toBe('page');
     expect(routeClassOf('GET', '/api/models')).toBe('page');
     for (const path of ['/v2/health/live', '/v2/health/ready', '/metrics', '/assets/htmx.min.js', '/docs']) expect(routeClassOf('GET', path)).toBeNull();

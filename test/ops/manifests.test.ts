@@ -1,11 +1,13 @@
 // The rendered Kubernetes manifests against the binary they deploy: every Stratus container's args and
 // environment must be a configuration the binary accepts (`--check-config`), every probe must hit a path
-// the process serves, and every role must run the one image.
+// the process serves on the port it probes, Prometheus must scrape the port that serves /metrics, and
+// every role must run the one image. And ops/check-exposure.py, which ops/validate runs on each overlay,
+// must pass them and catch each way of exposing too much (issue #22).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAIN, REPO, runToEnd, startProcess, type Started } from '../helpers/process.ts';
+import { MAIN, REPO, freePort, runToEnd, startProcess, type Started } from '../helpers/process.ts';
 
 type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any };
 interface Container {
@@ -14,6 +16,10 @@ interface Container {
   readonly args: string[];
   readonly env: Record<string, string>;
   readonly probePaths: string[];
+  /** The container ports the probes name, resolved to numbers. */
+  readonly probePorts: number[];
+  readonly ports: Record<string, number>;
+  readonly annotations: Record<string, string>;
 }
 
 const OVERLAYS = readdirSync(join(REPO, 'ops/k8s/overlays'));
@@ -45,12 +51,16 @@ function stratusContainers(manifests: Manifest[]): Container[] {
         for (const [name, value] of Object.entries(env)) if (value === mount.mountPath) env[name] = standIn;
       }
       const probes = [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean);
+      const ports: Record<string, number> = Object.fromEntries((c.ports ?? []).map((p: any) => [p.name, p.containerPort]));
       found.push({
         owner: `${m.kind}/${m.metadata.name}`,
         image: c.image,
         args: c.args ?? [],
         env,
         probePaths: probes.map((p: any) => p.httpGet?.path).filter(Boolean),
+        probePorts: probes.flatMap((p: any) => (p.httpGet?.port === undefined ? [] : [ports[p.httpGet.port] ?? Number(p.httpGet.port)])),
+        ports,
+        annotations: m.spec.template.metadata?.annotations ?? {},
       });
     }
   }
@@ -74,11 +84,19 @@ if (kustomize === null) {
   console.warn('SKIPPED: the ops/k8s tests of test/ops/manifests.test.ts need kubectl or kustomize to render the overlays (the compose.yaml and --check-config tests still run)');
 }
 
+// ops/check-exposure.py is Python, as ops/validate runs it; CI has both.
+const exposureCheckRuns = kustomize !== null && Bun.spawnSync(['python3', '-c', 'import yaml']).exitCode === 0;
+if (kustomize !== null && !exposureCheckRuns && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('python3 with PyYAML is not installed');
+
 describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
   let running: Started;
+  let adminUrl: string;
   beforeAll(async () => {
-    // --store memory, not the default pouchdb in ./stratus-data: the same probe paths, no directory left behind.
-    running = await startProcess(['bun', MAIN], ['--store', 'memory']);
+    // --store memory, not the default pouchdb in ./stratus-data: the same probe paths, no directory left
+    // behind. With an admin port, as every Stratus container has one (STRATUS_ADMIN_PORT).
+    const adminPort = freePort();
+    adminUrl = `http://127.0.0.1:${adminPort}`;
+    running = await startProcess(['bun', MAIN], ['--store', 'memory', '--admin-port', String(adminPort)]);
   }, 30_000);
   afterAll(async () => {
     running?.proc.kill('SIGTERM');
@@ -102,13 +120,119 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
       expect(images.size).toBe(1);
     }, 30_000);
 
-    test(`${overlay}: every probe path is served`, async () => {
-      const paths = new Set(stratusContainers(await render(overlay)).flatMap((c) => c.probePaths));
+    test(`${overlay}: every probe path is served, on the port the probe names`, async () => {
+      const containers = stratusContainers(await render(overlay));
+      const paths = new Set(containers.flatMap((c) => c.probePaths));
       expect(paths.size).toBeGreaterThan(0);
       for (const path of paths) {
         const response = await fetch(`${running.url}${path}`);
         expect({ path, status: response.status }).toEqual({ path, status: 200 });
       }
+      // Probes are served on STRATUS_PORT only: one on the admin port would fail.
+      for (const c of containers) for (const port of c.probePorts) expect({ owner: c.owner, port }).toEqual({ owner: c.owner, port: Number(c.env.STRATUS_PORT) });
+    }, 30_000);
+
+    test(`${overlay}: Prometheus scrapes the admin port, where /metrics is served, and not the public one`, async () => {
+      for (const c of stratusContainers(await render(overlay))) {
+        const admin = Number(c.env.STRATUS_ADMIN_PORT);
+        expect({ owner: c.owner, admin: Number.isInteger(admin) && admin !== Number(c.env.STRATUS_PORT) }).toEqual({ owner: c.owner, admin: true });
+        expect({ owner: c.owner, scrape: c.annotations['prometheus.io/port'], declared: Object.values(c.ports).includes(admin) }).toEqual({
+          owner: c.owner,
+          scrape: String(admin),
+          declared: true,
+        });
+      }
+      expect((await fetch(`${adminUrl}/metrics`)).status).toBe(200);
+      expect((await fetch(`${running.url}/metrics`)).status).toBe(404);
+    }, 30_000);
+
+    test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-exposure.py passes it`, async () => {
+      expect(await checkExposure(await render(overlay))).toEqual({ code: 0, problems: [] });
+    }, 30_000);
+  }
+});
+
+/** Runs ops/check-exposure.py on `manifests`, as ops/validate runs it on a rendered overlay. */
+async function checkExposure(manifests: Manifest[]): Promise<{ code: number; problems: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-exposure-'));
+  try {
+    // JSON is YAML: one document each, as kustomize writes them.
+    writeFileSync(join(dir, 'rendered.yaml'), manifests.map((m) => JSON.stringify(m)).join('\n---\n'));
+    const { code, stderr } = await runToEnd(['python3', join(REPO, 'ops/check-exposure.py'), join(dir, 'rendered.yaml')]);
+    return { code, problems: stderr.split('\n').filter(Boolean) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One of each way an overlay could expose too much, each applied to a fresh render of prod. */
+const EXPOSURES: { name: string; expect: RegExp; apply(manifests: Manifest[]): void }[] = [
+  {
+    name: 'an Ingress path that takes everything',
+    expect: /^Ingress\/stratus: Prefix \/ routes \/metrics$/m,
+    apply: (ms) => ms.find((m) => m.kind === 'Ingress')!.spec.rules[0].http.paths.push({ path: '/', pathType: 'Prefix', backend: { service: { name: 'stratus-gateway', port: { name: 'http' } } } }),
+  },
+  {
+    name: 'an Ingress path for the admin API',
+    expect: /^Ingress\/stratus: Prefix \/api routes \/api\/models\/v1\/serve$/m,
+    apply: (ms) => ms.find((m) => m.kind === 'Ingress')!.spec.rules[0].http.paths.push({ path: '/api', pathType: 'Prefix', backend: { service: { name: 'stratus-gateway', port: { name: 'http' } } } }),
+  },
+  {
+    name: "a Service port that leads to the gateway's admin port",
+    expect: /^Service\/stratus-gateway: port admin leads to Deployment\/stratus-gateway's admin port$/m,
+    apply: (ms) => ms.find((m) => m.kind === 'Service' && m.metadata.name === 'stratus-gateway')!.spec.ports.push({ name: 'admin', port: 9090, targetPort: 'admin' }),
+  },
+  {
+    name: 'no admin port: metrics and admin on port 3000',
+    expect: /^Deployment\/stratus-gateway: STRATUS_ADMIN_PORT is not set/m,
+    apply: (ms) => void delete ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'stratus-config')!.data!.STRATUS_ADMIN_PORT,
+  },
+  {
+    name: 'the monitoring namespace on the public port',
+    expect: /^NetworkPolicy\/metrics-from-monitoring: namespace monitoring reaches \['3000', '9090'\]/m,
+    apply: (ms) => ms.find((m) => m.metadata.name === 'metrics-from-monitoring')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 3000 }),
+  },
+  {
+    name: "link-local addresses in the trainer's egress",
+    expect: /^NetworkPolicy\/trainer-downloads-mnist: egress to 0\.0\.0\.0\/0 does not except 169\.254\.0\.0\/16$/m,
+    apply: (ms) => {
+      const block = ms.find((m) => m.metadata.name === 'trainer-downloads-mnist')!.spec.egress[0].to[0].ipBlock;
+      block.except = block.except.filter((range: string) => range !== '169.254.0.0/16');
+    },
+  },
+  {
+    name: 'an IPv6 egress block open to unique-local addresses',
+    expect: /^NetworkPolicy\/trainer-downloads-mnist: egress to ::\/0 does not except fc00::\/7$/m,
+    apply: (ms) => ms.find((m) => m.metadata.name === 'trainer-downloads-mnist')!.spec.egress[0].to.push({ ipBlock: { cidr: '::/0', except: ['fe80::/10', '::1/128'] } }),
+  },
+  {
+    name: "bootstrap servers that resolve only in the app's namespace",
+    expect: /^ScaledObject\/stratus-consumer: bootstrap server 'kafka-0\.kafka-headless:9092' is not a Service of namespace stratus/m,
+    apply: (ms) => void (ms.find((m) => m.kind === 'ScaledObject')!.spec.triggers[0].metadata.bootstrapServers = 'kafka-0.kafka-headless:9092'),
+  },
+  {
+    name: 'brokers that advertise short names',
+    expect: /^StatefulSet\/kafka: advertised listeners .* do not resolve from namespace keda$/m,
+    apply: (ms) => {
+      const env = ms.find((m) => m.kind === 'StatefulSet' && m.metadata.name === 'kafka')!.spec.template.spec.containers[0].env;
+      env.find((e: { name: string }) => e.name === 'KAFKA_ADVERTISED_LISTENERS').value = 'PLAINTEXT://$(POD_NAME).kafka-headless:9092';
+    },
+  },
+  {
+    name: 'no policy that lets KEDA reach Kafka',
+    expect: /^ScaledObject\/stratus-consumer: no NetworkPolicy lets namespace keda reach Kafka on 9092$/m,
+    apply: (ms) => void ms.splice(ms.findIndex((m) => m.metadata.name === 'kafka-from-keda'), 1),
+  },
+];
+
+describe.skipIf(!exposureCheckRuns)('ops/check-exposure.py', () => {
+  for (const exposure of EXPOSURES) {
+    test(`catches ${exposure.name}`, async () => {
+      const manifests = await render('prod');
+      exposure.apply(manifests);
+      const { code, problems } = await checkExposure(manifests);
+      expect(code).toBe(1);
+      expect(problems.join('\n')).toMatch(exposure.expect);
     }, 30_000);
   }
 });

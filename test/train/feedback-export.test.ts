@@ -11,12 +11,14 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 const image = (seed: number) => Array.from({ length: 784 }, (_, i) => ((i * seed) % 256) / 255);
 
-test('exports every sample, newest first, with its pixels as 784 grey levels and without its session', async () => {
+test('exports every accepted sample, newest first, with its pixels as 784 grey levels and without its session', async () => {
   const dataDir = join(scratch, 'data');
   const store = new PouchStore({ adapter: 'leveldb', directory: join(dataDir, 'store') });
   await store.open();
-  for (const [i, label] of [7, 1, 4].entries()) {
-    await store.saveFeedback({ requestId: `r${i}`, label, predicted: 2, modelVersion: 'm1', pixels: image(i + 3), createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(), sessionId: `secret-session-${i}` });
+  for (const [i, label] of [7, 1, 4, 9].entries()) {
+    const id = await store.saveFeedback({ requestId: `r${i}`, label, predicted: 2, modelVersion: 'm1', pixels: image(i + 3), createdAt: new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString(), sessionId: `secret-session-${i}` });
+    // The newest is left unreviewed: a visitor's label, which the trainer would not take either.
+    if (i < 3) await store.reviewFeedback(id, label, 'accepted');
   }
   await store.close();
 

@@ -29,6 +29,8 @@ const sample = (label: number, pixels: number[], id = `r${label}-${pixels[0]}`):
   modelVersion: 'test',
   pixels,
   createdAt: new Date().toISOString(),
+  // No session: an operator's samples, which are trained on without a review (store.ts, FeedbackState).
+  state: 'accepted',
 });
 
 test('feedbackSplit keeps well-formed samples and counts the rest', () => {

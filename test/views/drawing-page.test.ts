@@ -20,7 +20,7 @@ const newer: PagePrediction = {
 
 /** `open`: the predictions stored with their images (labelable); all of them unless it says. */
 function page(history: PagePrediction[], modelVersion: string | null = 'm2', open: (id: string) => boolean = () => true) {
-  return drawingPage({ modelVersion, history: history.map((entry) => ({ ...entry, labelable: open(entry.id) })), assetVersion: '0.1.0' });
+  return drawingPage({ modelVersion, history: history.map((entry) => ({ ...entry, labelable: open(entry.id) })), assetVersion: '0.1.0', operatorLinks: true });
 }
 
 describe('drawingPage', () => {
@@ -34,8 +34,17 @@ describe('drawingPage', () => {
     const links = select(html, 'a').map((a) => a.attributes.href);
     expect(links).toContain('/docs');
     expect(links).toContain('/models');
+    expect(links).toContain('/metrics');
     // Nothing predicted yet: no chart.
     expect(select(html, '#chart')).toHaveLength(0);
+  });
+
+  test('with the dashboard and metrics on an --admin-port, the page links to neither (they would be 404 here)', () => {
+    const html = drawingPage({ modelVersion: 'm2', history: [], assetVersion: '0.1.0', operatorLinks: false });
+    const links = select(html, 'a').map((a) => a.attributes.href);
+    expect(links).toContain('/docs');
+    expect(links).not.toContain('/models');
+    expect(links).not.toContain('/metrics');
   });
 
   test('history newest first, one element per prediction, data-digit = the whole number', () => {

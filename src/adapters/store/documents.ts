@@ -5,7 +5,7 @@
 // feedback samples. Also the one upsert both stores use.
 import { retry } from '../../flow/retry.ts';
 import { imageBytes } from '../../protocol/image.ts';
-import type { FeedbackSample, ModelVersion, PredictionResult } from './store.ts';
+import type { FeedbackQuery, FeedbackSample, FeedbackState, ModelVersion, NewFeedback, PredictionResult } from './store.ts';
 
 /** The databases that are not split by period. */
 export const DATABASES = ['models', 'settings', 'feedback'] as const;
@@ -14,8 +14,9 @@ export type DatabaseName = (typeof DATABASES)[number];
 export type Doc = { _id: string; _rev?: string };
 export type ResultDoc = Omit<PredictionResult, 'id'> & Doc;
 export type SettingDoc = Doc & { value: string };
-/** The image as base64 bytes (`image`); samples stored before that kept `pixels` as numbers. */
-export type FeedbackDoc = Omit<FeedbackSample, 'id' | 'pixels'> & Doc & { image?: string; pixels?: readonly number[] };
+/** The image as base64 bytes (`image`); samples stored before that kept `pixels` as numbers, and before
+ * reviews no `state` (stateOf says what they read as). */
+export type FeedbackDoc = Omit<FeedbackSample, 'id' | 'pixels' | 'state'> & Doc & { image?: string; pixels?: readonly number[]; state?: FeedbackState };
 /** `A`: attachments as the store's client sends and receives them (Buffers for PouchDB, base64 for CouchDB). */
 export type ModelDoc<A = unknown> = ModelVersion & Doc & { _attachments?: A };
 
@@ -63,27 +64,83 @@ export function toModelVersion(doc: ModelDoc): ModelVersion {
 }
 
 /** The sample's document, named after its image (see FeedbackSample.id). */
-export function feedbackDoc(sample: Omit<FeedbackSample, 'id'>): FeedbackDoc {
+export function feedbackDoc(sample: NewFeedback): FeedbackDoc {
   // A whole sample passed in keeps its old id out: the image names it.
-  const { pixels, id: _given, ...rest } = sample as Omit<FeedbackSample, 'id'> & { id?: string };
+  const { pixels, id: _given, state, ...rest } = sample as NewFeedback & { id?: string };
   const bytes = imageBytes(Float32Array.from(pixels));
   const digest = new Bun.CryptoHasher('sha256').update(bytes).digest('hex');
-  return { _id: `image-${digest.slice(0, 32)}`, ...rest, image: Buffer.from(bytes).toString('base64') };
+  return { _id: `image-${digest.slice(0, 32)}`, ...rest, state: state ?? defaultState(rest.sessionId), image: Buffer.from(bytes).toString('base64') };
+}
+
+/** What a sample's state is when none was given: a visitor's label waits for review, an operator's is taken. */
+const defaultState = (sessionId: string | undefined): FeedbackState => (sessionId === undefined ? 'accepted' : 'pending');
+
+export function stateOf(doc: FeedbackDoc): FeedbackState {
+  return doc.state ?? defaultState(doc.sessionId);
 }
 
 export function toFeedback(doc: FeedbackDoc): FeedbackSample {
-  const { _id, _rev, image, pixels, ...rest } = doc;
+  const { _id, _rev, image, pixels, state: _state, ...rest } = doc;
   // Whole 1/255 steps as doubles: what was saved on a step reads back equal.
-  return { id: _id, ...rest, pixels: image !== undefined ? Array.from(Buffer.from(image, 'base64'), (byte) => byte / 255) : [...(pixels ?? [])] };
+  const decoded = image !== undefined ? Array.from(Buffer.from(image, 'base64'), (byte) => byte / 255) : [...(pixels ?? [])];
+  return { id: _id, ...rest, pixels: decoded, state: stateOf(doc) };
 }
 
-/** The samples of an `_all_docs` page, newest first, at most `limit`. People label a few samples by
- * hand, not millions: reading them all and sorting is cheaper than keeping an index. */
-export function newestFeedback(docs: readonly (FeedbackDoc | null | undefined)[], limit: number): FeedbackSample[] {
-  return docs
-    .flatMap((doc) => (doc ? [toFeedback(doc)] : []))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-    .slice(0, limit);
+/** A sample saved over `current` (the same image): a review holds for the image and its label, so the
+ * same label again keeps the state the sample had; another label starts over. */
+export function relabelled(current: FeedbackDoc | null, next: FeedbackDoc): FeedbackDoc {
+  return current && current.label === next.label ? { ...next, state: stateOf(current) } : next;
+}
+
+const newestFirst = (a: FeedbackDoc, b: FeedbackDoc) => b.createdAt.localeCompare(a.createdAt);
+
+/**
+ * The samples of an `_all_docs` page in `query`'s state, newest first, at most `limit`, and at most
+ * `perSession` of any one session (its newest): the window every reader of the feedback gets. People
+ * label a few samples by hand, not millions: reading them all and sorting is cheaper than keeping an
+ * index. Only the samples listed have their images decoded.
+ */
+export function feedbackWindow(docs: readonly (FeedbackDoc | null | undefined)[], limit: number, perSession: number, query: FeedbackQuery = {}): FeedbackSample[] {
+  const taken = new Map<string, number>();
+  const listed: FeedbackDoc[] = [];
+  const candidates = docs.filter((doc): doc is FeedbackDoc => !!doc && (query.state === undefined || stateOf(doc) === query.state)).sort(newestFirst);
+  for (const doc of candidates) {
+    if (listed.length >= limit) break;
+    if (doc.sessionId !== undefined) {
+      const count = taken.get(doc.sessionId) ?? 0;
+      if (count >= perSession) continue;
+      taken.set(doc.sessionId, count + 1);
+    }
+    listed.push(doc);
+  }
+  return listed.map(toFeedback);
+}
+
+/**
+ * The samples in the order a trim drops them: first those past their session's share in their state
+ * (no reader lists them), then the rejected, the pending and last the accepted ones, oldest first within
+ * each. So a flood, from one session or from many, wears away unreviewed samples; the reviewed ones that
+ * training uses go only when nothing else is left.
+ */
+export function trimOrder(docs: readonly FeedbackDoc[], perSession: number): FeedbackDoc[] {
+  const taken = new Map<string, number>();
+  const surplus = new Set<FeedbackDoc>();
+  for (const doc of [...docs].sort(newestFirst)) {
+    if (doc.sessionId === undefined) continue;
+    const key = `${stateOf(doc)}\u0000${doc.sessionId}`;
+    const count = taken.get(key) ?? 0;
+    if (count >= perSession) surplus.add(doc);
+    else taken.set(key, count + 1);
+  }
+  const rank = (doc: FeedbackDoc) => (surplus.has(doc) ? 0 : TRIM_RANK[stateOf(doc)]);
+  return [...docs].sort((a, b) => rank(a) - rank(b) || a.createdAt.localeCompare(b.createdAt));
+}
+
+const TRIM_RANK: Readonly<Record<FeedbackState, number>> = { rejected: 1, pending: 2, accepted: 3 };
+
+/** Ids a sample can have: never one of the database's own (`_all_docs`, `_design/…`). */
+export function isFeedbackId(id: string): boolean {
+  return id.length > 0 && id.length <= 128 && !id.startsWith('_');
 }
 
 /** What upsert needs of a database: read a document (null when missing), write one, tell a conflict. */
@@ -96,13 +153,29 @@ export interface DocumentAccess<T extends Doc> {
 /** Writes the document over whatever revision is there; tries again if another writer got in between its
  * read and its write. Writers of one document at once (a label clicked again and again, two tabs) each
  * pause a random few milliseconds before they try again, so they land one after another, not together
- * again: a dozen at once all land, the last one wins. */
-export async function upsert<T extends Doc>(db: DocumentAccess<T>, doc: T): Promise<void> {
+ * again: a dozen at once all land, the last one wins. `merge` makes the document written from the one
+ * there (if any) and the one given. */
+export async function upsert<T extends Doc>(db: DocumentAccess<T>, doc: T, merge: (current: T | null, next: T) => T = (_, next) => next): Promise<void> {
   const write = async () => {
     const current = await db.get(doc._id);
-    await db.put({ ...doc, ...(current ? { _rev: current._rev } : {}) });
+    await db.put({ ...merge(current, doc), ...(current ? { _rev: current._rev } : {}) });
   };
   await retry(write, UPSERT_RETRY, { retriable: (error) => db.isConflict(error) });
+}
+
+/** Store.reviewFeedback on a database: the state is written only over the revision whose label was read,
+ * so a label changed meanwhile is never accepted in the old one's place (a conflict reads it again). */
+export async function reviewFeedbackDoc(db: DocumentAccess<FeedbackDoc>, id: string, label: number, state: FeedbackState): Promise<FeedbackSample | null> {
+  if (!isFeedbackId(id)) return null;
+  const attempt = async (): Promise<FeedbackSample | null> => {
+    const current = await db.get(id);
+    if (!current) return null;
+    if (current.label !== label || stateOf(current) === state) return toFeedback(current);
+    const reviewed = { ...current, state };
+    await db.put(reviewed);
+    return toFeedback(reviewed);
+  };
+  return retry(attempt, UPSERT_RETRY, { retriable: (error) => db.isConflict(error) });
 }
 
 const UPSERT_RETRY = Object.freeze({ firstDelayMs: 2, maxDelayMs: 50, jitter: true, maxAttempts: 16 });

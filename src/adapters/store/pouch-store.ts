@@ -6,9 +6,9 @@
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PouchDB } from '../../embedded/pouchdb.ts';
-import { feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
+import { feedbackDoc, feedbackWindow, MODEL_JSON, MODEL_ONNX, relabelled, reviewFeedbackDoc, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from './documents.ts';
 import { Periods, SERIES_KINDS, timeOfId } from './periods.ts';
-import { DEFAULT_RETENTION, StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
+import { DEFAULT_RETENTION, FEEDBACK_PER_SESSION, StoreError, StoreInUseError, type FeedbackQuery, type FeedbackSample, type FeedbackState, type NewFeedback, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
 import { parseSegment, SEGMENT_DOCS, SegmentedDatabase } from './segmented-database.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteOptions, type WriteRow } from './time-series.ts';
 
@@ -140,15 +140,20 @@ export class PouchStore implements Store {
     await upsert(access(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
-  async saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
+  async saveFeedback(sample: NewFeedback): Promise<string> {
     const doc = feedbackDoc(sample);
-    await upsert(access(this.db('feedback')), doc);
+    await upsert(access(this.db('feedback')), doc, relabelled);
     return doc._id;
   }
 
-  async listFeedback(limit: number): Promise<FeedbackSample[]> {
+  async listFeedback(limit: number, query?: FeedbackQuery): Promise<FeedbackSample[]> {
+    const perSession = this.timeSeries().policy.feedbackPerSession ?? FEEDBACK_PER_SESSION;
     const page = await this.db('feedback').allDocs({ include_docs: true });
-    return newestFeedback(page.rows.map((row) => row.doc), limit);
+    return feedbackWindow(page.rows.map((row) => row.doc), limit, perSession, query);
+  }
+
+  async reviewFeedback(id: string, label: number, state: Exclude<FeedbackState, 'pending'>): Promise<FeedbackSample | null> {
+    return reviewFeedbackDoc(access(this.db('feedback')), id, label, state);
   }
 
   private db<K extends keyof Fixed>(name: K): Fixed[K] {

@@ -38,8 +38,38 @@ export interface FeedbackSample {
   readonly pixels: readonly number[];
   /** ISO 8601. */
   readonly createdAt: string;
+  /** The session whose prediction was labelled; none for samples an operator imported. */
   readonly sessionId?: string;
+  /** Whether an admin has looked at the label: only accepted samples are trained on (see FeedbackState). */
+  readonly state: FeedbackState;
 }
+
+/**
+ * A visitor may label their own predictions anything, so a label is not trusted until an admin accepted it
+ * (POST /api/feedback/:id/accept): `pending` until then, or `rejected`. A sample with no session was put
+ * there by an operator (scripts/import-pendigits-feedback.ts), not by a visitor: it is `accepted` unless
+ * saved otherwise. Samples stored before there were states read the same way. A review holds for an image
+ * and its label: labelling the same image again with the same label keeps it; another label makes it
+ * `pending` again.
+ */
+export type FeedbackState = 'pending' | 'accepted' | 'rejected';
+
+/** A sample to save: its id is the store's to give, its state defaults as FeedbackState says. */
+export type NewFeedback = Omit<FeedbackSample, 'id' | 'state'> & { readonly state?: FeedbackState };
+
+/** Which samples listFeedback returns. */
+export interface FeedbackQuery {
+  /** Only those in this state; every state when absent. */
+  readonly state?: FeedbackState;
+}
+
+/**
+ * At most this many samples of any one session are listed (in each state) and, when the feedback is over
+ * its limit, kept: one visitor cannot fill what the trainer reads, the review queue or the store and push
+ * everyone else's samples out. A person labels a few dozen digits in a visit; a client labelling thousands
+ * is flooding. Samples without a session (an operator's imports) are not counted.
+ */
+export const FEEDBACK_PER_SESSION = 64;
 
 export type SaveOutcome = 'created' | 'exists';
 
@@ -50,8 +80,11 @@ export interface RetentionPolicy {
   /** The entries a session's history lists, newest first. The limit applies as history is read: what
    * is stored beyond it goes with the retention (deleting a document gives no space back, see docs/storage.md). */
   readonly historyLimit: number;
-  /** Feedback samples kept, newest first. */
+  /** Feedback samples kept: over it, a sweep drops a session's samples past its share first, then rejected,
+   * pending and (last) accepted ones, oldest first. */
   readonly feedbackLimit: number;
+  /** A session's share of the feedback listed and kept, per state; default FEEDBACK_PER_SESSION. */
+  readonly feedbackPerSession?: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ retentionMs: 30 * 86_400_000, historyLimit: 100, feedbackLimit: 100_000 });
@@ -85,10 +118,17 @@ export interface Store {
   /** The version consumers should serve, or null before any was promoted. Last write wins. */
   getServingVersion(): Promise<string | null>;
   setServingVersion(version: string): Promise<void>;
-  /** Creates the sample, or replaces the one of the same image; returns its id. */
-  saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string>;
-  /** Newest first. */
-  listFeedback(limit: number): Promise<FeedbackSample[]>;
+  /** Creates the sample, or replaces the one of the same image (keeping its state when the label is the
+   * same); returns its id. */
+  saveFeedback(sample: NewFeedback): Promise<string>;
+  /** Newest first, at most `limit`, and at most the per-session share (feedbackPerSession) of any one
+   * session: the newest of its samples. This is the window every reader gets (the trainer, the export,
+   * the admin's review), so no reader can be flooded by one session. */
+  listFeedback(limit: number, query?: FeedbackQuery): Promise<FeedbackSample[]>;
+  /** An admin's decision on a sample, applied only while it is still labelled `label` (the label the admin
+   * saw: the visitor may have changed it since). Returns the sample as it now stands (with another label
+   * and its state unchanged when the label moved on), or null when there is no such sample. */
+  reviewFeedback(id: string, label: number, state: Exclude<FeedbackState, 'pending'>): Promise<FeedbackSample | null>;
   /** Drops what is past the retention policy; the store also does so by itself, every half period. */
   sweep(now?: number): Promise<SweepReport>;
   sweepTotals(): Promise<SweepTotals>;

@@ -2,9 +2,9 @@
 // each makes its own way (Databases): one database per period (periods.ts), reads across the live ones,
 // and a sweep in the background that drops expired periods whole and trims the feedback to its limit.
 // PouchStore and CouchStore differ only below that interface.
-import { historyKey, resultIdOf, sessionRange, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
+import { historyKey, resultIdOf, sessionRange, trimOrder, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
 import { Periods, type SeriesKind } from './periods.ts';
-import { StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport, type SweepTotals } from './store.ts';
+import { FEEDBACK_PER_SESSION, StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport, type SweepTotals } from './store.ts';
 
 export interface WriteRow {
   readonly ok: boolean;
@@ -198,8 +198,10 @@ export class TimeSeries {
     const limit = this.policy.feedbackLimit;
     if ((await this.dbs.count('feedback')) <= limit) return 0;
     const rows = await this.dbs.range<FeedbackDoc>('feedback', { include_docs: true });
-    const oldestFirst = rows.filter((row) => row.doc).sort((a, b) => (a.doc as FeedbackDoc).createdAt.localeCompare((b.doc as FeedbackDoc).createdAt));
-    return this.deleteRows('feedback', oldestFirst.slice(0, Math.max(0, oldestFirst.length - Math.floor(limit * FEEDBACK_TRIM_TO))));
+    const byDoc = new Map(rows.flatMap((row) => (row.doc ? [[row.doc, row] as const] : [])));
+    // Not simply the oldest: a session's samples past its share, and unreviewed ones, go first (trimOrder).
+    const order = trimOrder([...byDoc.keys()], this.policy.feedbackPerSession ?? FEEDBACK_PER_SESSION).map((doc) => byDoc.get(doc)!);
+    return this.deleteRows('feedback', order.slice(0, Math.max(0, order.length - Math.floor(limit * FEEDBACK_TRIM_TO))));
   }
 
   /** Adds the results that belong to a session to its history, in the period `start`. */

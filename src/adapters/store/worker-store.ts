@@ -1,7 +1,7 @@
 // The Store interface, served by a PouchStore on a thread of its own (src/store-worker.ts). Same
 // contract, same conformance suite; the main thread only posts calls and awaits answers.
 import { pouchStoreName, type PouchStoreOptions } from './pouch-store.ts';
-import { StoreError, StoreInUseError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
+import { StoreError, StoreInUseError, type FeedbackQuery, type FeedbackSample, type FeedbackState, type NewFeedback, type ModelFiles, type ModelVersion, type PredictionResult, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from './store.ts';
 import type { ForwardedMethod, StoreCall } from './worker-protocol.ts';
 import { WorkerCalls } from '../../worker-calls.ts';
 
@@ -84,12 +84,16 @@ export class WorkerStore implements Store {
     return this.forward('setServingVersion', version);
   }
 
-  saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
+  saveFeedback(sample: NewFeedback): Promise<string> {
     return this.forward('saveFeedback', sample);
   }
 
-  listFeedback(limit: number): Promise<FeedbackSample[]> {
-    return this.forward('listFeedback', limit);
+  listFeedback(limit: number, query?: FeedbackQuery): Promise<FeedbackSample[]> {
+    return this.forward('listFeedback', limit, query);
+  }
+
+  reviewFeedback(id: string, label: number, state: Exclude<FeedbackState, 'pending'>): Promise<FeedbackSample | null> {
+    return this.forward('reviewFeedback', id, label, state);
   }
 
   sweep(now?: number): Promise<SweepReport> {

@@ -3,6 +3,7 @@
 // combination that cannot work is refused at start with one line. The cluster transport is imported only
 // when asked for: kafkajs would add hundreds of milliseconds to every local start.
 import { adapterNamed } from '../adapter-named.ts';
+import type { KafkaSasl, KafkaTls } from './kafka/security.ts';
 import { MemoryTransport } from './memory-transport.ts';
 import type { Transport } from './transport.ts';
 
@@ -17,6 +18,12 @@ export interface TransportSettings {
   readonly kafkaClientId: string;
   readonly kafkaPartitions: number;
   readonly kafkaReplication: number;
+  /** TLS to the brokers; absent or null: plain TCP. */
+  readonly kafkaTls?: KafkaTls | null;
+  /** The SASL user the brokers' ACLs know this role by; absent or null: none. */
+  readonly kafkaSasl?: KafkaSasl | null;
+  /** Which role the process runs: only those that send requests (gateway, all) get a reply inbox. */
+  readonly role?: 'gateway' | 'consumer' | 'trainer' | 'all';
 }
 
 export interface TransportAdapter {
@@ -38,6 +45,10 @@ const TRANSPORTS = {
         clientId: settings.kafkaClientId,
         partitions: settings.kafkaPartitions,
         replicationFactor: settings.kafkaReplication,
+        security: { tls: settings.kafkaTls ?? null, sasl: settings.kafkaSasl ?? null },
+        // Consumers and trainers only publish and subscribe: no inbox, so their users need no right to
+        // read replies (src/adapters/transport/kafka/acls.ts).
+        replyInbox: settings.role !== 'consumer' && settings.role !== 'trainer',
       });
     },
   },

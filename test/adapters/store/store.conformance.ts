@@ -3,7 +3,7 @@
 // what was saved across a restart (the harness then gives `reopen`).
 import { afterEach, describe, expect, test } from 'bun:test';
 import { storeAdapter, type StoreName } from '../../../src/adapters/store/registry.ts';
-import { DEFAULT_RETENTION, type FeedbackSample, type PredictionResult, type RetentionPolicy, type Store } from '../../../src/adapters/store/store.ts';
+import { DEFAULT_RETENTION, FEEDBACK_PER_SESSION, type NewFeedback, type PredictionResult, type RetentionPolicy, type Store } from '../../../src/adapters/store/store.ts';
 import { imagesToText } from '../../../src/protocol/image.ts';
 
 export interface StoreHarness {
@@ -153,7 +153,7 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
     });
 
     const image = (seed: number) => Array.from({ length: 784 }, (_, i) => ((i * seed) % 256) / 255);
-    const feedback = (pixels: readonly number[], label: number, second: number): Omit<FeedbackSample, 'id'> => ({
+    const feedback = (pixels: readonly number[], label: number, second: number): NewFeedback => ({
       requestId: `r${second}`,
       label,
       predicted: 3,
@@ -172,7 +172,8 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       expect(second).not.toBe(first);
       const listed = await store.listFeedback(10);
       expect(listed.map((s) => [s.id, s.label])).toEqual([[first, 9], [second, 5]]);
-      expect(listed[0]).toEqual({ ...feedback(image(3), 9, 3), id: first });
+      // A visitor's label (it has a session) waits for an admin's review.
+      expect(listed[0]).toEqual({ ...feedback(image(3), 9, 3), id: first, state: 'pending' });
       expect((await store.listFeedback(1)).length).toBe(1);
       // Values between the 1/255 steps come back on the nearest step, as the model saw them.
       const between = image(7).map((value) => Math.min(1, value + 0.3 / 255));
@@ -187,6 +188,116 @@ export function runStoreConformance(name: string, adapter: StoreName, makeHarnes
       const listed = await store.listFeedback(10);
       expect(listed.length).toBe(1);
       expect(listed[0]!.label).toBeGreaterThanOrEqual(0);
+    });
+
+    // Feedback from several visitors: `from(session, n)` is the n-th sample of a session (none: an
+    // operator's import), each its own image, later n later in time.
+    const from = (sessionId: string | undefined, n: number, label = n % 10): NewFeedback => ({
+      requestId: `${sessionId ?? 'import'}-${n}`,
+      label,
+      predicted: 3,
+      modelVersion: 'v1',
+      pixels: Array.from({ length: 784 }, (_, i) => (i === n % 784 ? 1 : ((i * 7 + (sessionId?.length ?? 0)) % 256) / 255)),
+      createdAt: new Date(Date.UTC(2026, 4, 1, 0, 0, 0, n)).toISOString(),
+      ...(sessionId === undefined ? {} : { sessionId }),
+    });
+    const requestsOf = (samples: readonly { requestId: string }[], prefix: string) => samples.map((s) => s.requestId).filter((id) => id.startsWith(`${prefix}-`));
+
+    test('one session flooding the feedback holds at most its share of what is listed; the others stay in', async () => {
+      const store = await open();
+      for (let n = 0; n < 3; n++) await store.saveFeedback(from('honest-a', n));
+      for (let n = 3; n < 5; n++) await store.saveFeedback(from(undefined, n));
+      // After them, newer than all of them: one client answering as fast as it may, eight at once.
+      const flood = Array.from({ length: FEEDBACK_PER_SESSION + 16 }, (_, i) => from('flooder', 10 + i));
+      const floodIds: string[] = [];
+      for (let i = 0; i < flood.length; i += 8) floodIds.push(...(await Promise.all(flood.slice(i, i + 8).map((sample) => store.saveFeedback(sample)))));
+      await store.saveFeedback(from('honest-b', 200));
+      const listed = await store.listFeedback(1_000);
+      const newestOfFlood = flood.slice(-FEEDBACK_PER_SESSION).map((sample) => sample.requestId).reverse();
+      expect(requestsOf(listed, 'flooder')).toEqual(newestOfFlood);
+      expect(requestsOf(listed, 'honest-a')).toEqual(['honest-a-2', 'honest-a-1', 'honest-a-0']);
+      expect(requestsOf(listed, 'honest-b')).toEqual(['honest-b-200']);
+      // An operator's imports have no session, and no share to stay within; they count as accepted.
+      expect(requestsOf(listed, 'import')).toEqual(['import-4', 'import-3']);
+      expect(listed.length).toBe(FEEDBACK_PER_SESSION + 6);
+      expect((await store.listFeedback(4)).map((sample) => sample.requestId)).toEqual(['honest-b-200', ...newestOfFlood.slice(0, 3)]);
+
+      // The share is counted in each state: the flood's oldest sample, accepted, is in what the trainer
+      // reads, though the session's newer pending samples keep it out of the listing of every state.
+      const oldest = await store.reviewFeedback(floodIds[0]!, flood[0]!.label, 'accepted');
+      expect(oldest).toMatchObject({ requestId: 'flooder-10', state: 'accepted' });
+      expect((await store.listFeedback(1_000, { state: 'accepted' })).map((sample) => sample.requestId)).toEqual(['flooder-10', 'import-4', 'import-3']);
+      const pending = await store.listFeedback(1_000, { state: 'pending' });
+      expect(pending.every((sample) => sample.state === 'pending')).toBe(true);
+      expect([requestsOf(pending, 'flooder').length, requestsOf(pending, 'honest-a').length, requestsOf(pending, 'honest-b').length]).toEqual([FEEDBACK_PER_SESSION, 3, 1]);
+    });
+
+    test('an admin accepts or rejects a label only as it was seen; relabelling the same way keeps the review', async () => {
+      const store = await open();
+      const id = await store.saveFeedback(from('session-v', 1, 7));
+      expect((await store.listFeedback(10, { state: 'pending' })).map((s) => [s.id, s.label])).toEqual([[id, 7]]);
+      expect(await store.listFeedback(10, { state: 'accepted' })).toEqual([]);
+      // The reviewer saw a 4, but the sample says 7 (relabelled meanwhile): nothing changes.
+      expect(await store.reviewFeedback(id, 4, 'accepted')).toMatchObject({ id, label: 7, state: 'pending' });
+      expect(await store.reviewFeedback(id, 7, 'accepted')).toMatchObject({ id, label: 7, state: 'accepted' });
+      expect((await store.listFeedback(10, { state: 'accepted' })).map((s) => s.id)).toEqual([id]);
+      // The same image labelled the same again (another click, another request): still accepted.
+      await store.saveFeedback({ ...from('session-v', 1, 7), requestId: 'again', state: 'pending' });
+      expect((await store.listFeedback(10))[0]).toMatchObject({ id, requestId: 'again', label: 7, state: 'accepted' });
+      // Another label is another claim: pending again, until reviewed again.
+      await store.saveFeedback(from('session-v', 1, 2));
+      expect((await store.listFeedback(10))[0]).toMatchObject({ id, label: 2, state: 'pending' });
+      expect(await store.reviewFeedback(id, 2, 'rejected')).toMatchObject({ id, label: 2, state: 'rejected' });
+      expect((await store.listFeedback(10, { state: 'rejected' })).map((s) => s.id)).toEqual([id]);
+      expect(await store.listFeedback(10, { state: 'pending' })).toEqual([]);
+      // No such sample; and names that are the database's own, never a sample's.
+      for (const missing of ['image-00000000000000000000000000000000', '_all_docs', '_design/x', '']) expect(await store.reviewFeedback(missing, 2, 'accepted')).toBeNull();
+      // An operator's sample (no session) is taken as it is, unless saved otherwise.
+      const imported = await store.saveFeedback(from(undefined, 2, 5));
+      const held = await store.saveFeedback({ ...from(undefined, 3, 6), state: 'pending' });
+      const states = new Map((await store.listFeedback(10)).map((s) => [s.id, s.state]));
+      expect([states.get(imported), states.get(held)]).toEqual(['accepted', 'pending']);
+    });
+
+    test('a review racing a relabel never accepts the new label in the old one\'s place', async () => {
+      const store = await open();
+      for (let round = 0; round < 6; round++) {
+        const id = await store.saveFeedback(from('session-race', round, 3));
+        // The admin accepts the 3 they saw while the visitor changes it to 5: whichever lands first, the 5
+        // is not accepted (accepted before the relabel, the relabel makes it pending again).
+        await Promise.all([store.reviewFeedback(id, 3, 'accepted'), store.saveFeedback(from('session-race', round, 5))]);
+        expect((await store.listFeedback(100)).find((s) => s.id === id)).toMatchObject({ label: 5, state: 'pending' });
+      }
+    });
+
+    test('trimmed to its limit, the feedback loses a flooding session\'s surplus, then rejected and pending samples, never accepted ones first', async () => {
+      // A limit of 10 and a share of 3, not 100,000 and 64: the order of the trim is what is tested.
+      const store = await open({ ...DEFAULT_RETENTION, feedbackLimit: 10, feedbackPerSession: 3 });
+      // Oldest first: two imports (accepted), a visitor with one accepted and two pending, one rejected.
+      for (const n of [0, 1]) await store.saveFeedback(from(undefined, n));
+      const honest = [];
+      for (const n of [2, 3, 4]) honest.push(await store.saveFeedback(from('honest', n)));
+      await store.reviewFeedback(honest[0]!, from('honest', 2).label, 'accepted');
+      const spam = await store.saveFeedback(from('other', 5));
+      await store.reviewFeedback(spam, from('other', 5).label, 'rejected');
+      // Then, newest of all, a flood of ten from one session.
+      for (let n = 10; n < 20; n++) await store.saveFeedback(from('flooder', n));
+      await store.sweep();
+      // 16 over a limit of 10 go down to 9 (the trim leaves room): the flood's seven past its share first.
+      // (The store's own sweeps may have trimmed part of it already, in the same order.)
+      const afterFlood = await store.listFeedback(100);
+      expect(requestsOf(afterFlood, 'flooder')).toEqual(['flooder-19', 'flooder-18', 'flooder-17']);
+      expect(afterFlood.map((s) => s.requestId).filter((id) => !id.startsWith('flooder-')).sort()).toEqual(['honest-2', 'honest-3', 'honest-4', 'import-0', 'import-1', 'other-5']);
+      // Three newcomers take it over the limit again, with no session past its share: the rejected sample
+      // goes, then the oldest pending; the accepted ones stay, though older than all.
+      for (let n = 30; n < 33; n++) await store.saveFeedback(from('newcomer', n));
+      await store.sweep();
+      const kept = await store.listFeedback(100);
+      expect(kept.length).toBeLessThanOrEqual(10);
+      const requests = kept.map((s) => s.requestId);
+      expect(requests).toEqual(expect.arrayContaining(['import-0', 'import-1', 'honest-2', 'newcomer-30', 'newcomer-31', 'newcomer-32', 'flooder-19', 'flooder-18', 'flooder-17']));
+      expect(requests).not.toContain('other-5');
+      expect(requests).not.toContain('honest-3');
     });
 
     test('a result stored with its images gives them back', async () => {

@@ -1,8 +1,7 @@
 // Where CouchStore's user name and password come from: a mounted Secret directory (files `username` and
 // `password`), else COUCHDB_USER / COUCHDB_PASSWORD, else the userinfo of --couchdb-url. The password
 // lives only inside CouchCredentials, which prints as "[redacted]" so no log line, error or dump shows it.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readCredentialFiles } from '../../../secret.ts';
 
 const REDACTED = '[redacted]';
 
@@ -88,17 +87,6 @@ function fromEnvironment(env: Record<string, string | undefined>): CouchCredenti
 }
 
 function readSecretDir(directory: string): CouchCredentials {
-  const read = (file: string) => {
-    let content: string;
-    try {
-      content = readFileSync(join(directory, file), 'utf8');
-    } catch {
-      throw new CouchSettingsError(`--couchdb-secret-dir: cannot read ${file} in ${directory}`);
-    }
-    // `echo secret > password` leaves a newline that is not part of the secret.
-    const value = content.replace(/\r?\n$/, '');
-    if (value === '') throw new CouchSettingsError(`--couchdb-secret-dir: ${file} in ${directory} is empty`);
-    return value;
-  };
-  return new CouchCredentials(read('username'), read('password'));
+  const { username, password } = readCredentialFiles(directory, (problem) => new CouchSettingsError(`--couchdb-secret-dir: ${problem}`));
+  return new CouchCredentials(username, password);
 }

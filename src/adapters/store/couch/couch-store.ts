@@ -6,8 +6,8 @@
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
-import { DATABASES, feedbackDoc, MODEL_JSON, MODEL_ONNX, newestFeedback, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
-import { DEFAULT_RETENTION, StoreError, type FeedbackSample, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from '../store.ts';
+import { DATABASES, feedbackDoc, feedbackWindow, MODEL_JSON, MODEL_ONNX, relabelled, reviewFeedbackDoc, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
+import { DEFAULT_RETENTION, FEEDBACK_PER_SESSION, StoreError, type FeedbackQuery, type FeedbackSample, type FeedbackState, type NewFeedback, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from '../store.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from '../time-series.ts';
 
 export interface CouchStoreOptions extends CouchClientOptions {
@@ -173,15 +173,20 @@ export class CouchStore implements Store {
     await upsert(this.access<SettingDoc>(this.db('settings')), { _id: SERVING_VERSION, value: version });
   }
 
-  async saveFeedback(sample: Omit<FeedbackSample, 'id'>): Promise<string> {
+  async saveFeedback(sample: NewFeedback): Promise<string> {
     const doc = feedbackDoc(sample);
-    await upsert(this.access<FeedbackDoc>(this.db('feedback')), doc);
+    await upsert(this.access<FeedbackDoc>(this.db('feedback')), doc, relabelled);
     return doc._id;
   }
 
-  async listFeedback(limit: number): Promise<FeedbackSample[]> {
+  async listFeedback(limit: number, query?: FeedbackQuery): Promise<FeedbackSample[]> {
+    const perSession = this.series.policy.feedbackPerSession ?? FEEDBACK_PER_SESSION;
     const page = await this.request<AllDocs<FeedbackDoc>>({ db: this.db('feedback'), path: '_all_docs', qs: { include_docs: true } });
-    return newestFeedback(page.rows.map((row) => row.doc ?? undefined), limit);
+    return feedbackWindow(page.rows.map((row) => row.doc ?? undefined), limit, perSession, query);
+  }
+
+  async reviewFeedback(id: string, label: number, state: Exclude<FeedbackState, 'pending'>): Promise<FeedbackSample | null> {
+    return reviewFeedbackDoc(this.access<FeedbackDoc>(this.db('feedback')), id, label, state);
   }
 
   /** The full name of one of the store's databases kept whole; throws once the store is closed. */

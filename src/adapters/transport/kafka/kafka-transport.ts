@@ -2,13 +2,17 @@
 // consumer groups share the work; an offset is committed only after its handler resolved (at-least-once);
 // sends use acks=all and are retried whole by the publisher (publisher.ts says why not by kafkajs);
 // a message whose handler keeps failing goes to the dead-letter topic; a consumer kafkajs gives up on is
-// restarted. Request/reply uses one reply topic per instance, created at start and deleted at close.
-import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+// restarted. Request/reply uses one reply topic per instance that sends requests, created at start and
+// deleted at close.
+// TLS and SASL come from `security` (security.ts), through the one client maker (client.ts).
+import { Partitioners, logLevel, type Admin, type Kafka, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { createKafkaClient, describeIdentity } from './client.ts';
 import { CoalescingPublisher, PRODUCER_SETTINGS } from './publisher.ts';
 // Before any connection exists: stops kafkajs's per-connection 1 ms timer loop (see the file).
 import './kafkajs-request-queue.ts';
 // A crashed broker stops only its own fetcher, and a group finds its new coordinator (see the file).
 import './kafkajs-broker-loss.ts';
+import type { KafkaSecurity } from './security.ts';
 import { KafkaSubscription, type SubscriptionSettings } from './subscription.ts';
 import { TopicAdmin } from './topics.ts';
 import { retry } from '../../../flow/retry.ts';
@@ -20,6 +24,11 @@ export type KafkaLog = (level: 'warn' | 'debug', message: string, fields: Record
 export interface KafkaTransportOptions {
   readonly brokers: readonly string[];
   readonly clientId?: string;
+  /** TLS and SASL; none by default (plain TCP, no user). */
+  readonly security?: KafkaSecurity;
+  /** Make the reply inbox (a topic, and a group reading it) that request() needs; default true. Roles that
+   * send no requests go without: their Kafka user then needs no right to read any reply (acls.ts). */
+  readonly replyInbox?: boolean;
   /** Partitions of each topic the transport creates (reply inboxes get one). */
   readonly partitions?: number;
   readonly replicationFactor?: number;
@@ -93,6 +102,8 @@ export class KafkaTransport implements Transport {
   private producerConnected = false;
   /** Last word on reaching the cluster, from a send or from the periodic probe. */
   private reachable = true;
+  /** Why the last try to reach the cluster failed (refused credentials, an untrusted certificate…); null once it answers. */
+  private lastFailure: string | null = null;
   private probe: ReturnType<typeof setInterval> | null = null;
   private probing = false;
   /** Subscriptions whose consumer crashed and has not rejoined its group yet (it is being restarted). */
@@ -106,9 +117,10 @@ export class KafkaTransport implements Transport {
   constructor(private readonly options: KafkaTransportOptions) {
     if (options.brokers.length === 0) throw new Error('KafkaTransport needs at least one broker');
     const replicationFactor = options.replicationFactor ?? 1;
-    this.kafka = new Kafka({
+    this.kafka = createKafkaClient({
       clientId: options.clientId ?? 'stratus',
-      brokers: [...options.brokers],
+      brokers: options.brokers,
+      ...(options.security ? { security: options.security } : {}),
       logLevel: options.log ? logLevel.WARN : logLevel.NOTHING,
       logCreator: logCreator(options.log),
       retry: { initialRetryTime: 100, retries: 8 },
@@ -166,9 +178,11 @@ export class KafkaTransport implements Transport {
     this.lagTimer = setInterval(() => void this.measureLag(), this.options.lagIntervalMs ?? 5_000);
     this.lagTimer.unref?.();
     try {
-      // One partition: the inbox has exactly one reader, this instance.
-      await this.topics.ensure(this.requests.inbox, 1);
-      await this.requests.start();
+      if (this.options.replyInbox !== false) {
+        // One partition: the inbox has exactly one reader, this instance.
+        await this.topics.ensure(this.requests.inbox, 1);
+        await this.requests.start();
+      }
     } catch (error) {
       await this.close();
       throw error;
@@ -182,6 +196,12 @@ export class KafkaTransport implements Transport {
 
   healthy(): boolean {
     return this.state === 'open' && this.producerConnected && this.reachable && this.crashed.size === 0;
+  }
+
+  /** Why the cluster could not be reached at the last try, naming the user connected as (never the
+   * password) and whether over TLS: e.g. refused SASL credentials; null while it answers. */
+  problem(): string | null {
+    return this.lastFailure;
   }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
@@ -234,6 +254,7 @@ export class KafkaTransport implements Transport {
   }
 
   request(topic: string, message: OutgoingMessage, timeoutMs: number, options?: RequestOptions): Promise<Envelope> {
+    if (this.options.replyInbox === false) return Promise.reject(new Error('this kafka transport was made without a reply inbox (replyInbox: false): it cannot send requests'));
     return this.requests.request(topic, message, timeoutMs, options);
   }
 
@@ -247,15 +268,29 @@ export class KafkaTransport implements Transport {
   }
 
   // A cluster that is not up yet (a gateway started before Kafka) is waited for, not fatal: the process
-  // stays up and not ready, and gets ready once the brokers answer. Only close() ends the wait.
+  // stays up and not ready, and gets ready once the brokers answer. Only close() ends the wait. Refused
+  // credentials or an untrusted certificate are waited out the same way, at the same slow pace (every 5 s
+  // at most), rather than ending the process: a restart would fail alike, in a loop, while a process that
+  // stays says why on problem() and in its log, and connects once the broker's side is put right.
   private async connectPatiently(): Promise<void> {
-    const onRetry = (error: unknown, attempt: number) =>
-      this.options.log?.('warn', 'kafka cluster unreachable at start; retrying', { attempt, reason: error instanceof Error ? error.message : String(error) });
+    const onRetry = (error: unknown, attempt: number) => {
+      this.lastFailure = this.failureOf(error);
+      this.options.log?.('warn', 'kafka cluster unreachable at start; retrying', { attempt, reason: this.lastFailure });
+    };
     try {
       await retry(() => Promise.all([this.admin.connect(), this.producer.connect()]), CONNECT_RETRY, { onRetry, signal: this.closeController.signal });
+      this.lastFailure = null;
     } catch {
       // Only close() ends the wait; start() sees the state and says so.
     }
+  }
+
+  private failureOf(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    const name = error instanceof Error ? error.name : '';
+    const identity = describeIdentity(this.options.security);
+    if (name === 'KafkaJSSASLAuthenticationError') return `Kafka refused the credentials of ${identity}: ${message}`;
+    return `${message} (as ${identity})`;
   }
 
   /** The groups this instance's subscriptions belong to (see ConsumerGroupStats); for /metrics. */
@@ -305,8 +340,10 @@ export class KafkaTransport implements Transport {
     try {
       await this.admin.describeCluster();
       this.reachable = true;
-    } catch {
+      this.lastFailure = null;
+    } catch (error) {
       this.reachable = false;
+      this.lastFailure = this.failureOf(error);
     } finally {
       this.probing = false;
     }
@@ -329,7 +366,7 @@ export class KafkaTransport implements Transport {
     await Promise.allSettled([...this.subscriptions].map((member) => member.stop()));
     this.subscriptions.clear();
     this.publisher.abandon(new TransportClosedError('kafka transport closed before the message was sent'));
-    await this.topics.delete(this.requests.inbox).catch(() => {});
+    if (this.options.replyInbox !== false) await this.topics.delete(this.requests.inbox).catch(() => {});
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
     // Last, with no I/O after it: callers still waiting learn of the close as close() resolves, so one who
     // attaches to its request only after awaiting close() still sees the rejection as handled.

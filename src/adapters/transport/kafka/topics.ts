@@ -78,7 +78,10 @@ export class TopicAdmin {
       // Resolves false when the topic already exists (another process made it first): that is fine.
       await this.admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries }] });
     } catch (error) {
-      if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
+      const refusals = refusalsOf(error);
+      if (refusals === null) {
+        if (!/already exists/i.test(error instanceof Error ? error.message : String(error))) throw error;
+      } else if (!/already exists/i.test(refusals)) throw new Error(`cannot create topic ${topic}: ${refusals}`, { cause: error });
     }
     await this.waitForLeaders(topic);
     this.ready.add(topic);
@@ -98,6 +101,15 @@ export class TopicAdmin {
     };
     await retry(led, { firstDelayMs: 50, maxDelayMs: 50, budgetMs: timeoutMs });
   }
+}
+
+/** kafkajs reports a creation the broker refused as just "Topic creation errors", with the broker's words
+ * (such as "Not authorized to access topics", for a user without CREATE) in the errors it aggregates:
+ * those, or null for any other error (a lost connection, say), which is passed on as it is. */
+function refusalsOf(error: unknown): string | null {
+  const inner = (error as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(inner) || inner.length === 0) return null;
+  return inner.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
 }
 
 /** Topics whose messages are read within seconds and never again. A data-parallel training run's exchange

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Checks who can reach what in a rendered overlay (issue #22), which schemas cannot tell:
+
+- the Ingress routes none of the admin or metrics paths, and reaches no Service port that leads to a
+  container's admin port (STRATUS_ADMIN_PORT); the gateway sets that port, so port 3000 serves neither;
+- Prometheus's annotations and the monitoring namespace's policy name the admin port and nothing else;
+  the ingress controller's policy does not name it;
+- no egress ipBlock opens a range that is not the public internet (link-local 169.254/16 included);
+- where a KEDA ScaledObject watches Kafka: its bootstrap servers are fully qualified names in the
+  overlay's namespace, the brokers advertise such names too, and a policy lets namespace keda reach the
+  brokers' client port.
+
+Usage: check-exposure.py RENDERED.yaml   (exit 1 with one line per problem)"""
+import ipaddress
+import re
+import sys
+
+import yaml
+
+# Request paths the public must never reach: metrics, the dashboard, the admin endpoints (models, the
+# feedback review). Publishing is POST /api/models, whose GET is public; an Ingress cannot tell methods
+# apart, so that one is left to the gateway (405 on its public port) and checked here through
+# STRATUS_ADMIN_PORT being set.
+FORBIDDEN_PATHS = ["/metrics", "/models", "/models/", "/api/models/v1/serve", "/api/models/x", "/api/feedback", "/api/feedback/x/accept"]
+MONITORING = "monitoring"
+INGRESS_CONTROLLERS = {"ingress-nginx", "kube-system"}
+KEDA_NAMESPACE = "keda"
+KAFKA_CLIENT_PORT = 9092
+# Every range that is not the public internet (RFC 6890's special-purpose registries, the parts a pod
+# could reach), IPv4 and IPv6.
+NOT_INTERNET = [ipaddress.ip_network(n) for n in [
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "fc00::/7", "fe80::/10", "ff00::/8",
+]]
+
+
+def path_matches(rule_path: str, path_type: str, path: str) -> bool:
+    """Whether an Ingress path rule takes `path`, as Kubernetes defines it; ImplementationSpecific is
+    read as the widest reading (a plain string prefix), so the check errs towards a problem."""
+    if path_type == "Exact":
+        return path == rule_path
+    if path_type == "Prefix":
+        want = [p for p in rule_path.split("/") if p]
+        have = [p for p in path.split("/") if p]
+        return have[: len(want)] == want
+    return path.startswith(rule_path)
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    match = (selector or {}).get("matchLabels", {}) or {}
+    return all(labels.get(k) == v for k, v in match.items())
+
+
+def container_env(container: dict, config_maps: dict) -> dict:
+    env = {}
+    for source in container.get("envFrom", []) or []:
+        env.update(config_maps.get((source.get("configMapRef") or {}).get("name"), {}))
+    for entry in container.get("env", []) or []:
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+    return env
+
+
+def main(path: str) -> int:
+    docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d]
+    problems: list[str] = []
+    config_maps = {d["metadata"]["name"]: d.get("data", {}) or {} for d in docs if d["kind"] == "ConfigMap"}
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "Job")]
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+
+    # Each Stratus pod: its labels, container ports by name, the admin port it listens on.
+    stratus = []
+    for w in workloads:
+        pod = w["spec"]["template"]
+        for c in pod["spec"].get("containers", []):
+            if "stratus" not in str(c.get("image")):
+                continue
+            env = container_env(c, config_maps)
+            owner = f"{w['kind']}/{w['metadata']['name']}"
+            ports = {p.get("name"): p["containerPort"] for p in c.get("ports", []) or []}
+            admin = env.get("STRATUS_ADMIN_PORT")
+            if admin is None:
+                problems.append(f"{owner}: STRATUS_ADMIN_PORT is not set, so /metrics and the admin API are on its public port")
+                continue
+            admin = int(admin)
+            if str(admin) == str(env.get("STRATUS_PORT")):
+                problems.append(f"{owner}: STRATUS_ADMIN_PORT is STRATUS_PORT")
+            if admin not in ports.values():
+                problems.append(f"{owner}: no container port declares the admin port {admin}")
+            annotations = pod.get("metadata", {}).get("annotations", {}) or {}
+            if annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") != str(admin):
+                problems.append(f"{owner}: Prometheus scrapes port {annotations.get('prometheus.io/port')}, not the admin port {admin}")
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                port = ((c.get(probe) or {}).get("httpGet") or {}).get("port")
+                if port is not None and ports.get(port, port) == admin:
+                    problems.append(f"{owner}: its {probe} is on the admin port, which serves no probe")
+            stratus.append({"owner": owner, "labels": pod["metadata"].get("labels", {}), "ports": ports, "admin": admin})
+    admin_ports = {s["admin"] for s in stratus}
+
+    # A Service port that leads to an admin port: nothing may route to it, so none may exist.
+    for name, svc in services.items():
+        for pod in (s for s in stratus if selects({"matchLabels": svc["spec"].get("selector", {})}, s["labels"])):
+            for port in svc["spec"].get("ports", []):
+                target = port.get("targetPort", port["port"])
+                if pod["ports"].get(target, target) == pod["admin"]:
+                    problems.append(f"Service/{name}: port {port.get('name', port['port'])} leads to {pod['owner']}'s admin port")
+
+    for ing in (d for d in docs if d["kind"] == "Ingress"):
+        name = f"Ingress/{ing['metadata']['name']}"
+        if ing["spec"].get("defaultBackend"):
+            problems.append(f"{name}: a defaultBackend routes every path")
+        for rule in ing["spec"].get("rules", []):
+            for p in (rule.get("http") or {}).get("paths", []):
+                backend = (p.get("backend") or {}).get("service")
+                if backend is None:
+                    problems.append(f"{name}: {p.get('path')} routes to something other than a Service")
+                elif backend["name"] not in services:
+                    problems.append(f"{name}: {p.get('path')} routes to Service {backend['name']}, which this overlay lacks")
+                for forbidden in FORBIDDEN_PATHS:
+                    if path_matches(p.get("path", "/"), p.get("pathType", "ImplementationSpecific"), forbidden):
+                        problems.append(f"{name}: {p.get('pathType')} {p.get('path')} routes {forbidden}")
+
+    for policy in policies:
+        name = f"NetworkPolicy/{policy['metadata']['name']}"
+        spec = policy["spec"]
+        targets_stratus = [s for s in stratus if selects(spec.get("podSelector"), s["labels"])]
+        for rule in spec.get("ingress", []) or []:
+            if not targets_stratus:
+                continue
+            sources = {((f.get("namespaceSelector") or {}).get("matchLabels") or {}).get("kubernetes.io/metadata.name") for f in rule.get("from", []) or []}
+            # A named port is each selected pod's port of that name.
+            ports = {s["ports"].get(p.get("port"), p.get("port")) for p in rule.get("ports", []) or [] for s in targets_stratus}
+            if MONITORING in sources and (not ports or ports - admin_ports):
+                problems.append(f"{name}: namespace {MONITORING} reaches {sorted(map(str, ports)) or 'every port'}, not only the admin port")
+            if sources & INGRESS_CONTROLLERS and (not ports or ports & admin_ports):
+                problems.append(f"{name}: the ingress controller reaches the admin port")
+        for rule in spec.get("egress", []) or []:
+            for to in rule.get("to", []) or []:
+                block = to.get("ipBlock")
+                if not block:
+                    continue
+                cidr = ipaddress.ip_network(block["cidr"])
+                excepted = [ipaddress.ip_network(e) for e in block.get("except", []) or []]
+                for private in NOT_INTERNET:
+                    if private.version != cidr.version or not private.overlaps(cidr):
+                        continue
+                    if not any(private.subnet_of(e) for e in excepted if e.version == private.version):
+                        problems.append(f"{name}: egress to {cidr} does not except {private}")
+
+    for so in (d for d in docs if d["kind"] == "ScaledObject"):
+        namespace = so["metadata"].get("namespace")
+        for trigger in (t for t in so["spec"].get("triggers", []) if t.get("type") == "kafka"):
+            for server in str(trigger.get("metadata", {}).get("bootstrapServers", "")).split(","):
+                host = server.strip().rsplit(":", 1)[0]
+                service = host.split(".")[-5] if host.count(".") >= 4 else None
+                if not re.fullmatch(rf"([a-z0-9-]+\.)?[a-z0-9-]+\.{re.escape(str(namespace))}\.svc\.cluster\.local", host) or service not in services:
+                    problems.append(f"ScaledObject/{so['metadata']['name']}: bootstrap server {server!r} is not a Service of namespace {namespace}, fully qualified")
+        brokers = [w for w in workloads if w["kind"] == "StatefulSet" and w["metadata"]["name"] == "kafka"]
+        for broker in brokers:
+            for c in broker["spec"]["template"]["spec"]["containers"]:
+                advertised = container_env(c, config_maps).get("KAFKA_ADVERTISED_LISTENERS", "")
+                if not re.search(rf"\.(\$\(POD_NAMESPACE\)|{re.escape(str(namespace))})\.svc\.cluster\.local:", advertised):
+                    problems.append(f"StatefulSet/kafka: advertised listeners {advertised!r} do not resolve from namespace {KEDA_NAMESPACE}")
+        kafka_labels = brokers[0]["spec"]["template"]["metadata"]["labels"] if brokers else {}
+        admitted = any(
+            selects(p["spec"].get("podSelector"), kafka_labels)
+            and any(
+                any(((f.get("namespaceSelector") or {}).get("matchLabels") or {}).get("kubernetes.io/metadata.name") == KEDA_NAMESPACE for f in rule.get("from", []) or [])
+                and any(port.get("port") == KAFKA_CLIENT_PORT for port in rule.get("ports", []) or [])
+                for rule in p["spec"].get("ingress", []) or []
+            )
+            for p in policies
+        )
+        if not admitted:
+            problems.append(f"ScaledObject/{so['metadata']['name']}: no NetworkPolicy lets namespace {KEDA_NAMESPACE} reach Kafka on {KAFKA_CLIENT_PORT}")
+
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
