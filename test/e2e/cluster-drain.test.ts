@@ -90,6 +90,8 @@ function describeClusterDrain(services: ClusterServices): void {
 
     test('SIGTERM while its answers are being stored: it stores them all before it leaves, and exits 0', async () => {
       await withLogs(group, async () => {
+        // Not the default 8 s: the store stays frozen as long as the test likes, and what is proven is that
+        // the drain waits for it, not how long users wait (the overrun tests below cover the budget ending).
         const consumer = group.start('consumer', behindProxy, ['--shutdown-timeout-ms', '60000']);
         await Promise.all([consumer.waitReady(), gateway.waitReady()]);
         let ids: string[] = [];
@@ -110,6 +112,7 @@ function describeClusterDrain(services: ClusterServices): void {
 
     test('SIGTERM while its store hangs past --shutdown-timeout-ms: it still ends, exit 1, saying it stopped unclean', async () => {
       await withLogs(group, async () => {
+        // 300 ms, not the default 8 s: the budget ends the same way at any length, only sooner.
         const stuck = group.start('consumer', behindProxy, ['--shutdown-timeout-ms', '300']);
         await stuck.waitReady();
         try {
@@ -139,6 +142,7 @@ function describeClusterDrain(services: ClusterServices): void {
 
     test('SIGTERM with requests in flight: all answered, a late request gets a JSON 503, exit 0', async () => {
       await withLogs(group, async () => {
+        // Not the default 8 s: the consumer is held frozen as long as the test likes (see the store test above).
         const draining = group.start('gateway', target, ['--shutdown-timeout-ms', '60000']);
         await draining.waitReady();
         // The consumer frozen: what the gateway sends now waits in Kafka, in flight at the gateway.
@@ -166,6 +170,7 @@ function describeClusterDrain(services: ClusterServices): void {
 
     test('a drain that overruns --shutdown-timeout-ms: what it still holds is cut off, and it exits 1 saying so', async () => {
       await withLogs(group, async () => {
+        // 300 ms, not the default 8 s: the budget ends the same way at any length, only sooner.
         const hasty = group.start('gateway', target, ['--shutdown-timeout-ms', '300']);
         await hasty.waitReady();
         consumer.proc.kill('SIGSTOP');

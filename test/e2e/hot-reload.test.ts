@@ -135,7 +135,8 @@ describe('model registry with hot reload', () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, k) => client(k));
-    await Bun.sleep(1_000);
+    // Publish into a running stream: once the old version has answered a good many.
+    await waitFor(() => answers.filter((a) => a.status === 200).length >= 200, 20_000);
     const published = await publish(url, v2, nudgedWeights(1));
     expect(published.status).toBe(201);
     // The answer comes once a consumer serves it: it says so.
