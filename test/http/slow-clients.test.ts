@@ -1,5 +1,6 @@
 // Clients that send slowly, or too much, on raw sockets: each gets its answer or loses its connection
-// within a bound, with the default settings, and the server serves others meanwhile. Who closed the
+// within a bound, with the default settings, and the server serves others meanwhile. The tests run side by
+// side (each on sockets of its own): most of their time is the server's deadlines running out. Who closed the
 // connection tells whether the server enforced its bound: the client here only gives up long after every
 // bound of the server's.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
@@ -59,7 +60,7 @@ const head = (length: number) =>
   `POST /api/predict HTTP/1.1\r\nHost: stratus\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
 const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
 
-test('a body that stops after the headers: 408 with a JSON error, and the connection closed, at the body deadline', async () => {
+test.concurrent('a body that stops after the headers: 408 with a JSON error, and the connection closed, at the body deadline', async () => {
   const stalled = rawExchange([head(2000), '{"pixels": ['], 0);
   // Served meanwhile.
   const other = await postJson(`${stratus.url}/api/predict`, { pixels: Array(784).fill(0) });
@@ -72,7 +73,7 @@ test('a body that stops after the headers: 408 with a JSON error, and the connec
   expect(closedAfterMs).toBeGreaterThanOrEqual(BODY_READ_TIMEOUT_MS - 100);
 }, 20_000);
 
-test('a body trickled a byte at a time gets the same deadline: it may not take longer by never going silent', async () => {
+test.concurrent('a body trickled a byte at a time gets the same deadline: it may not take longer by never going silent', async () => {
   const body = JSON.stringify({ pixels: Array(784).fill(0) });
   // A byte every 100 ms: the whole body would take minutes, past the client's 20 s give-up. So a 408 and
   // the server closing show a deadline on the whole body, not one on the silence between bytes.
@@ -82,7 +83,7 @@ test('a body trickled a byte at a time gets the same deadline: it may not take l
   expect(closedByServer).toBe(true);
 }, 20_000);
 
-test('a body refused before it is read (over the client\'s rate) closes the connection with the answer', async () => {
+test.concurrent('a body refused before it is read (over the client\'s rate) closes the connection with the answer', async () => {
   const limited = await startLocal(['--rate-limit', 'api=0.01/1']);
   try {
     const limitedPort = Number(new URL(limited.url).port);
@@ -101,7 +102,7 @@ test('a body refused before it is read (over the client\'s rate) closes the conn
   }
 }, 20_000);
 
-test('headers over 16 KiB: 431 at once, and the connection closed', async () => {
+test.concurrent('headers over 16 KiB: 431 at once, and the connection closed', async () => {
   const { answer, closedAfterMs, closedByServer } = await rawExchange([`GET /v2/health/live HTTP/1.1\r\nHost: stratus\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`], 0);
   expect(statusOf(answer)).toBe(431);
   expect(closedByServer).toBe(true);
@@ -109,7 +110,7 @@ test('headers over 16 KiB: 431 at once, and the connection closed', async () => 
   expect(closedAfterMs).toBeLessThan(BODY_READ_TIMEOUT_MS);
 });
 
-test('headers that never end, and idle connections: closed by the time the request deadline and its margin have passed', async () => {
+test.concurrent('headers that never end, and idle connections: closed by the time the request deadline and its margin have passed', async () => {
   const slowHead = 'GET /v2/health/live HTTP/1.1\r\nHost: stratus\r\nX-Slow: '.split('');
   const idleLimitMs = stratus.config.requestTimeoutMs + 2_000;
   // Beside it, a connection that never sends a byte, and one left open after its request was answered.

@@ -226,8 +226,9 @@ const EXPOSURES: { name: string; expect: RegExp; apply(manifests: Manifest[]): v
 ];
 
 describe.skipIf(!exposureCheckRuns)('ops/check-exposure.py', () => {
+  // Side by side: each renders its own copy and checks it in a directory of its own.
   for (const exposure of EXPOSURES) {
-    test(`catches ${exposure.name}`, async () => {
+    test.concurrent(`catches ${exposure.name}`, async () => {
       const manifests = await render('prod');
       exposure.apply(manifests);
       const { code, problems } = await checkExposure(manifests);
