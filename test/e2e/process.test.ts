@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/wait.ts';
 const bun = process.execPath;
 
 describe('command line', () => {
-  test.each([
+  test.concurrent.each([
     [['--bogus']],
     [['--port', 'eighty']],
     [['--role', 'gateway']],
@@ -139,7 +139,7 @@ async function startShared(port: string) {
 }
 
 describe('stopping', () => {
-  test.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0', async (signal) => {
+  test.concurrent.each(['SIGTERM', 'SIGINT'] as const)('%s drains in-flight requests and exits 0', async (signal) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'stratus-stop-'));
     try {
       // The longest batching wait (1 s) keeps the requests in flight when the signal arrives.
