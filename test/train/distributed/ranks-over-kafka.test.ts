@@ -28,6 +28,8 @@ interface Rank {
   readonly exited: Promise<number>;
 }
 
+// Smaller runs than users train (seed arch, batches of 32 rather than 64, a few hundred samples): the
+// question is whether the ranks agree and fail together, which a small run answers as well.
 function startRank(rank: number, jobId: string, extra: string[]): Rank {
   const args = ['--role', 'trainer', '--transport', 'kafka', '--kafka-brokers', brokers!.join(','), '--store', 'memory', '--port', '0', '--log-level', 'info',
     '--rank', String(rank), '--world-size', '2', '--job-id', jobId, '--arch', 'seed', '--batch-size', '32', '--seed', '7',
@@ -79,6 +81,7 @@ if (!brokers) {
 
     test('a rank killed mid-run makes the other exit 1 with one line naming it; restarted, they resume', async () => {
       const jobId = `kafka-dead-${crypto.randomUUID()}`;
+      // 10 s rather than the default 60 s: the test waits out the dead rank's timeout, whatever its length.
       const peerTimeoutMs = 10_000;
       // Rank 0 keeps its checkpoints on disk, as CouchDB would keep them across pods.
       const argsOf = (rank: number) => ['--epochs', '2', '--max-samples', '1280', '--peer-timeout-ms', String(peerTimeoutMs),
