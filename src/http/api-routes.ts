@@ -6,6 +6,7 @@ import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../actors/idempote
 import { classifyDrawing, classifyImages, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
 import type { Classification, ClassifyOptions } from './gateway.ts';
+import { pathOf } from './request-path.ts';
 
 export const MODEL_NAME = 'mnist';
 /** Largest N in one KServe request: bounds memory per request and the batch the consumer must run. */
@@ -120,11 +121,6 @@ function unservedExtension(body: unknown): HttpError | null {
   return null;
 }
 
-/** The path asked for. app.ts has already refused a request whose Host and path would route elsewhere. */
-function pathOfUrl(url: string): string {
-  return URL.canParse(url) ? new URL(url).pathname : url.split('?', 1)[0]!;
-}
-
 function requestedOutputs(outputs: readonly { name: string }[] | undefined): readonly OutputName[] {
   if (outputs === undefined) return OUTPUT_NAMES;
   const names = [...new Set(outputs.map((output) => output.name))];
@@ -179,14 +175,14 @@ export function apiRoutes(intake: Intake) {
     // malformed: refused by its header before the body is read. Elysia runs this for every request, after
     // the app's own checks (app.ts); the header alone decides for all others.
     .onRequest(({ request }) => {
-      if (!request.headers.has(BINARY_HEADER) || request.method !== 'POST' || pathOfUrl(request.url) !== INFER_PATH) return;
+      if (!request.headers.has(BINARY_HEADER) || request.method !== 'POST' || pathOf(request) !== INFER_PATH) return;
       // As the app's refusals before the body: the connection closes rather than wait for a body unread.
       throw binaryRefusal(request.body === null ? {} : { connection: 'close' });
     })
     .post(
       '/api/predict',
       async ({ body, request, server, set }) => {
-        const session = intake.admission.sessions.from(request.headers.get('cookie'));
+        const session = intake.admission.sessionOf(request);
         const client = intake.admission.clientOf(request, server);
         if ((body.pixels === undefined) === (body.drawing === undefined)) {
           throw new HttpError(422, 'invalid_body', 'send either pixels or drawing');

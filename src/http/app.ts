@@ -26,6 +26,7 @@ import { HttpError, errorResponse, fromActorError, isInferenceProtocolPath } fro
 import type { Gateway } from './gateway.ts';
 import { healthRoutes, metricsRoutes, type Readiness } from './ops-routes.ts';
 import { bodyLimit, pageRoutes } from './page-routes.ts';
+import { pathOf, requestedPath } from './request-path.ts';
 import { SECURITY_HEADERS, crossSiteError, isCrossSite } from './security.ts';
 
 export interface AppOptions {
@@ -187,31 +188,6 @@ function buildApp(options: AppOptions, admission: Admission, surface: Surface) {
     .use(servesAdmin && models && options.store ? feedbackRoutes({ store: options.store, admin: models.admin, admission }) : new Elysia())
     // The public port keeps the dashboard's stylesheet: /docs wears it.
     .use(models ? (servesAdmin ? dashboardRoutes({ registry: models.registry, gateway, pageLink: servesPublic }) : dashboardAssets()) : new Elysia());
-}
-
-/**
- * The path as Elysia's router reads it from request.url (from the first '/' at or past index 11, up to
- * '?'), so that every hook sees the route the router will. request.url is not always a URL: without a
- * Host header Bun gives the bare path, which `new URL` refuses.
- */
-export function pathOf(request: Request): string {
-  const url = request.url;
-  const start = url.indexOf('/', 11);
-  const query = url.indexOf('?', start + 1);
-  return query === -1 ? url.substring(start) : url.substring(start, query);
-}
-
-/**
- * The path request.url names: after the scheme and host, or all of it when it is a bare path. Where it
- * differs from pathOf, the router would serve another route than the one asked for (a Host shorter than
- * four characters, or none before a long first segment), and a proxy that filters by path would be fooled.
- */
-function requestedPath(url: string): string {
-  const scheme = url.indexOf('://');
-  const start = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
-  if (start === -1) return '/';
-  const query = url.indexOf('?', start);
-  return query === -1 ? url.substring(start) : url.substring(start, query);
 }
 
 /** Whether a route's path (segments, `:param`s, a trailing `*`) takes `path`. */
