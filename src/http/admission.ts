@@ -36,6 +36,8 @@ export class Admission {
   private readonly slots: FairShare;
   private readonly proxies = new BlockList();
   readonly sessions: SessionIds;
+  /** Each request's session, its signature checked once: the rate limit, the fair share and the route ask. */
+  private readonly sessionsSeen = new WeakMap<Request, string | null>();
 
   constructor(
     options: AdmissionOptions,
@@ -72,9 +74,19 @@ export class Admission {
     return address;
   }
 
+  /** The session the request's cookie carries, when we signed it. */
+  sessionOf(request: Request): string | undefined {
+    let session = this.sessionsSeen.get(request);
+    if (session === undefined) {
+      session = this.sessions.from(request.headers.get('cookie')) ?? null;
+      this.sessionsSeen.set(request, session);
+    }
+    return session ?? undefined;
+  }
+
   /** Whose request this is, for limits: the session when the request carries one we signed, else the address. */
   clientOf(request: Request, peer: Peer | null): string {
-    const session = this.sessions.from(request.headers.get('cookie'));
+    const session = this.sessionOf(request);
     return session ? `session ${session}` : `address ${this.addressOf(request, peer)}`;
   }
 

@@ -15,9 +15,9 @@ import { ASSET_PATHS } from '../views/links.ts';
 import type { PagePrediction } from '../views/prediction.ts';
 import { resultSection } from '../views/result.ts';
 import { STRICT } from './api-routes.ts';
+import type { Admission } from './admission.ts';
 import { classifyDrawing, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
-import type { SessionIds } from './session.ts';
 
 /** Predictions the page lists. */
 export const HISTORY_LIMIT = 50;
@@ -45,11 +45,11 @@ function asset(path: string, type: string): Response {
 }
 
 /** The visitor's session, and the Set-Cookie header to send when it is new (or was not one we signed). */
-function sessionOf(sessions: SessionIds, request: Request): { session: string; headers: Record<string, string> } {
-  const known = sessions.from(request.headers.get('cookie'));
+function sessionOf(admission: Admission, request: Request): { session: string; headers: Record<string, string> } {
+  const known = admission.sessionOf(request);
   if (known) return { session: known, headers: {} };
-  const session = sessions.issue();
-  return { session, headers: { 'set-cookie': sessions.cookie(session, request) } };
+  const session = admission.sessions.issue();
+  return { session, headers: { 'set-cookie': admission.sessions.cookie(session, request) } };
 }
 
 /** The largest body a route takes: the page's endpoints and the single prediction need kilobytes, so a
@@ -85,7 +85,7 @@ export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
     .get(
       '/',
       async ({ request }) => {
-        const { session, headers } = sessionOf(intake.admission.sessions, request);
+        const { session, headers } = sessionOf(intake.admission, request);
         // A new visitor has no history yet: no need to ask the store.
         const history = headers['set-cookie'] ? [] : (await store.sessionHistory(session, HISTORY_LIMIT)).map(pagePrediction);
         const page = drawingPage({ modelVersion: gateway.modelVersion, history, assetVersion: VERSION, operatorLinks });
@@ -98,7 +98,7 @@ export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
     .post(
       PREDICT_PATH,
       async ({ body, request, server }) => {
-        const { session, headers } = sessionOf(intake.admission.sessions, request);
+        const { session, headers } = sessionOf(intake.admission, request);
         const client = intake.admission.clientOf(request, server);
         const { answer } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session, keepImages: true });
         const latest: PagePrediction = {
@@ -117,7 +117,7 @@ export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
     .post(
       CLEAR_PATH,
       async ({ request }) => {
-        const { session, headers } = sessionOf(intake.admission.sessions, request);
+        const { session, headers } = sessionOf(intake.admission, request);
         if (!headers['set-cookie']) await store.clearSession(session);
         return html(historyPanel([]) + resultSection(null, { oob: true }), headers);
       },
@@ -126,7 +126,7 @@ export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
     .post(
       FEEDBACK_PATH,
       async ({ body, request }) => {
-        const session = intake.admission.sessions.from(request.headers.get('cookie'));
+        const session = intake.admission.sessionOf(request);
         // Any gateway, any time within the retention: the result carries the images it was made from.
         // Only its own session may label it, so a request id seen elsewhere labels nothing.
         const stored = session ? await store.getResult(body.request) : null;
