@@ -101,19 +101,24 @@ const newestFirst = (a: FeedbackDoc, b: FeedbackDoc) => b.createdAt.localeCompar
  * index. Only the samples listed have their images decoded.
  */
 export function feedbackWindow(docs: readonly (FeedbackDoc | null | undefined)[], limit: number, perSession: number, query: FeedbackQuery = {}): FeedbackSample[] {
-  const taken = new Map<string, number>();
-  const listed: FeedbackDoc[] = [];
   const candidates = docs.filter((doc): doc is FeedbackDoc => !!doc && (query.state === undefined || stateOf(doc) === query.state)).sort(newestFirst);
-  for (const doc of candidates) {
-    if (listed.length >= limit) break;
-    if (doc.sessionId !== undefined) {
-      const count = taken.get(doc.sessionId) ?? 0;
-      if (count >= perSession) continue;
-      taken.set(doc.sessionId, count + 1);
-    }
-    listed.push(doc);
+  const surplus = pastShare(candidates, perSession, (doc) => doc.sessionId);
+  return candidates.filter((doc) => !surplus.has(doc)).slice(0, limit).map(toFeedback);
+}
+
+/** Of samples sorted newest first, those past `perSession` among the ones of their session (`shareOf`
+ * names it; undefined: an operator's sample, never counted). */
+function pastShare(newestFirst: readonly FeedbackDoc[], perSession: number, shareOf: (doc: FeedbackDoc) => string | undefined): Set<FeedbackDoc> {
+  const taken = new Map<string, number>();
+  const surplus = new Set<FeedbackDoc>();
+  for (const doc of newestFirst) {
+    const share = shareOf(doc);
+    if (share === undefined) continue;
+    const count = taken.get(share) ?? 0;
+    if (count >= perSession) surplus.add(doc);
+    else taken.set(share, count + 1);
   }
-  return listed.map(toFeedback);
+  return surplus;
 }
 
 /**
@@ -123,15 +128,7 @@ export function feedbackWindow(docs: readonly (FeedbackDoc | null | undefined)[]
  * training uses go only when nothing else is left.
  */
 export function trimOrder(docs: readonly FeedbackDoc[], perSession: number): FeedbackDoc[] {
-  const taken = new Map<string, number>();
-  const surplus = new Set<FeedbackDoc>();
-  for (const doc of [...docs].sort(newestFirst)) {
-    if (doc.sessionId === undefined) continue;
-    const key = `${stateOf(doc)}\u0000${doc.sessionId}`;
-    const count = taken.get(key) ?? 0;
-    if (count >= perSession) surplus.add(doc);
-    else taken.set(key, count + 1);
-  }
+  const surplus = pastShare([...docs].sort(newestFirst), perSession, (doc) => (doc.sessionId === undefined ? undefined : `${stateOf(doc)}\u0000${doc.sessionId}`));
   const rank = (doc: FeedbackDoc) => (surplus.has(doc) ? 0 : TRIM_RANK[stateOf(doc)]);
   return [...docs].sort((a, b) => rank(a) - rank(b) || a.createdAt.localeCompare(b.createdAt));
 }
