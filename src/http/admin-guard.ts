@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../flow/clock.ts';
 import { KeyedBuckets } from '../flow/keyed-buckets.ts';
 import type { Logger } from '../log.ts';
 import type { Secret } from '../secret.ts';
+import type { Admission, Peer } from './admission.ts';
 import { HttpError } from './errors.ts';
 
 /** Wrong tokens a client may send at once, and how many more a second after that. */
@@ -46,6 +47,17 @@ export class AdminGuard {
   record(action: AdminAction, client: string, subject: string, details: Readonly<Record<string, string | number>>): void {
     this.logger.info({ audit: { action, client, ...details } }, `admin: ${action} ${subject}`);
   }
+}
+
+/**
+ * What every admin route needs: who the caller is, by address (never by a session cookie, which any
+ * client can come by), and the hook that checks the token. A transform hook: it runs before the query or
+ * body is validated, so a caller without the token learns nothing of them.
+ */
+export function adminAccess(guard: AdminGuard, admission: Admission) {
+  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
+  const admin = { transform: ({ request, server }: { readonly request: Request; readonly server: Peer | null }) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
+  return { clientOf, admin };
 }
 
 /** Constant time in the content: both sides are hashed first, so lengths never differ either. */

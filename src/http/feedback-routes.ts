@@ -7,8 +7,8 @@ import { Elysia, t } from 'elysia';
 import { type FeedbackSample, type FeedbackState, type Store } from '../adapters/store/store.ts';
 import { imageBytes } from '../protocol/image.ts';
 import { STRICT } from './api-routes.ts';
-import type { Admission, Peer } from './admission.ts';
-import type { AdminGuard } from './admin-guard.ts';
+import type { Admission } from './admission.ts';
+import { adminAccess, type AdminGuard } from './admin-guard.ts';
 import { HttpError } from './errors.ts';
 
 export interface FeedbackRoutesOptions {
@@ -66,10 +66,7 @@ function forReview(sample: FeedbackSample) {
 }
 
 export function feedbackRoutes({ store, admin: guard, admission }: FeedbackRoutesOptions) {
-  // As for the model routes: an admin is known by address, never by a session cookie.
-  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
-  // In the transform hook, before the query or body is validated: a caller without the token learns nothing.
-  const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
+  const { clientOf, admin } = adminAccess(guard, admission);
   const reviewRoute = (summary: string) => ({
     ...admin,
     // Read by the app's parser (app.ts); named here so that /docs says JSON, the one type taken.
@@ -113,9 +110,4 @@ export function feedbackRoutes({ store, admin: guard, admission }: FeedbackRoute
       ({ params, body, request, server }) => review(params.id, body.label, 'rejected', clientOf(request, server)),
       reviewRoute('Reject a sample’s label: never trained on; the first to go when the feedback is trimmed (admin)'),
     );
-}
-
-interface AdminContext {
-  readonly request: Request;
-  readonly server: Peer | null;
 }

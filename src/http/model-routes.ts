@@ -9,8 +9,8 @@ import { ModelLimitError } from '../model/model-limits.ts';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
 import { VERSION } from '../version.ts';
 import { MODEL_NAME, STRICT } from './api-routes.ts';
-import type { Admission, Peer } from './admission.ts';
-import type { AdminGuard } from './admin-guard.ts';
+import type { Admission } from './admission.ts';
+import { adminAccess, type AdminGuard } from './admin-guard.ts';
 import { HttpError } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { settledState, stateOf } from './model-state.ts';
@@ -133,10 +133,7 @@ export function modelRoutes(gateway: Gateway, registry: ModelRegistry) {
 /** The admin endpoints: publish a version, serve a stored one. */
 export function modelAdminRoutes(gateway: Gateway, options: ModelRoutesOptions, admission: Admission) {
   const { registry, admin: guard } = options;
-  // An admin is known by address, never by a session cookie, which the client makes up at will.
-  const clientOf = (request: Request, server: Peer | null) => admission.addressOf(request, server);
-  // In the transform hook: it runs before body validation, so a caller without the token learns nothing.
-  const admin = { transform: ({ request, server }: AdminContext) => guard.check(request.headers.get('authorization'), clientOf(request, server)) };
+  const { clientOf, admin } = adminAccess(guard, admission);
 
   return new Elysia({ name: 'stratus-models-admin', normalize: false })
     .post(
@@ -192,9 +189,4 @@ export function modelAdminRoutes(gateway: Gateway, options: ModelRoutesOptions, 
         detail: { summary: 'Serve a stored version: promote or roll back (admin); answers as publishing does', tags: ['models'] },
       },
     );
-}
-
-interface AdminContext {
-  readonly request: Request;
-  readonly server: Peer | null;
 }
