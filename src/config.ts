@@ -21,6 +21,12 @@ import { LR_SCHEDULES, type LrSchedule } from './train/recipe.ts';
 export const ROLES = ['gateway', 'consumer', 'trainer', 'all'] as const;
 /** The serving roles' port when --port does not say; a trainer run beside them then takes none. */
 export const DEFAULT_PORT = 3000;
+
+/** The port the process listens on: --port, else DEFAULT_PORT, except that a trainer listens only when
+ * given one (a trainer beside a running demo must not take its port). */
+export function listenPort(config: Pick<Config, 'port' | 'role'>): number | null {
+  return config.port ?? (config.role === 'trainer' ? null : DEFAULT_PORT);
+}
 export const INFERENCE_THREADS = ['main', 'worker'] as const;
 export type InferenceThread = (typeof INFERENCE_THREADS)[number];
 export type Role = (typeof ROLES)[number];
@@ -569,7 +575,7 @@ function resolveKafka(values: Record<string, unknown>, env: Record<string, strin
 
 function checkCombination(config: Config): void {
   // Port 0 asks for a free port on each; any other port cannot be taken twice.
-  const port = config.port ?? (config.role === 'trainer' ? null : DEFAULT_PORT);
+  const port = listenPort(config);
   if (config.adminPort !== null && config.adminPort !== 0 && config.adminPort === port) {
     throw new ConfigError(`--admin-port ${config.adminPort} is --port too: give it a port of its own`);
   }

@@ -12,7 +12,7 @@ import { createStore } from './adapters/store/registry.ts';
 import { createTransport } from './adapters/transport/registry.ts';
 import type { Store } from './adapters/store/store.ts';
 import type { Transport } from './adapters/transport/transport.ts';
-import { DEFAULT_PORT, type Config } from './config.ts';
+import { listenPort, type Config } from './config.ts';
 import { createApp, createSplitApps } from './http/app.ts';
 import { AdminGuard } from './http/admin-guard.ts';
 import { DrawingPool } from './http/drawing-pool.ts';
@@ -135,8 +135,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   // With --admin-port, metrics and the model admin routes move to a port of their own, which a deployment
   // keeps off its Ingress; --port then serves only what the public may reach (http/app.ts, Surface).
   const apps = config.adminPort === null ? { main: createApp(appOptions), admin: null } : createSplitApps(appOptions);
-  // A trainer beside a running demo must not take its port: it listens only when given one.
-  const port = config.port ?? (runsTrainer ? null : DEFAULT_PORT);
+  const port = listenPort(config);
   let server: ReturnType<typeof listen> | null = null;
   let adminServer: ReturnType<typeof listen> | null = null;
   try {
