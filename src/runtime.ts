@@ -138,13 +138,17 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const port = listenPort(config);
   let server: ReturnType<typeof listen> | null = null;
   let adminServer: ReturnType<typeof listen> | null = null;
+  // A start that fails leaves no port open and no model thread running.
+  const abandonStart = async () => {
+    void preloaded?.then((classifier) => classifier.close(), () => {});
+    await server?.stop(true);
+    await adminServer?.stop(true);
+  };
   try {
     server = port === null ? null : listen(apps.main, config, port);
     adminServer = apps.admin && config.adminPort !== null ? listen(apps.admin, config, config.adminPort) : null;
   } catch (error) {
-    // Neither port half-open, nor the model's thread left running, when one of the two is taken.
-    void preloaded?.then((classifier) => classifier.close(), () => {});
-    await server?.stop(true);
+    await abandonStart();
     throw error;
   }
   const urlOf = (listening: { port: number | undefined }) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
@@ -156,9 +160,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   try {
     await Promise.all([transport.start(), store.open()]);
   } catch (error) {
-    void preloaded?.then((classifier) => classifier.close(), () => {});
-    await server?.stop(true);
-    await adminServer?.stop(true);
+    await abandonStart();
     throw error;
   }
   // The embedded model is a version like any other: listed on /models with its report, servable, a
