@@ -3,6 +3,7 @@
 
 - the Ingress routes none of the admin or metrics paths, and reaches no Service port that leads to a
   container's admin port (STRATUS_ADMIN_PORT); the gateway sets that port, so port 3000 serves neither;
+  a Stratus container that runs a command rather than a role (CouchDB's keeper) declares no port;
 - Prometheus's annotations and the monitoring namespace's policy name the admin port and nothing else;
   the ingress controller's policy does not name it;
 - no egress ipBlock opens a range that is not the public internet (link-local 169.254/16 included);
@@ -13,9 +14,8 @@
 Usage: check-exposure.py RENDERED.yaml   (exit 1 with one line per problem)"""
 import ipaddress
 import re
-import sys
 
-import yaml
+import manifest_check
 
 # Request paths the public must never reach: metrics, the dashboard, the admin endpoints (models, the
 # feedback review). Publishing is POST /api/models, whose GET is public; an Ingress cannot tell methods
@@ -62,8 +62,7 @@ def container_env(container: dict, config_maps: dict) -> dict:
     return env
 
 
-def main(path: str) -> int:
-    docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d]
+def problems_in(docs: list[dict]) -> list[str]:
     problems: list[str] = []
     config_maps = {d["metadata"]["name"]: d.get("data", {}) or {} for d in docs if d["kind"] == "ConfigMap"}
     workloads = [d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "Job")]
@@ -79,6 +78,12 @@ def main(path: str) -> int:
                 continue
             env = container_env(c, config_maps)
             owner = f"{w['kind']}/{w['metadata']['name']}"
+            args = [str(a) for a in c.get("args", []) or []]
+            if args and not args[0].startswith("-"):
+                # A command, not a role (`stratus couchdb keep`, CouchDB's keeper): it listens nowhere.
+                if c.get("ports"):
+                    problems.append(f"{owner}: container {c.get('name')} runs `{' '.join(args)}`, which serves nothing, yet declares ports")
+                continue
             ports = {p.get("name"): p["containerPort"] for p in c.get("ports", []) or []}
             admin = env.get("STRATUS_ADMIN_PORT")
             if admin is None:
@@ -176,10 +181,8 @@ def main(path: str) -> int:
         if not admitted:
             problems.append(f"ScaledObject/{so['metadata']['name']}: no NetworkPolicy lets namespace {KEDA_NAMESPACE} reach Kafka on {KAFKA_CLIENT_PORT}")
 
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
+    return problems
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    manifest_check.run(problems_in)

@@ -2,16 +2,14 @@
 """Checks the KEDA ScaledObject in a rendered overlay, which kubernetes-validate has no schema for:
 the fields KEDA requires, a target that exists in the same output, and a kafka trigger that names the
 consumer group and topic the consumers really use."""
-import sys
-import yaml
+import manifest_check
 
 REQUIRED_TRIGGER_FIELDS = {"bootstrapServers", "consumerGroup", "topic", "lagThreshold"}
 CONSUMER_GROUP = "stratus-consumers"
 TOPIC = "stratus.predictions"
 
 
-def main(path: str) -> int:
-    docs = [d for d in yaml.safe_load_all(open(path, encoding="utf-8")) if d]
+def problems_in(docs: list[dict]) -> list[str]:
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
     problems = []
     for doc in (d for d in docs if d["kind"] == "ScaledObject"):
@@ -31,10 +29,8 @@ def main(path: str) -> int:
                 problems.append(f"{name}: kafka trigger lacks {sorted(missing)}")
             if meta.get("consumerGroup") != CONSUMER_GROUP or meta.get("topic") != TOPIC:
                 problems.append(f"{name}: trigger must watch group {CONSUMER_GROUP} on topic {TOPIC}")
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
+    return problems
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    manifest_check.run(problems_in)

@@ -4,7 +4,8 @@
 // this file lists none of its own, and is imported only by the actors, the runtime and main (and, for the
 // shapes of its rate limits, by the HTTP layer's admission).
 import { isIP } from 'node:net';
-import { CouchSettingsError, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
+import { COUCH_ROLES, type CouchRole } from './adapters/store/couch/couch-access.ts';
+import { CouchSettingsError, readRoleUsers, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
 import { DEFAULT_RETENTION } from './adapters/store/store.ts';
 import { KafkaSettingsError, SASL_MECHANISMS, resolveKafkaSecurity, type KafkaSasl, type KafkaTls, type SaslMechanism } from './adapters/transport/kafka/security.ts';
@@ -128,6 +129,11 @@ export interface Config {
   readonly couchdbSecretDir: string | null;
   /** Prints and serialises without the password. */
   readonly couchdbCredentials: CouchCredentials | null;
+  /** `stratus couchdb keep`: a directory of one directory per role (gateway/, consumer/, trainer/),
+   * each with files username and password: the users it makes. */
+  readonly couchdbUsersDir: string | null;
+  /** `stratus couchdb keep`: the gateway's user may write models and settings (gateways serve the admin API). */
+  readonly couchdbGatewayPublishes: boolean;
   /** --transport kafka: bootstrap brokers, host:port each. */
   readonly kafkaBrokers: readonly string[];
   /** Partitions of each topic the Kafka transport creates. */
@@ -173,7 +179,9 @@ export type CliAction =
   /** `stratus feedback export --out FILE`: the feedback samples in --store, as JSON lines. */
   | { kind: 'feedback-export'; config: Config; out: string }
   /** `--check-config`: the configuration is valid; nothing starts (for deployment checks). */
-  | { kind: 'check'; config: Config }
+  | { kind: 'check'; config: Config; what: string }
+  /** `stratus couchdb keep`: users, database security, periods ahead and the retention sweep, as admin. */
+  | { kind: 'couchdb-keep'; config: Config; users: ReadonlyMap<CouchRole, CouchCredentials> }
   /** `stratus probe URL`: a health check for images that have no curl. */
   | { kind: 'probe'; url: string }
   | { kind: 'help' }
@@ -183,6 +191,8 @@ export type CliAction =
 const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level', 'backend'];
 /** `stratus feedback export` reads one store and writes one file. */
 const FEEDBACK_EXPORT_FLAGS = ['out', 'store', 'data-dir', 'couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'log-level'];
+/** `stratus couchdb keep` talks to CouchDB as its admin and nothing else; it sweeps with the roles' retention. */
+const COUCHDB_KEEP_FLAGS = ['couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'couchdb-users-dir', 'couchdb-gateway-publishes', 'retention', 'history-limit', 'feedback-limit', 'log-level'];
 
 type Parser = (raw: string, source: string) => unknown;
 
@@ -377,6 +387,8 @@ const OPTIONS: readonly Option[] = [
   { key: 'couchdbUrl', flag: 'couchdb-url', env: 'STRATUS_COUCHDB_URL', envFallback: 'COUCHDB_URL', parse: serverUrl, help: '--store couchdb: the server (user from COUCHDB_USER/COUCHDB_PASSWORD)' },
   { key: 'couchdbPrefix', flag: 'couchdb-prefix', env: 'STRATUS_COUCHDB_PREFIX', parse: couchPrefix, help: 'database name prefix in CouchDB (default stratus_)' },
   { key: 'couchdbSecretDir', flag: 'couchdb-secret-dir', env: 'STRATUS_COUCHDB_SECRET_DIR', parse: text, help: 'directory with files username and password (a mounted Secret)' },
+  { key: 'couchdbUsersDir', flag: 'couchdb-users-dir', env: 'STRATUS_COUCHDB_USERS_DIR', parse: text, help: 'couchdb keep: directory with gateway/, consumer/, trainer/, each holding username and password' },
+  { key: 'couchdbGatewayPublishes', flag: 'couchdb-gateway-publishes', env: 'STRATUS_COUCHDB_GATEWAY_PUBLISHES', parse: boolean, switch: true, help: 'couchdb keep: the gateway user may write models and settings, for the admin API (default off)' },
   { key: 'kafkaBrokers', flag: 'kafka-brokers', env: 'STRATUS_KAFKA_BROKERS', envFallback: 'KAFKA_BROKERS', parse: brokerList, help: '--transport kafka: bootstrap brokers, host:port,...' },
   { key: 'kafkaPartitions', flag: 'kafka-partitions', env: 'STRATUS_KAFKA_PARTITIONS', parse: integer(1, 10_000), help: 'partitions of each topic the transport creates (default 6)' },
   { key: 'kafkaReplication', flag: 'kafka-replication', env: 'STRATUS_KAFKA_REPLICATION', parse: integer(1, 32), help: 'replication factor of those topics (default 1; 3 for a 3-broker cluster)' },
@@ -451,6 +463,8 @@ export const DEFAULTS: Config = Object.freeze({
   couchdbPrefix: 'stratus_',
   couchdbSecretDir: null,
   couchdbCredentials: null,
+  couchdbUsersDir: null,
+  couchdbGatewayPublishes: false,
   kafkaBrokers: Object.freeze([]),
   kafkaPartitions: 6,
   kafkaReplication: 1,
@@ -487,7 +501,13 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (argv[1] !== 'export') throw new ConfigError('usage: stratus feedback export --out FILE [--store pouchdb|couchdb ...]');
     argv = argv.slice(2);
   }
-  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : null;
+  const keepCouch = argv[0] === 'couchdb';
+  if (keepCouch) {
+    if (argv[1] !== 'keep') throw new ConfigError('usage: stratus couchdb keep --couchdb-url URL --couchdb-users-dir DIR [...]');
+    argv = argv.slice(2);
+  }
+  const subcommand = evaluate ? 'evaluate' : exportFeedback ? 'feedback export' : keepCouch ? 'couchdb keep' : null;
+  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : keepCouch ? COUCHDB_KEEP_FLAGS : null;
   let json = false;
   let checkOnly = false;
   const values: Record<string, unknown> = { ...DEFAULTS };
@@ -498,6 +518,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   values.adminToken = secretFrom(env, 'STRATUS_ADMIN_TOKEN');
   values.sessionKey = secretFrom(env, 'STRATUS_SESSION_KEY');
+  if (keepCouch) values.store = 'couchdb';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -515,7 +536,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const option = OPTIONS.find((o) => o.flag === name);
     if (!option) throw new ConfigError(`unknown flag --${name} (see --help)`);
-    if (subcommandFlags && !subcommandFlags.includes(name)) throw new ConfigError(`${evaluate ? 'evaluate' : 'feedback export'} does not take --${name} (see --help)`);
+    if (subcommandFlags && !subcommandFlags.includes(name)) throw new ConfigError(`${subcommand} does not take --${name} (see --help)`);
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else if (option.switch) raw = 'true';
@@ -527,6 +548,13 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   resolveKafka(values, env);
   const config = Object.freeze(values) as unknown as Config;
   if (evaluate) return { kind: 'evaluate', config, json };
+  if (keepCouch) {
+    if (!config.couchdbUrl) throw new ConfigError('couchdb keep needs --couchdb-url (or COUCHDB_URL)');
+    if (!config.couchdbUsersDir) throw new ConfigError('couchdb keep needs --couchdb-users-dir');
+    // Like a role's: the user directories are read where the keeper runs (a pod), not where it is checked.
+    if (checkOnly) return { kind: 'check', config, what: 'couchdb keep' };
+    return { kind: 'couchdb-keep', config, users: roleUsers(config.couchdbUsersDir) };
+  }
   if (exportFeedback) {
     if (!argv.some((arg) => arg === '--out' || arg.startsWith('--out='))) throw new ConfigError('feedback export needs --out FILE');
     if (!durable(config)) throw new ConfigError(`feedback export reads the store that holds the feedback (${durableStores()})`);
@@ -534,7 +562,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     return { kind: 'feedback-export', config, out: config.out };
   }
   checkCombination(config);
-  return checkOnly ? { kind: 'check', config } : { kind: 'run', config };
+  return checkOnly ? { kind: 'check', config, what: `role ${config.role}` } : { kind: 'run', config };
 }
 
 /** Takes any userinfo out of --couchdb-url and gathers the store's credentials (secret dir, environment, URL). */
@@ -545,6 +573,15 @@ function resolveCouch(values: Record<string, unknown>, env: Record<string, strin
     const connection = resolveCouchConnection(values.couchdbUrl, '--couchdb-url', couchdb ? (values.couchdbSecretDir as string | null) : null, couchdb ? env : {});
     values.couchdbUrl = connection.url;
     values.couchdbCredentials = connection.credentials;
+  } catch (error) {
+    if (error instanceof CouchSettingsError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+function roleUsers(directory: string): ReadonlyMap<CouchRole, CouchCredentials> {
+  try {
+    return readRoleUsers(directory, COUCH_ROLES);
   } catch (error) {
     if (error instanceof CouchSettingsError) throw new ConfigError(error.message);
     throw error;
@@ -639,6 +676,8 @@ export function helpText(version: string): string {
     '       stratus probe URL       exit 0 if URL answers 2xx within 2 s, else 1 (a container health check)',
     '       stratus feedback export --out FILE [--store pouchdb|couchdb] [--data-dir DIR | --couchdb-url URL]',
     '                              write the accepted feedback samples as JSON lines (docs/storage.md)',
+    '       stratus couchdb keep --couchdb-url URL --couchdb-secret-dir ADMIN --couchdb-users-dir DIR',
+    '                              as CouchDB admin: a user per role, database security, retention (docs/security.md)',
     '',
     ...lines,
     evaluateFlags,

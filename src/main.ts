@@ -1,6 +1,8 @@
 // Entry point of the `stratus` binary: parse the command line once, start the role, stop cleanly on a signal.
 import { join } from 'node:path';
 import { UnknownAdapterError } from './adapters/adapter-named.ts';
+import type { CouchRole } from './adapters/store/couch/couch-access.ts';
+import type { CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { StoreInUseError } from './adapters/store/store.ts';
 import { ConfigError, helpText, parseCli, type Config } from './config.ts';
 import { createLogger } from './log.ts';
@@ -22,9 +24,10 @@ async function main(): Promise<void> {
   if (action.kind === 'help') return void process.stdout.write(helpText(VERSION));
   if (action.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
   if (action.kind === 'probe') process.exit(await probe(action.url));
+  if (action.kind === 'couchdb-keep') return keepCouch(action.config, action.users);
   const { config } = action;
   // Paths are not checked: they exist where the configuration will run (a pod), not where it is checked.
-  if (action.kind === 'check') return void process.stdout.write(`configuration valid for role ${config.role}\n`);
+  if (action.kind === 'check') return void process.stdout.write(`configuration valid for ${action.what}\n`);
   // A mistyped --model or --mnist-dir is the user's error: say so now rather than retry or fail later.
   if ((config.role === 'trainer' || action.kind === 'evaluate') && !config.download) {
     // evaluate scores the test split only; it needs nothing else.
@@ -134,6 +137,34 @@ async function feedbackExport(config: Config, out: string): Promise<number> {
   } finally {
     await store.close().catch(() => {});
   }
+}
+
+/** `stratus couchdb keep`: runs until SIGTERM or SIGINT (exit 0); a failed start is one line and exit 1. */
+async function keepCouch(config: Config, users: ReadonlyMap<CouchRole, CouchCredentials>): Promise<void> {
+  const [{ startCouchKeeper }, { retentionOf }] = await Promise.all([import('./adapters/store/couch/couch-keeper.ts'), import('./adapters/store/registry.ts')]);
+  const logger = createLogger(config.logLevel);
+  // Heard from the start: a signal during start-up stops the keeper once it has started.
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  let keeper;
+  try {
+    const options = { url: config.couchdbUrl!, prefix: config.couchdbPrefix, credentials: config.couchdbCredentials, retention: retentionOf(config) };
+    keeper = await startCouchKeeper(options, users, config.couchdbGatewayPublishes, logger);
+  } catch (error) {
+    process.stderr.write(`stratus: couchdb keep could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  keepAliveOnStrayErrors(logger);
+  // The store's timers do not hold the process open (a role's server does that); this does, till a signal.
+  const alive = setInterval(() => {}, 2 ** 30);
+  logger.info({ signal: await signalled }, 'signal received');
+  clearInterval(alive);
+  await keeper.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 }
 
 /** 0 when the URL answers 2xx within 2 s, else 1: what a container HEALTHCHECK needs. */

@@ -8,7 +8,8 @@
 //   by its argument parser (it reads it as `--stdout-logs=false`), so it tailed its own log file
 //   and printed every line again.
 // - express-pouchdb without `validation` (every document of a _bulk_docs ran its own _all_docs query
-//   for validate_doc_update design documents; Stratus has none) and `disk-size` (every request's
+//   for validate_doc_update design documents; Stratus's only ones are write rules for roles with users
+//   of their own, and this server has only its admin party) and `disk-size` (every request's
 //   session check asked the _users database for its size, walking the data directory).
 // - Node's young generation larger and GC on the main thread only: fewer scavenges, no helper threads.
 // Measured with pouchdb-server 4.2.0 (bench/couch-store.ts --no-sessions --batch 16 --stores 2): with

@@ -1,17 +1,22 @@
 // The rendered Kubernetes manifests against the binary they deploy: every Stratus container's args and
-// environment must be a configuration the binary accepts (`--check-config`), every probe must hit a path
-// the process serves on the port it probes, Prometheus must scrape the port that serves /metrics, and
-// every role must run the one image. And ops/check-exposure.py, which ops/validate runs on each overlay,
-// must pass them and catch each way of exposing too much (issue #22).
+// environment must be a configuration the binary accepts (`--check-config` for the roles, the same parser
+// for CouchDB's keeper), every probe must hit a path the process serves on the port it probes, Prometheus
+// must scrape the port that serves /metrics, and every role must run the one image. And
+// ops/check-exposure.py and ops/check-secrets.py, which ops/validate runs on each overlay, must pass them
+// and catch each way of exposing too much (issue #22) or handing a pod a credential it should not hold.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parseCli } from '../../src/config.ts';
 import { MAIN, REPO, freePort, runToEnd, startProcess, type Started } from '../helpers/process.ts';
 
 type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any };
 interface Container {
   readonly owner: string;
+  readonly name: string;
+  /** A role (`--role …`), which listens and is probed; false for a command such as `couchdb keep`. */
+  readonly serves: boolean;
   readonly image: string;
   readonly args: string[];
   readonly env: Record<string, string>;
@@ -43,19 +48,24 @@ function stratusContainers(manifests: Manifest[]): Container[] {
       for (const source of c.envFrom ?? []) Object.assign(env, configMaps.get(source.configMapRef?.name) ?? {});
       // Secret values are not in the manifests; a stand-in as long as a real one must be takes their place.
       for (const e of c.env ?? []) env[e.name] = e.value ?? STAND_IN_SECRET;
-      // A mounted Secret becomes a directory of files, one per key: stand one in where the env points to it.
-      const secretVolumes = new Set((pod.volumes ?? []).filter((v: any) => v.secret).map((v: any) => v.name));
+      // A mounted Secret (or a projection of Secrets) becomes a directory of files, one per key or listed
+      // item: stand one in where the env points to it.
+      const secretVolumes = new Map<string, any>((pod.volumes ?? []).filter((v: any) => v.secret || v.projected).map((v: any) => [v.name, v]));
       for (const mount of c.volumeMounts ?? []) {
-        if (!secretVolumes.has(mount.name)) continue;
-        const standIn = mountedSecretStandIn();
+        const volume = secretVolumes.get(mount.name);
+        if (volume === undefined) continue;
+        const standIn = mountedSecretStandIn(volume);
         for (const [name, value] of Object.entries(env)) if (value === mount.mountPath) env[name] = standIn;
       }
       const probes = [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean);
       const ports: Record<string, number> = Object.fromEntries((c.ports ?? []).map((p: any) => [p.name, p.containerPort]));
+      const args: string[] = c.args ?? [];
       found.push({
         owner: `${m.kind}/${m.metadata.name}`,
+        name: c.name,
+        serves: args.length === 0 || args[0]!.startsWith('-'),
         image: c.image,
-        args: c.args ?? [],
+        args,
         env,
         probePaths: probes.map((p: any) => p.httpGet?.path).filter(Boolean),
         probePorts: probes.flatMap((p: any) => (p.httpGet?.port === undefined ? [] : [ports[p.httpGet.port] ?? Number(p.httpGet.port)])),
@@ -71,10 +81,17 @@ function stratusContainers(manifests: Manifest[]): Container[] {
 const STAND_IN_SECRET = 'stand-in-secret-0123456789abcdef0123456789';
 
 const standIns: string[] = [];
-function mountedSecretStandIn(): string {
+/** The files a Secret volume would show: its items' paths (subdirectories too), or every key of a
+ * CouchDB Secret when it lists none. */
+function mountedSecretStandIn(volume: any): string {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-secret-'));
   standIns.push(dir);
-  for (const key of ['username', 'password', 'cookie']) writeFileSync(join(dir, key), `stand-in-${key}`);
+  const sources = volume.secret ? [volume.secret] : (volume.projected.sources ?? []).map((s: any) => s.secret).filter(Boolean);
+  const paths: string[] = sources.flatMap((s: any) => (s.items ? s.items.map((i: any) => i.path) : ['username', 'password', 'cookie']));
+  for (const path of paths) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), `stand-in-${basename(path)}`);
+  }
   return dir;
 }
 
@@ -107,8 +124,23 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
   for (const overlay of OVERLAYS) {
     test(`${overlay}: every Stratus container's args and environment pass --check-config`, async () => {
       const containers = stratusContainers(await render(overlay));
-      expect(containers.map((c) => c.owner).sort()).toEqual(['Deployment/stratus-consumer', 'Deployment/stratus-gateway', 'Job/stratus-trainer']);
-      for (const c of containers) {
+      const roles = containers.filter((c) => c.serves);
+      expect(roles.map((c) => c.owner).sort()).toEqual(['Deployment/stratus-consumer', 'Deployment/stratus-gateway', 'Job/stratus-trainer']);
+      // CouchDB's keeper, beside CouchDB in its pod. Its --check-config, like a role's, does not read the
+      // mounted directories; the binary's parser run here does: the admin's directory and a user for each
+      // of the three roles must be found where the manifest points.
+      const keepers = containers.filter((c) => !c.serves);
+      expect(keepers.map((c) => [c.owner, c.name, c.args])).toEqual([['StatefulSet/couchdb', 'keeper', ['couchdb', 'keep']]]);
+      for (const c of keepers) {
+        const action = parseCli(c.args, c.env);
+        expect(action.kind).toBe('couchdb-keep');
+        if (action.kind !== 'couchdb-keep') continue;
+        expect([...action.users.keys()].sort()).toEqual(['consumer', 'gateway', 'trainer']);
+        expect(action.config.couchdbUrl).toBe('http://127.0.0.1:5984');
+        expect(action.config.couchdbCredentials?.username).toBe('stand-in-username');
+        expect(action.config.couchdbGatewayPublishes).toBe(true);
+      }
+      for (const c of roles) {
         const proc = Bun.spawn(['bun', MAIN, ...c.args, '--check-config'], { cwd: REPO, env: { PATH: process.env.PATH, ...c.env }, stdout: 'pipe', stderr: 'pipe' });
         const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
         expect({ owner: c.owner, code, stderr }).toEqual({ owner: c.owner, code: 0, stderr: '' });
@@ -121,7 +153,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     }, 30_000);
 
     test(`${overlay}: every probe path is served, on the port the probe names`, async () => {
-      const containers = stratusContainers(await render(overlay));
+      const containers = stratusContainers(await render(overlay)).filter((c) => c.serves);
       const paths = new Set(containers.flatMap((c) => c.probePaths));
       expect(paths.size).toBeGreaterThan(0);
       for (const path of paths) {
@@ -133,7 +165,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     }, 30_000);
 
     test(`${overlay}: Prometheus scrapes the admin port, where /metrics is served, and not the public one`, async () => {
-      for (const c of stratusContainers(await render(overlay))) {
+      for (const c of stratusContainers(await render(overlay)).filter((c) => c.serves)) {
         const admin = Number(c.env.STRATUS_ADMIN_PORT);
         expect({ owner: c.owner, admin: Number.isInteger(admin) && admin !== Number(c.env.STRATUS_PORT) }).toEqual({ owner: c.owner, admin: true });
         expect({ owner: c.owner, scrape: c.annotations['prometheus.io/port'], declared: Object.values(c.ports).includes(admin) }).toEqual({
@@ -149,24 +181,59 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-exposure.py passes it`, async () => {
       expect(await checkExposure(await render(overlay))).toEqual({ code: 0, problems: [] });
     }, 30_000);
+
+    test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-secrets.py passes it`, async () => {
+      expect(await checkSecrets(await render(overlay))).toEqual({ code: 0, problems: [] });
+    }, 30_000);
   }
 });
 
-/** Runs ops/check-exposure.py on `manifests`, as ops/validate runs it on a rendered overlay. */
-async function checkExposure(manifests: Manifest[]): Promise<{ code: number; problems: string[] }> {
+/** Runs one of ops/validate's Python checks on `manifests`, as ops/validate runs it on a rendered overlay. */
+async function runCheck(script: string, manifests: Manifest[]): Promise<{ code: number; problems: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-exposure-'));
   try {
     // JSON is YAML: one document each, as kustomize writes them.
     writeFileSync(join(dir, 'rendered.yaml'), manifests.map((m) => JSON.stringify(m)).join('\n---\n'));
-    const { code, stderr } = await runToEnd(['python3', join(REPO, 'ops/check-exposure.py'), join(dir, 'rendered.yaml')]);
+    const { code, stderr } = await runToEnd(['python3', join(REPO, script), join(dir, 'rendered.yaml')]);
     return { code, problems: stderr.split('\n').filter(Boolean) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const checkExposure = (manifests: Manifest[]) => runCheck('ops/check-exposure.py', manifests);
+const checkSecrets = (manifests: Manifest[]) => runCheck('ops/check-secrets.py', manifests);
+
+/** A way a change to the manifests could go wrong, and the line the check must print for it. */
+interface Breach {
+  readonly name: string;
+  readonly expect: RegExp;
+  apply(manifests: Manifest[]): void;
+}
+
+/** Each breach applied to a fresh render of prod must fail the script with its line. */
+function catchesEach(script: string, breaches: readonly Breach[]): void {
+  describe.skipIf(!exposureCheckRuns)(script, () => {
+    // Side by side: each renders its own copy and checks it in a directory of its own.
+    for (const breach of breaches) {
+      test.concurrent(`catches ${breach.name}`, async () => {
+        const manifests = await render('prod');
+        breach.apply(manifests);
+        const { code, problems } = await runCheck(script, manifests);
+        expect(code).toBe(1);
+        expect(problems.join('\n')).toMatch(breach.expect);
+      }, 30_000);
+    }
+  });
+}
+
+/** A workload's pod spec, by kind and name. */
+function podOf(ms: Manifest[], kind: string, name: string): any {
+  return ms.find((m) => m.kind === kind && m.metadata.name === name)!.spec.template.spec;
+}
+
 /** One of each way an overlay could expose too much, each applied to a fresh render of prod. */
-const EXPOSURES: { name: string; expect: RegExp; apply(manifests: Manifest[]): void }[] = [
+const EXPOSURES: Breach[] = [
   {
     name: 'an Ingress path that takes everything',
     expect: /^Ingress\/stratus: Prefix \/ routes \/metrics$/m,
@@ -191,6 +258,11 @@ const EXPOSURES: { name: string; expect: RegExp; apply(manifests: Manifest[]): v
     name: 'the monitoring namespace on the public port',
     expect: /^NetworkPolicy\/metrics-from-monitoring: namespace monitoring reaches \['3000', '9090'\]/m,
     apply: (ms) => ms.find((m) => m.metadata.name === 'metrics-from-monitoring')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 3000 }),
+  },
+  {
+    name: 'a port on CouchDB\'s keeper, which serves nothing',
+    expect: /^StatefulSet\/couchdb: container keeper runs `couchdb keep`, which serves nothing, yet declares ports$/m,
+    apply: (ms) => void (podOf(ms, 'StatefulSet', 'couchdb').containers.find((c: any) => c.name === 'keeper').ports = [{ name: 'admin', containerPort: 9090 }]),
   },
   {
     name: "link-local addresses in the trainer's egress",
@@ -225,18 +297,49 @@ const EXPOSURES: { name: string; expect: RegExp; apply(manifests: Manifest[]): v
   },
 ];
 
-describe.skipIf(!exposureCheckRuns)('ops/check-exposure.py', () => {
-  // Side by side: each renders its own copy and checks it in a directory of its own.
-  for (const exposure of EXPOSURES) {
-    test.concurrent(`catches ${exposure.name}`, async () => {
-      const manifests = await render('prod');
-      exposure.apply(manifests);
-      const { code, problems } = await checkExposure(manifests);
-      expect(code).toBe(1);
-      expect(problems.join('\n')).toMatch(exposure.expect);
-    }, 30_000);
-  }
-});
+catchesEach('ops/check-exposure.py', EXPOSURES);
+
+/** One of each way an overlay could hand a pod a CouchDB credential it should not hold. */
+const SECRET_LEAKS: Breach[] = [
+  {
+    name: 'the CouchDB admin mounted in the gateway',
+    expect: /^Deployment\/stratus-gateway: references Secret stratus-couchdb, the CouchDB admin, which only StatefulSet\/couchdb may hold$/m,
+    apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-gateway').volumes.find((v: any) => v.name === 'couchdb-credentials').secret.secretName = 'stratus-couchdb'),
+  },
+  {
+    name: "the CouchDB admin's password in the trainer's environment",
+    expect: /^Job\/stratus-trainer: references Secret stratus-couchdb, the CouchDB admin/m,
+    apply: (ms) =>
+      void podOf(ms, 'Job', 'stratus-trainer').containers[0].env.push({ name: 'COUCHDB_PASSWORD', valueFrom: { secretKeyRef: { name: 'stratus-couchdb', key: 'password' } } }),
+  },
+  {
+    name: "the gateway's CouchDB user mounted in the consumers",
+    expect: /^Deployment\/stratus-consumer: references Secret stratus-couchdb-gateway, the gateway's CouchDB user, but runs consumer$/m,
+    apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-consumer').volumes.find((v: any) => v.name === 'couchdb-credentials').secret.secretName = 'stratus-couchdb-gateway'),
+  },
+  {
+    name: 'a Secret volume that mounts every key',
+    expect: /^Deployment\/stratus-consumer: volume couchdb-credentials mounts every key of Secret stratus-couchdb-consumer: list them in items$/m,
+    apply: (ms) => void delete podOf(ms, 'Deployment', 'stratus-consumer').volumes.find((v: any) => v.name === 'couchdb-credentials').secret.items,
+  },
+  {
+    name: "a projected role user that mounts every key, in CouchDB's keeper",
+    expect: /^StatefulSet\/couchdb: volume couchdb-users mounts every key of Secret stratus-couchdb-trainer: list them in items$/m,
+    apply: (ms) => void delete podOf(ms, 'StatefulSet', 'couchdb').volumes.find((v: any) => v.name === 'couchdb-users').projected.sources[2].secret.items,
+  },
+  {
+    name: "CouchDB's Erlang cookie given to the keeper",
+    expect: /^StatefulSet\/couchdb: volume couchdb-admin gives a Stratus container keys of stratus-couchdb other than username and password$/m,
+    apply: (ms) => void podOf(ms, 'StatefulSet', 'couchdb').volumes.find((v: any) => v.name === 'couchdb-admin').secret.items.push({ key: 'cookie', path: 'cookie' }),
+  },
+  {
+    name: 'a whole Secret in a role\'s environment',
+    expect: /^Deployment\/stratus-gateway: container stratus takes every key of Secret stratus-session into its environment$/m,
+    apply: (ms) => void podOf(ms, 'Deployment', 'stratus-gateway').containers[0].envFrom.push({ secretRef: { name: 'stratus-session' } }),
+  },
+];
+
+catchesEach('ops/check-secrets.py', SECRET_LEAKS);
 
 // compose.yaml is read as YAML and --check-config runs the binary: neither needs kubectl or kustomize, so
 // these stay outside the gate above and run on every machine.

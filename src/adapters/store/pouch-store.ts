@@ -261,6 +261,9 @@ export class PouchDatabases implements Databases {
     await db.destroy();
   }
 
+  /** Nothing to do: one process owns these databases and makes each when it first writes it. */
+  async prepare(): Promise<void> {}
+
   private existing(name: string): SegmentedDatabase | undefined {
     return this.periods.get(name) ?? this.whole.get(name);
   }

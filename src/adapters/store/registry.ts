@@ -25,7 +25,7 @@ export interface StoreSettings {
   readonly feedbackLimit: number;
 }
 
-const retentionOf = ({ retentionMs, historyLimit, feedbackLimit }: StoreSettings): RetentionPolicy => ({ retentionMs, historyLimit, feedbackLimit });
+export const retentionOf = ({ retentionMs, historyLimit, feedbackLimit }: StoreSettings): RetentionPolicy => ({ retentionMs, historyLimit, feedbackLimit });
 
 export interface StoreAdapter {
   readonly capabilities: StoreCapabilities;

@@ -2,8 +2,8 @@
 // each makes its own way (Databases): one database per period (periods.ts), reads across the live ones,
 // and a sweep in the background that drops expired periods whole and trims the feedback to its limit.
 // PouchStore and CouchStore differ only below that interface.
-import { historyKey, resultIdOf, sessionRange, trimOrder, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
-import { Periods, type SeriesKind } from './periods.ts';
+import { historyKey, isFeedbackId, resultIdOf, sessionRange, trimOrder, type Doc, type FeedbackDoc, type ResultDoc, resultDoc, toResult } from './documents.ts';
+import { Periods, SERIES_KINDS, type SeriesKind } from './periods.ts';
 import { FEEDBACK_PER_SESSION, StoreError, type PredictionResult, type RetentionPolicy, type SaveOutcome, type SweepReport, type SweepTotals } from './store.ts';
 
 export interface WriteRow {
@@ -45,6 +45,17 @@ export interface Databases {
   range<T extends Doc>(db: string, query: RangeQuery): Promise<RangeRow<T>[]>;
   count(db: string): Promise<number>;
   drop(db: string): Promise<void>;
+  /** Makes those of the databases that do not exist yet, where the store may (see start's upkeep). */
+  prepare(dbs: readonly string[]): Promise<void>;
+}
+
+/** What a store's sweeps do besides looking at which databases there are. */
+export interface Upkeep {
+  /** Drop expired periods and trim the feedback: off where the store's user may not (a role's own
+   * CouchDB user), which leaves it to one that may (`stratus couchdb keep`). */
+  readonly sweep: boolean;
+  /** Make the current and next period's databases before anyone writes them, for users that may not. */
+  readonly ahead: boolean;
 }
 
 /** Sweeps run every half period, within these bounds. */
@@ -62,6 +73,7 @@ export class TimeSeries {
   private pendingSweeps = 0;
   private sweepTotals: SweepTotals = { sweeps: 0, failed: 0, databasesDropped: 0, feedbackTrimmed: 0, lastSeconds: 0, lastEndedAt: 0 };
   private timer: ReturnType<typeof setInterval> | null = null;
+  private upkeep: Upkeep = { sweep: true, ahead: false };
 
   constructor(
     private readonly dbs: Databases,
@@ -71,7 +83,8 @@ export class TimeSeries {
   }
 
   /** Sweeps every half period (1 s to 5 s): expired data goes within about a period of expiring. */
-  start(): void {
+  start(upkeep: Upkeep = { sweep: true, ahead: false }): void {
+    this.upkeep = upkeep;
     void this.dbs.names().then((names) => (this.existing ??= new Set(names)), () => {});
     const every = Math.min(SWEEP_EVERY_MS.max, Math.max(SWEEP_EVERY_MS.min, this.periods.lengthMs / 2));
     // A failed sweep (the server away) is simply tried again at the next tick.
@@ -182,6 +195,12 @@ export class TimeSeries {
     const grace = Math.min(this.periods.lengthMs, 10_000);
     const names = await this.dbs.names();
     this.existing = new Set(names);
+    if (!this.upkeep.sweep) return { databasesDropped: 0, feedbackTrimmed: 0 };
+    if (this.upkeep.ahead) {
+      const current = this.periods.of(now);
+      const ahead = [current, current + this.periods.lengthMs].flatMap((start) => SERIES_KINDS.map((kind) => this.name(kind, start)));
+      await this.dbs.prepare(ahead.filter((name) => !this.existing!.has(name)));
+    }
     const expired = names.filter((name) => {
       const period = Periods.parse(name);
       return period !== null && this.periods.expired(period.start, now - grace);
@@ -197,7 +216,8 @@ export class TimeSeries {
   private async trimFeedback(): Promise<number> {
     const limit = this.policy.feedbackLimit;
     if ((await this.dbs.count('feedback')) <= limit) return 0;
-    const rows = await this.dbs.range<FeedbackDoc>('feedback', { include_docs: true });
+    // Samples only: a store may keep other documents there (CouchDB's write rule, couch-access.ts).
+    const rows = (await this.dbs.range<FeedbackDoc>('feedback', { include_docs: true })).filter((row) => isFeedbackId(row.id));
     const byDoc = new Map(rows.flatMap((row) => (row.doc ? [[row.doc, row] as const] : [])));
     // Not simply the oldest: a session's samples past its share, and unreviewed ones, go first (trimOrder).
     const order = trimOrder([...byDoc.keys()], this.policy.feedbackPerSession ?? FEEDBACK_PER_SESSION).map((doc) => byDoc.get(doc)!);

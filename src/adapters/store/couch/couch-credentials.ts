@@ -1,6 +1,8 @@
 // Where CouchStore's user name and password come from: a mounted Secret directory (files `username` and
 // `password`), else COUCHDB_USER / COUCHDB_PASSWORD, else the userinfo of --couchdb-url. The password
 // lives only inside CouchCredentials, which prints as "[redacted]" so no log line, error or dump shows it.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readCredentialFiles } from '../../../secret.ts';
 
 const REDACTED = '[redacted]';
@@ -17,6 +19,11 @@ export class CouchCredentials {
 
   authorizationHeader(): string {
     return `Basic ${Buffer.from(`${this.username}:${this.#password}`).toString('base64')}`;
+  }
+
+  /** The `_users` document that gives this user its password (CouchDB hashes it on write). */
+  userDocument(id: string, roles: readonly string[]): object {
+    return { _id: id, name: this.username, password: this.#password, roles: [...roles], type: 'user' };
   }
 
   /** Masks the password (and the header built from it) wherever a message might have picked it up. */
@@ -89,4 +96,18 @@ function fromEnvironment(env: Record<string, string | undefined>): CouchCredenti
 function readSecretDir(directory: string): CouchCredentials {
   const { username, password } = readCredentialFiles(directory, (problem) => new CouchSettingsError(`--couchdb-secret-dir: ${problem}`));
   return new CouchCredentials(username, password);
+}
+
+/** The users `stratus couchdb keep` makes: `<directory>/<role>/username` and `password` for each role
+ * whose directory is there (a role left out keeps the user it has). */
+export function readRoleUsers<Role extends string>(directory: string, roles: readonly Role[]): Map<Role, CouchCredentials> {
+  const users = new Map<Role, CouchCredentials>();
+  for (const role of roles) {
+    const roleDir = join(directory, role);
+    if (!existsSync(roleDir)) continue;
+    const { username, password } = readCredentialFiles(roleDir, (problem) => new CouchSettingsError(`--couchdb-users-dir: ${problem}`));
+    users.set(role, new CouchCredentials(username, password));
+  }
+  if (users.size === 0) throw new CouchSettingsError(`--couchdb-users-dir: no ${roles.join('/, ')}/ directory in ${directory}`);
+  return users;
 }

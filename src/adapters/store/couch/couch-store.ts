@@ -5,7 +5,9 @@
 // Writes of results and history go out through a group commit (bulk-queue.ts): the batches of one
 // process that are written at the same time share one _bulk_docs.
 import { BulkQueue, type BulkQueueOptions, type BulkRow } from './bulk-queue.ts';
+import { COUCH_ROLES, CouchAccess, isDesignDoc, type CouchRole } from './couch-access.ts';
 import { CouchClient, CouchHttpError, type CouchClientOptions, type CouchRequest } from './couch-client.ts';
+import type { CouchCredentials } from './couch-credentials.ts';
 import { DATABASES, feedbackDoc, feedbackWindow, MODEL_JSON, MODEL_ONNX, relabelled, reviewFeedbackDoc, SERVING_VERSION, toModelVersion, upsert, WEIGHTS_BIN, type DatabaseName, type Doc, type FeedbackDoc, type ModelDoc, type SettingDoc } from '../documents.ts';
 import { DEFAULT_RETENTION, FEEDBACK_PER_SESSION, StoreError, type FeedbackQuery, type FeedbackSample, type FeedbackState, type NewFeedback, type ModelFiles, type ModelVersion, type PredictionResult, type RetentionPolicy, type SaveOutcome, type Store, type SweepReport, type SweepTotals } from '../store.ts';
 import { TimeSeries, type Databases, type RangeQuery, type RangeRow, type WriteRow } from '../time-series.ts';
@@ -17,6 +19,8 @@ export interface CouchStoreOptions extends CouchClientOptions {
    * at most one request per 200 ms under steady load. */
   readonly bulk?: Partial<BulkQueueOptions>;
   readonly retention?: RetentionPolicy;
+  /** `stratus couchdb keep`: makes each period's databases ahead, for the roles' users that may not. */
+  readonly keeper?: boolean;
 }
 
 // One at once: what a process writes meanwhile waits and goes out as one bigger request. A CouchDB-API
@@ -43,9 +47,16 @@ export class CouchStore implements Store {
   /** One group commit per database written to (a period's results, its history). */
   private readonly queues = new Map<string, BulkQueue>();
   private readonly series: TimeSeries;
+  readonly permissions: CouchAccess;
+  /** Logged in as a server admin (or the server has none): this store creates and drops databases.
+   * Otherwise it is one role's user, and `stratus couchdb keep` does that for it. */
+  private serverAdmin = false;
+  /** The keeper's: the databases whose `_security` and write rule it has set since it started. */
+  private readonly secured = new Set<string>();
 
   constructor(private readonly options: CouchStoreOptions) {
     this.prefix = options.prefix ?? 'stratus_';
+    this.permissions = new CouchAccess(this.prefix);
     this.bulkOptions = { ...DEFAULT_BULK, ...options.bulk };
     this.series = new TimeSeries(new CouchDatabases(this), options.retention ?? DEFAULT_RETENTION);
   }
@@ -54,14 +65,45 @@ export class CouchStore implements Store {
     const client = new CouchClient(this.options);
     this.client = client;
     try {
-      await Promise.all(DATABASES.map((name) => this.ensureDatabase(this.db(name))));
+      this.serverAdmin = await this.isServerAdmin();
+      // A role's user may not even look at a database it is no member of: it takes them as made.
+      if (this.serverAdmin) await Promise.all(DATABASES.map((name) => this.ensureDatabase(this.db(name))));
     } catch (error) {
       client.close();
       this.client = null;
       throw error;
     }
     client.startPinging();
-    this.series.start();
+    this.series.start({ sweep: this.serverAdmin, ahead: this.serverAdmin && this.options.keeper === true });
+  }
+
+  private async isServerAdmin(): Promise<boolean> {
+    const session = await this.client!.request<{ userCtx?: { roles?: unknown } }>({ path: '_session' });
+    const roles = session.userCtx?.roles;
+    return Array.isArray(roles) && roles.includes('_admin');
+  }
+
+  /** The keeper's start (server admin only): each role's user with its password and roles, and every
+   * database of the store with the `_security` and write rule of couch-access.ts, made before those
+   * existed or changed since. */
+  async provision(users: ReadonlyMap<CouchRole, CouchCredentials>, gatewayPublishes: boolean): Promise<void> {
+    this.assertOpen();
+    if (!this.serverAdmin) throw new StoreError('only a CouchDB server admin may create users and set database security');
+    for (const role of COUCH_ROLES) {
+      const credentials = users.get(role);
+      if (!credentials) continue;
+      const { name, roles } = this.permissions.user(role, gatewayPublishes);
+      if (credentials.username !== name) throw new StoreError(`the ${role} user must be named ${name}, not ${credentials.username}`);
+      const id = `org.couchdb.user:${name}`;
+      await upsert(this.access<Doc>('_users'), credentials.userDocument(id, roles) as Doc);
+    }
+    await this.secureAll();
+  }
+
+  /** Secures each database of the store not yet secured since the keeper started: those made before
+   * it ran, or since by a process that logs in as the admin. */
+  private async secureAll(): Promise<void> {
+    for (const name of await this.ownDatabases()) if (!this.secured.has(name)) await this.secure(name);
   }
 
   async close(): Promise<void> {
@@ -153,7 +195,7 @@ export class CouchStore implements Store {
   async listModels(): Promise<ModelVersion[]> {
     const page = await this.request<AllDocs<CouchModelDoc>>({ db: this.db('models'), path: '_all_docs', qs: { include_docs: true } });
     return page.rows
-      .flatMap((row) => (row.doc ? [toModelVersion(row.doc)] : []))
+      .flatMap((row) => (row.doc && !isDesignDoc(row.id) ? [toModelVersion(row.doc)] : []))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
@@ -182,7 +224,7 @@ export class CouchStore implements Store {
   async listFeedback(limit: number, query?: FeedbackQuery): Promise<FeedbackSample[]> {
     const perSession = this.series.policy.feedbackPerSession ?? FEEDBACK_PER_SESSION;
     const page = await this.request<AllDocs<FeedbackDoc>>({ db: this.db('feedback'), path: '_all_docs', qs: { include_docs: true } });
-    return feedbackWindow(page.rows.map((row) => row.doc ?? undefined), limit, perSession, query);
+    return feedbackWindow(page.rows.map((row) => (isDesignDoc(row.id) ? undefined : (row.doc ?? undefined))), limit, perSession, query);
   }
 
   async reviewFeedback(id: string, label: number, state: Exclude<FeedbackState, 'pending'>): Promise<FeedbackSample | null> {
@@ -234,12 +276,41 @@ export class CouchStore implements Store {
     } catch (error) {
       if (!(error instanceof CouchHttpError && error.statusCode === 404)) throw error;
     }
+    if (!this.serverAdmin) throw new StoreError(`couchdb database ${name} does not exist, and only the keeper (stratus couchdb keep) may create it`);
     try {
       await client.request({ method: 'PUT', db: name });
     } catch (error) {
       // 412: another process created it between our look and our PUT.
-      if (!(error instanceof CouchHttpError && error.statusCode === 412)) throw error;
+      if (error instanceof CouchHttpError && error.statusCode === 412) return;
+      throw error;
     }
+    // Only the keeper sets members and write rules: where every process is the admin, nobody needs them.
+    if (this.options.keeper) await this.secure(name.slice(this.prefix.length));
+  }
+
+  /** Sets a database's members and write rule (couch-access.ts); `name` without the prefix. */
+  private async secure(name: string): Promise<void> {
+    const security = this.permissions.security(name);
+    if (!security) return;
+    const db = this.fullName(name);
+    try {
+      await this.client!.request({ method: 'PUT', db, path: '_security', body: security });
+    } catch (error) {
+      // pouchdb-server keeps _security as a revised document, and may let two processes both create a
+      // database: a 409 means the other wrote the same object just now.
+      if (!(error instanceof CouchHttpError && error.statusCode === 409)) throw error;
+    }
+    const guard = this.permissions.guard(name);
+    if (guard) await upsert(this.access<Doc>(db), guard);
+    this.secured.add(name);
+  }
+
+  /** The keeper's sweep: makes those of the databases (named without the prefix) that do not exist yet,
+   * and secures any made meanwhile by another admin. */
+  async prepare(names: readonly string[]): Promise<void> {
+    if (!this.serverAdmin || !this.options.keeper) return;
+    for (const name of names) await this.ensureDatabase(this.fullName(name));
+    await this.secureAll();
   }
 
   async bulk(db: string, docs: readonly object[]): Promise<BulkRow[]> {
@@ -316,5 +387,9 @@ class CouchDatabases implements Databases {
   async drop(name: string): Promise<void> {
     this.store.forgetQueue(name);
     await this.store.request({ method: 'DELETE', db: this.store.fullName(name) }, () => null);
+  }
+
+  prepare(names: readonly string[]): Promise<void> {
+    return this.store.prepare(names);
   }
 }
