@@ -9,11 +9,19 @@
 - no egress ipBlock opens a range that is not the public internet (link-local 169.254/16 included);
 - where a KEDA ScaledObject watches Kafka: its bootstrap servers are fully qualified names in the
   overlay's namespace, the brokers advertise such names too, and a policy lets namespace keda reach the
-  brokers' client port.
+  brokers' client port;
+- where CouchDB serves TLS (its mounted config enables [ssl], as the prod overlay's does): every Stratus
+  container outside CouchDB's pod reaches it over https://, through a Service port that leads to the TLS
+  port, with NODE_EXTRA_CA_CERTS naming a file of a volume it mounts; inside CouchDB's pod (the keeper,
+  which logs in as the admin) it reaches CouchDB over loopback only; no Service port and no NetworkPolicy
+  leads to CouchDB's plain HTTP port. Where CouchDB does not serve TLS, no Stratus container may ask it
+  for https://.
 
 Usage: check-exposure.py RENDERED.yaml   (exit 1 with one line per problem)"""
+import configparser
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 import manifest_check
 
@@ -26,6 +34,13 @@ MONITORING = "monitoring"
 INGRESS_CONTROLLERS = {"ingress-nginx", "kube-system"}
 KEDA_NAMESPACE = "keda"
 KAFKA_CLIENT_PORT = 9092
+# Where a Stratus container finds CouchDB, first found first (src/config.ts: the flag, then the variable,
+# then its conventional fallback).
+COUCHDB_URL_FLAG = "--couchdb-url"
+COUCHDB_URL_VARS = ("STRATUS_COUCHDB_URL", "COUCHDB_URL")
+# CouchDB reads its ini files from here (default.d, local.d); a ConfigMap mounted below it is its config.
+COUCHDB_ETC = "/opt/couchdb/etc/"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Every range that is not the public internet (RFC 6890's special-purpose registries, the parts a pod
 # could reach), IPv4 and IPv6.
 NOT_INTERNET = [ipaddress.ip_network(n) for n in [
@@ -60,6 +75,182 @@ def container_env(container: dict, config_maps: dict) -> dict:
         if "value" in entry:
             env[entry["name"]] = entry["value"]
     return env
+
+
+def image_name(image: object) -> str:
+    """An image reference's last path part, without tag or digest: "couchdb" for docker.io/couchdb:3.4.2."""
+    name = str(image).split("@")[0].rsplit("/", 1)[-1]
+    return name.split(":")[0]
+
+
+def named_port(ports: dict, port: object) -> object:
+    """A port as a number where a container declares that name, else as given."""
+    return ports.get(port, port)
+
+
+def couchdb_config(pod_spec: dict, container: dict, config_maps: dict) -> configparser.ConfigParser:
+    """The settings CouchDB reads from the ConfigMap files its container mounts below /opt/couchdb/etc, in
+    the order it reads them (by path: local.d's files alphabetically). The image's own defaults are not
+    in the manifests: a setting absent here has CouchDB's default."""
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes", []) or []}
+    files: list[tuple[str, str]] = []
+    for mount in container.get("volumeMounts", []) or []:
+        path = mount.get("mountPath", "")
+        source = (volumes.get(mount.get("name")) or {}).get("configMap")
+        if not source or not (path + "/").startswith(COUCHDB_ETC):
+            continue
+        data = config_maps.get(source.get("name"), {})
+        items = source.get("items")
+        keys = {i["key"]: i.get("path", i["key"]) for i in items} if items else {k: k for k in data}
+        if mount.get("subPath"):
+            key = next((k for k, p in keys.items() if p == mount["subPath"]), None)
+            if key is not None and key in data:
+                files.append((path, data[key]))
+        else:
+            files.extend((f"{path}/{p}", data[k]) for k, p in keys.items() if k in data and p.endswith(".ini"))
+    config = configparser.ConfigParser(interpolation=None, strict=False, comment_prefixes=(";", "#"), inline_comment_prefixes=(";",))
+    for _, text in sorted(files):
+        config.read_string(text)
+    return config
+
+
+def couchdb_url(container: dict, config_maps: dict) -> tuple[str | None, str | None]:
+    """The CouchDB URL a Stratus container uses and where it was found; (None, name) when that is a
+    variable taken from a Secret or a field, which the manifests do not hold; (None, None) when none."""
+    args = [str(a) for a in container.get("args", []) or []]
+    for i, arg in enumerate(args):
+        if arg.startswith(COUCHDB_URL_FLAG + "="):
+            return arg.split("=", 1)[1], COUCHDB_URL_FLAG
+        if arg == COUCHDB_URL_FLAG and i + 1 < len(args):
+            return args[i + 1], COUCHDB_URL_FLAG
+    env = container_env(container, config_maps)
+    indirect = {e.get("name") for e in container.get("env", []) or [] if "valueFrom" in e}
+    for name in COUCHDB_URL_VARS:
+        if name in indirect:
+            return None, name
+        if name in env:
+            return env[name], name
+    return None, None
+
+
+def mounted_file(path: str, container: dict, pod_spec: dict) -> bool:
+    """Whether `path` is a file that one of the container's volume mounts provides: a subPath mount of it,
+    or a path below a mount whose volume lists that path among its items (or lists none)."""
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes", []) or []}
+    for mount in container.get("volumeMounts", []) or []:
+        volume = volumes.get(mount.get("name"))
+        if volume is None:
+            continue
+        root = mount.get("mountPath", "").rstrip("/")
+        if mount.get("subPath"):
+            if path == root:
+                return True
+            continue
+        if not path.startswith(root + "/"):
+            continue
+        inner = path[len(root) + 1 :]
+        if mount.get("subPathExpr"):
+            return True
+        sources = [volume[k] for k in ("secret", "configMap") if volume.get(k)]
+        sources += [s.get("secret") or s.get("configMap") for s in (volume.get("projected") or {}).get("sources", []) or []]
+        listed = [i.get("path") for s in sources if s for i in s.get("items") or []]
+        if not sources or any(s is not None and not s.get("items") for s in sources) or inner in listed:
+            return True
+    return False
+
+
+def couchdb_tls_problems(config_maps: dict, workloads: list[dict], services: dict, policies: list[dict]) -> list[str]:
+    """Where CouchDB serves TLS, nothing outside its pod may use plain HTTP, and every Stratus container
+    outside it must use and verify TLS. Taking effect from CouchDB's own rendered config, rather than from
+    an overlay's name given by ops/validate, keeps the rule with the thing it is about: any overlay that
+    turns [ssl] on is held to it, and one that turns it off cannot keep roles asking for https://."""
+    problems: list[str] = []
+    couchdbs = []
+    for w in workloads:
+        pod = w["spec"]["template"]
+        for c in pod["spec"].get("containers", []) or []:
+            if image_name(c.get("image")) != "couchdb":
+                continue
+            config = couchdb_config(pod["spec"], c, config_maps)
+            couchdbs.append({
+                "owner": f"{w['kind']}/{w['metadata']['name']}",
+                "labels": pod["metadata"].get("labels", {}) or {},
+                "ports": {p.get("name"): p["containerPort"] for p in c.get("ports", []) or []},
+                "tls": config.getboolean("ssl", "enable", fallback=False),
+                "plain": int(config.get("chttpd", "port", fallback="5984")),
+                "secure": int(config.get("ssl", "port", fallback="6984")),
+            })
+    if not couchdbs:
+        return problems
+    tls = [db for db in couchdbs if db["tls"]]
+
+    # Which URL each Stratus container uses; those in CouchDB's own pod (the keeper) stay on loopback.
+    for w in workloads:
+        pod = w["spec"]["template"]
+        owner = f"{w['kind']}/{w['metadata']['name']}"
+        in_couchdb_pod = any(image_name(c.get("image")) == "couchdb" for c in pod["spec"].get("containers", []) or [])
+        for c in pod["spec"].get("containers", []) or []:
+            if "stratus" not in str(c.get("image")):
+                continue
+            who = f"{owner}: container {c.get('name')}"
+            url, source = couchdb_url(c, config_maps)
+            if url is None:
+                if source is not None and tls:
+                    problems.append(f"{who} takes its CouchDB URL ({source}) from outside the manifests, so its scheme cannot be checked")
+                continue
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            if parts.scheme == "https" and not tls:
+                problems.append(f"{who} reaches CouchDB at {url}, but CouchDB here does not enable [ssl]")
+                continue
+            if not tls:
+                continue
+            if in_couchdb_pod:
+                # The keeper logs in as the admin: over loopback, where plain HTTP never leaves the pod.
+                if host not in LOOPBACK_HOSTS:
+                    problems.append(f"{who} reaches CouchDB at {url}: inside CouchDB's pod, only over loopback")
+                continue
+            if parts.scheme != "https":
+                problems.append(f"{who} reaches CouchDB at {url} ({source}), not https://, while CouchDB serves TLS")
+                continue
+            service = services.get(host.split(".")[0])
+            if service is not None:
+                port = parts.port or 443
+                leads = [
+                    named_port(db["ports"], p.get("targetPort", p["port"])) == db["secure"]
+                    for db in tls if selects({"matchLabels": service["spec"].get("selector", {})}, db["labels"])
+                    for p in service["spec"].get("ports", []) or [] if p["port"] == port
+                ]
+                if not any(leads):
+                    problems.append(f"{who} reaches CouchDB at {url}, but no port {port} of Service/{service['metadata']['name']} leads to CouchDB's TLS port")
+            ca = next((e for e in c.get("env", []) or [] if e.get("name") == "NODE_EXTRA_CA_CERTS"), None)
+            if ca is None or "value" not in ca:
+                problems.append(f"{who} reaches CouchDB over https:// without NODE_EXTRA_CA_CERTS, so it cannot verify CouchDB's certificate")
+            elif not mounted_file(str(ca["value"]), c, pod["spec"]):
+                problems.append(f"{who} has NODE_EXTRA_CA_CERTS={ca['value']}, which no volume it mounts provides")
+
+    # Nothing leads to plain HTTP from outside the pod: no Service port, no policy rule.
+    for db in tls:
+        for name, svc in services.items():
+            if not selects({"matchLabels": svc["spec"].get("selector", {})}, db["labels"]):
+                continue
+            for port in svc["spec"].get("ports", []) or []:
+                if named_port(db["ports"], port.get("targetPort", port["port"])) == db["plain"]:
+                    problems.append(f"Service/{name}: port {port.get('name', port['port'])} leads to {db['owner']}'s plain HTTP port {db['plain']}, while CouchDB serves TLS")
+        for policy in policies:
+            name = f"NetworkPolicy/{policy['metadata']['name']}"
+            spec = policy["spec"]
+            if selects(spec.get("podSelector"), db["labels"]):
+                for rule in spec.get("ingress", []) or []:
+                    # No ports, or an entry without a port, admits every port; endPort makes a range.
+                    ports = [(named_port(db["ports"], p.get("port")), p.get("endPort")) for p in rule.get("ports", []) or []]
+                    if not ports or any(start is None or start == db["plain"] or (end and isinstance(start, int) and start <= db["plain"] <= end) for start, end in ports):
+                        problems.append(f"{name}: admits {db['owner']}'s plain HTTP port {db['plain']}, while CouchDB serves TLS")
+            for rule in spec.get("egress", []) or []:
+                to_couchdb = any(to.get("podSelector") is not None and selects(to["podSelector"], db["labels"]) for to in rule.get("to", []) or [])
+                if to_couchdb and any(named_port(db["ports"], p.get("port")) == db["plain"] for p in rule.get("ports", []) or []):
+                    problems.append(f"{name}: lets pods out to {db['owner']}'s plain HTTP port {db['plain']}, while CouchDB serves TLS")
+    return problems
 
 
 def problems_in(docs: list[dict]) -> list[str]:
@@ -181,6 +372,7 @@ def problems_in(docs: list[dict]) -> list[str]:
         if not admitted:
             problems.append(f"ScaledObject/{so['metadata']['name']}: no NetworkPolicy lets namespace {KEDA_NAMESPACE} reach Kafka on {KAFKA_CLIENT_PORT}")
 
+    problems += couchdb_tls_problems(config_maps, workloads, services, policies)
     return problems
 
 

@@ -5,6 +5,8 @@
   workload mounts it, projects it, or takes one of its keys into its environment;
 - a role's CouchDB user (Secret stratus-couchdb-<role>) is named only by that role's pods (label
   app.kubernetes.io/component) and by the CouchDB StatefulSet, whose keeper sets its password;
+- CouchDB's TLS key (Secret stratus-couchdb-tls, the prod overlay) is named by the CouchDB StatefulSet
+  alone, and no Stratus container there (the keeper) mounts it or takes it into its environment;
 - in every pod that runs the Stratus image, each Secret volume (or projected Secret) lists its keys
   (items:), so a key added to a Secret later does not reach the pod unasked, and no container takes a
   whole Secret into its environment (envFrom); no Stratus container is given CouchDB's Erlang cookie.
@@ -16,6 +18,8 @@ import manifest_check
 ADMIN_SECRET = "stratus-couchdb"
 ROLES = ("gateway", "consumer", "trainer")
 ROLE_SECRETS = {f"{ADMIN_SECRET}-{role}": role for role in ROLES}
+# CouchDB's certificate and private key: for the couchdb container only.
+TLS_SECRET = f"{ADMIN_SECRET}-tls"
 # The one workload that may hold the admin: CouchDB itself, and its keeper beside it.
 COUCHDB = ("StatefulSet", "couchdb")
 COMPONENT = "app.kubernetes.io/component"
@@ -72,6 +76,8 @@ def problems_in(docs: list[dict]) -> list[str]:
 
         if ADMIN_SECRET in names and not is_couchdb:
             problems.append(f"{owner}: references Secret {ADMIN_SECRET}, the CouchDB admin, which only StatefulSet/couchdb may hold")
+        if TLS_SECRET in names and not is_couchdb:
+            problems.append(f"{owner}: references Secret {TLS_SECRET}, CouchDB's TLS key, which only StatefulSet/couchdb may hold")
         for name in sorted(names & ROLE_SECRETS.keys()):
             if not is_couchdb and component != ROLE_SECRETS[name]:
                 problems.append(f"{owner}: references Secret {name}, the {ROLE_SECRETS[name]}'s CouchDB user, but runs {component or 'no role'}")
@@ -86,6 +92,8 @@ def problems_in(docs: list[dict]) -> list[str]:
                     problems.append(f"{owner}: volume {volume.get('name')} mounts every key of Secret {name}: list them in items")
                 elif name == ADMIN_SECRET and mounted_by_stratus and any(i.get("key") not in ("username", "password") for i in items):
                     problems.append(f"{owner}: volume {volume.get('name')} gives a Stratus container keys of {ADMIN_SECRET} other than username and password")
+                if name == TLS_SECRET and mounted_by_stratus:
+                    problems.append(f"{owner}: volume {volume.get('name')} gives a Stratus container {TLS_SECRET}, CouchDB's TLS key")
         for c in containers(spec):
             for source in c.get("envFrom", []) or []:
                 if source.get("secretRef"):
@@ -95,6 +103,8 @@ def problems_in(docs: list[dict]) -> list[str]:
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef") or {}
                 if ref.get("name") == ADMIN_SECRET and ref.get("key") not in ("username", "password"):
                     problems.append(f"{owner}: container {c.get('name')} takes {ADMIN_SECRET}'s {ref.get('key')} into its environment")
+                if ref.get("name") == TLS_SECRET:
+                    problems.append(f"{owner}: container {c.get('name')} takes {TLS_SECRET}'s {ref.get('key')} into its environment")
 
     return problems
 

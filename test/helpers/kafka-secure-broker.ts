@@ -7,7 +7,7 @@
 // keystore; the CA's PEM file is what a client's --kafka-ca-file names. Where java, mvn or openssl is
 // missing: the loud skip of cluster-services.ts (a failure with STRATUS_REQUIRE_CLUSTER=1). Jars only, no
 // container path as cluster-services.ts has: the users must be added by the format step run here.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ import { createKafkaClient } from '../../src/adapters/transport/kafka/client.ts'
 import type { KafkaSecurity, SaslMechanism } from '../../src/adapters/transport/kafka/security.ts';
 import { Secret } from '../../src/secret.ts';
 import { missingTools, unavailable } from './cluster-services.ts';
-import { freePort } from './process.ts';
+import { freePort, runOrThrow } from './process.ts';
+import { makeCertificates, opensslMissing } from './test-certificates.ts';
 import { waitFor } from './wait.ts';
 
 /** A SCRAM user: its name and password, and the mechanisms it has credentials for (SCRAM stores one per hash). */
@@ -85,27 +86,17 @@ function properties(node: BrokerNode, sslPort: number, dir: string, adminPasswor
   return Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
 }
 
-function run(command: string, args: string[], what: string): void {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${what} failed: ${result.stderr || result.stdout}`);
-}
-
-/** A throwaway CA and a broker certificate for 127.0.0.1 it signed; the broker's key and chain in one PEM. */
-function makeCertificates(dir: string): void {
-  const at = (name: string) => join(dir, name);
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2', '-subj', '/CN=stratus-test-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], 'making the test CA');
-  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('broker.key'), '-out', at('broker.csr'), '-subj', '/CN=127.0.0.1'], 'making the broker key');
-  writeFileSync(at('broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  run('openssl', ['x509', '-req', '-in', at('broker.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('broker.crt'), '-days', '2', '-extfile', at('broker.ext')], 'signing the broker certificate');
-  // Kafka's PEM keystore: an unencrypted PKCS#8 key (what openssl 3 writes) followed by the chain.
-  writeFileSync(at('broker.pem'), readFileSync(at('broker.key'), 'utf8') + readFileSync(at('broker.crt'), 'utf8'));
+/** The test CA and a broker certificate; Kafka's PEM keystore is the unencrypted PKCS#8 key (what
+ * openssl 3 writes) followed by the chain. */
+function makeBrokerCertificates(dir: string): void {
+  const { cert, key } = makeCertificates(dir, 'broker');
+  writeFileSync(join(dir, 'broker.pem'), readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
 }
 
 /** Starts the broker with `users` (plus the super user) and waits until the super user can describe it;
  * null, after the loud warning, where the tools are missing. */
 export async function startSecureBroker(users: readonly ScramUser[]): Promise<SecureBroker | null> {
-  const missing = missingTools(process.env) ?? (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0 ? null : 'openssl not installed');
+  const missing = missingTools(process.env) ?? opensslMissing();
   if (missing) return unavailable(missing, process.env);
   fetchKafka();
   const runDir = join(tmpdir(), `stratus-secure-kafka-${process.pid}-${Date.now()}`);
@@ -115,13 +106,13 @@ export async function startSecureBroker(users: readonly ScramUser[]): Promise<Se
   const dir = join(runDir, `kafka-${node.id}`);
   mkdirSync(dir, { recursive: true });
   const adminPassword = crypto.randomUUID().replaceAll('-', '');
-  makeCertificates(dir);
+  makeBrokerCertificates(dir);
   writeFileSync(join(dir, 'server.properties'), properties(node, sslPort, dir, adminPassword));
   writeFileSync(join(dir, 'log4j2.properties'), LOG4J);
   const scram = [{ name: ADMIN, password: adminPassword, mechanisms: ['scram-sha-512'] as const }, ...users].flatMap((user) =>
     user.mechanisms.map((mechanism) => ['--add-scram', `${toolName(mechanism)}=[name=${user.name},password=${user.password}]`]),
   );
-  run('java', ['-cp', `${jarsDir()}/*`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', join(dir, 'server.properties'), ...scram.flat()], 'formatting the secure broker');
+  runOrThrow('java', ['-cp', `${jarsDir()}/*`, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', CLUSTER_ID, '-c', join(dir, 'server.properties'), ...scram.flat()], 'formatting the secure broker');
   startNode(runDir, node);
   // If this process is killed before its exit handler runs, a watchdog still ends the JVM and its files.
   spawn('bash', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${node.pid} 2>/dev/null; rm -rf '${runDir}'`], { detached: true, stdio: 'ignore' }).unref();

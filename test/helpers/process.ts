@@ -1,4 +1,5 @@
 // Run Stratus as a separate process, the way a user or Kubernetes does.
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { waitFor } from './wait.ts';
 
@@ -61,4 +62,10 @@ export async function runToEnd(command: string[], options: Omit<StartOptions, 'r
   const proc = Bun.spawn(command, { cwd: options.cwd ?? REPO, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: childEnv(options.env) });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
+}
+
+/** A tool run to its end that must succeed (openssl, java): its output is the error when it does not. */
+export function runOrThrow(command: string, args: string[], what: string): void {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${what} failed: ${result.stderr || result.stdout}`);
 }

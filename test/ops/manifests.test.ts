@@ -186,6 +186,17 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
       expect(await checkSecrets(await render(overlay))).toEqual({ code: 0, problems: [] });
     }, 30_000);
   }
+
+  // ops/check-exposure.py holds an overlay to HTTPS when CouchDB's own config turns [ssl] on; this pins
+  // that prod does, so prod cannot slide back to plain HTTP with every check still passing.
+  test('prod: CouchDB serves TLS on 6984, and every role reaches it there over https', async () => {
+    const manifests = await render('prod');
+    const ini = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'couchdb-config')!.data!['tls.ini'];
+    expect(ini).toMatch(/^\[ssl\]\nenable = true\nport = 6984$/m);
+    for (const c of stratusContainers(manifests).filter((c) => c.serves)) {
+      expect({ owner: c.owner, url: c.env.STRATUS_COUCHDB_URL ?? c.env.COUCHDB_URL }).toEqual({ owner: c.owner, url: 'https://couchdb:6984' });
+    }
+  }, 30_000);
 });
 
 /** Runs one of ops/validate's Python checks on `manifests`, as ops/validate runs it on a rendered overlay. */
@@ -295,6 +306,55 @@ const EXPOSURES: Breach[] = [
     expect: /^ScaledObject\/stratus-consumer: no NetworkPolicy lets namespace keda reach Kafka on 9092$/m,
     apply: (ms) => void ms.splice(ms.findIndex((m) => m.metadata.name === 'kafka-from-keda'), 1),
   },
+  {
+    name: 'a role back on plain HTTP to CouchDB, which serves TLS',
+    expect: /^Deployment\/stratus-consumer: container stratus reaches CouchDB at http:\/\/couchdb:5984 \(STRATUS_COUCHDB_URL\), not https:\/\/, while CouchDB serves TLS$/m,
+    apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-consumer').containers[0].env ??= []).push({ name: 'STRATUS_COUCHDB_URL', value: 'http://couchdb:5984' }),
+  },
+  {
+    name: 'a role on https without the CA that signed CouchDB\'s certificate',
+    expect: /^Deployment\/stratus-gateway: container stratus reaches CouchDB over https:\/\/ without NODE_EXTRA_CA_CERTS/m,
+    apply: (ms) => {
+      const container = podOf(ms, 'Deployment', 'stratus-gateway').containers[0];
+      container.env = container.env.filter((e: { name: string }) => e.name !== 'NODE_EXTRA_CA_CERTS');
+    },
+  },
+  {
+    name: 'a CA file that no volume of the role provides',
+    expect: /^Job\/stratus-trainer: container stratus has NODE_EXTRA_CA_CERTS=\/var\/run\/secrets\/stratus\/couchdb-ca\/ca\.crt, which no volume it mounts provides$/m,
+    apply: (ms) => {
+      const container = podOf(ms, 'Job', 'stratus-trainer').containers[0];
+      container.volumeMounts = container.volumeMounts.filter((m: { name: string }) => m.name !== 'couchdb-ca');
+    },
+  },
+  {
+    name: "https to CouchDB's plain HTTP port",
+    expect: /^Deployment\/stratus-gateway: container stratus reaches CouchDB at https:\/\/couchdb:5984, but no port 5984 of Service\/couchdb leads to CouchDB's TLS port$/m,
+    apply: (ms) => void (ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'stratus-config')!.data!.COUCHDB_URL = 'https://couchdb:5984'),
+  },
+  {
+    name: "CouchDB's plain HTTP port back on its Service",
+    expect: /^Service\/couchdb: port http leads to StatefulSet\/couchdb's plain HTTP port 5984, while CouchDB serves TLS$/m,
+    apply: (ms) => ms.find((m) => m.kind === 'Service' && m.metadata.name === 'couchdb')!.spec.ports.push({ name: 'http', port: 5984, targetPort: 'http' }),
+  },
+  {
+    name: "a NetworkPolicy that admits CouchDB's plain HTTP port",
+    expect: /^NetworkPolicy\/couchdb-from-stratus: admits StatefulSet\/couchdb's plain HTTP port 5984, while CouchDB serves TLS$/m,
+    apply: (ms) => ms.find((m) => m.metadata.name === 'couchdb-from-stratus')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 5984 }),
+  },
+  {
+    name: 'the keeper reaching CouchDB through its Service rather than loopback',
+    expect: /^StatefulSet\/couchdb: container keeper reaches CouchDB at http:\/\/couchdb:5984: inside CouchDB's pod, only over loopback$/m,
+    apply: (ms) => {
+      const keeper = podOf(ms, 'StatefulSet', 'couchdb').containers.find((c: any) => c.name === 'keeper');
+      keeper.env.find((e: { name: string }) => e.name === 'STRATUS_COUCHDB_URL').value = 'http://couchdb:5984';
+    },
+  },
+  {
+    name: 'roles on https to a CouchDB whose TLS is off',
+    expect: /^Deployment\/stratus-gateway: container stratus reaches CouchDB at https:\/\/couchdb:6984, but CouchDB here does not enable \[ssl\]$/m,
+    apply: (ms) => void delete ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'couchdb-config')!.data!['tls.ini'],
+  },
 ];
 
 catchesEach('ops/check-exposure.py', EXPOSURES);
@@ -331,6 +391,19 @@ const SECRET_LEAKS: Breach[] = [
     name: "CouchDB's Erlang cookie given to the keeper",
     expect: /^StatefulSet\/couchdb: volume couchdb-admin gives a Stratus container keys of stratus-couchdb other than username and password$/m,
     apply: (ms) => void podOf(ms, 'StatefulSet', 'couchdb').volumes.find((v: any) => v.name === 'couchdb-admin').secret.items.push({ key: 'cookie', path: 'cookie' }),
+  },
+  {
+    name: "CouchDB's TLS key mounted in the keeper",
+    expect: /^StatefulSet\/couchdb: volume couchdb-tls gives a Stratus container stratus-couchdb-tls, CouchDB's TLS key$/m,
+    apply: (ms) =>
+      void podOf(ms, 'StatefulSet', 'couchdb')
+        .containers.find((c: any) => c.name === 'keeper')
+        .volumeMounts.push({ name: 'couchdb-tls', mountPath: '/var/run/secrets/couchdb-tls', readOnly: true }),
+  },
+  {
+    name: "CouchDB's TLS key in the gateway",
+    expect: /^Deployment\/stratus-gateway: references Secret stratus-couchdb-tls, CouchDB's TLS key, which only StatefulSet\/couchdb may hold$/m,
+    apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-gateway').volumes.find((v: any) => v.name === 'couchdb-ca').secret.secretName = 'stratus-couchdb-tls'),
   },
   {
     name: 'a whole Secret in a role\'s environment',

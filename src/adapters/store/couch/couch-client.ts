@@ -23,8 +23,16 @@ interface CouchFailure {
 /** Connection refused or reset, timeouts, 5xx, 429: worth another try. 4xx answers are final. */
 function isTransient(error: unknown): boolean {
   const status = (error as CouchFailure | null)?.statusCode;
-  if (status === undefined) return true;
+  if (status === undefined) return !isCertificateProblem(error);
   return status >= 500 || status === 429 || status === 408;
+}
+
+// An https:// server whose certificate this process does not trust (or that names another host) will not
+// be trusted a moment later either: said at once, not after the retry budget. nano keeps only the message.
+const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|altname|ERR_TLS_CERT/i;
+
+function isCertificateProblem(error: unknown): boolean {
+  return error instanceof Error && CERTIFICATE_PROBLEM.test(error.message);
 }
 
 export interface CouchClientOptions {
@@ -142,7 +150,7 @@ export class CouchClient {
     } catch (error) {
       // A final answer means the server is there, unless it refuses us: then the store cannot work.
       const status = (error as CouchFailure).statusCode;
-      this.reachable = !isTransient(error) && status !== 401 && status !== 403;
+      this.reachable = status !== undefined && !isTransient(error) && status !== 401 && status !== 403;
       throw error;
     }
   }
