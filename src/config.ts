@@ -47,6 +47,8 @@ export interface Config {
   /** A second port, same host, for /metrics, the model admin endpoints and dashboard, which --port then
    * no longer serves; null: everything on --port. */
   readonly adminPort: number | null;
+  /** With adminPort: a third port for /metrics alone, which the admin port then no longer serves. */
+  readonly metricsPort: number | null;
   readonly dataDir: string;
   /** Results and history entries are dropped this long after they were written. */
   readonly retentionMs: number;
@@ -344,6 +346,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'host', flag: 'host', env: 'STRATUS_HOST', parse: text, help: 'address to listen on (default 127.0.0.1)' },
   { key: 'port', flag: 'port', env: 'STRATUS_PORT', parse: integer(0, 65535), help: `HTTP port of the page, the API and probes (and of metrics and admin, without --admin-port); 0 picks a free one (default ${DEFAULT_PORT}; the trainer listens only when given one)` },
   { key: 'adminPort', flag: 'admin-port', env: 'STRATUS_ADMIN_PORT', parse: integer(0, 65535), help: 'a second port, on --host, for /metrics, the admin endpoints (models, feedback review) and /models, which --port then no longer serves: expose --port, never this one (default none: all on --port)' },
+  { key: 'metricsPort', flag: 'metrics-port', env: 'STRATUS_METRICS_PORT', parse: integer(0, 65535), help: 'with --admin-port: a third port for /metrics alone, which the admin port then no longer serves: the one Prometheus reaches (default none: metrics on the admin port)' },
   { key: 'sharePort', flag: 'share-port', env: 'STRATUS_SHARE_PORT', parse: boolean, switch: true, help: 'let other processes listen on the same --port (SO_REUSEPORT); without it a port in use is an error' },
   { key: 'dataDir', flag: 'data-dir', env: 'STRATUS_DATA_DIR', parse: text, help: 'where the local store keeps its files (default ./stratus-data)' },
   { key: 'retentionMs', flag: 'retention', env: 'STRATUS_RETENTION', parse: duration, help: 'keep prediction results and history this long, e.g. 30d, 12h, 5s; dropped whole by period (default 30d)' },
@@ -414,6 +417,7 @@ export const DEFAULTS: Config = Object.freeze({
   port: null,
   sharePort: false,
   adminPort: null,
+  metricsPort: null,
   dataDir: './stratus-data',
   retentionMs: DEFAULT_RETENTION.retentionMs,
   historyLimit: DEFAULT_RETENTION.historyLimit,
@@ -615,6 +619,11 @@ function checkCombination(config: Config): void {
   const port = listenPort(config);
   if (config.adminPort !== null && config.adminPort !== 0 && config.adminPort === port) {
     throw new ConfigError(`--admin-port ${config.adminPort} is --port too: give it a port of its own`);
+  }
+  if (config.metricsPort !== null) {
+    if (config.adminPort === null) throw new ConfigError('--metrics-port takes /metrics off the admin port: give --admin-port too');
+    const taken = config.metricsPort !== 0 && [port, config.adminPort].includes(config.metricsPort);
+    if (taken) throw new ConfigError(`--metrics-port ${config.metricsPort} is --port or --admin-port too: give it a port of its own`);
   }
   checkRequired('store', config.store, storeAdapter(config.store).requires, config);
   checkRequired('transport', config.transport, transportAdapter(config.transport).requires, config);

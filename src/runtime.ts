@@ -35,6 +35,8 @@ export interface Running {
   /** The --admin-port listener (metrics, model admin, dashboard); null without --admin-port. */
   readonly adminUrl: string | null;
   readonly adminPort: number | null;
+  /** The --metrics-port listener (/metrics alone); null without --metrics-port. */
+  readonly metricsUrl: string | null;
   /** The trainer role's end: resolves once the model is written, rejects if training fails. Null for
    * the serving roles, which run until stopped. */
   readonly finished: Promise<void> | null;
@@ -133,20 +135,24 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     ...(drawings ? { drawings } : {}),
   };
   // With --admin-port, metrics and the model admin routes move to a port of their own, which a deployment
-  // keeps off its Ingress; --port then serves only what the public may reach (http/app.ts, Surface).
-  const apps = config.adminPort === null ? { main: createApp(appOptions), admin: null } : createSplitApps(appOptions);
+  // keeps off its Ingress; --port then serves only what the public may reach (http/app.ts, Surface). With
+  // --metrics-port, metrics move on again, to a port that serves nothing else.
+  const apps = config.adminPort === null ? { main: createApp(appOptions), admin: null, metrics: null } : createSplitApps(appOptions, config.metricsPort !== null);
   const port = listenPort(config);
   let server: ReturnType<typeof listen> | null = null;
   let adminServer: ReturnType<typeof listen> | null = null;
+  let metricsServer: ReturnType<typeof listen> | null = null;
   // A start that fails leaves no port open and no model thread running.
   const abandonStart = async () => {
     void preloaded?.then((classifier) => classifier.close(), () => {});
     await server?.stop(true);
     await adminServer?.stop(true);
+    await metricsServer?.stop(true);
   };
   try {
     server = port === null ? null : listen(apps.main, config, port);
     adminServer = apps.admin && config.adminPort !== null ? listen(apps.admin, config, config.adminPort) : null;
+    metricsServer = apps.metrics && config.metricsPort !== null ? listen(apps.metrics, config, config.metricsPort) : null;
   } catch (error) {
     await abandonStart();
     throw error;
@@ -154,6 +160,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   const urlOf = (listening: { port: number | undefined }) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`;
   const url = server ? urlOf(server) : null;
   const adminUrl = adminServer ? urlOf(adminServer) : null;
+  const metricsUrl = metricsServer ? urlOf(metricsServer) : null;
   // The port opens before the adapters connect: while Kafka or CouchDB is out of reach (a gateway started
   // before Kafka), the process answers probes (not ready, with the reason) and 503 on predict, and gets
   // ready once they answer, instead of dying and leaving it to a restart loop.
@@ -173,7 +180,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
     ...(standIn && adapterConfig.transport === 'memory' ? {} : { transport: transport.name }),
     ...(standIn && adapterConfig.store === 'memory' ? {} : { store: store.name }),
   };
-  logger.info({ role: config.role, ...(url ? { url } : {}), ...(adminUrl ? { adminUrl } : {}), ...uses, startMs: Math.round(performance.now() - started) }, 'stratus started');
+  logger.info({ role: config.role, ...(url ? { url } : {}), ...(adminUrl ? { adminUrl } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...uses, startMs: Math.round(performance.now() - started) }, 'stratus started');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -186,13 +193,14 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       const cutOff = gateway?.held ?? 0;
       await server?.stop(true);
       await adminServer?.stop(true);
+      await metricsServer?.stop(true);
       drawings?.close();
       await transport.close();
       await store.close();
       if (cutOff > 0) throw new Error(`${cutOff} in-flight requests were cut off: not answered within --shutdown-timeout-ms ${config.shutdownTimeoutMs}`);
       logger.info('stopped');
     })());
-  return { url, port: server?.port ?? null, adminUrl, adminPort: adminServer?.port ?? null, finished: trainer?.finished ?? null, stop };
+  return { url, port: server?.port ?? null, adminUrl, adminPort: adminServer?.port ?? null, metricsUrl, finished: trainer?.finished ?? null, stop };
 }
 
 async function storeEmbeddedVersion(registry: ModelRegistry, logger: Logger): Promise<void> {

@@ -63,26 +63,32 @@ export const REFUSAL_PAUSE_MS = 250;
  * `admin`, a port only Prometheus and operators reach (/metrics, publish and serve, the model dashboard
  * whose buttons call them). Each answers the other's paths as any unknown path: 404, or 405 where the
  * path takes another method there (POST /api/models on the public port, whose GET is public). /docs is
- * on both, each documenting the routes of its own port.
+ * on both, each documenting the routes of its own port. With --metrics-port too, /metrics leaves the admin
+ * port for a third, `metrics`, which serves nothing else: what Prometheus must reach, without the admin API.
  */
-export type Surface = 'all' | 'public' | 'admin';
+export type Surface = 'all' | 'public' | 'admin' | 'metrics';
 
 /** Every route on one app: the process serves one port. */
 export function createApp(options: AppOptions) {
   return buildApp(options, new Admission(options.admission ?? UNLIMITED, options.metrics), 'all');
 }
 
-/** The public port's app and the admin port's. One Admission for both: rate limits and in-flight slots
- * are the process's, whichever port a request came in on. */
-export function createSplitApps(options: AppOptions) {
+/** The public port's app and the admin port's, and with `metricsApart` the metrics port's. One Admission
+ * for all: rate limits and in-flight slots are the process's, whichever port a request came in on. */
+export function createSplitApps(options: AppOptions, metricsApart = false) {
   const admission = new Admission(options.admission ?? UNLIMITED, options.metrics);
-  return { main: buildApp(options, admission, 'public'), admin: buildApp(options, admission, 'admin') };
+  return {
+    main: buildApp(options, admission, 'public', metricsApart),
+    admin: buildApp(options, admission, 'admin', metricsApart),
+    metrics: metricsApart ? buildApp(options, admission, 'metrics', metricsApart) : null,
+  };
 }
 
-function buildApp(options: AppOptions, admission: Admission, surface: Surface) {
+function buildApp(options: AppOptions, admission: Admission, surface: Surface, metricsApart = false) {
   const { metrics, logger } = options;
-  const servesPublic = surface !== 'admin';
-  const servesAdmin = surface !== 'public';
+  const servesPublic = surface === 'all' || surface === 'public';
+  const servesAdmin = surface === 'all' || surface === 'admin';
+  const servesMetrics = surface === 'metrics' || (servesAdmin && !metricsApart);
   const fail = (request: Request, error: HttpError) => {
     metrics.errors.inc({ status: String(error.status), code: error.code });
     return errorResponse(error, pathOf(request));
@@ -157,7 +163,7 @@ function buildApp(options: AppOptions, admission: Admission, surface: Surface) {
     })
     // Probes stay with the public port, where the kubelet checks the port that serves; metrics go with admin.
     .use(servesPublic ? healthRoutes(options.readiness) : new Elysia())
-    .use(servesAdmin ? metricsRoutes(metrics) : new Elysia());
+    .use(servesMetrics ? metricsRoutes(metrics) : new Elysia());
 
   /** The methods some route takes on `path`: a wrong method is a 405 that names them, not a 404. */
   function methodsOf(path: string): string[] {
@@ -165,7 +171,7 @@ function buildApp(options: AppOptions, admission: Admission, surface: Surface) {
     return [...new Set(methods)].sort();
   }
 
-  if (!options.gateway) return app;
+  if (!options.gateway || surface === 'metrics') return app;
   const gateway = options.gateway;
   // Made once, when first asked for: by then every route is registered.
   let spec: ApiSpec | null = null;

@@ -122,6 +122,33 @@ describe('with --admin-port', () => {
   });
 });
 
+describe('with --admin-port and --metrics-port', () => {
+  let stratus: Stratus;
+  let metricsUrl: string;
+  beforeAll(async () => {
+    stratus = await startLocal(['--admin-port', '0', '--metrics-port', '0'], {}, { STRATUS_ADMIN_TOKEN: TOKEN });
+    if (stratus.metricsUrl === null || stratus.adminUrl === null) throw new Error('--metrics-port 0 gave no metrics listener');
+    metricsUrl = stratus.metricsUrl;
+  }, 30_000);
+  afterAll(() => stratus?.stop());
+
+  test('/metrics answers on the metrics port alone: 404 on the admin port and the public one', async () => {
+    const metrics = await fetch(`${metricsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('stratus_');
+    for (const base of [stratus.adminUrl!, stratus.url]) expect(await errorCode(await fetch(`${base}/metrics`))).toEqual([404, 'not_found']);
+  });
+
+  test('the metrics port serves nothing else: what reaches it for the metrics cannot call the admin API', async () => {
+    for (const path of ['/models', '/docs', '/v2/health/ready', '/', '/api/feedback']) expect(await errorCode(await fetch(`${metricsUrl}${path}`))).toEqual([404, 'not_found']);
+    expect(await errorCode(await postJson(`${metricsUrl}/api/models/${EMBEDDED}/serve`, {}, AUTH))).toEqual([404, 'not_found']);
+    // The admin port keeps the dashboard and the endpoints its buttons call.
+    expect((await fetch(`${stratus.adminUrl}/models`)).status).toBe(200);
+    const served = await postJson(`${stratus.adminUrl}/api/models/${EMBEDDED}/serve`, {}, AUTH);
+    expect(served.status).toBe(202);
+  });
+});
+
 describe('without --admin-port', () => {
   let stratus: Stratus;
   beforeAll(async () => {
@@ -152,6 +179,15 @@ describe('a process that runs no gateway', () => {
     expect((await get(main, '/v2/health/ready')).status).toBe(200);
     for (const path of ['/v2/health/ready', '/v2/health/live', '/docs', '/models']) expect((await get(admin, path)).status).toBe(404);
   });
+
+  test('with --metrics-port, /metrics moves to the third app and the admin port keeps nothing', async () => {
+    const { main, admin, metrics } = createSplitApps({ readiness: { notReadyReasons: () => [] }, metrics: new Metrics(), logger: createLogger('silent'), maxBodyBytes: 1024 }, true);
+    const get = (app: typeof main, path: string) => app.handle(new Request(`http://stratus.test${path}`));
+    expect((await get(metrics!, '/metrics')).status).toBe(200);
+    expect((await get(admin, '/metrics')).status).toBe(404);
+    expect((await get(main, '/v2/health/ready')).status).toBe(200);
+    expect((await get(metrics!, '/v2/health/ready')).status).toBe(404);
+  });
 });
 
 describe('--admin-port, as configured', () => {
@@ -171,6 +207,14 @@ describe('--admin-port, as configured', () => {
     expect(() => parseCli(['--admin-port', '3000'], {})).toThrow(/--admin-port 3000 is --port too/);
     expect(() => parseCli(['--port', '0', '--admin-port', '0'], {})).not.toThrow();
     expect(() => parseCli(['--admin-port', '70000'], {})).toThrow(ConfigError);
+  });
+
+  test('--metrics-port needs --admin-port, and a port neither of the others has', () => {
+    expect(() => parseCli(['--metrics-port', '9100'], {})).toThrow(/--metrics-port takes \/metrics off the admin port: give --admin-port too/);
+    expect(() => parseCli(['--admin-port', '9090', '--metrics-port', '9090'], {})).toThrow(/--metrics-port 9090 is --port or --admin-port too/);
+    expect(() => parseCli(['--admin-port', '9090', '--metrics-port', '3000'], {})).toThrow(/--metrics-port 3000 is --port or --admin-port too/);
+    const action = parseCli(['--admin-port', '9090'], { STRATUS_METRICS_PORT: '9100' });
+    expect(action.kind === 'run' && action.config.metricsPort).toBe(9100);
   });
 
   test('taken by another process: the start fails and says which port', async () => {
