@@ -10,6 +10,9 @@
 - where a KEDA ScaledObject watches Kafka: its bootstrap servers are fully qualified names in the
   overlay's namespace, the brokers advertise such names too, and a policy lets namespace keda reach the
   brokers' client port;
+- Kafka's controller listener takes no login (KRaft cannot check SCRAM there: its callers are
+  User:ANONYMOUS, a super user once an authorizer is on), so every NetworkPolicy rule that admits its port
+  admits Kafka's own pods and nothing else;
 - where CouchDB serves TLS (its mounted config enables [ssl], as the prod overlay's does): every Stratus
   container outside CouchDB's pod reaches it over https://, through a Service port that leads to the TLS
   port, with NODE_EXTRA_CA_CERTS naming a file of a volume it mounts; inside CouchDB's pod (the keeper,
@@ -253,6 +256,36 @@ def couchdb_tls_problems(config_maps: dict, workloads: list[dict], services: dic
     return problems
 
 
+def kafka_controller_problems(config_maps: dict, workloads: list[dict], policies: list[dict]) -> list[str]:
+    """Whoever reaches Kafka's controller port is User:ANONYMOUS, a super user where an authorizer is on:
+    every ingress rule that admits that port (or every port) must name Kafka's own pods as its only
+    sources, by their name label, in this namespace."""
+    problems = []
+    for w in (w for w in workloads if w["kind"] == "StatefulSet" and w["metadata"]["name"] == "kafka"):
+        labels = w["spec"]["template"]["metadata"].get("labels", {}) or {}
+        for c in w["spec"]["template"]["spec"]["containers"]:
+            env = container_env(c, config_maps)
+            names = set(env.get("KAFKA_CONTROLLER_LISTENER_NAMES", "").split(","))
+            listeners = [entry.partition("://") for entry in env.get("KAFKA_LISTENERS", "").split(",")]
+            ports = {int(address.rsplit(":", 1)[-1]) for name, _, address in listeners if name in names and address}
+            declared = {p.get("name"): p["containerPort"] for p in c.get("ports", []) or []}
+            for port in sorted(ports):
+                for policy in policies:
+                    spec = policy["spec"]
+                    if "Ingress" not in (spec.get("policyTypes") or ["Ingress"]) or not selects(spec.get("podSelector"), labels):
+                        continue
+                    for rule in spec.get("ingress", []) or []:
+                        admitted = [named_port(declared, p.get("port")) for p in rule.get("ports", []) or []]
+                        if admitted and port not in admitted:
+                            continue
+                        sources = rule.get("from", []) or []
+                        peers = [f for f in sources if set(f) == {"podSelector"} and not f["podSelector"].get("matchExpressions")
+                                 and selects(f["podSelector"], labels) and "app.kubernetes.io/name" in (f["podSelector"].get("matchLabels") or {})]
+                        if not sources or len(peers) < len(sources):
+                            problems.append(f"NetworkPolicy/{policy['metadata']['name']}: admits others than Kafka's own pods to its controller port {port}, where every caller is a super user")
+    return problems
+
+
 def problems_in(docs: list[dict]) -> list[str]:
     problems: list[str] = []
     config_maps = {d["metadata"]["name"]: d.get("data", {}) or {} for d in docs if d["kind"] == "ConfigMap"}
@@ -372,6 +405,7 @@ def problems_in(docs: list[dict]) -> list[str]:
         if not admitted:
             problems.append(f"ScaledObject/{so['metadata']['name']}: no NetworkPolicy lets namespace {KEDA_NAMESPACE} reach Kafka on {KAFKA_CLIENT_PORT}")
 
+    problems += kafka_controller_problems(config_maps, workloads, policies)
     problems += couchdb_tls_problems(config_maps, workloads, services, policies)
     return problems
 

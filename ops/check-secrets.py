@@ -7,6 +7,10 @@
   app.kubernetes.io/component) and by the CouchDB StatefulSet, whose keeper sets its password;
 - CouchDB's TLS key (Secret stratus-couchdb-tls, the prod overlay) is named by the CouchDB StatefulSet
   alone, and no Stratus container there (the keeper) mounts it or takes it into its environment;
+- Kafka's (the prod overlay): the super user's password (stratus-kafka-admin) is named only by the
+  brokers' StatefulSet and the kafka-acls Job, which sets the other users; the brokers' TLS key
+  (stratus-kafka-tls) by the brokers alone; a role's Kafka user (stratus-kafka-<role>) by that role's pods
+  and the Job; KEDA's (stratus-kafka-keda, read by KEDA through a TriggerAuthentication) by the Job alone;
 - in every pod that runs the Stratus image, each Secret volume (or projected Secret) lists its keys
   (items:), so a key added to a Secret later does not reach the pod unasked, and no container takes a
   whole Secret into its environment (envFrom); no Stratus container is given CouchDB's Erlang cookie.
@@ -23,6 +27,15 @@ TLS_SECRET = f"{ADMIN_SECRET}-tls"
 # The one workload that may hold the admin: CouchDB itself, and its keeper beside it.
 COUCHDB = ("StatefulSet", "couchdb")
 COMPONENT = "app.kubernetes.io/component"
+# Kafka's Secrets, and the workloads that may name each (a role's user: also that role's pods).
+KAFKA_BROKERS = ("StatefulSet", "kafka")
+KAFKA_JOB = ("Job", "kafka-acls")
+KAFKA_SECRETS = {
+    "stratus-kafka-admin": ("Kafka's super user", {KAFKA_BROKERS, KAFKA_JOB}),
+    "stratus-kafka-tls": ("the Kafka brokers' TLS key", {KAFKA_BROKERS}),
+    "stratus-kafka-keda": ("KEDA's Kafka user", {KAFKA_JOB}),
+    **{f"stratus-kafka-{role}": (f"the {role}'s Kafka user", {KAFKA_JOB}) for role in ROLES},
+}
 
 
 def pod_template(doc: dict) -> dict | None:
@@ -78,6 +91,11 @@ def problems_in(docs: list[dict]) -> list[str]:
             problems.append(f"{owner}: references Secret {ADMIN_SECRET}, the CouchDB admin, which only StatefulSet/couchdb may hold")
         if TLS_SECRET in names and not is_couchdb:
             problems.append(f"{owner}: references Secret {TLS_SECRET}, CouchDB's TLS key, which only StatefulSet/couchdb may hold")
+        for name in sorted(names & KAFKA_SECRETS.keys()):
+            what, holders = KAFKA_SECRETS[name]
+            role = name.removeprefix("stratus-kafka-")
+            if (doc["kind"], doc["metadata"]["name"]) not in holders and not (role in ROLES and component == role):
+                problems.append(f"{owner}: references Secret {name}, {what}, which it has no use for")
         for name in sorted(names & ROLE_SECRETS.keys()):
             if not is_couchdb and component != ROLE_SECRETS[name]:
                 problems.append(f"{owner}: references Secret {name}, the {ROLE_SECRETS[name]}'s CouchDB user, but runs {component or 'no role'}")

@@ -49,13 +49,16 @@ function stratusContainers(manifests: Manifest[]): Container[] {
       // Secret values are not in the manifests; a stand-in as long as a real one must be takes their place.
       for (const e of c.env ?? []) env[e.name] = e.value ?? STAND_IN_SECRET;
       // A mounted Secret (or a projection of Secrets) becomes a directory of files, one per key or listed
-      // item: stand one in where the env points to it.
+      // item: stand one in where the env points to it, or to a file in it (a CA: STRATUS_KAFKA_CA_FILE).
       const secretVolumes = new Map<string, any>((pod.volumes ?? []).filter((v: any) => v.secret || v.projected).map((v: any) => [v.name, v]));
       for (const mount of c.volumeMounts ?? []) {
         const volume = secretVolumes.get(mount.name);
         if (volume === undefined) continue;
         const standIn = mountedSecretStandIn(volume);
-        for (const [name, value] of Object.entries(env)) if (value === mount.mountPath) env[name] = standIn;
+        for (const [name, value] of Object.entries(env)) {
+          if (value === mount.mountPath) env[name] = standIn;
+          else if (value.startsWith(`${mount.mountPath}/`)) env[name] = join(standIn, value.slice(mount.mountPath.length + 1));
+        }
       }
       const probes = [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean);
       const ports: Record<string, number> = Object.fromEntries((c.ports ?? []).map((p: any) => [p.name, p.containerPort]));
@@ -82,7 +85,7 @@ const STAND_IN_SECRET = 'stand-in-secret-0123456789abcdef0123456789';
 
 const standIns: string[] = [];
 /** The files a Secret volume would show: its items' paths (subdirectories too), or every key of a
- * CouchDB Secret when it lists none. */
+ * CouchDB Secret when it lists none. A `.crt` stands in as PEM, which is all --check-config asks of a CA. */
 function mountedSecretStandIn(volume: any): string {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-secret-'));
   standIns.push(dir);
@@ -90,7 +93,7 @@ function mountedSecretStandIn(volume: any): string {
   const paths: string[] = sources.flatMap((s: any) => (s.items ? s.items.map((i: any) => i.path) : ['username', 'password', 'cookie']));
   for (const path of paths) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), `stand-in-${basename(path)}`);
+    writeFileSync(join(dir, path), path.endsWith('.crt') ? '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n' : `stand-in-${basename(path)}`);
   }
   return dir;
 }
@@ -307,6 +310,16 @@ const EXPOSURES: Breach[] = [
     apply: (ms) => void ms.splice(ms.findIndex((m) => m.metadata.name === 'kafka-from-keda'), 1),
   },
   {
+    name: "KEDA's namespace let in on Kafka's controller port, where every caller is a super user",
+    expect: /^NetworkPolicy\/kafka-from-keda: admits others than Kafka's own pods to its controller port 9093, where every caller is a super user$/m,
+    apply: (ms) => ms.find((m) => m.metadata.name === 'kafka-from-keda')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 9093 }),
+  },
+  {
+    name: 'Stratus pods let in on every Kafka port',
+    expect: /^NetworkPolicy\/kafka-from-clients-and-peers: admits others than Kafka's own pods to its controller port 9093/m,
+    apply: (ms) => void delete ms.find((m) => m.metadata.name === 'kafka-from-clients-and-peers')!.spec.ingress[0].ports,
+  },
+  {
     name: 'a role back on plain HTTP to CouchDB, which serves TLS',
     expect: /^Deployment\/stratus-consumer: container stratus reaches CouchDB at http:\/\/couchdb:5984 \(STRATUS_COUCHDB_URL\), not https:\/\/, while CouchDB serves TLS$/m,
     apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-consumer').containers[0].env ??= []).push({ name: 'STRATUS_COUCHDB_URL', value: 'http://couchdb:5984' }),
@@ -406,6 +419,22 @@ const SECRET_LEAKS: Breach[] = [
     apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-gateway').volumes.find((v: any) => v.name === 'couchdb-ca').secret.secretName = 'stratus-couchdb-tls'),
   },
   {
+    name: "Kafka's super user in the gateway",
+    expect: /^Deployment\/stratus-gateway: references Secret stratus-kafka-admin, Kafka's super user, which it has no use for$/m,
+    apply: (ms) =>
+      void podOf(ms, 'Deployment', 'stratus-gateway').containers[0].env.push({ name: 'KAFKA_ADMIN', valueFrom: { secretKeyRef: { name: 'stratus-kafka-admin', key: 'password' } } }),
+  },
+  {
+    name: "the brokers' TLS key in the kafka-acls Job",
+    expect: /^Job\/kafka-acls: references Secret stratus-kafka-tls, the Kafka brokers' TLS key, which it has no use for$/m,
+    apply: (ms) => void (podOf(ms, 'Job', 'kafka-acls').volumes.find((v: any) => v.name === 'kafka-ca').secret.secretName = 'stratus-kafka-tls'),
+  },
+  {
+    name: "the consumer's Kafka user in the gateway",
+    expect: /^Deployment\/stratus-gateway: references Secret stratus-kafka-consumer, the consumer's Kafka user, which it has no use for$/m,
+    apply: (ms) => void (podOf(ms, 'Deployment', 'stratus-gateway').containers[0].env.find((e: any) => e.name === 'STRATUS_KAFKA_SASL_PASSWORD').valueFrom.secretKeyRef.name = 'stratus-kafka-consumer'),
+  },
+  {
     name: 'a whole Secret in a role\'s environment',
     expect: /^Deployment\/stratus-gateway: container stratus takes every key of Secret stratus-session into its environment$/m,
     apply: (ms) => void podOf(ms, 'Deployment', 'stratus-gateway').containers[0].envFrom.push({ secretRef: { name: 'stratus-session' } }),
@@ -413,6 +442,41 @@ const SECRET_LEAKS: Breach[] = [
 ];
 
 catchesEach('ops/check-secrets.py', SECRET_LEAKS);
+
+/** The prod ScaledObject's kafka trigger and the TriggerAuthentication it names. */
+const kafkaTrigger = (ms: Manifest[]) => ms.find((m) => m.kind === 'ScaledObject')!.spec.triggers[0];
+const triggerAuth = (ms: Manifest[]) => ms.find((m) => m.kind === 'TriggerAuthentication' && m.metadata.name === 'stratus-kafka-keda')!;
+
+/** One of each way KEDA's lag scaler could fail to log in to the prod brokers. */
+const KEDA_LOGINS: Breach[] = [
+  {
+    name: 'a trigger without an authenticationRef',
+    expect: /^stratus-consumer: kafka trigger has no authenticationRef naming a TriggerAuthentication of this overlay \(got None\)$/m,
+    apply: (ms) => void delete kafkaTrigger(ms).authenticationRef,
+  },
+  {
+    name: 'an authenticationRef to a TriggerAuthentication the overlay lacks',
+    expect: /^stratus-consumer: kafka trigger has no authenticationRef naming a TriggerAuthentication of this overlay \(got 'stratus-kafka-keda'\)$/m,
+    apply: (ms) => void ms.splice(ms.indexOf(triggerAuth(ms)), 1),
+  },
+  {
+    name: 'TLS without the CA',
+    expect: /^stratus-consumer: TLS on, but TriggerAuthentication\/stratus-kafka-keda gives no ca to check the brokers' certificate$/m,
+    apply: (ms) => void (triggerAuth(ms).spec.secretTargetRef = triggerAuth(ms).spec.secretTargetRef.filter((r: any) => r.parameter !== 'ca')),
+  },
+  {
+    name: 'a SASL mechanism the brokers do not take',
+    expect: /^stratus-consumer: the brokers ask for SASL \['SCRAM-SHA-512'\], the trigger says sasl 'plaintext'$/m,
+    apply: (ms) => void (kafkaTrigger(ms).metadata.sasl = 'plaintext'),
+  },
+  {
+    name: 'no TLS to a TLS listener',
+    expect: /^stratus-consumer: the brokers' listener is SASL_SSL, the trigger does not say tls: enable$/m,
+    apply: (ms) => void delete kafkaTrigger(ms).metadata.tls,
+  },
+];
+
+catchesEach('ops/check-scaled-object.py', KEDA_LOGINS);
 
 // compose.yaml is read as YAML and --check-config runs the binary: neither needs kubectl or kustomize, so
 // these stay outside the gate above and run on every machine.

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Starts a prod Kafka node (kafka-sasl-tls.yaml runs this in place of the image's own command), in three
+# steps before handing over to the apache/kafka image's start:
+#  1. the PEM keystore: Kafka wants the PKCS#8 key and the certificate chain in one file, and a
+#     kubernetes.io/tls Secret holds them apart; the file goes to memory (an emptyDir), never to disk;
+#  2. the storage formatted with the super user `admin` as a SCRAM user, the only way a KRaft node knows a
+#     user before it runs, and the user the brokers log in to each other as. Only a first start formats:
+#     on a node that has its storage already, --ignore-formatted leaves it alone, and a new admin password
+#     takes kafka-configs.sh (docs/cluster.md). The other users are the kafka-acls Job's;
+#  3. exec the image's command (/__cacert_entrypoint.sh from its eclipse-temurin base, then
+#     /etc/kafka/docker/run), which writes server.properties from the KAFKA_* variables as always and
+#     formats too; that format finds step 2's storage and says "already formatted", which it tolerates.
+# Step 2 needs server.properties before the image writes it, so it writes its own the way the image does
+# (kafka.docker.KafkaDockerWrapper in Kafka 3.9): each KAFKA_* variable except the JVM and log settings,
+# "KAFKA_" removed, lower-cased, "_" to ".", then "..." to "-" and ".." to "_".
+set -euo pipefail
+
+tls=/var/run/secrets/kafka-tls
+if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$tls/tls.key"; then
+  echo "kafka-start: $tls/tls.key is not an unencrypted PKCS#8 key, the only form Kafka's PEM keystore reads" \
+    "(cert-manager: privateKey.encoding PKCS8; by hand: openssl pkcs8 -topk8 -nocrypt)" >&2
+  exit 1
+fi
+umask 077
+cat "$tls/tls.key" "$tls/tls.crt" > "$KAFKA_SSL_KEYSTORE_LOCATION"
+
+excluded=" KAFKA_VERSION KAFKA_HEAP_OPTS KAFKA_LOG4J_OPTS KAFKA_OPTS KAFKA_JMX_OPTS KAFKA_JVM_PERFORMANCE_OPTS KAFKA_GC_LOG_OPTS KAFKA_LOG4J_ROOT_LOGLEVEL KAFKA_LOG4J_LOGGERS KAFKA_TOOLS_LOG4J_LOGLEVEL KAFKA_JMX_HOSTNAME "
+# The JAAS settings hold the admin's password: the file lives in memory, next to the keystore, and goes.
+properties=$(dirname "$KAFKA_SSL_KEYSTORE_LOCATION")/format.properties
+trap 'rm -f "$properties"' EXIT
+for name in $(compgen -e); do
+  [[ $name == KAFKA_* && $excluded != *" $name "* ]] || continue
+  key=${name//KAFKA_/}
+  key=${key,,}
+  key=${key//_/.}
+  key=${key//.../-}
+  key=${key//../_}
+  printf '%s=%s\n' "$key" "${!name}"
+done > "$properties"
+/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config "$properties" \
+  --add-scram "SCRAM-SHA-512=[name=admin,password=$STRATUS_KAFKA_ADMIN_PASSWORD]"
+rm -f "$properties"
+trap - EXIT
+
+if [[ -x /__cacert_entrypoint.sh ]]; then
+  exec /__cacert_entrypoint.sh /etc/kafka/docker/run
+fi
+exec /etc/kafka/docker/run
