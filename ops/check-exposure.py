@@ -2,10 +2,12 @@
 """Checks who can reach what in a rendered overlay (issue #22), which schemas cannot tell:
 
 - the Ingress routes none of the admin or metrics paths, and reaches no Service port that leads to a
-  container's admin port (STRATUS_ADMIN_PORT); the gateway sets that port, so port 3000 serves neither;
-  a Stratus container that runs a command rather than a role (CouchDB's keeper) declares no port;
-- Prometheus's annotations and the monitoring namespace's policy name the admin port and nothing else;
-  the ingress controller's policy does not name it;
+  container's admin port (STRATUS_ADMIN_PORT) or metrics port (STRATUS_METRICS_PORT); every role sets
+  both, so port 3000 serves neither; a Stratus container that runs a command rather than a role
+  (CouchDB's keeper) declares no port;
+- Prometheus's annotations and the monitoring namespace's policy name the metrics port and nothing else
+  (not the admin port, whose API would then be one token away); the ingress controller's policy names
+  neither;
 - no egress ipBlock opens a range that is not the public internet (link-local 169.254/16 included);
 - where a KEDA ScaledObject watches Kafka: its bootstrap servers are fully qualified names in the
   overlay's namespace, the brokers advertise such names too, and a policy lets namespace keda reach the
@@ -318,23 +320,31 @@ def problems_in(docs: list[dict]) -> list[str]:
                 problems.append(f"{owner}: STRATUS_ADMIN_PORT is STRATUS_PORT")
             if admin not in ports.values():
                 problems.append(f"{owner}: no container port declares the admin port {admin}")
+            metrics = env.get("STRATUS_METRICS_PORT")
+            if metrics is None:
+                problems.append(f"{owner}: STRATUS_METRICS_PORT is not set, so /metrics shares the admin port with the admin API")
+                metrics = admin
+            metrics = int(metrics)
+            if metrics != admin and metrics not in ports.values():
+                problems.append(f"{owner}: no container port declares the metrics port {metrics}")
             annotations = pod.get("metadata", {}).get("annotations", {}) or {}
-            if annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") != str(admin):
-                problems.append(f"{owner}: Prometheus scrapes port {annotations.get('prometheus.io/port')}, not the admin port {admin}")
+            if annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") != str(metrics):
+                problems.append(f"{owner}: Prometheus scrapes port {annotations.get('prometheus.io/port')}, not the metrics port {metrics}")
             for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
                 port = ((c.get(probe) or {}).get("httpGet") or {}).get("port")
-                if port is not None and ports.get(port, port) == admin:
-                    problems.append(f"{owner}: its {probe} is on the admin port, which serves no probe")
-            stratus.append({"owner": owner, "labels": pod["metadata"].get("labels", {}), "ports": ports, "admin": admin})
+                if port is not None and ports.get(port, port) in (admin, metrics):
+                    problems.append(f"{owner}: its {probe} is on the admin or metrics port, which serve no probe")
+            stratus.append({"owner": owner, "labels": pod["metadata"].get("labels", {}), "ports": ports, "admin": admin, "metrics": metrics})
     admin_ports = {s["admin"] for s in stratus}
+    metrics_ports = {s["metrics"] for s in stratus}
 
     # A Service port that leads to an admin port: nothing may route to it, so none may exist.
     for name, svc in services.items():
         for pod in (s for s in stratus if selects({"matchLabels": svc["spec"].get("selector", {})}, s["labels"])):
             for port in svc["spec"].get("ports", []):
                 target = port.get("targetPort", port["port"])
-                if pod["ports"].get(target, target) == pod["admin"]:
-                    problems.append(f"Service/{name}: port {port.get('name', port['port'])} leads to {pod['owner']}'s admin port")
+                if pod["ports"].get(target, target) in (pod["admin"], pod["metrics"]):
+                    problems.append(f"Service/{name}: port {port.get('name', port['port'])} leads to {pod['owner']}'s admin or metrics port")
 
     for ing in (d for d in docs if d["kind"] == "Ingress"):
         name = f"Ingress/{ing['metadata']['name']}"
@@ -361,10 +371,10 @@ def problems_in(docs: list[dict]) -> list[str]:
             sources = {((f.get("namespaceSelector") or {}).get("matchLabels") or {}).get("kubernetes.io/metadata.name") for f in rule.get("from", []) or []}
             # A named port is each selected pod's port of that name.
             ports = {s["ports"].get(p.get("port"), p.get("port")) for p in rule.get("ports", []) or [] for s in targets_stratus}
-            if MONITORING in sources and (not ports or ports - admin_ports):
-                problems.append(f"{name}: namespace {MONITORING} reaches {sorted(map(str, ports)) or 'every port'}, not only the admin port")
-            if sources & INGRESS_CONTROLLERS and (not ports or ports & admin_ports):
-                problems.append(f"{name}: the ingress controller reaches the admin port")
+            if MONITORING in sources and (not ports or ports - metrics_ports):
+                problems.append(f"{name}: namespace {MONITORING} reaches {sorted(map(str, ports)) or 'every port'}, not only the metrics port")
+            if sources & INGRESS_CONTROLLERS and (not ports or ports & (admin_ports | metrics_ports)):
+                problems.append(f"{name}: the ingress controller reaches the admin or metrics port")
         for rule in spec.get("egress", []) or []:
             for to in rule.get("to", []) or []:
                 block = to.get("ipBlock")

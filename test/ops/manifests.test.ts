@@ -111,12 +111,14 @@ if (kustomize !== null && !exposureCheckRuns && process.env.STRATUS_REQUIRE_OPS_
 describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
   let running: Started;
   let adminUrl: string;
+  let metricsUrl: string;
   beforeAll(async () => {
     // --store memory, not the default pouchdb in ./stratus-data: the same probe paths, no directory left
-    // behind. With an admin port, as every Stratus container has one (STRATUS_ADMIN_PORT).
-    const adminPort = freePort();
+    // behind. With an admin port and a metrics port, as every Stratus container has them.
+    const [adminPort, metricsPort] = [freePort(), freePort()];
     adminUrl = `http://127.0.0.1:${adminPort}`;
-    running = await startProcess(['bun', MAIN], ['--store', 'memory', '--admin-port', String(adminPort)]);
+    metricsUrl = `http://127.0.0.1:${metricsPort}`;
+    running = await startProcess(['bun', MAIN], ['--store', 'memory', '--admin-port', String(adminPort), '--metrics-port', String(metricsPort)]);
   }, 30_000);
   afterAll(async () => {
     running?.proc.kill('SIGTERM');
@@ -167,18 +169,19 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
       for (const c of containers) for (const port of c.probePorts) expect({ owner: c.owner, port }).toEqual({ owner: c.owner, port: Number(c.env.STRATUS_PORT) });
     }, 30_000);
 
-    test(`${overlay}: Prometheus scrapes the admin port, where /metrics is served, and not the public one`, async () => {
+    test(`${overlay}: Prometheus scrapes the metrics port, where /metrics alone is served, not the admin or public one`, async () => {
       for (const c of stratusContainers(await render(overlay)).filter((c) => c.serves)) {
-        const admin = Number(c.env.STRATUS_ADMIN_PORT);
-        expect({ owner: c.owner, admin: Number.isInteger(admin) && admin !== Number(c.env.STRATUS_PORT) }).toEqual({ owner: c.owner, admin: true });
-        expect({ owner: c.owner, scrape: c.annotations['prometheus.io/port'], declared: Object.values(c.ports).includes(admin) }).toEqual({
+        const [admin, metrics] = [Number(c.env.STRATUS_ADMIN_PORT), Number(c.env.STRATUS_METRICS_PORT)];
+        const distinct = new Set([admin, metrics, Number(c.env.STRATUS_PORT)]).size === 3;
+        expect({ owner: c.owner, ports: Number.isInteger(admin) && Number.isInteger(metrics) && distinct }).toEqual({ owner: c.owner, ports: true });
+        expect({ owner: c.owner, scrape: c.annotations['prometheus.io/port'], declared: Object.values(c.ports).includes(metrics) }).toEqual({
           owner: c.owner,
-          scrape: String(admin),
+          scrape: String(metrics),
           declared: true,
         });
       }
-      expect((await fetch(`${adminUrl}/metrics`)).status).toBe(200);
-      expect((await fetch(`${running.url}/metrics`)).status).toBe(404);
+      expect((await fetch(`${metricsUrl}/metrics`)).status).toBe(200);
+      for (const base of [adminUrl, running.url]) expect((await fetch(`${base}/metrics`)).status).toBe(404);
     }, 30_000);
 
     test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-exposure.py passes it`, async () => {
@@ -260,7 +263,7 @@ const EXPOSURES: Breach[] = [
   },
   {
     name: "a Service port that leads to the gateway's admin port",
-    expect: /^Service\/stratus-gateway: port admin leads to Deployment\/stratus-gateway's admin port$/m,
+    expect: /^Service\/stratus-gateway: port admin leads to Deployment\/stratus-gateway's admin or metrics port$/m,
     apply: (ms) => ms.find((m) => m.kind === 'Service' && m.metadata.name === 'stratus-gateway')!.spec.ports.push({ name: 'admin', port: 9090, targetPort: 'admin' }),
   },
   {
@@ -270,8 +273,18 @@ const EXPOSURES: Breach[] = [
   },
   {
     name: 'the monitoring namespace on the public port',
-    expect: /^NetworkPolicy\/metrics-from-monitoring: namespace monitoring reaches \['3000', '9090'\]/m,
+    expect: /^NetworkPolicy\/metrics-from-monitoring: namespace monitoring reaches \['3000', '9100'\], not only the metrics port$/m,
     apply: (ms) => ms.find((m) => m.metadata.name === 'metrics-from-monitoring')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 3000 }),
+  },
+  {
+    name: 'the monitoring namespace on the admin port, one token from the admin API',
+    expect: /^NetworkPolicy\/metrics-from-monitoring: namespace monitoring reaches \['9090', '9100'\], not only the metrics port$/m,
+    apply: (ms) => ms.find((m) => m.metadata.name === 'metrics-from-monitoring')!.spec.ingress[0].ports.push({ protocol: 'TCP', port: 9090 }),
+  },
+  {
+    name: 'no metrics port: /metrics beside the admin API',
+    expect: /^Deployment\/stratus-consumer: STRATUS_METRICS_PORT is not set, so \/metrics shares the admin port with the admin API$/m,
+    apply: (ms) => void delete ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'stratus-config')!.data!.STRATUS_METRICS_PORT,
   },
   {
     name: 'a port on CouchDB\'s keeper, which serves nothing',
