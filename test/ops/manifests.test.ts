@@ -497,7 +497,7 @@ describe('compose and --check-config', () => {
   test('compose.yaml: every Stratus service passes --check-config and runs one image', async () => {
     const compose = Bun.YAML.parse(await Bun.file(join(REPO, 'compose.yaml')).text()) as { services: Record<string, any> };
     const stratus = Object.entries(compose.services).filter(([, service]) => String(service.image).includes('stratus'));
-    expect(stratus.map(([name]) => name).sort()).toEqual(['consumer', 'gateway', 'trainer']);
+    expect(stratus.map(([name]) => name).sort()).toEqual(['consumer', 'couchdb-keeper', 'gateway', 'trainer']);
     expect(new Set(stratus.map(([, service]) => service.image)).size).toBe(1);
     for (const [name, service] of stratus) {
       // Compose fills these from the user's environment: ${VAR:-default} gives the default when it is unset,
