@@ -8,6 +8,7 @@ import { COUCH_ROLES, type CouchRole } from './adapters/store/couch/couch-access
 import { CouchSettingsError, readRoleUsers, resolveCouchConnection, type CouchCredentials } from './adapters/store/couch/couch-credentials.ts';
 import { STORE_NAMES, storeAdapter, type StoreName, type StoreSettings } from './adapters/store/registry.ts';
 import { DEFAULT_RETENTION } from './adapters/store/store.ts';
+import { DEFAULT_TRIAL_MEMORY_MB } from './model/model-trial.ts';
 import { KafkaSettingsError, SASL_MECHANISMS, resolveKafkaSecurity, type KafkaSasl, type KafkaTls, type SaslMechanism } from './adapters/transport/kafka/security.ts';
 import { TRANSPORT_NAMES, transportAdapter, type TransportName, type TransportSettings } from './adapters/transport/registry.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
@@ -60,6 +61,8 @@ export interface Config {
   readonly store: StoreName;
   /** Directory holding model.json + weights.bin; null means the model embedded in the binary. */
   readonly model: string | null;
+  /** The memory cap of a published model's trial load (model-trial.ts). */
+  readonly trialMemoryMb: number;
   readonly logLevel: LogLevel;
   /** Dynamic batching: a batch closes when it holds this many images… */
   readonly maxBatch: number;
@@ -184,6 +187,8 @@ export type CliAction =
   | { kind: 'check'; config: Config; what: string }
   /** `stratus couchdb keep`: users, database security, periods ahead and the retention sweep, as admin. */
   | { kind: 'couchdb-keep'; config: Config; users: ReadonlyMap<CouchRole, CouchCredentials> }
+  /** `stratus model trial --model DIR`: the capped load a publish asks for (model-trial.ts). */
+  | { kind: 'model-trial'; config: Config }
   /** `stratus probe URL`: a health check for images that have no curl. */
   | { kind: 'probe'; url: string }
   | { kind: 'help' }
@@ -193,6 +198,8 @@ export type CliAction =
 const EVALUATE_FLAGS = ['mnist-dir', 'model', 'download', 'mnist-url', 'log-level', 'backend'];
 /** `stratus feedback export` reads one store and writes one file. */
 const FEEDBACK_EXPORT_FLAGS = ['out', 'store', 'data-dir', 'couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'log-level'];
+/** `stratus model trial` loads one model directory; its parent watches its memory. */
+const MODEL_TRIAL_FLAGS = ['model', 'log-level'];
 /** `stratus couchdb keep` talks to CouchDB as its admin and nothing else; it sweeps with the roles' retention. */
 const COUCHDB_KEEP_FLAGS = ['couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'couchdb-users-dir', 'couchdb-gateway-publishes', 'retention', 'history-limit', 'feedback-limit', 'log-level'];
 
@@ -355,6 +362,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'transport', flag: 'transport', env: 'STRATUS_TRANSPORT', parse: oneOf(TRANSPORT_NAMES), help: `${TRANSPORT_NAMES.join('|')} (default memory)` },
   { key: 'store', flag: 'store', env: 'STRATUS_STORE', parse: oneOf(STORE_NAMES), help: `${STORE_NAMES.join('|')} (default pouchdb)` },
   { key: 'model', flag: 'model', env: 'STRATUS_MODEL', parse: text, help: 'directory with model.json + weights.bin (default: embedded model)' },
+  { key: 'trialMemoryMb', flag: 'trial-memory-mb', env: 'STRATUS_TRIAL_MEMORY_MB', parse: integer(64, 65_536), help: `a published model is first loaded in a process of its own, killed past this many MB resident, and refused if it fails there (default ${DEFAULT_TRIAL_MEMORY_MB})` },
   { key: 'logLevel', flag: 'log-level', env: 'STRATUS_LOG_LEVEL', parse: oneOf(LOG_LEVELS), help: `${LOG_LEVELS.join('|')} (default info)` },
   { key: 'maxBatch', flag: 'max-batch', env: 'STRATUS_MAX_BATCH', parse: integer(1, 1024), help: 'images per inference batch at most (default 64)' },
   { key: 'maxWaitMs', flag: 'max-wait-ms', env: 'STRATUS_MAX_WAIT_MS', parse: integer(0, 1000), help: 'longest wait to fill a batch, ms (default 2)' },
@@ -425,6 +433,7 @@ export const DEFAULTS: Config = Object.freeze({
   transport: 'memory',
   store: 'pouchdb',
   model: null,
+  trialMemoryMb: DEFAULT_TRIAL_MEMORY_MB,
   logLevel: 'info',
   maxBatch: 64,
   maxWaitMs: 2,
@@ -510,8 +519,13 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (argv[1] !== 'keep') throw new ConfigError('usage: stratus couchdb keep --couchdb-url URL --couchdb-users-dir DIR [...]');
     argv = argv.slice(2);
   }
-  const subcommand = evaluate ? 'evaluate' : exportFeedback ? 'feedback export' : keepCouch ? 'couchdb keep' : null;
-  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : keepCouch ? COUCHDB_KEEP_FLAGS : null;
+  const trial = argv[0] === 'model';
+  if (trial) {
+    if (argv[1] !== 'trial') throw new ConfigError('usage: stratus model trial --model DIR');
+    argv = argv.slice(2);
+  }
+  const subcommand = evaluate ? 'evaluate' : exportFeedback ? 'feedback export' : keepCouch ? 'couchdb keep' : trial ? 'model trial' : null;
+  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : keepCouch ? COUCHDB_KEEP_FLAGS : trial ? MODEL_TRIAL_FLAGS : null;
   let json = false;
   let checkOnly = false;
   const values: Record<string, unknown> = { ...DEFAULTS };
@@ -552,6 +566,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   resolveKafka(values, env);
   const config = Object.freeze(values) as unknown as Config;
   if (evaluate) return { kind: 'evaluate', config, json };
+  if (trial) {
+    if (!config.model) throw new ConfigError('model trial needs --model DIR');
+    return { kind: 'model-trial', config };
+  }
   if (keepCouch) {
     if (!config.couchdbUrl) throw new ConfigError('couchdb keep needs --couchdb-url (or COUCHDB_URL)');
     if (!config.couchdbUsersDir) throw new ConfigError('couchdb keep needs --couchdb-users-dir');

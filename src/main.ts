@@ -45,6 +45,10 @@ async function main(): Promise<void> {
     }
   }
   if (action.kind === 'feedback-export') process.exit(await feedbackExport(config, action.out));
+  if (action.kind === 'model-trial') {
+    const { runTrial } = await import('./model/trial-run.ts');
+    process.exit(await runTrial(config.model!));
+  }
   if (action.kind === 'evaluate') {
     // Loaded on demand: only this command and the trainer bring tfjs into the main thread.
     const { runEvaluate } = await import('./train/evaluate.ts');

@@ -23,6 +23,7 @@ import { Metrics } from './metrics.ts';
 import { chooseEngine } from './model/engine-choice.ts';
 import { ENGINES } from './model/engines.ts';
 import { ModelRegistry } from './model/model-registry.ts';
+import { trialUnder } from './model/model-trial.ts';
 import { readEmbeddedVersion } from './model/publish.ts';
 import { readEmbeddedModel, readModelDirectory, type ModelSource } from './model/model-source.ts';
 import { WorkerClassifier, type Predictor } from './model/worker-classifier.ts';
@@ -115,7 +116,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       return reasons;
     },
   };
-  const models = gateway ? { registry: new ModelRegistry(store, transport), admin: new AdminGuard(config.adminToken, logger) } : undefined;
+  const models = gateway ? { registry: new ModelRegistry(store, transport, trialUnder(config.trialMemoryMb)), admin: new AdminGuard(config.adminToken, logger) } : undefined;
   // Costly drawings are made on threads of their own: half the cores, leaving the rest to HTTP and inference.
   const drawings = gateway ? new DrawingPool(PREPROCESS_WORKER, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : undefined;
   const sessionKey = gateway ? await sessionKeyFor(config) : null;

@@ -5,3 +5,10 @@ export const INFERENCE_WORKER = new URL('./inference-worker.ts', import.meta.url
 export const STORE_WORKER = new URL('./store-worker.ts', import.meta.url);
 export const TRAIN_WORKER = new URL('./train-worker.ts', import.meta.url);
 export const PREPROCESS_WORKER = new URL('./preprocess-worker.ts', import.meta.url);
+
+/** How this process runs itself again (`stratus model trial`): the binary alone when compiled, where
+ * main.ts is inside it; else bun with main.ts, which sits beside this module. */
+export function selfCommand(): string[] {
+  const main = new URL('./main.ts', import.meta.url).pathname;
+  return main.startsWith('/$bunfs/') ? [process.execPath] : [process.execPath, main];
+}

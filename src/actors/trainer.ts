@@ -94,8 +94,8 @@ export class TrainerActor implements Actor {
     const { modelDirectory, readTrainedModel, publishOverHttp, publishToRegistry } = await import('../model/publish.ts');
     const model = await readTrainedModel(modelDirectory(config.out));
     if (config.publish) {
-      const { ModelRegistry } = await import('../model/model-registry.ts');
-      const outcome = await publishToRegistry(new ModelRegistry(context.store, context.transport), model);
+      const [{ ModelRegistry }, { trialUnder }] = await Promise.all([import('../model/model-registry.ts'), import('../model/model-trial.ts')]);
+      const outcome = await publishToRegistry(new ModelRegistry(context.store, context.transport, trialUnder(config.trialMemoryMb)), model);
       if (outcome === 'exists') throw new Error(`model version ${model.meta.version} is already in the store`);
       logger.info({ version: model.meta.version, store: context.store.name }, 'model published to the store and served');
     }

@@ -7,6 +7,7 @@ import type { Transport } from '../adapters/transport/transport.ts';
 import { encodeJson, type ModelUpdated } from '../protocol/messages.ts';
 import { TOPIC } from '../protocol/topics.ts';
 import { publishableFiles } from './model-limits.ts';
+import { DEFAULT_TRIAL_MEMORY_MB, trialUnder, type ModelTrial } from './model-trial.ts';
 
 /** Safe as a document id, in a URL path and in a log line. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -21,10 +22,17 @@ export function isCheckpoint(model: ModelVersion): boolean {
 }
 
 export class ModelRegistry {
+  private readonly trial: ModelTrial;
+
+  /** `trial`: what a new version must pass before it is stored (model-trial.ts); by default the trial
+   * load under the default memory cap. */
   constructor(
     private readonly store: Store,
     private readonly transport: Transport,
-  ) {}
+    trial?: ModelTrial,
+  ) {
+    this.trial = trial ?? trialUnder(DEFAULT_TRIAL_MEMORY_MB);
+  }
 
   /** Servable versions, newest first. */
   async list(): Promise<ModelVersion[]> {
@@ -37,10 +45,13 @@ export class ModelRegistry {
   }
 
   /** Stores a new version and makes it the serving one; an existing version is left untouched. Throws a
-   * ModelLimitError, before anything is stored, for files beyond the limits every consumer can load. */
+   * ModelLimitError, before anything is stored, for files beyond the limits every consumer can load, or
+   * for a model that fails its trial load. */
   async publish(meta: ModelVersion, files: ModelFiles): Promise<PublishOutcome> {
     if (!VERSION_PATTERN.test(meta.version)) throw new Error(`model version '${meta.version}' does not match ${VERSION_PATTERN}`);
-    const outcome = await this.store.saveModel(meta, publishableFiles(meta.version, files));
+    const publishable = publishableFiles(meta.version, files);
+    await this.trial(meta.version, publishable);
+    const outcome = await this.store.saveModel(meta, publishable);
     if (outcome === 'exists') return 'exists';
     await this.serve(meta.version);
     return 'created';
