@@ -15,17 +15,20 @@
 - Kafka's controller listener takes no login (KRaft cannot check SCRAM there: its callers are
   User:ANONYMOUS, a super user once an authorizer is on), so every NetworkPolicy rule that admits its port
   admits Kafka's own pods and nothing else;
-- where CouchDB serves TLS (its mounted config enables [ssl], as the prod overlay's does): every Stratus
-  container outside CouchDB's pod reaches it over https://, through a Service port that leads to the TLS
-  port, with NODE_EXTRA_CA_CERTS naming a file of a volume it mounts; inside CouchDB's pod (the keeper,
-  which logs in as the admin) it reaches CouchDB over loopback only; no Service port and no NetworkPolicy
-  leads to CouchDB's plain HTTP port. Where CouchDB does not serve TLS, no Stratus container may ask it
-  for https://.
+- where CouchDB serves TLS (its config, mounted or copied into local.d by an init container, enables
+  [ssl], as the prod overlay's does): every Stratus container outside CouchDB's pod reaches it over
+  https://, through a Service port that leads to the TLS port, with NODE_EXTRA_CA_CERTS naming a file of
+  a volume it mounts; inside CouchDB's pod (the keeper, which logs in as the admin) it reaches CouchDB
+  over loopback only; no Service port and no NetworkPolicy leads to CouchDB's plain HTTP port. Where
+  CouchDB does not serve TLS, no Stratus container may ask it for https://.
 
 Usage: check-exposure.py RENDERED.yaml   (exit 1 with one line per problem)"""
 import configparser
+import fnmatch
 import ipaddress
+import posixpath
 import re
+import shlex
 from urllib.parse import urlsplit
 
 import manifest_check
@@ -43,7 +46,8 @@ KAFKA_CLIENT_PORT = 9092
 # then its conventional fallback).
 COUCHDB_URL_FLAG = "--couchdb-url"
 COUCHDB_URL_VARS = ("STRATUS_COUCHDB_URL", "COUCHDB_URL")
-# CouchDB reads its ini files from here (default.d, local.d); a ConfigMap mounted below it is its config.
+# CouchDB reads its ini files from here (default.d, local.d); a ConfigMap mounted below it is its config,
+# and so is one that an init container copies (cp) into an emptyDir mounted below it.
 COUCHDB_ETC = "/opt/couchdb/etc/"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Every range that is not the public internet (RFC 6890's special-purpose registries, the parts a pod
@@ -93,26 +97,73 @@ def named_port(ports: dict, port: object) -> object:
     return ports.get(port, port)
 
 
+def config_map_files(source: dict, config_maps: dict) -> dict[str, str]:
+    """The files a configMap volume shows, by path: its items, or every key when it lists none."""
+    data = config_maps.get(source.get("name"), {})
+    items = source.get("items")
+    keys = {i["key"]: i.get("path", i["key"]) for i in items} if items else {k: k for k in data}
+    return {p: data[k] for k, p in keys.items() if k in data}
+
+
+def copied_config_files(pod_spec: dict, volume_name: str, config_maps: dict) -> dict[str, str]:
+    """The ConfigMap files an init container copies into the emptyDir `volume_name`, by path inside it:
+    a `cp` in its command whose source is a path below a ConfigMap it mounts (a glob such as *.ini picks
+    the files it matches; the directory itself, every file) and whose target is where it mounts the
+    emptyDir. Only what the script plainly says: a copy this cannot read counts as none."""
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes", []) or []}
+    files: dict[str, str] = {}
+    for init in pod_spec.get("initContainers", []) or []:
+        mounts = [m for m in init.get("volumeMounts", []) or [] if not m.get("subPath") and not m.get("subPathExpr")]
+        targets = [m["mountPath"] for m in mounts if m.get("name") == volume_name]
+        script = " ".join(str(a) for a in (init.get("command", []) or []) + (init.get("args", []) or []))
+        # Each simple command of the script (sh -c's argument among them), as the shell splits its words.
+        for command in re.split(r"&&|\|\||[;|\n]", script):
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                continue
+            if "cp" not in words:
+                continue
+            words = [posixpath.normpath(w) for w in words[words.index("cp") + 1 :] if not w.startswith("-")]
+            if len(words) < 2 or words[-1] not in {posixpath.normpath(t) for t in targets}:
+                continue
+            for mount in mounts:
+                source = (volumes.get(mount.get("name")) or {}).get("configMap")
+                if not source:
+                    continue
+                root = posixpath.normpath(mount["mountPath"])
+                shown = config_map_files(source, config_maps)
+                for word in words[:-1]:
+                    if word == root:
+                        files.update(shown)
+                    elif word.startswith(root + "/"):
+                        files.update({p: text for p, text in shown.items() if fnmatch.fnmatchcase(p, word[len(root) + 1 :])})
+    return files
+
+
 def couchdb_config(pod_spec: dict, container: dict, config_maps: dict) -> configparser.ConfigParser:
-    """The settings CouchDB reads from the ConfigMap files its container mounts below /opt/couchdb/etc, in
-    the order it reads them (by path: local.d's files alphabetically). The image's own defaults are not
-    in the manifests: a setting absent here has CouchDB's default."""
+    """The settings CouchDB reads from the ConfigMap files its container mounts below /opt/couchdb/etc, or
+    that an init container copies into an emptyDir it mounts there (copied_config_files), in the order it
+    reads them (by path: local.d's files alphabetically). The image's own defaults are not in the
+    manifests: a setting absent here has CouchDB's default."""
     volumes = {v.get("name"): v for v in pod_spec.get("volumes", []) or []}
     files: list[tuple[str, str]] = []
     for mount in container.get("volumeMounts", []) or []:
-        path = mount.get("mountPath", "")
-        source = (volumes.get(mount.get("name")) or {}).get("configMap")
-        if not source or not (path + "/").startswith(COUCHDB_ETC):
+        path = mount.get("mountPath", "").rstrip("/")
+        volume = volumes.get(mount.get("name")) or {}
+        if not (path + "/").startswith(COUCHDB_ETC):
             continue
-        data = config_maps.get(source.get("name"), {})
-        items = source.get("items")
-        keys = {i["key"]: i.get("path", i["key"]) for i in items} if items else {k: k for k in data}
-        if mount.get("subPath"):
-            key = next((k for k, p in keys.items() if p == mount["subPath"]), None)
-            if key is not None and key in data:
-                files.append((path, data[key]))
+        if volume.get("configMap"):
+            shown = config_map_files(volume["configMap"], config_maps)
+        elif "emptyDir" in volume and not mount.get("subPath"):
+            shown = copied_config_files(pod_spec, mount.get("name"), config_maps)
         else:
-            files.extend((f"{path}/{p}", data[k]) for k, p in keys.items() if k in data and p.endswith(".ini"))
+            continue
+        if mount.get("subPath"):
+            if mount["subPath"] in shown:
+                files.append((path, shown[mount["subPath"]]))
+        else:
+            files.extend((f"{path}/{p}", text) for p, text in shown.items() if p.endswith(".ini"))
     config = configparser.ConfigParser(interpolation=None, strict=False, comment_prefixes=(";", "#"), inline_comment_prefixes=(";",))
     for _, text in sorted(files):
         config.read_string(text)

@@ -191,6 +191,63 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-secrets.py passes it`, async () => {
       expect(await checkSecrets(await render(overlay))).toEqual({ code: 0, problems: [] });
     }, 30_000);
+
+    // The CouchDB image's entrypoint chowns all of /opt/couchdb as root under `set -e`: a file it cannot
+    // chown, as on a read-only mount, ends it (exit 1, no log line). ConfigMap, Secret and projected
+    // volumes are read-only whatever the mount says; so the config is copied into an emptyDir instead.
+    // And the probes ask /_up without a login, which require_valid_user alone would answer with 401.
+    test(`${overlay}: CouchDB's config is copied into a writable local.d, nothing read-only lies under /opt/couchdb, and /_up needs no login`, async () => {
+      const manifests = await render(overlay);
+      const statefulSet = manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === 'couchdb')!;
+      const pod = statefulSet.spec.template.spec;
+      const volumes = new Map<string, any>(pod.volumes.map((v: any) => [v.name, v]));
+      const claims = new Set(statefulSet.spec.volumeClaimTemplates.map((c: any) => c.metadata.name));
+      const couchdb = pod.containers.find((c: any) => c.name === 'couchdb');
+      const underOpt = (path: string) => `${path}/`.startsWith('/opt/couchdb/');
+      const writable = (mount: any) => !mount.readOnly && (claims.has(mount.name) || volumes.get(mount.name)?.emptyDir !== undefined);
+      const mounts = couchdb.volumeMounts.filter((m: any) => underOpt(m.mountPath)).sort((a: any, b: any) => a.mountPath.localeCompare(b.mountPath));
+      expect(mounts.map((m: any) => ({ path: m.mountPath, writable: writable(m) }))).toEqual([
+        { path: '/opt/couchdb/data', writable: true },
+        { path: '/opt/couchdb/etc/local.d', writable: true },
+      ]);
+      expect(claims.has(mounts[0].name)).toBe(true);
+
+      // One init container, CouchDB's own image, fills that emptyDir: it mounts the ConfigMap read-only
+      // outside /opt/couchdb, the whole of it (an overlay's tls.ini too), and copies every .ini into local.d.
+      const localD = mounts[1];
+      const copiers = (pod.initContainers ?? []).filter((c: any) => (c.volumeMounts ?? []).some((m: any) => m.name === localD.name));
+      expect(copiers.map((c: any) => c.image)).toEqual([couchdb.image]);
+      const copier = copiers[0];
+      const configMount = copier.volumeMounts.find((m: any) => volumes.get(m.name)?.configMap?.name === 'couchdb-config');
+      expect({ readOnly: configMount.readOnly, underOpt: underOpt(configMount.mountPath), items: volumes.get(configMount.name).configMap.items }).toEqual({
+        readOnly: true,
+        underOpt: false,
+        items: undefined,
+      });
+      const target = copier.volumeMounts.find((m: any) => m.name === localD.name).mountPath;
+      expect(target).toBe('/opt/couchdb/etc/local.d');
+      const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      const script = [...(copier.command ?? []), ...(copier.args ?? [])].join(' ');
+      expect(script).toMatch(new RegExp(`(^|[\\s;&|])cp ${escape(configMount.mountPath)}/\\*\\.ini ${escape(target)}/?($|[\\s;&|])`));
+      expect(copier.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 5984,
+        runAsGroup: 5984,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+
+      // Logins everywhere but /_up, which is all the probes ask.
+      const ini = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'couchdb-config')!.data!['stratus.ini']!;
+      const chttpd = ini.split(/^(?=\[)/m).find((section) => section.startsWith('[chttpd]\n'));
+      expect(chttpd).toMatch(/^require_valid_user = true$/m);
+      expect(chttpd).toMatch(/^require_valid_user_except_for_up = true$/m);
+      expect([couchdb.readinessProbe, couchdb.livenessProbe].map((p: any) => [p.httpGet.path, p.httpGet.httpHeaders])).toEqual([
+        ['/_up', undefined],
+        ['/_up', undefined],
+      ]);
+    }, 30_000);
   }
 
   // ops/check-exposure.py holds an overlay to HTTPS when CouchDB's own config turns [ssl] on; this pins
