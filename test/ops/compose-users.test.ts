@@ -143,6 +143,9 @@ describe('compose.yaml: CouchDB users', () => {
       COUCHDB_PASSWORD: 'admin-password-0000',
       STRATUS_SESSION_KEY: 'session-key-0000',
       ...Object.fromEntries(ROLES.map((role) => [passwordVariable(role), `${role}-password-0000`])),
+      // Kafka's users (test/ops/compose-kafka.test.ts checks where these go).
+      KAFKA_ADMIN_PASSWORD: 'kafka-admin-1111',
+      ...Object.fromEntries(ROLES.map((role) => [`KAFKA_${role.toUpperCase()}_PASSWORD`, `kafka-${role}-1111`])),
     };
     // Only these values: none from this process's environment, nor from a developer's .env beside compose.yaml.
     const noEnvFile = join(mkdtempSync(join(tmpdir(), 'stratus-compose-env-')), 'empty.env');
