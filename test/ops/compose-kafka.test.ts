@@ -1,7 +1,7 @@
 // compose.yaml's Kafka users and ACLs, as the prod overlay has them (docs/cluster.md#kafka-users-and-acls):
 // the broker takes SASL SCRAM-SHA-512 users only (SASL_PLAINTEXT: no TLS on compose's private network),
 // with StandardAuthorizer, no access without an ACL, and the super users admin and ANONYMOUS (the
-// controller listener's); ops/compose/kafka-start.sh formats its storage with admin; the kafka-acls
+// controller listener's); ops/k8s/overlays/prod/kafka-start.sh formats its storage with admin; the kafka-acls
 // one-shot sets the roles' passwords and runs the ACL lines of prod's Job script, mounted from
 // ops/k8s/overlays/prod/kafka-acls.sh; each role connects as its own user, after kafka-acls is done.
 // The two scripts run here with stand-ins for Kafka's tools, which record what they are given: no broker.
@@ -19,7 +19,7 @@ const services = compose.services;
 const ROLES = ['gateway', 'consumer', 'trainer'] as const;
 const ADMIN_VARIABLE = 'KAFKA_ADMIN_PASSWORD';
 const passwordVariable = (role: string) => `KAFKA_${role.toUpperCase()}_PASSWORD`;
-const START_SCRIPT = join(REPO, 'ops/compose/kafka-start.sh');
+const START_SCRIPT = join(REPO, 'ops/k8s/overlays/prod/kafka-start.sh');
 const ACLS_SCRIPT = join(REPO, 'ops/compose/kafka-acls.sh');
 
 /** The variables a service takes from the user's (`${VAR}`, `${VAR:-…}`, `${VAR:?…}`), anywhere in it. */
@@ -262,11 +262,12 @@ describe('compose.yaml: Kafka users and ACLs', () => {
 
   test('kafka-start.sh formats with the admin user, from the properties the image writes, then hands over', async () => {
     const kafka = services.kafka;
-    expect(kafka.entrypoint).toEqual(['/bin/bash', readOnlyMount(kafka, 'ops/compose/kafka-start.sh')]);
+    expect(kafka.entrypoint).toEqual(['/bin/bash', readOnlyMount(kafka, 'ops/k8s/overlays/prod/kafka-start.sh')]);
     const script = readFileSync(START_SCRIPT, 'utf8');
-    // Its scratch directory (the properties hold the admin's password) is a tmpfs.
-    const scratchDir = /\nscratch=(\S+)\n/.exec(script)?.[1];
+    // Its scratch directory (the properties hold the admin's password) is a tmpfs; no keystore, no TLS.
+    const scratchDir = kafka.environment.STRATUS_KAFKA_SCRATCH as string;
     expect(kafka.tmpfs).toContain(scratchDir);
+    expect(kafka.environment.KAFKA_SSL_KEYSTORE_LOCATION).toBeUndefined();
 
     const dir = tempDir();
     for (const sub of ['bin', 'scratch']) mkdirSync(join(dir, sub));
@@ -277,13 +278,13 @@ describe('compose.yaml: Kafka users and ACLs', () => {
     writeFileSync(
       relocatedScript,
       relocated(script, {
-        [scratchDir!]: join(dir, 'scratch'),
         '/opt/kafka/bin/kafka-storage.sh': join(dir, 'bin', 'kafka-storage.sh'),
         '/__cacert_entrypoint.sh': join(dir, 'bin', 'no-such-entrypoint'),
         '/etc/kafka/docker/run': join(dir, 'bin', 'run'),
       }),
     );
     const env = Object.fromEntries(Object.entries(kafka.environment).map(([name, value]) => [name, interpolated(String(value), VALUES)]));
+    env.STRATUS_KAFKA_SCRATCH = join(dir, 'scratch');
     const { code, stderr } = await bash(relocatedScript, env);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(calls(join(dir, 'storage'))).toEqual([
@@ -353,7 +354,8 @@ describe('compose.yaml: Kafka users and ACLs', () => {
     // The two scripts, mounted from this repository.
     const mounts = (rendered.services['kafka-acls'].volumes as (string | { source: string; target: string })[]).map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.source));
     expect(mounts.sort()).toEqual([ACLS_SCRIPT, JOB_SCRIPT].sort());
-    expect(dirname(START_SCRIPT)).toBe(dirname(ACLS_SCRIPT));
+    const kafkaMounts = (rendered.services.kafka.volumes as (string | { source: string })[]).map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.source));
+    expect(kafkaMounts).toContain(START_SCRIPT);
     for (const variable of Object.keys(VALUES)) {
       const { [variable]: _, ...without } = values;
       const missing = await render(without);

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Starts a prod Kafka node (kafka-sasl-tls.yaml runs this in place of the image's own command), in three
-# steps before handing over to the apache/kafka image's start:
-#  1. the PEM keystore: Kafka wants the PKCS#8 key and the certificate chain in one file, and a
-#     kubernetes.io/tls Secret holds them apart; the file goes to memory (an emptyDir), never to disk;
+# Starts a Kafka node with SASL users (the prod overlay's kafka-sasl-tls.yaml, and compose.yaml, run this in
+# place of the image's own command), in three steps before handing over to the apache/kafka image's start:
+#  1. where the listener has TLS (KAFKA_SSL_KEYSTORE_LOCATION set: prod), the PEM keystore: Kafka wants
+#     the PKCS#8 key and the certificate chain in one file, and a kubernetes.io/tls Secret holds them
+#     apart; the file goes to memory (an emptyDir), never to disk. Compose's listener has no TLS;
 #  2. the storage formatted with the super user `admin` as a SCRAM user, the only way a KRaft node knows a
 #     user before it runs, and the user the brokers log in to each other as. Only a first start formats:
 #     on a node that has its storage already, --ignore-formatted leaves it alone, and a new admin password
@@ -15,18 +16,22 @@
 # "KAFKA_" removed, lower-cased, "_" to ".", then "..." to "-" and ".." to "_".
 set -euo pipefail
 
-tls=/var/run/secrets/kafka-tls
-if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$tls/tls.key"; then
-  echo "kafka-start: $tls/tls.key is not an unencrypted PKCS#8 key, the only form Kafka's PEM keystore reads" \
-    "(cert-manager: privateKey.encoding PKCS8; by hand: openssl pkcs8 -topk8 -nocrypt)" >&2
-  exit 1
-fi
 umask 077
-cat "$tls/tls.key" "$tls/tls.crt" > "$KAFKA_SSL_KEYSTORE_LOCATION"
+keystore=${KAFKA_SSL_KEYSTORE_LOCATION:-}
+if [[ -n $keystore ]]; then
+  tls=/var/run/secrets/kafka-tls
+  if ! grep -q -- '-----BEGIN PRIVATE KEY-----' "$tls/tls.key"; then
+    echo "kafka-start: $tls/tls.key is not an unencrypted PKCS#8 key, the only form Kafka's PEM keystore reads" \
+      "(cert-manager: privateKey.encoding PKCS8; by hand: openssl pkcs8 -topk8 -nocrypt)" >&2
+    exit 1
+  fi
+  cat "$tls/tls.key" "$tls/tls.crt" > "$keystore"
+fi
 
 excluded=" KAFKA_VERSION KAFKA_HEAP_OPTS KAFKA_LOG4J_OPTS KAFKA_OPTS KAFKA_JMX_OPTS KAFKA_JVM_PERFORMANCE_OPTS KAFKA_GC_LOG_OPTS KAFKA_LOG4J_ROOT_LOGLEVEL KAFKA_LOG4J_LOGGERS KAFKA_TOOLS_LOG4J_LOGLEVEL KAFKA_JMX_HOSTNAME "
-# The JAAS settings hold the admin's password: the file lives in memory, next to the keystore, and goes.
-properties=$(dirname "$KAFKA_SSL_KEYSTORE_LOCATION")/format.properties
+# The JAAS settings hold the admin's password: the file lives in memory (next to the keystore, or in
+# STRATUS_KAFKA_SCRATCH, compose's tmpfs), and goes.
+properties=${STRATUS_KAFKA_SCRATCH:-$(dirname "$keystore")}/format.properties
 trap 'rm -f "$properties"' EXIT
 for name in $(compgen -e); do
   [[ $name == KAFKA_* && $excluded != *" $name "* ]] || continue
