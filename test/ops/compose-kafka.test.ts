@@ -9,9 +9,10 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { aclCommandLines, BEGIN, END, JOB_SCRIPT } from '../../scripts/kafka-acl-commands.ts';
 import { parseCli } from '../../src/config.ts';
+import { dockerCompose, renderCompose } from '../helpers/compose-config.ts';
 import { REPO } from '../helpers/process.ts';
 
 const compose = Bun.YAML.parse(readFileSync(join(REPO, 'compose.yaml'), 'utf8')) as { services: Record<string, any> };
@@ -316,7 +317,6 @@ describe('compose.yaml: Kafka users and ACLs', () => {
 
   // What compose itself renders, where docker-compose is installed; CI installs it for ops/validate
   // (STRATUS_REQUIRE_OPS_TOOLS=1), and there it must be.
-  const dockerCompose = Bun.which('docker-compose');
   if (dockerCompose === null && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('docker-compose is not installed');
   test.skipIf(dockerCompose === null)('docker-compose config: each Kafka password where it belongs, and every one required', async () => {
     const values: Record<string, string> = {
@@ -328,15 +328,7 @@ describe('compose.yaml: Kafka users and ACLs', () => {
       STRATUS_SESSION_KEY: 'session-key-0000',
       ...VALUES,
     };
-    // Only these values: none from this process's environment, nor from a developer's .env beside compose.yaml.
-    const noEnvFile = join(tempDir(), 'empty.env');
-    writeFileSync(noEnvFile, '');
-    const render = async (env: Record<string, string>) => {
-      const proc = Bun.spawn([dockerCompose!, '--env-file', noEnvFile, '-f', join(REPO, 'compose.yaml'), 'config'], { cwd: REPO, env: { PATH: process.env.PATH!, ...env }, stdout: 'pipe', stderr: 'pipe' });
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      return { code, stdout, stderr };
-    };
-    const { code, stdout, stderr } = await render(values);
+    const { code, stdout, stderr } = await renderCompose(values);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const rendered = Bun.YAML.parse(stdout) as { services: Record<string, any> };
     const holding = (value: string) =>
@@ -358,7 +350,7 @@ describe('compose.yaml: Kafka users and ACLs', () => {
     expect(kafkaMounts).toContain(START_SCRIPT);
     for (const variable of Object.keys(VALUES)) {
       const { [variable]: _, ...without } = values;
-      const missing = await render(without);
+      const missing = await renderCompose(without);
       expect({ variable, code: missing.code === 0 ? 0 : 1 }).toEqual({ variable, code: 1 });
       expect(missing.stderr).toContain(`set ${variable}`);
     }

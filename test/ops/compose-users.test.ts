@@ -3,10 +3,11 @@
 // the roles' passwords; each role logs in as its own user, named as the keeper names it; and CouchDB gets
 // the settings that lets those users work (system databases, database names listed to non-admins).
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseCli } from '../../src/config.ts';
+import { dockerCompose, renderCompose } from '../helpers/compose-config.ts';
 import { MAIN, REPO, runToEnd } from '../helpers/process.ts';
 
 const compose = Bun.YAML.parse(readFileSync(join(REPO, 'compose.yaml'), 'utf8')) as { services: Record<string, any>; volumes: Record<string, unknown> };
@@ -135,7 +136,6 @@ describe('compose.yaml: CouchDB users', () => {
 
   // What compose itself renders (merge keys, interpolation), where docker-compose is installed; CI
   // installs it for ops/validate (STRATUS_REQUIRE_OPS_TOOLS=1), and there it must be.
-  const dockerCompose = Bun.which('docker-compose');
   if (dockerCompose === null && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('docker-compose is not installed');
   test.skipIf(dockerCompose === null)('docker-compose config: no role holds the admin password, and every password is required', async () => {
     const values: Record<string, string> = {
@@ -147,16 +147,7 @@ describe('compose.yaml: CouchDB users', () => {
       KAFKA_ADMIN_PASSWORD: 'kafka-admin-1111',
       ...Object.fromEntries(ROLES.map((role) => [`KAFKA_${role.toUpperCase()}_PASSWORD`, `kafka-${role}-1111`])),
     };
-    // Only these values: none from this process's environment, nor from a developer's .env beside compose.yaml.
-    const noEnvFile = join(mkdtempSync(join(tmpdir(), 'stratus-compose-env-')), 'empty.env');
-    scratch.push(dirname(noEnvFile));
-    writeFileSync(noEnvFile, '');
-    const render = async (env: Record<string, string>) => {
-      const proc = Bun.spawn([dockerCompose!, '--env-file', noEnvFile, '-f', join(REPO, 'compose.yaml'), 'config'], { cwd: REPO, env: { PATH: process.env.PATH!, ...env }, stdout: 'pipe', stderr: 'pipe' });
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      return { code, stdout, stderr };
-    };
-    const { code, stdout, stderr } = await render(values);
+    const { code, stdout, stderr } = await renderCompose(values);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const rendered = Bun.YAML.parse(stdout) as { services: Record<string, any> };
     const holding = (value: string) =>
@@ -171,7 +162,7 @@ describe('compose.yaml: CouchDB users', () => {
     }
     for (const role of ROLES) {
       const { [passwordVariable(role)]: _, ...without } = values;
-      const missing = await render(without);
+      const missing = await renderCompose(without);
       expect(missing.code).not.toBe(0);
       expect(missing.stderr).toContain(`set ${passwordVariable(role)}`);
     }
