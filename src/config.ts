@@ -705,6 +705,8 @@ export function helpText(version: string): string {
     '                              write the accepted feedback samples as JSON lines (docs/storage.md)',
     '       stratus couchdb keep --couchdb-url URL --couchdb-secret-dir ADMIN --couchdb-users-dir DIR',
     '                              as CouchDB admin: a user per role, database security, retention (docs/security.md)',
+    '       stratus model trial --model DIR',
+    '                              load a model as a publish\'s trial does; one JSON line, or exit 1 (docs/model-registry.md)',
     '',
     ...lines,
     evaluateFlags,
