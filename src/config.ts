@@ -203,6 +203,20 @@ const MODEL_TRIAL_FLAGS = ['model', 'log-level'];
 /** `stratus couchdb keep` talks to CouchDB as its admin and nothing else; it sweeps with the roles' retention. */
 const COUCHDB_KEEP_FLAGS = ['couchdb-url', 'couchdb-prefix', 'couchdb-secret-dir', 'couchdb-users-dir', 'couchdb-gateway-publishes', 'retention', 'history-limit', 'feedback-limit', 'log-level'];
 
+/** The commands that run no role, by the words that name them: the flags each takes, and its usage line
+ * (what a wrong second word gets). */
+interface Subcommand {
+  readonly words: readonly [string] | readonly [string, string];
+  readonly flags: readonly string[];
+  readonly usage: string;
+}
+const SUBCOMMANDS: readonly Subcommand[] = [
+  { words: ['evaluate'], flags: EVALUATE_FLAGS, usage: 'usage: stratus evaluate --mnist-dir DIR [--model DIR] [--json]' },
+  { words: ['feedback', 'export'], flags: FEEDBACK_EXPORT_FLAGS, usage: 'usage: stratus feedback export --out FILE [--store pouchdb|couchdb ...]' },
+  { words: ['couchdb', 'keep'], flags: COUCHDB_KEEP_FLAGS, usage: 'usage: stratus couchdb keep --couchdb-url URL --couchdb-users-dir DIR [...]' },
+  { words: ['model', 'trial'], flags: MODEL_TRIAL_FLAGS, usage: 'usage: stratus model trial --model DIR' },
+];
+
 type Parser = (raw: string, source: string) => unknown;
 
 interface Option {
@@ -501,31 +515,23 @@ export const DEFAULTS: Config = Object.freeze({
 
 /** Defaults, then environment, then flags; the result is frozen and checked as a whole. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliAction {
-  // `stratus evaluate` and `stratus feedback export` take some flags; everything else is flags for a role.
+  // A subcommand (SUBCOMMANDS) takes the flags it names; everything else is flags for a role.
   if (argv[0] === 'probe') {
     const url = argv[1];
     if (argv.length !== 2 || url === undefined || !URL.canParse(url)) throw new ConfigError('usage: stratus probe http://host:port/path');
     return { kind: 'probe', url };
   }
-  const evaluate = argv[0] === 'evaluate';
-  if (evaluate) argv = argv.slice(1);
-  const exportFeedback = argv[0] === 'feedback';
-  if (exportFeedback) {
-    if (argv[1] !== 'export') throw new ConfigError('usage: stratus feedback export --out FILE [--store pouchdb|couchdb ...]');
-    argv = argv.slice(2);
+  const command = SUBCOMMANDS.find(({ words }) => argv[0] === words[0]);
+  if (command) {
+    if (command.words.length === 2 && argv[1] !== command.words[1]) throw new ConfigError(command.usage);
+    argv = argv.slice(command.words.length);
   }
-  const keepCouch = argv[0] === 'couchdb';
-  if (keepCouch) {
-    if (argv[1] !== 'keep') throw new ConfigError('usage: stratus couchdb keep --couchdb-url URL --couchdb-users-dir DIR [...]');
-    argv = argv.slice(2);
-  }
-  const trial = argv[0] === 'model';
-  if (trial) {
-    if (argv[1] !== 'trial') throw new ConfigError('usage: stratus model trial --model DIR');
-    argv = argv.slice(2);
-  }
-  const subcommand = evaluate ? 'evaluate' : exportFeedback ? 'feedback export' : keepCouch ? 'couchdb keep' : trial ? 'model trial' : null;
-  const subcommandFlags = evaluate ? EVALUATE_FLAGS : exportFeedback ? FEEDBACK_EXPORT_FLAGS : keepCouch ? COUCHDB_KEEP_FLAGS : trial ? MODEL_TRIAL_FLAGS : null;
+  const subcommand = command ? command.words.join(' ') : null;
+  const subcommandFlags = command?.flags ?? null;
+  const evaluate = subcommand === 'evaluate';
+  const exportFeedback = subcommand === 'feedback export';
+  const keepCouch = subcommand === 'couchdb keep';
+  const trial = subcommand === 'model trial';
   let json = false;
   let checkOnly = false;
   const values: Record<string, unknown> = { ...DEFAULTS };
