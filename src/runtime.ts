@@ -143,12 +143,13 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
   let server: ReturnType<typeof listen> | null = null;
   let adminServer: ReturnType<typeof listen> | null = null;
   let metricsServer: ReturnType<typeof listen> | null = null;
+  const stopListening = async () => {
+    for (const listening of [server, adminServer, metricsServer]) await listening?.stop(true);
+  };
   // A start that fails leaves no port open and no model thread running.
   const abandonStart = async () => {
     void preloaded?.then((classifier) => classifier.close(), () => {});
-    await server?.stop(true);
-    await adminServer?.stop(true);
-    await metricsServer?.stop(true);
+    await stopListening();
   };
   try {
     server = port === null ? null : listen(apps.main, config, port);
@@ -192,9 +193,7 @@ export async function startRuntime(config: Config, logger: Logger, overrides: Ru
       // What the gateway still holds now loses its answer as the server closes the connections: the drain
       // overran --shutdown-timeout-ms. The rest still closes, but the stop is not a clean one.
       const cutOff = gateway?.held ?? 0;
-      await server?.stop(true);
-      await adminServer?.stop(true);
-      await metricsServer?.stop(true);
+      await stopListening();
       drawings?.close();
       await transport.close();
       await store.close();
