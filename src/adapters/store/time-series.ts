@@ -58,6 +58,9 @@ export interface Upkeep {
   readonly ahead: boolean;
 }
 
+/** A store whose user may do everything, as one process owning its databases does. */
+const FULL_UPKEEP: Upkeep = Object.freeze({ sweep: true, ahead: false });
+
 /** Sweeps run every half period, within these bounds. */
 const SWEEP_EVERY_MS = { min: 1_000, max: 5_000 };
 /** Over its limit, the feedback is cut to this share of it, so the (whole) read happens seldom. */
@@ -73,7 +76,7 @@ export class TimeSeries {
   private pendingSweeps = 0;
   private sweepTotals: SweepTotals = { sweeps: 0, failed: 0, databasesDropped: 0, feedbackTrimmed: 0, lastSeconds: 0, lastEndedAt: 0 };
   private timer: ReturnType<typeof setInterval> | null = null;
-  private upkeep: Upkeep = { sweep: true, ahead: false };
+  private upkeep = FULL_UPKEEP;
 
   constructor(
     private readonly dbs: Databases,
@@ -83,7 +86,7 @@ export class TimeSeries {
   }
 
   /** Sweeps every half period (1 s to 5 s): expired data goes within about a period of expiring. */
-  start(upkeep: Upkeep = { sweep: true, ahead: false }): void {
+  start(upkeep = FULL_UPKEEP): void {
     this.upkeep = upkeep;
     void this.dbs.names().then((names) => (this.existing ??= new Set(names)), () => {});
     const every = Math.min(SWEEP_EVERY_MS.max, Math.max(SWEEP_EVERY_MS.min, this.periods.lengthMs / 2));

@@ -305,10 +305,9 @@ export class CouchStore implements Store {
     this.secured.add(name);
   }
 
-  /** The keeper's sweep: makes those of the databases (named without the prefix) that do not exist yet,
-   * and secures any made meanwhile by another admin. */
+  /** The keeper's sweep (the only one with upkeep `ahead`, set in open()): makes those of the databases
+   * (named without the prefix) that do not exist yet, and secures any made meanwhile by another admin. */
   async prepare(names: readonly string[]): Promise<void> {
-    if (!this.serverAdmin || !this.options.keeper) return;
     for (const name of names) await this.ensureDatabase(this.fullName(name));
     await this.secureAll();
   }
