@@ -63,7 +63,8 @@ export async function trialLoad(version: string, files: ModelFiles, options: Tri
       ended ??= why;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => end(`it did not answer within ${(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s`), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => end(`it did not answer within ${timeoutMs / 1000} s`), timeoutMs);
     const watch = setInterval(() => {
       const resident = residentBytes(child.pid);
       if (resident !== null && resident > options.memoryMb * 1024 * 1024) end(`it took more than ${options.memoryMb} MB`);

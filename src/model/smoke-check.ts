@@ -4,6 +4,7 @@
 import { gunzipSync } from 'node:zlib';
 import { argmax, CLASSES, PIXELS } from '../protocol/image.ts';
 import { SMOKE_DIGIT_COUNT, SMOKE_IMAGES_GZIP_BASE64, SMOKE_LABELS } from './smoke-digits.ts';
+import type { EngineModel } from './engines.ts';
 import type { Predictor } from './worker-classifier.ts';
 
 /** Below this share of correct answers on the smoke digits a version is refused. */
@@ -44,7 +45,7 @@ export async function smokeCheck(predictor: Predictor): Promise<SmokeReport> {
 
 /** How many smoke digits the model reads right; rejects with a SmokeCheckError when what it gives is not
  * ten probabilities a digit (the part of the check that says nothing of how well it was trained). */
-export async function smokeAnswers(predictor: Pick<Predictor, 'version' | 'predict'>): Promise<number> {
+export async function smokeAnswers(predictor: Pick<EngineModel, 'version' | 'predict'>): Promise<number> {
   // A copy: the worker classifier transfers the buffer it is given.
   const output = await predictor.predict(smokeImages().slice(), SMOKE_DIGIT_COUNT);
   if (output.length !== SMOKE_DIGIT_COUNT * CLASSES) {

@@ -10,7 +10,7 @@ export async function runTrial(directory: string): Promise<number> {
   try {
     const [source, { engine }] = await Promise.all([readModelDirectory(directory), chooseEngine(null)]);
     const model = await loadOnEngine(engine, source);
-    const correct = await smokeAnswers({ version: source.version, predict: (images, count) => Promise.resolve(model.predict(images, count)) });
+    const correct = await smokeAnswers(model);
     await model.dispose();
     process.stdout.write(`${JSON.stringify({ version: source.version, engine, smokeCorrect: correct })}\n`);
     return 0;
