@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './process.ts';
 
-/** The docker-compose CI installs (1.29 from Debian), or null where there is none. */
+/** The docker-compose CI installs (1.29 from Debian), or null where there is none: the tests that render
+ * compose.yaml skip there, except where STRATUS_REQUIRE_OPS_TOOLS=1 (CI), which must have it. */
 export const dockerCompose = Bun.which('docker-compose');
+if (dockerCompose === null && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('docker-compose is not installed');
 
 export async function renderCompose(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   if (dockerCompose === null) throw new Error('docker-compose is not installed');
