@@ -30,10 +30,17 @@ interface Container {
 const OVERLAYS = readdirSync(join(REPO, 'ops/k8s/overlays'));
 const kustomize = Bun.which('kubectl') ? ['kubectl', 'kustomize'] : Bun.which('kustomize') ? ['kustomize', 'build'] : null;
 
-async function render(overlay: string): Promise<Manifest[]> {
+// kustomize runs once per overlay; every caller parses the text again and so gets a copy of its own to
+// change (the breaches below each alter prod).
+const renderedText = new Map<string, Promise<string>>();
+async function renderText(overlay: string): Promise<string> {
   const { code, stdout, stderr } = await runToEnd([...kustomize!, join(REPO, 'ops/k8s/overlays', overlay)]);
   if (code !== 0) throw new Error(`kustomize ${overlay}: ${stderr}`);
-  return Bun.YAML.parse(stdout) as Manifest[];
+  return stdout;
+}
+async function render(overlay: string): Promise<Manifest[]> {
+  if (!renderedText.has(overlay)) renderedText.set(overlay, renderText(overlay));
+  return Bun.YAML.parse(await renderedText.get(overlay)!) as Manifest[];
 }
 
 /** The Stratus containers of every workload, with the environment Kubernetes would give them. */
@@ -285,10 +292,10 @@ interface Breach {
   apply(manifests: Manifest[]): void;
 }
 
-/** Each breach applied to a fresh render of prod must fail the script with its line. */
+/** Each breach applied to its own copy of prod's render must fail the script with its line. */
 function catchesEach(script: string, breaches: readonly Breach[]): void {
   describe.skipIf(!exposureCheckRuns)(script, () => {
-    // Side by side: each renders its own copy and checks it in a directory of its own.
+    // Side by side: each changes its own copy and checks it in a directory of its own.
     for (const breach of breaches) {
       test.concurrent(`catches ${breach.name}`, async () => {
         const manifests = await render('prod');
@@ -306,7 +313,7 @@ function podOf(ms: Manifest[], kind: string, name: string): any {
   return ms.find((m) => m.kind === kind && m.metadata.name === name)!.spec.template.spec;
 }
 
-/** One of each way an overlay could expose too much, each applied to a fresh render of prod. */
+/** One of each way an overlay could expose too much, each applied to a copy of prod as rendered. */
 const EXPOSURES: Breach[] = [
   {
     name: 'an Ingress path that takes everything',
