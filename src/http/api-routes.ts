@@ -2,6 +2,7 @@
 // Schemas here validate requests and also generate /docs.
 import { Elysia, t } from 'elysia';
 import { CLASSES, PIXELS } from '../protocol/image.ts';
+import { isJsonObject } from '../protocol/json-object.ts';
 import { isIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../actors/idempotency.ts';
 import { classifyDrawing, classifyImages, digitAnswers, type Intake } from './drawn-digits.ts';
 import { HttpError } from './errors.ts';
@@ -91,13 +92,9 @@ const binaryRefusal = (headers: Record<string, string> = {}) =>
   new HttpError(400, 'binary_data', 'binary tensor data is not supported: send inputs as JSON "data" and ask for outputs with binary_data false', headers);
 
 const parametersOf = (value: unknown): Record<string, unknown> => {
-  const parameters = isObject(value) ? value.parameters : undefined;
-  return isObject(parameters) ? parameters : {};
+  const parameters = isJsonObject(value) ? value.parameters : undefined;
+  return isJsonObject(parameters) ? parameters : {};
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The protocol's extensions that move tensors or answers outside the JSON, which Stratus does not serve:
@@ -106,7 +103,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * answering JSON anyway would leave the client reading a buffer or region that holds nothing.
  */
 function unservedExtension(body: unknown): HttpError | null {
-  if (!isObject(body)) return null;
+  if (!isJsonObject(body)) return null;
   if (parametersOf(body).binary_data_output === true) return binaryRefusal();
   const inputs = Array.isArray(body.inputs) ? body.inputs : [];
   const outputs = Array.isArray(body.outputs) ? body.outputs : [];

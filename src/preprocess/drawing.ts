@@ -1,6 +1,7 @@
 // What the page sends: the pen strokes of a drawing, not a bitmap. Small, resolution independent, lets
 // the server split a number into digits by strokes, and replays exactly. validateDrawing is the one
 // gate between untrusted JSON and the pure functions of this directory.
+import { isJsonObject } from '../protocol/json-object.ts';
 
 /** Canvas pixels, y pointing down. */
 export interface Point {
@@ -34,10 +35,6 @@ export class DrawingError extends Error {
 // Anything farther than one canvas side beyond the largest canvas is not a drawing.
 const COORDINATE_BOUND = 2 * DRAWING_LIMITS.maxSide;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function side(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new DrawingError(`${name} must be a finite number`);
   if (value <= 0 || value > DRAWING_LIMITS.maxSide) throw new DrawingError(`${name} must be in (0, ${DRAWING_LIMITS.maxSide}]`);
@@ -55,7 +52,7 @@ function coordinate(value: unknown, name: string): number {
  * caller sent beyond them (extra keys, prototypes, getters) travels further. Throws DrawingError.
  */
 export function validateDrawing(input: unknown): Drawing {
-  if (!isRecord(input)) throw new DrawingError('drawing must be an object');
+  if (!isJsonObject(input)) throw new DrawingError('drawing must be an object');
   const width = side(input.width, 'width');
   const height = side(input.height, 'height');
   const lineWidth = input.lineWidth === undefined ? undefined : side(input.lineWidth, 'lineWidth');
@@ -75,7 +72,7 @@ export function validateDrawing(input: unknown): Drawing {
     const stroke: Point[] = [];
     for (let p = 0; p < rawStroke.length; p++) {
       const rawPoint: unknown = rawStroke[p];
-      if (!isRecord(rawPoint)) throw new DrawingError(`strokes[${s}][${p}] must be an object with x and y`);
+      if (!isJsonObject(rawPoint)) throw new DrawingError(`strokes[${s}][${p}] must be an object with x and y`);
       stroke.push({ x: coordinate(rawPoint.x, `strokes[${s}][${p}].x`), y: coordinate(rawPoint.y, `strokes[${s}][${p}].y`) });
     }
     strokes.push(stroke);

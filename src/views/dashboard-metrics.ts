@@ -1,6 +1,7 @@
 // What the dashboard shows of a model version's metrics. ModelVersion.metrics is whatever the trainer
 // stored (report.json's fields: src/train/report.ts), from any code version, so nothing is trusted:
 // every field is read defensively and a missing or malformed one is simply absent.
+import { isJsonObject } from '../protocol/json-object.ts';
 
 export interface EpochPoint {
   readonly epoch: number;
@@ -26,8 +27,7 @@ export interface DashboardMetrics {
 
 const finite = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const record = (value: unknown): Record<string, unknown> | undefined => (isJsonObject(value) ? value : undefined);
 
 /** A fraction in 0..1, or undefined. */
 function fraction(value: unknown): number | undefined {

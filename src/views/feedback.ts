@@ -28,7 +28,8 @@ export function digitFeedback(input: DigitFeedbackInput): string {
   const recorded =
     input.recorded === undefined
       ? ''
-      : `<span class="fb-recorded" role="status">${escapeHtml(input.recorded === input.predicted ? 'thanks: marked right' : `thanks: recorded as ${input.recorded}`)}</span>`;
+      : // A visitor's label waits for an admin's review before anything trains on it: the note says so.
+        `<span class="fb-recorded" role="status">${escapeHtml(input.recorded === input.predicted ? 'thanks: marked right, for review' : `thanks: sent as a ${input.recorded}, for review`)}</span>`;
   return (
     `<div class="digit-feedback" data-position="${input.position}">` +
     `<span class="fb-digit" aria-hidden="true">${input.predicted}</span>` +

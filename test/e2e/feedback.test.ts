@@ -54,7 +54,7 @@ test('local mode: feedback on a prediction made before the gateway restarted is 
     expect(select(page, `#history > [data-id="${vals.request}"] .digit-feedback`)).toHaveLength(1);
     const answered = await pagePost(after.url, '/page/feedback', vals, cookie);
     expect(answered.status).toBe(200);
-    expect(select(await answered.text(), '.fb-recorded')[0]?.text).toContain('recorded as 7');
+    expect(select(await answered.text(), '.fb-recorded')[0]?.text).toBe('thanks: sent as a 7, for review');
   } finally {
     await after.stop();
   }

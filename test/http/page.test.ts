@@ -172,7 +172,7 @@ describe('predicting from the page', () => {
 
     const response = await visitor.post('/page/feedback', vals);
     expect(response.status).toBe(200);
-    expect(select(await response.text(), '.fb-recorded')[0]?.text).toContain('recorded as 6');
+    expect(select(await response.text(), '.fb-recorded')[0]?.text).toBe('thanks: sent as a 6, for review');
 
     const saved = (await store.listFeedback(100)).find((sample) => sample.requestId === requestId);
     expect(saved?.id).toMatch(/^image-[0-9a-f]{32}$/);
