@@ -1,7 +1,7 @@
 // How a kafkajs 2.2.4 consumer takes the crash of one broker, and what this file changes. Measured here
 // (bench/failover.ts, broker-kill, 200 requests/s): when the dead broker coordinated the Stratus groups,
 // kafkajs alone stalled their consumers for over a minute (1,506 of 4,000 requests got a 504, p99 88 s);
-// with this file, 0 × 504 and a p99 of about 3 s (1.0–1.9 s in two runs of three since the brokers fence after 1 s, not 3).
+// with this file, 0 × 504 and a p99 of about 3 s.
 //
 // 1. The group coordinator. kafkajs looks the coordinator up when it joins the group and never again:
 //    when that broker dies, heartbeats and offset commits go on failing against it, each failure stopping

@@ -35,12 +35,11 @@ export function isTransient(error: unknown): boolean {
 export interface PublisherOptions {
   /** How long a batch is retried before its publishes reject: well over what a crashed broker's partitions
    * take to get a new leader (the controller fences it after its broker session: 9 s by Kafka's default,
-   * 1 s in ops/), plus one attempt that may itself wait out kafkajs's 30 s request timeout. */
+   * 3 s in ops/), plus one attempt that may itself wait out kafkajs's 30 s request timeout. */
   readonly giveUpAfterMs?: number;
   /** Pause after the first failure; it doubles per failure, up to 250 ms: a send that waits for a crashed
-   * broker's partitions to move goes through within a quarter of a second of the move. With a 1 s fence,
-   * the fault suite's broker-crash p99 was 1.0–1.9 s in five runs at a 500 ms cap; at this one it is in
-   * two groups, 1.0–1.9 s and 2.9–5.0 s (docs/cluster.md). */
+   * broker's partitions to move goes through within a quarter of a second of the move (with the 500 ms cap
+   * it had, within half a second). */
   readonly firstRetryDelayMs?: number;
   /** Times the pauses and the give-up: tests move a fake one instead of sleeping. */
   readonly clock?: Clock;
