@@ -2,24 +2,17 @@
 // src/adapters/transport/kafka/acls.ts (through scripts/kafka-acl-commands.ts), plus KEDA's two, to users
 // whose Secrets it mounts; and the brokers' environment expands every $(VAR) it uses.
 import { describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
 import { ACL_ROLES, kafkaAcls } from '../../src/adapters/transport/kafka/acls.ts';
 import { BEGIN, END, PRINCIPALS, aclCommandLines, generatedBlock } from '../../scripts/kafka-acl-commands.ts';
-import { REPO, runToEnd } from '../helpers/process.ts';
+import { KUSTOMIZE, renderOverlay } from '../helpers/kustomize.ts';
 
-type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any };
 
-const kustomize = Bun.which('kubectl') ? ['kubectl', 'kustomize'] : Bun.which('kustomize') ? ['kustomize', 'build'] : null;
-if (kustomize === null) {
+if (KUSTOMIZE === null) {
   if (process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('neither kubectl nor kustomize is installed');
   console.warn('SKIPPED: test/ops/kafka-acls.test.ts needs kubectl or kustomize to render the prod overlay');
 }
 
-async function renderProd(): Promise<Manifest[]> {
-  const { code, stdout, stderr } = await runToEnd([...kustomize!, join(REPO, 'ops/k8s/overlays/prod')]);
-  if (code !== 0) throw new Error(`kustomize prod: ${stderr}`);
-  return Bun.YAML.parse(stdout) as Manifest[];
-}
+const renderProd = () => renderOverlay('prod');
 
 // KEDA's lag scaler, not a Stratus role (so not in acls.ts): the two lines the Job adds by hand.
 const KEDA_LINES = [
@@ -34,7 +27,7 @@ test('the generator grants every row of the table but the plain gateway, which n
   expect(aclCommandLines()).toHaveLength(PRINCIPALS.reduce((n, p) => n + kafkaAcls(p.role).length, 0));
 });
 
-describe.skipIf(kustomize === null)('prod: the kafka-acls Job', () => {
+describe.skipIf(KUSTOMIZE === null)('prod: the kafka-acls Job', () => {
   test('its script holds exactly the generated lines (else: bun scripts/kafka-acl-commands.ts --update), and KEDA\'s', async () => {
     const manifests = await renderProd();
     const script = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'kafka-acls')?.data?.['kafka-acls.sh'];
@@ -73,7 +66,7 @@ describe.skipIf(kustomize === null)('prod: the kafka-acls Job', () => {
   });
 });
 
-describe.skipIf(kustomize === null)('prod: the brokers', () => {
+describe.skipIf(KUSTOMIZE === null)('prod: the brokers', () => {
   test('every $(VAR) in the kafka container\'s environment names a variable defined above it', async () => {
     const manifests = await renderProd();
     const kafka = manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === 'kafka')!;

@@ -29,15 +29,13 @@ import { parseCli, type Config } from '../../src/config.ts';
 import { GROUP, TOPIC } from '../../src/protocol/topics.ts';
 import { Secret } from '../../src/secret.ts';
 import { missingTools, unavailable } from '../helpers/cluster-services.ts';
-import { freePort, REPO, runToEnd } from '../helpers/process.ts';
+import { KUSTOMIZE, renderOverlay, type Manifest } from '../helpers/kustomize.ts';
+import { freePort } from '../helpers/process.ts';
 import { makeCertificates, opensslMissing } from '../helpers/test-certificates.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any };
 type EnvEntry = { name: string; value?: string; valueFrom?: any };
 
-const PROD = join(REPO, 'ops/k8s/overlays/prod');
-const kustomize = Bun.which('kubectl') ? ['kubectl', 'kustomize'] : Bun.which('kustomize') ? ['kustomize', 'build'] : null;
 const JVM = '-Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1';
 
 /** The variables kafka.docker.KafkaDockerWrapper leaves out of server.properties. */
@@ -96,7 +94,7 @@ function fetchKafkaTools(): string {
   return dir;
 }
 
-const missing = kustomize === null ? 'kubectl or kustomize not installed' : (missingTools(process.env) ?? opensslMissing());
+const missing = KUSTOMIZE === null ? 'kubectl or kustomize not installed' : (missingTools(process.env) ?? opensslMissing());
 // unavailable(): the loud warning, or with STRATUS_REQUIRE_CLUSTER=1 the failure.
 const ready = missing === null || (unavailable(missing, process.env) ?? false);
 
@@ -128,9 +126,7 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     spawn('bash', [script], { env: { PATH: process.env.PATH!, HOME: dir, ...env }, stdio: ['ignore', output, output], detached: output !== 'pipe' });
 
   beforeAll(async () => {
-    const { code, stdout, stderr } = await runToEnd([...kustomize!, PROD]);
-    if (code !== 0) throw new Error(`kustomize prod: ${stderr}`);
-    manifests = Bun.YAML.parse(stdout) as Manifest[];
+    manifests = await renderOverlay('prod');
     const jars = fetchKafka();
     const tools = fetchKafkaTools();
     for (const sub of ['bin', 'kafka-tls', 'secrets', 'data', 'users']) mkdirSync(join(dir, sub), { recursive: true });

@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseCli } from '../../src/config.ts';
+import { KUSTOMIZE, renderOverlay, type Manifest } from '../helpers/kustomize.ts';
 import { MAIN, REPO, freePort, runToEnd, startProcess, type Started } from '../helpers/process.ts';
 
-type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any };
 interface Container {
   readonly owner: string;
   readonly name: string;
@@ -28,21 +28,6 @@ interface Container {
 }
 
 const OVERLAYS = readdirSync(join(REPO, 'ops/k8s/overlays'));
-const kustomize = Bun.which('kubectl') ? ['kubectl', 'kustomize'] : Bun.which('kustomize') ? ['kustomize', 'build'] : null;
-
-// kustomize runs once per overlay; every caller parses the text again and so gets a copy of its own to
-// change (the breaches below each alter prod).
-const renderedText = new Map<string, Promise<string>>();
-async function renderText(overlay: string): Promise<string> {
-  const { code, stdout, stderr } = await runToEnd([...kustomize!, join(REPO, 'ops/k8s/overlays', overlay)]);
-  if (code !== 0) throw new Error(`kustomize ${overlay}: ${stderr}`);
-  return stdout;
-}
-async function render(overlay: string): Promise<Manifest[]> {
-  if (!renderedText.has(overlay)) renderedText.set(overlay, renderText(overlay));
-  return Bun.YAML.parse(await renderedText.get(overlay)!) as Manifest[];
-}
-
 /** The Stratus containers of every workload, with the environment Kubernetes would give them. */
 function stratusContainers(manifests: Manifest[]): Container[] {
   const configMaps = new Map(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, m.data ?? {}]));
@@ -105,17 +90,17 @@ function mountedSecretStandIn(volume: any): string {
   return dir;
 }
 
-if (kustomize === null) {
+if (KUSTOMIZE === null) {
   // CI installs the tools (STRATUS_REQUIRE_OPS_TOOLS=1): there a missing one is a failure, not a skip.
   if (process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('neither kubectl nor kustomize is installed');
   console.warn('SKIPPED: the ops/k8s tests of test/ops/manifests.test.ts need kubectl or kustomize to render the overlays (the compose.yaml and --check-config tests still run)');
 }
 
 // ops/check-exposure.py is Python, as ops/validate runs it; CI has both.
-const exposureCheckRuns = kustomize !== null && Bun.spawnSync(['python3', '-c', 'import yaml']).exitCode === 0;
-if (kustomize !== null && !exposureCheckRuns && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('python3 with PyYAML is not installed');
+const exposureCheckRuns = KUSTOMIZE !== null && Bun.spawnSync(['python3', '-c', 'import yaml']).exitCode === 0;
+if (KUSTOMIZE !== null && !exposureCheckRuns && process.env.STRATUS_REQUIRE_OPS_TOOLS === '1') throw new Error('python3 with PyYAML is not installed');
 
-describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
+describe.skipIf(KUSTOMIZE === null)('Kubernetes manifests', () => {
   let running: Started;
   let adminUrl: string;
   let metricsUrl: string;
@@ -135,7 +120,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
 
   for (const overlay of OVERLAYS) {
     test(`${overlay}: every Stratus container's args and environment pass --check-config`, async () => {
-      const containers = stratusContainers(await render(overlay));
+      const containers = stratusContainers(await renderOverlay(overlay));
       const roles = containers.filter((c) => c.serves);
       expect(roles.map((c) => c.owner).sort()).toEqual(['Deployment/stratus-consumer', 'Deployment/stratus-gateway', 'Job/stratus-trainer']);
       // CouchDB's keeper, beside CouchDB in its pod. Its --check-config, like a role's, does not read the
@@ -160,12 +145,12 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     }, 60_000);
 
     test(`${overlay}: all roles run one image`, async () => {
-      const images = new Set(stratusContainers(await render(overlay)).map((c) => c.image));
+      const images = new Set(stratusContainers(await renderOverlay(overlay)).map((c) => c.image));
       expect(images.size).toBe(1);
     }, 30_000);
 
     test(`${overlay}: every probe path is served, on the port the probe names`, async () => {
-      const containers = stratusContainers(await render(overlay)).filter((c) => c.serves);
+      const containers = stratusContainers(await renderOverlay(overlay)).filter((c) => c.serves);
       const paths = new Set(containers.flatMap((c) => c.probePaths));
       expect(paths.size).toBeGreaterThan(0);
       for (const path of paths) {
@@ -177,7 +162,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     }, 30_000);
 
     test(`${overlay}: Prometheus scrapes the metrics port, where /metrics alone is served, not the admin or public one`, async () => {
-      for (const c of stratusContainers(await render(overlay)).filter((c) => c.serves)) {
+      for (const c of stratusContainers(await renderOverlay(overlay)).filter((c) => c.serves)) {
         const [admin, metrics] = [Number(c.env.STRATUS_ADMIN_PORT), Number(c.env.STRATUS_METRICS_PORT)];
         const distinct = new Set([admin, metrics, Number(c.env.STRATUS_PORT)]).size === 3;
         expect({ owner: c.owner, ports: Number.isInteger(admin) && Number.isInteger(metrics) && distinct }).toEqual({ owner: c.owner, ports: true });
@@ -192,11 +177,11 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     }, 30_000);
 
     test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-exposure.py passes it`, async () => {
-      expect(await checkExposure(await render(overlay))).toEqual({ code: 0, problems: [] });
+      expect(await checkExposure(await renderOverlay(overlay))).toEqual({ code: 0, problems: [] });
     }, 30_000);
 
     test.skipIf(!exposureCheckRuns)(`${overlay}: ops/check-secrets.py passes it`, async () => {
-      expect(await checkSecrets(await render(overlay))).toEqual({ code: 0, problems: [] });
+      expect(await checkSecrets(await renderOverlay(overlay))).toEqual({ code: 0, problems: [] });
     }, 30_000);
 
     // The CouchDB image's entrypoint chowns all of /opt/couchdb as root under `set -e`: a file it cannot
@@ -204,7 +189,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
     // volumes are read-only whatever the mount says; so the config is copied into an emptyDir instead.
     // And the probes ask /_up without a login, which require_valid_user alone would answer with 401.
     test(`${overlay}: CouchDB's config is copied into a writable local.d, nothing read-only lies under /opt/couchdb, and /_up needs no login`, async () => {
-      const manifests = await render(overlay);
+      const manifests = await renderOverlay(overlay);
       const statefulSet = manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === 'couchdb')!;
       const pod = statefulSet.spec.template.spec;
       const volumes = new Map<string, any>(pod.volumes.map((v: any) => [v.name, v]));
@@ -260,7 +245,7 @@ describe.skipIf(kustomize === null)('Kubernetes manifests', () => {
   // ops/check-exposure.py holds an overlay to HTTPS when CouchDB's own config turns [ssl] on; this pins
   // that prod does, so prod cannot slide back to plain HTTP with every check still passing.
   test('prod: CouchDB serves TLS on 6984, and every role reaches it there over https', async () => {
-    const manifests = await render('prod');
+    const manifests = await renderOverlay('prod');
     const ini = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'couchdb-config')!.data!['tls.ini'];
     expect(ini).toMatch(/^\[ssl\]\nenable = true\nport = 6984$/m);
     for (const c of stratusContainers(manifests).filter((c) => c.serves)) {
@@ -298,7 +283,7 @@ function catchesEach(script: string, breaches: readonly Breach[]): void {
     // Side by side: each changes its own copy and checks it in a directory of its own.
     for (const breach of breaches) {
       test.concurrent(`catches ${breach.name}`, async () => {
-        const manifests = await render('prod');
+        const manifests = await renderOverlay('prod');
         breach.apply(manifests);
         const { code, problems } = await runCheck(script, manifests);
         expect(code).toBe(1);
