@@ -1,6 +1,6 @@
 // Failover under steady load. Cluster mode as an operator runs it, every flag at its default: two
-// gateways, two consumers, three Kafka brokers (replication 3) and the CouchDB-API server, all on this
-// machine. An open-loop client offers --rate requests/s of real MNIST digits, spread over the gateways,
+// gateways, two consumers, three Kafka brokers (replication 3) with three controllers of their own, and
+// the CouchDB-API server, all on this machine. An open-loop client offers --rate requests/s of real MNIST digits, spread over the gateways,
 // each with an Idempotency-Key and as one of USERS users (a session cookie each: the gateway's rate limits
 // are per client, and this is many clients' traffic, not one client's flood); a gateway that stops answering is dropped and its requests are sent again,
 // same key, to the other (what a load balancer and a retrying client do). One fault per scenario, after
@@ -11,7 +11,7 @@
 // per answered request over the whole scenario (a process killed in it counts until its last reading).
 //
 //   bun run bench/failover.ts [--rate 200] [--before 5] [--after 20]
-//                             [--scenarios none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill]
+//                             [--scenarios none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill]
 //                             [--role-flags="--hedge-after-ms 0"]     (to see a flag's effect)
 import { parseArgs } from 'node:util';
 import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
@@ -26,7 +26,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '200' },
     before: { type: 'string', default: '5' },
     after: { type: 'string', default: '20' },
-    scenarios: { type: 'string', default: 'none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill' },
+    scenarios: { type: 'string', default: 'none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill' },
     'role-flags': { type: 'string', default: '' },
   },
 });
@@ -159,6 +159,10 @@ try {
     'broker-kill': {
       strike: () => kafka.control('stop-broker', '2', '--kill'),
       mend: () => kafka.control('start-broker', '2'),
+    },
+    'controller-kill': {
+      strike: () => kafka.control('stop-controller', 'leader', '--kill'),
+      mend: () => kafka.control('start-controller', 'all'),
     },
     'couchdb-restart': {
       strike: async () => {

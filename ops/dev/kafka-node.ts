@@ -1,7 +1,9 @@
 // Apache Kafka for development and tests: the broker jars from Maven Central (fetched once into a cache),
-// and combined broker+controller nodes in KRaft mode, one JVM each, on loopback ports.
+// and KRaft nodes, one JVM each, on loopback ports: a node is a broker, a controller (a voter in the
+// metadata quorum), or both.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -15,12 +17,20 @@ export const CLUSTER_ID = 'c3RyYXR1cy1kZXYtY2x1cw';
 // C1 only and the serial collector: the JVM starts faster and leaves the 2 shared cores to the tests.
 const JVM_OPTS = (process.env.STRATUS_KAFKA_JVM_OPTS ?? '-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1').split(/\s+/).filter(Boolean);
 
-export interface BrokerNode {
+export type NodeRoles = 'broker,controller' | 'broker' | 'controller';
+
+export interface KafkaNode {
   readonly id: number;
+  readonly roles: NodeRoles;
+  /** The client listener's port; 0 on a controller alone. */
   readonly port: number;
+  /** The controller listener's port; 0 on a broker alone. */
   readonly controllerPort: number;
   pid: number;
 }
+
+export const isBroker = (node: KafkaNode) => node.roles !== 'controller';
+export const isController = (node: KafkaNode) => node.roles !== 'broker';
 
 const log = (line: string) => process.stderr.write(`services: ${line}\n`);
 
@@ -60,18 +70,22 @@ export function fetchKafka(): string {
   return jars;
 }
 
-function properties(node: BrokerNode, all: readonly BrokerNode[], dataDir: string): string {
-  const n = all.length;
+/** The listeners of a node's roles, and the broker-side ones only where it is a broker. */
+function listenerSettings(node: KafkaNode): Record<string, string> {
+  const listeners = [isBroker(node) && `PLAINTEXT://127.0.0.1:${node.port}`, isController(node) && `CONTROLLER://127.0.0.1:${node.controllerPort}`].filter(Boolean);
+  const settings: Record<string, string> = { listeners: listeners.join(','), 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'controller.listener.names': 'CONTROLLER' };
+  if (!isBroker(node)) return settings;
+  return { ...settings, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'PLAINTEXT' };
+}
+
+function properties(node: KafkaNode, all: readonly KafkaNode[], dataDir: string): string {
+  const n = all.filter(isBroker).length;
   const replicas = Math.min(n, 3);
   const settings: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
+    'process.roles': node.roles,
     'node.id': node.id,
-    'controller.quorum.voters': all.map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.quorum.voters': all.filter(isController).map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(','),
+    ...listenerSettings(node),
     'log.dirs': dataDir,
     // The transport creates its topics itself, with the partitions and replication it is configured for.
     'auto.create.topics.enable': false,
@@ -89,26 +103,26 @@ function properties(node: BrokerNode, all: readonly BrokerNode[], dataDir: strin
     'group.initial.rebalance.delay.ms': 0,
     // Lets fault tests use short session timeouts so a dead member is noticed within seconds.
     'group.min.session.timeout.ms': 1000,
-    // A crashed broker is fenced, and its partitions and groups move, after 3 s without a heartbeat instead
-    // of 9: until then every write waits for it (acks=all) and the groups it coordinates stall. Same in
-    // ops/k8s/base/kafka.yaml; docs/cluster.md has the figures, and why not 1 s (a restart that never came up).
-    'broker.session.timeout.ms': 3000,
-    'broker.heartbeat.interval.ms': 500,
+    // A crashed broker is fenced, and its partitions and groups move, after 1 s without a heartbeat instead
+    // of 9: until then every write waits for it (acks=all) and the groups it coordinates stall. The
+    // controllers fence (this setting); the brokers heartbeat (the next). docs/cluster.md has the figures.
+    'broker.session.timeout.ms': 1000,
+    'broker.heartbeat.interval.ms': 250,
     'num.network.threads': 2,
     'num.io.threads': 4,
   };
   return Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
 }
 
-function brokerDir(runDir: string, id: number): string {
+function nodeDir(runDir: string, id: number): string {
   return join(runDir, `kafka-${id}`);
 }
 
 /** Writes server.properties and formats the storage of every node (a fresh cluster). */
-export function formatCluster(runDir: string, nodes: readonly BrokerNode[]): void {
+export function formatCluster(runDir: string, nodes: readonly KafkaNode[]): void {
   const jars = jarsDir();
   for (const node of nodes) {
-    const dir = brokerDir(runDir, node.id);
+    const dir = nodeDir(runDir, node.id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'server.properties'), properties(node, nodes, join(dir, 'data')));
     writeFileSync(join(dir, 'log4j2.properties'), LOG4J);
@@ -120,7 +134,8 @@ export function formatCluster(runDir: string, nodes: readonly BrokerNode[]): voi
   }
 }
 
-// Warnings and errors only, into the node's log file (its stdout): INFO is thousands of lines per test run.
+// Warnings and errors only, into the node's log file (its stdout): INFO is thousands of lines per test run. Two
+// classes say more: the server's start, and the quorum's changes of state (quorumLeader reads them).
 export const LOG4J = `rootLogger.level = WARN
 rootLogger.appenderRef.out.ref = OUT
 appender.out.type = Console
@@ -129,11 +144,13 @@ appender.out.layout.type = PatternLayout
 appender.out.layout.pattern = [%d] %p %m (%c)%n
 logger.kafka.name = kafka.server.KafkaRaftServer
 logger.kafka.level = INFO
+logger.quorum.name = org.apache.kafka.raft.QuorumState
+logger.quorum.level = INFO
 `;
 
 /** Starts one node's JVM in the background; it outlives this script. */
-export function startNode(runDir: string, node: BrokerNode): void {
-  const dir = brokerDir(runDir, node.id);
+export function startNode(runDir: string, node: KafkaNode): void {
+  const dir = nodeDir(runDir, node.id);
   const out = openSync(join(dir, 'server.log'), 'a');
   const child = spawn(
     'java',
@@ -146,7 +163,7 @@ export function startNode(runDir: string, node: BrokerNode): void {
 }
 
 /** Resolves once the cluster's metadata, asked through `via`, lists every node in `expect`. */
-export function waitForBrokers(via: readonly BrokerNode[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
+export function waitForBrokers(via: readonly KafkaNode[], expect: readonly number[], timeoutMs = 60_000): Promise<void> {
   return waitForBrokerIds(via.map((b) => `127.0.0.1:${b.port}`), expect, timeoutMs);
 }
 
@@ -171,6 +188,36 @@ export async function waitForBrokerIds(addresses: readonly string[], expect: rea
     await Bun.sleep(200);
   }
   throw new Error(`kafka not ready within ${timeoutMs} ms: ${last}`);
+}
+
+/** Resolves once something accepts TCP connections on the loopback `port` (a controller alone answers no
+ * client request to wait on). */
+export async function waitForListener(port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), done(true)));
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    await Bun.sleep(200);
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+/** Which of `controllers` leads the metadata quorum now: the one whose latest change of state (its log, at
+ * INFO for this one class) made it leader in the highest epoch. Kafka's own answer (the DescribeQuorum
+ * request) needs its admin tools, which the broker jars here do not include. */
+export function quorumLeader(runDir: string, controllers: readonly KafkaNode[]): KafkaNode {
+  let leader: { node: KafkaNode; epoch: number } | undefined;
+  for (const node of controllers) {
+    const log = readFileSync(join(nodeDir(runDir, node.id), 'server.log'), 'utf8');
+    const last = log.split('\n').findLast((line) => line.includes('Completed transition to '));
+    const epoch = Number(/Completed transition to Leader\(.*?, epoch=(\d+)/.exec(last ?? '')?.[1] ?? -1);
+    if (epoch >= 0 && (!leader || epoch > leader.epoch)) leader = { node, epoch };
+  }
+  if (!leader) throw new Error(`no leader among controllers ${controllers.map((node) => node.id).join(', ')} yet`);
+  return leader.node;
 }
 
 /** Whether a process still runs (signal 0 only checks). */

@@ -200,24 +200,37 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     // messages of partitions whose leadership moved to a broker that had already answered. Sends are now
     // retried whole by the transport (src/adapters/transport/kafka/publisher.ts, test/adapters/transport/kafka/publisher.test.ts).
     //
-    // Until the controller fences the dead broker, every write waits for it (acks=all) and the groups it
-    // coordinates stall; the brokers here fence after 3 s (ops/dev/kafka-node.ts, as ops/k8s), which keeps
-    // every request inside the default 10 s deadline: no 504. The p99 of the failover window is printed,
-    // not asserted: the stall, 3 to 5 s, is still longer than the 2 s target (docs/cluster.md).
-    test('one of three brokers crashing under load and coming back', async () => {
-      await withLogs(group, async () => {
+    // Until the controllers fence the dead broker, every write waits for it (acks=all) and the groups it
+    // coordinates stall. The brokers here are fenced after 1 s (ops/dev/kafka-node.ts), by a quorum of
+    // three controllers of their own (ops/dev/services.ts): with each broker also a controller, killing the
+    // quorum's leader added its re-election before the fence, and that run's p99 was 2.7-3.4 s. Containers
+    // (a Docker engine) still run combined nodes that fence after 3 s, as ops/k8s does: there the p99 is
+    // printed, not held to 2 s (docs/cluster.md).
+    /** Kafka process(es) killed after 250 answers, started again after 600, under the stream; then the
+     * checks, with the failover window's p99 held to 2 s when `holdP99`, else printed. */
+    const crashAndRestart = (kill: string[], restart: string[], holdP99 = true) =>
+      withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         let faultAt = 0;
         const triggers: Trigger[] = [
-          { afterAnswers: 250, action: () => ((faultAt = performance.now()), kafka.control('stop-broker', '2', '--kill')) },
-          { afterAnswers: 600, action: () => kafka.control('start-broker', '2') },
+          { afterAnswers: 250, action: () => ((faultAt = performance.now()), kafka.control(...kill)) },
+          { afterAnswers: 600, action: () => kafka.control(...restart) },
         ];
         const result = await stream(gateway.url, digits, { triggers });
-        const window = latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
-        console.log(`  ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the crash: p99 ${Math.round(window.p99Ms)} ms, max ${Math.round(window.maxMs)} ms`);
-        await expectEachAnsweredOnce(result, before);
+        await expectEachAnsweredOnce(result, before, holdP99 ? faultAt : undefined);
+        if (!holdP99) {
+          const window = latencyAfter(result, faultAt, FAILOVER_WINDOW_MS);
+          console.log(`  ${window.count} sent within ${FAILOVER_WINDOW_MS / 1000} s of the crash: p99 ${Math.round(window.p99Ms)} ms (not held to 2 s here)`);
+        }
       });
-    }, 240_000);
+
+    test('one of three brokers crashing under load and coming back', () => crashAndRestart(['stop-broker', '2', '--kill'], ['start-broker', '2'], kafka.controllersOfTheirOwn), 240_000);
+
+    // A controller serves no client. Killing the quorum's leader (the worst of the three) stops metadata
+    // changes until the other two elect one (controller.quorum.fetch.timeout.ms, 2 s, then a vote), but
+    // every partition keeps its leader and in-sync replicas meanwhile: requests flow as before.
+    test.skipIf(!kafka.controllersOfTheirOwn)("the Kafka quorum's leader (one of three controllers) crashing under load and coming back", () =>
+      crashAndRestart(['stop-controller', 'leader', '--kill'], ['start-controller', 'all']), 240_000);
 
     test('the CouchDB server crashing under load and coming back; readiness follows the store', async () => {
       await withLogs(group, async () => {

@@ -72,8 +72,8 @@ export interface StreamOptions {
 
 /**
  * Sends every body once (with 503 retries), `concurrency` at a time, spread round the gateways, and runs
- * each trigger's action when its count of answers is reached, alongside the stream; resolves when the
- * stream and the actions are done.
+ * each trigger's action when its count of answers is reached and the trigger before it is done, alongside
+ * the stream; resolves when the stream and the actions are done.
  */
 export async function stream(gateways: string | readonly string[], digits: Digits, options: StreamOptions = {}): Promise<StreamResult> {
   const live = typeof gateways === 'string' ? [gateways] : [...gateways];
@@ -84,10 +84,13 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   let next = 0;
   let turn = 0;
   const pendingTriggers = [...(options.triggers ?? [])].sort((a, b) => a.afterAnswers - b.afterAnswers);
-  const actions: Promise<void>[] = [];
+  // In order, each once the one before it has finished: under a fast stream the count for "start the broker
+  // again" could come while the kill before it was still starting up, and the start, finding the broker
+  // alive, did nothing; the kill then left it down for good.
+  let actions = Promise.resolve();
   const fire = () => {
     while (pendingTriggers.length > 0 && answers.size >= (pendingTriggers[0] as Trigger).afterAnswers) {
-      actions.push((pendingTriggers.shift() as Trigger).action());
+      actions = actions.then((pendingTriggers.shift() as Trigger).action);
     }
   };
   const { idempotencyKeyPrefix } = options;
@@ -143,7 +146,7 @@ export async function stream(gateways: string | readonly string[], digits: Digit
   };
   await Promise.all(Array.from({ length: concurrency }, (_, lane) => worker(lane)));
   fire();
-  await Promise.all(actions);
+  await actions;
   return { answers, refusals, retries, failures };
 }
 

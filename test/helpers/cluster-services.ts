@@ -104,6 +104,9 @@ export function missingTools(env: NodeJS.ProcessEnv): string | null {
 export interface PrivateCluster {
   readonly kafkaBrokers: readonly string[];
   readonly control: (...args: string[]) => Promise<void>;
+  /** Whether its metadata quorum is three controllers of their own, fencing a dead broker after 1 s (the
+   * jars, from three brokers up: ops/dev/services.ts), or the brokers themselves after 3 s (containers). */
+  readonly controllersOfTheirOwn: boolean;
   down(): Promise<void>;
 }
 
@@ -112,7 +115,7 @@ export interface PrivateCluster {
  * neither is possible. */
 export async function startPrivateCluster(brokers: number): Promise<PrivateCluster | null> {
   const containers = await fromContainers(process.env, { brokers, couchdb: false });
-  if (typeof containers !== 'string') return { kafkaBrokers: containers.kafkaBrokers, control: containers.control, down: containers.down };
+  if (typeof containers !== 'string') return { kafkaBrokers: containers.kafkaBrokers, control: containers.control, down: containers.down, controllersOfTheirOwn: false };
   const missing = missingTools(process.env);
   if (missing) return unavailable(`${containers}; ${missing}`, process.env);
   const runDir = join(tmpdir(), `stratus-services-${process.pid}-${brokers}b-${Date.now()}`);
@@ -121,7 +124,7 @@ export async function startPrivateCluster(brokers: number): Promise<PrivateClust
   const [output, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   if (code !== 0) throw new Error(`ops/dev/services up --brokers ${brokers} exited with ${code}`);
   const control = controlFor(runDir);
-  return { kafkaBrokers: fromOutput(output, undefined, undefined, control, 'jars').kafkaBrokers, control, down: () => control('down') };
+  return { kafkaBrokers: fromOutput(output, undefined, undefined, control, 'jars').kafkaBrokers, control, down: () => control('down'), controllersOfTheirOwn: brokers >= 3 };
 }
 
 /** Parses `ops/dev/services up|env` output; variables already set in the environment win. */

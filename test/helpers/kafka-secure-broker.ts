@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
-import { alive, CLUSTER_ID, fetchKafka, jarsDir, LOG4J, startNode, type BrokerNode } from '../../ops/dev/kafka-node.ts';
+import { alive, CLUSTER_ID, fetchKafka, jarsDir, LOG4J, startNode, type KafkaNode } from '../../ops/dev/kafka-node.ts';
 import { createKafkaClient } from '../../src/adapters/transport/kafka/client.ts';
 import type { KafkaSecurity, SaslMechanism } from '../../src/adapters/transport/kafka/security.ts';
 import { Secret } from '../../src/secret.ts';
@@ -44,7 +44,7 @@ const ADMIN = 'admin';
 const toolName = (mechanism: SaslMechanism) => mechanism.toUpperCase();
 const JAAS = (user: string, password: string) => `org.apache.kafka.common.security.scram.ScramLoginModule required username="${user}" password="${password}";`;
 
-function properties(node: BrokerNode, sslPort: number, dir: string, adminPassword: string): string {
+function properties(node: KafkaNode, sslPort: number, dir: string, adminPassword: string): string {
   const jaas = JAAS(ADMIN, adminPassword);
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
@@ -100,7 +100,7 @@ export async function startSecureBroker(users: readonly ScramUser[]): Promise<Se
   if (missing) return unavailable(missing, process.env);
   fetchKafka();
   const runDir = join(tmpdir(), `stratus-secure-kafka-${process.pid}-${Date.now()}`);
-  const node: BrokerNode = { id: 1, port: freePort(), controllerPort: freePort(), pid: 0 };
+  const node: KafkaNode = { id: 1, roles: 'broker,controller', port: freePort(), controllerPort: freePort(), pid: 0 };
   const sslPort = freePort();
   // startNode reads its files from <runDir>/kafka-<id>.
   const dir = join(runDir, `kafka-${node.id}`);

@@ -7,7 +7,7 @@
 //    when that broker dies, heartbeats and offset commits go on failing against it, each failure stopping
 //    all fetching and restarting it after a backoff that doubles up to 30 s, until the consumer crashes,
 //    although Kafka moves the group to another broker as soon as the dead one is fenced. Here a heartbeat
-//    or commit that cannot reach the coordinator starts looking for the new one (every 250 ms until
+//    or commit that cannot reach the coordinator starts looking for the new one (every 100 ms until
 //    found), and a heartbeat that failed that way is skipped rather than thrown: a missed heartbeat costs
 //    nothing within the session timeout, while a thrown one stops all fetching.
 // 2. Fetching. kafkajs runs one fetcher per broker, but when one of them cannot reach its broker, the
@@ -19,7 +19,7 @@
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 
 /** How often a fetcher whose broker is out of reach, or a search for a coordinator, tries again. */
-export const UNREACHABLE_BROKER_RETRY_MS = 250;
+export const UNREACHABLE_BROKER_RETRY_MS = 100;
 /** How long a search for a new coordinator goes on before it leaves the matter to kafkajs (a rejoin). */
 const COORDINATOR_SEARCH_MS = 60_000;
 

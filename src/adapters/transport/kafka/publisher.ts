@@ -34,12 +34,13 @@ export function isTransient(error: unknown): boolean {
 
 export interface PublisherOptions {
   /** How long a batch is retried before its publishes reject: well over what a crashed broker's partitions
-   * take to get a new leader (the controller fences it after its broker session: 9 s by Kafka's default,
-   * 3 s in ops/), plus one attempt that may itself wait out kafkajs's 30 s request timeout. */
+   * take to get a new leader (the controllers fence it after its broker session: 9 s by Kafka's default,
+   * 1 to 3 s in ops/), plus one attempt that may itself wait out kafkajs's 30 s request timeout. */
   readonly giveUpAfterMs?: number;
-  /** Pause after the first failure; it doubles per failure, up to 250 ms: a send that waits for a crashed
-   * broker's partitions to move goes through within a quarter of a second of the move (with the 500 ms cap
-   * it had, within half a second). */
+  /** Pause after a failure (doubling per failure up to 100 ms, so the default is 100 ms throughout): a send
+   * that waits for a crashed broker's partitions to move goes through within a tenth of a second of the
+   * move, which comes a second after the crash in ops/dev. A failed send costs a metadata request and a
+   * connection attempt, no more. */
   readonly firstRetryDelayMs?: number;
   /** Times the pauses and the give-up: tests move a fake one instead of sleeping. */
   readonly clock?: Clock;
@@ -65,7 +66,7 @@ export class CoalescingPublisher {
     private readonly outcome: (ok: boolean) => void,
     options: PublisherOptions = {},
   ) {
-    this.policy = { firstDelayMs: options.firstRetryDelayMs ?? 100, maxDelayMs: 250, budgetMs: options.giveUpAfterMs ?? 60_000 };
+    this.policy = { firstDelayMs: options.firstRetryDelayMs ?? 100, maxDelayMs: 100, budgetMs: options.giveUpAfterMs ?? 60_000 };
     this.clock = options.clock ?? systemClock;
   }
 
