@@ -314,7 +314,8 @@ def kafka_controller_problems(config_maps: dict, workloads: list[dict], policies
     every ingress rule that admits that port (or every port) must name Kafka's own pods as its only
     sources, by their name label, in this namespace."""
     problems = []
-    for w in (w for w in workloads if w["kind"] == "StatefulSet" and w["metadata"]["name"] == "kafka"):
+    kafka = (w for w in workloads if w["kind"] == "StatefulSet" and (w["spec"]["template"]["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "kafka")
+    for w in kafka:
         labels = w["spec"]["template"]["metadata"].get("labels", {}) or {}
         for c in w["spec"]["template"]["spec"]["containers"]:
             env = container_env(c, config_maps)

@@ -8,7 +8,8 @@
 - CouchDB's TLS key (Secret stratus-couchdb-tls, the prod overlay) is named by the CouchDB StatefulSet
   alone, and no Stratus container there (the keeper) mounts it or takes it into its environment;
 - Kafka's (the prod overlay): the super user's password (stratus-kafka-admin) is named only by the
-  brokers' StatefulSet and the kafka-acls Job, which sets the other users; the brokers' TLS key
+  brokers' StatefulSet (their login to each other), the controllers' (which create the user) and the
+  kafka-acls Job, which sets the other users; the brokers' TLS key
   (stratus-kafka-tls) by the brokers alone; a role's Kafka user (stratus-kafka-<role>) by that role's pods
   and the Job; KEDA's (stratus-kafka-keda, read by KEDA through a TriggerAuthentication) by the Job alone;
 - in every pod that runs the Stratus image, each Secret volume (or projected Secret) lists its keys
@@ -29,9 +30,10 @@ COUCHDB = ("StatefulSet", "couchdb")
 COMPONENT = "app.kubernetes.io/component"
 # Kafka's Secrets, and the workloads that may name each (a role's user: also that role's pods).
 KAFKA_BROKERS = ("StatefulSet", "kafka")
+KAFKA_CONTROLLERS = ("StatefulSet", "kafka-controller")
 KAFKA_JOB = ("Job", "kafka-acls")
 KAFKA_SECRETS = {
-    "stratus-kafka-admin": ("Kafka's super user", {KAFKA_BROKERS, KAFKA_JOB}),
+    "stratus-kafka-admin": ("Kafka's super user", {KAFKA_BROKERS, KAFKA_CONTROLLERS, KAFKA_JOB}),
     "stratus-kafka-tls": ("the Kafka brokers' TLS key", {KAFKA_BROKERS}),
     "stratus-kafka-keda": ("KEDA's Kafka user", {KAFKA_JOB}),
     **{f"stratus-kafka-{role}": (f"the {role}'s Kafka user", {KAFKA_JOB}) for role in ROLES},

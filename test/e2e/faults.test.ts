@@ -204,8 +204,8 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     // coordinates stall. The brokers here are fenced after 1 s (ops/dev/kafka-node.ts), by a quorum of
     // three controllers of their own (ops/dev/services.ts): with each broker also a controller, killing the
     // quorum's leader added its re-election before the fence, and that run's p99 was 2.7-3.4 s. Containers
-    // (a Docker engine) still run combined nodes that fence after 3 s, as ops/k8s does: there the p99 is
-    // printed, not held to 2 s (docs/cluster.md).
+    // (a Docker engine) still run combined nodes that fence after 3 s: there the p99 is printed, not held
+    // to 2 s (docs/cluster.md).
     /** Kafka process(es) killed after 250 answers, started again after 600, under the stream; then the
      * checks, with the failover window's p99 held to 2 s when `holdP99`, else printed. */
     const crashAndRestart = (kill: string[], restart: string[], holdP99 = true) =>

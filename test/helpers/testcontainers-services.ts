@@ -91,8 +91,9 @@ export function kafkaEnvironment(node: KafkaNode, all: readonly KafkaNode[], hos
     KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: String(minIsr),
     KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
     KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS: '1000',
-    // As ops/k8s, whose nodes are combined too: a crashed broker is fenced after 3 s, not 9. ops/dev fences
-    // after 1 s, with a quorum of controllers of their own (docs/cluster.md#when-a-process-dies).
+    // Combined nodes here, so a crash can take the quorum's leader with it: a crashed broker is fenced after
+    // 3 s, not 9. ops/dev and ops/k8s give the quorum controllers of its own and fence after 1 s
+    // (docs/cluster.md#when-a-process-dies).
     KAFKA_BROKER_SESSION_TIMEOUT_MS: '3000',
     KAFKA_BROKER_HEARTBEAT_INTERVAL_MS: '500',
   };

@@ -127,12 +127,15 @@ describe('compose.yaml: Kafka users and ACLs', () => {
   });
 
   test("the broker's security settings are prod's, with SASL_PLAINTEXT for SASL_SSL", () => {
-    const prod = Bun.YAML.parse(readFileSync(join(REPO, 'ops/k8s/overlays/prod/kafka-sasl-tls.yaml'), 'utf8')) as any;
+    // The file patches the brokers' StatefulSet and the controllers'; compose's one node is both.
+    const patches = Bun.YAML.parse(readFileSync(join(REPO, 'ops/k8s/overlays/prod/kafka-sasl-tls.yaml'), 'utf8')) as any[];
+    const prod = patches.find((doc) => doc.metadata.name === 'kafka');
     const prodEnv = new Map<string, string>(prod.spec.template.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
     const env = services.kafka.environment;
-    for (const name of ['KAFKA_INTER_BROKER_LISTENER_NAME', 'KAFKA_SASL_ENABLED_MECHANISMS', 'KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL', 'KAFKA_AUTHORIZER_CLASS_NAME', 'KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND', 'KAFKA_SUPER_USERS', 'KAFKA_LISTENERS']) {
+    for (const name of ['KAFKA_INTER_BROKER_LISTENER_NAME', 'KAFKA_SASL_ENABLED_MECHANISMS', 'KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL', 'KAFKA_AUTHORIZER_CLASS_NAME', 'KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND', 'KAFKA_SUPER_USERS']) {
       expect({ name, value: String(env[name]) }).toEqual({ name, value: prodEnv.get(name)! });
     }
+    expect(env.KAFKA_LISTENERS).toBe(`${prodEnv.get('KAFKA_LISTENERS')},CONTROLLER://:9093`);
     expect(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).toBe(prodEnv.get('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP')!.replace('SASL_SSL', 'SASL_PLAINTEXT'));
     // The same JAAS line, the password from the user's variable where prod expands its Secret's.
     const jaas = 'KAFKA_LISTENER_NAME_BROKER_SCRAM___SHA___512_SASL_JAAS_CONFIG';

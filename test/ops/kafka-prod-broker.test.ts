@@ -1,9 +1,9 @@
-// The prod overlay's Kafka security, run: a broker started by the overlay's own kafka-start.sh from the
-// kafka container's rendered environment, users and ACLs set by the kafka-acls Job's own script, and the
-// roles connecting with their rendered Kafka settings. What stands in for Kubernetes and the image:
+// The prod overlay's Kafka security, run: a controller and a broker, each started by the overlay's own
+// kafka-start.sh from its StatefulSet's rendered environment, users and ACLs set by the kafka-acls Job's
+// own script, and the roles connecting with their rendered Kafka settings. What stands in for Kubernetes and the image:
 // - the environment is resolved as the kubelet does (fieldRefs, Secrets, then $(VAR) in order), with test
 //   values for the Secrets and the pod's name; then the parts that name the host are moved to loopback
-//   (listener addresses, the quorum, data and keystore paths) and replication set for one broker, and
+//   (listener addresses, the quorum, data, keystore and scratch paths) and replication set for one broker, and
 //   nothing else: every security setting is the rendered one;
 // - the image's /etc/kafka/docker/run turns KAFKA_* into server.properties (kafka.docker.KafkaDockerWrapper,
 //   Kafka 3.9: "KAFKA_" removed, lower case, "_" to ".", "..." to "-", ".." to "_"); imageProperties() here
@@ -110,15 +110,19 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
   const address = `127.0.0.1:${port}`;
   let manifests: Manifest[];
   let pid = 0;
+  let controllerPid = 0;
   let ca: string;
   const opened: KafkaTransport[] = [];
 
-  const log = () => (existsSync(join(dir, 'kafka.log')) ? readFileSync(join(dir, 'kafka.log'), 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
+  const tail = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
+  const log = () => `broker:\n${tail('kafka.log')}\ncontroller:\n${tail('controller.log')}`;
   const stop = () => {
-    try {
-      if (pid) process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
+    for (const started of [pid, controllerPid]) {
+      try {
+        if (started) process.kill(started, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
     }
   };
   /** bash with only `env` (and PATH): the test's own KAFKA_* variables must not become properties. */
@@ -129,7 +133,7 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     manifests = await renderOverlay('prod');
     const jars = fetchKafka();
     const tools = fetchKafkaTools();
-    for (const sub of ['bin', 'kafka-tls', 'secrets', 'data', 'users']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ['bin', 'kafka-tls', 'secrets', 'data', 'users', 'controller-data', 'controller-scratch']) mkdirSync(join(dir, sub), { recursive: true });
     spawn('bash', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 $(cat '${dir}/pid' 2>/dev/null) 2>/dev/null; rm -rf '${dir}'`], { detached: true, stdio: 'ignore' }).unref();
     process.once('exit', stop);
 
@@ -144,8 +148,9 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     const shims: Record<string, string> = {
       // Keeps a copy of the properties kafka-start.sh formats with, which it deletes afterwards.
       'kafka-storage.sh': `prev=\nfor arg in "$@"; do [[ $prev == --config ]] && cp "$arg" '${dir}/format.properties'; prev=$arg; done\n${java('kafka.tools.StorageTool', `${jars}/*`)}`,
-      // The image's run: server.properties from the environment (written by this test), then the broker.
+      // The image's run: server.properties from the environment (written by this test), then the node.
       run: java('kafka.Kafka', `${jars}/*`, `'${dir}/server.properties'`),
+      'run-controller': java('kafka.Kafka', `${jars}/*`, `'${dir}/controller.properties'`),
       'kafka-configs.sh': java('kafka.admin.ConfigCommand', `${jars}/*`),
       'kafka-acls.sh': java('org.apache.kafka.tools.AclCommand', `${jars}/*:${tools}/*`),
     };
@@ -158,11 +163,11 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
   afterAll(async () => {
     await Promise.all(opened.map((t) => t.close()));
     stop();
-    await waitFor(() => !pid || !alive(pid), 10_000, 20).catch(() => {});
+    await waitFor(() => [pid, controllerPid].every((started) => !started || !alive(started)), 10_000, 20).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const kafkaContainer = () => manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === 'kafka')!.spec.template.spec.containers[0];
+  const kafkaContainer = (name = 'kafka') => manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === name)!.spec.template.spec.containers[0];
   const configMap = (name: string) => manifests.find((m) => m.kind === 'ConfigMap' && (m.metadata.name === name || m.metadata.name.startsWith(`${name}-`)))!.data!;
 
   /** The broker's environment: rendered, resolved, and moved to loopback. */
@@ -172,9 +177,9 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
       secrets: { 'stratus-kafka-admin/password': USERS.admin },
     });
     const loopback: Record<string, string> = {
-      KAFKA_LISTENERS: env.KAFKA_LISTENERS!.replace(/:\/\/[^,]*:9092/, `://127.0.0.1:${port}`).replace(/:\/\/[^,]*:9093/, `://127.0.0.1:${controllerPort}`),
+      KAFKA_LISTENERS: env.KAFKA_LISTENERS!.replace(/:\/\/[^,]*:9092/, `://127.0.0.1:${port}`),
       KAFKA_ADVERTISED_LISTENERS: env.KAFKA_ADVERTISED_LISTENERS!.replace(/:\/\/[^,]*:9092/, `://${address}`),
-      KAFKA_CONTROLLER_QUORUM_VOTERS: `0@127.0.0.1:${controllerPort}`,
+      KAFKA_CONTROLLER_QUORUM_VOTERS: `100@127.0.0.1:${controllerPort}`,
       KAFKA_LOG_DIRS: join(dir, 'data'),
       KAFKA_SSL_KEYSTORE_LOCATION: join(dir, 'secrets', 'keystore.pem'),
       KAFKA_SSL_TRUSTSTORE_LOCATION: ca,
@@ -187,6 +192,42 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     };
     for (const name of Object.keys(loopback)) if (!(name in env)) throw new Error(`${name} is gone from the kafka container: update this test`);
     return { ...env, ...loopback };
+  }
+
+  /** The controller's environment (the first of the quorum, a quorum of one here), the same way. */
+  function controllerEnvironment(): Record<string, string> {
+    const env = podEnv(kafkaContainer('kafka-controller').env, {
+      fields: { "metadata.labels['apps.kubernetes.io/pod-index']": '100' },
+      secrets: { 'stratus-kafka-admin/password': USERS.admin },
+    });
+    const loopback: Record<string, string> = {
+      KAFKA_LISTENERS: env.KAFKA_LISTENERS!.replace(/:\/\/[^,]*:9093/, `://127.0.0.1:${controllerPort}`),
+      KAFKA_CONTROLLER_QUORUM_VOTERS: `100@127.0.0.1:${controllerPort}`,
+      KAFKA_LOG_DIRS: join(dir, 'controller-data'),
+      STRATUS_KAFKA_SCRATCH: join(dir, 'controller-scratch'),
+      KAFKA_DEFAULT_REPLICATION_FACTOR: '1',
+      KAFKA_MIN_INSYNC_REPLICAS: '1',
+    };
+    for (const name of Object.keys(loopback)) if (!(name in env)) throw new Error(`${name} is gone from the kafka-controller container: update this test`);
+    return { ...env, ...loopback };
+  }
+
+  /** kafka-start.sh as the overlay ships it, with its container paths moved here and the image's run
+   * replaced by `run`, started detached with its output in `logName`; resolves to its pid. */
+  function startWithKafkaStart(env: Record<string, string>, run: string, logName: string): number {
+    const script = join(dir, `kafka-start-${run}.sh`);
+    writeFileSync(
+      script,
+      relocated(configMap('kafka-start')['kafka-start.sh']!, {
+        '/var/run/secrets/kafka-tls': join(dir, 'kafka-tls'),
+        '/opt/kafka/bin/kafka-storage.sh': join(dir, 'bin', 'kafka-storage.sh'),
+        '/__cacert_entrypoint.sh': join(dir, 'bin', 'no-such-entrypoint'),
+        '/etc/kafka/docker/run': join(dir, 'bin', run),
+      }),
+    );
+    const proc = bash(script, env, openSync(join(dir, logName), 'a'));
+    proc.unref();
+    return proc.pid!;
   }
 
   test('kafka-start.sh refuses a key that is not PKCS#8, saying why, before formatting anything', async () => {
@@ -206,29 +247,25 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     expect(existsSync(join(dir, 'secrets', 'keystore.pem'))).toBe(false);
   });
 
-  test('kafka-start.sh formats with the admin user and hands over; the broker answers the admin over SASL_SSL', async () => {
+  test('kafka-start.sh formats the controller with the admin user and hands over; the broker answers the admin over SASL_SSL', async () => {
+    const properties = (env: Record<string, string>) => [...imageProperties(env)].map(([key, value]) => `${key}=${value}`);
+    const controllerEnv = controllerEnvironment();
+    writeFileSync(join(dir, 'controller.properties'), properties(controllerEnv).join('\n') + '\n');
+    controllerPid = startWithKafkaStart(controllerEnv, 'run-controller', 'controller.log');
+    writeFileSync(join(dir, 'pid'), String(controllerPid));
+    // The controller formats first (the broker's format overwrites this copy of its properties).
+    await waitFor(() => existsSync(join(dir, 'format.properties')), 60_000, 50);
+    expect(readFileSync(join(dir, 'format.properties'), 'utf8').trim().split('\n').sort()).toEqual(properties(controllerEnv).sort());
+    await waitFor(() => existsSync(join(dir, 'controller-data', 'meta.properties')), 60_000, 50);
     const brokerEnv = brokerEnvironment();
-    const properties = imageProperties(brokerEnv);
-    writeFileSync(join(dir, 'server.properties'), [...properties].map(([key, value]) => `${key}=${value}`).join('\n') + '\n');
-    const script = join(dir, 'kafka-start.sh');
-    writeFileSync(
-      script,
-      relocated(configMap('kafka-start')['kafka-start.sh']!, {
-        '/var/run/secrets/kafka-tls': join(dir, 'kafka-tls'),
-        '/opt/kafka/bin/kafka-storage.sh': join(dir, 'bin', 'kafka-storage.sh'),
-        '/__cacert_entrypoint.sh': join(dir, 'bin', 'no-such-entrypoint'),
-        '/etc/kafka/docker/run': join(dir, 'bin', 'run'),
-      }),
-    );
-    const proc = bash(script, brokerEnv, openSync(join(dir, 'kafka.log'), 'a'));
-    proc.unref();
-    pid = proc.pid!;
-    writeFileSync(join(dir, 'pid'), String(pid));
+    writeFileSync(join(dir, 'server.properties'), properties(brokerEnv).join('\n') + '\n');
+    pid = startWithKafkaStart(brokerEnv, 'run', 'kafka.log');
+    writeFileSync(join(dir, 'pid'), `${controllerPid} ${pid}`);
     const admin: KafkaSecurity = { tls: { ca: readFileSync(ca, 'utf8') }, sasl: { mechanism: 'scram-sha-512', username: 'admin', password: new Secret(USERS.admin) } };
     const kafka = createKafkaClient({ clientId: 'stratus-prod-kafka-test', brokers: [address], security: admin, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
     let last = 'no answer';
     await waitFor(async () => {
-      if (!alive(pid)) throw new Error(`the broker exited while starting:\n${log()}`);
+      if (!alive(pid) || !alive(controllerPid)) throw new Error(`the broker or the controller exited while starting:\n${log()}`);
       const client = kafka.admin();
       try {
         await client.connect();
@@ -244,8 +281,8 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
     });
     // What the script formatted with is what the image would write from the same environment.
     const formatted = readFileSync(join(dir, 'format.properties'), 'utf8').trim().split('\n').sort();
-    expect(formatted).toEqual([...properties].map(([key, value]) => `${key}=${value}`).sort());
-    expect(existsSync(join(dir, 'secrets', 'format.properties'))).toBe(false);
+    expect(formatted).toEqual(properties(brokerEnv).sort());
+    expect([join(dir, 'secrets', 'format.properties'), join(dir, 'controller-scratch', 'format.properties')].filter(existsSync)).toEqual([]);
   }, 150_000);
 
   test("the kafka-acls Job's script sets every user's password and ACLs, as admin", async () => {

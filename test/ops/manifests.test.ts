@@ -242,6 +242,37 @@ describe.skipIf(KUSTOMIZE === null)('Kubernetes manifests', () => {
     }, 30_000);
   }
 
+  // Kafka's metadata quorum is three controllers of their own (base/kafka.yaml says why). A voter named
+  // wrong (an id its pod does not get, a name no Service resolves) would leave a real cluster without a
+  // quorum, which no schema or dry run catches; so the names are derived here from the StatefulSets.
+  for (const overlay of OVERLAYS) {
+    test(`${overlay}: Kafka's brokers and controllers name the controllers' pods, by their ids, as the quorum`, async () => {
+      const manifests = await renderOverlay(overlay);
+      const statefulSet = (name: string) => manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === name)!;
+      const envOf = (m: Manifest) => Object.fromEntries((m.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+      const [controllers, brokers] = [statefulSet('kafka-controller'), statefulSet('kafka')];
+      const start: number = controllers.spec.ordinals?.start ?? 0;
+      const ids = Array.from({ length: controllers.spec.replicas }, (_, i) => start + i);
+      const voters = ids.map((id) => `${id}@kafka-controller-${id}.${controllers.spec.serviceName}:9093`).join(',');
+      for (const [m, roles] of [[controllers, 'controller'], [brokers, 'broker']] as const) {
+        const env = envOf(m);
+        expect([env.KAFKA_PROCESS_ROLES, env.KAFKA_CONTROLLER_QUORUM_VOTERS]).toEqual([roles, voters]);
+        // Each pod's node id is its ordinal.
+        expect(env.KAFKA_NODE_ID).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
+      }
+      const brokerIds = Array.from({ length: brokers.spec.replicas }, (_, i) => (brokers.spec.ordinals?.start ?? 0) + i);
+      expect(brokerIds.filter((id) => ids.includes(id))).toEqual([]);
+      // Each headless Service resolves the pods of its own kind only.
+      const service = (name: string) => manifests.find((m) => m.kind === 'Service' && m.metadata.name === name)!.spec.selector as Record<string, string>;
+      const selects = (selector: Record<string, string>, m: Manifest) => Object.entries(selector).every(([key, value]) => m.spec.template.metadata.labels[key] === value);
+      expect([selects(service(controllers.spec.serviceName), controllers), selects(service(controllers.spec.serviceName), brokers)]).toEqual([true, false]);
+      expect([selects(service(brokers.spec.serviceName), brokers), selects(service(brokers.spec.serviceName), controllers)]).toEqual([true, false]);
+      // The controllers fence a silent broker after 1 s; the brokers heartbeat four times in that.
+      expect(Number(envOf(controllers).KAFKA_BROKER_SESSION_TIMEOUT_MS)).toBe(1000);
+      expect(Number(envOf(brokers).KAFKA_BROKER_HEARTBEAT_INTERVAL_MS)).toBe(250);
+    });
+  }
+
   // ops/check-exposure.py holds an overlay to HTTPS when CouchDB's own config turns [ssl] on; this pins
   // that prod does, so prod cannot slide back to plain HTTP with every check still passing.
   test('prod: CouchDB serves TLS on 6984, and every role reaches it there over https', async () => {

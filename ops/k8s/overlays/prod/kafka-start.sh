@@ -4,10 +4,12 @@
 #  1. where the listener has TLS (KAFKA_SSL_KEYSTORE_LOCATION set: prod), the PEM keystore: Kafka wants
 #     the PKCS#8 key and the certificate chain in one file, and a kubernetes.io/tls Secret holds them
 #     apart; the file goes to memory (an emptyDir), never to disk. Compose's listener has no TLS;
-#  2. the storage formatted with the super user `admin` as a SCRAM user, the only way a KRaft node knows a
-#     user before it runs, and the user the brokers log in to each other as. Only a first start formats:
-#     on a node that has its storage already, --ignore-formatted leaves it alone, and a new admin password
-#     takes kafka-configs.sh (docs/cluster.md). The other users are the kafka-acls Job's;
+#  2. the storage formatted, on a controller with the super user `admin` as a SCRAM user: the only way a
+#     KRaft cluster knows a user before it runs (the controllers write the metadata log's first records;
+#     a broker alone gets them from the controllers), and the user the brokers log in to each other as.
+#     Only a first start formats: on a node that has its storage already, --ignore-formatted leaves it
+#     alone, and a new admin password takes kafka-configs.sh (docs/cluster.md). The other users are the
+#     kafka-acls Job's;
 #  3. exec the image's command (/__cacert_entrypoint.sh from its eclipse-temurin base, then
 #     /etc/kafka/docker/run), which writes server.properties from the KAFKA_* variables as always and
 #     formats too; that format finds step 2's storage and says "already formatted", which it tolerates.
@@ -42,8 +44,11 @@ for name in $(compgen -e); do
   key=${key//../_}
   printf '%s=%s\n' "$key" "${!name}"
 done > "$properties"
-/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config "$properties" \
-  --add-scram "SCRAM-SHA-512=[name=admin,password=$STRATUS_KAFKA_ADMIN_PASSWORD]"
+scram=()
+if [[ ${KAFKA_PROCESS_ROLES:-} == *controller* ]]; then
+  scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$STRATUS_KAFKA_ADMIN_PASSWORD]")
+fi
+/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config "$properties" "${scram[@]}"
 rm -f "$properties"
 trap - EXIT
 

@@ -39,8 +39,8 @@ export interface PublisherOptions {
   readonly giveUpAfterMs?: number;
   /** Pause after a failure (doubling per failure up to 100 ms, so the default is 100 ms throughout): a send
    * that waits for a crashed broker's partitions to move goes through within a tenth of a second of the
-   * move, which comes a second after the crash in ops/dev. A failed send costs a metadata request and a
-   * connection attempt, no more. */
+   * move, which comes a second after the crash in ops/dev and ops/k8s. A failed send costs a metadata
+   * request and a connection attempt, no more. */
   readonly firstRetryDelayMs?: number;
   /** Times the pauses and the give-up: tests move a fake one instead of sleeping. */
   readonly clock?: Clock;
