@@ -146,6 +146,9 @@ export interface Config {
   /** Copies of each partition; 3 with min.insync.replicas 2 survives one broker down. */
   readonly kafkaReplication: number;
   readonly kafkaClientId: string;
+  /** The static member id (group.instance.id) this process joins its consumer groups as; ops/k8s gives a
+   * consumer its pod's name, so a container restarted in its pod takes its partitions back at once. */
+  readonly kafkaGroupInstanceId: string | null;
   /** TLS to the brokers (their certificates checked against `kafkaCaFile`, else the system's CAs). */
   readonly kafkaSsl: boolean;
   readonly kafkaCaFile: string | null;
@@ -418,6 +421,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'kafkaPartitions', flag: 'kafka-partitions', env: 'STRATUS_KAFKA_PARTITIONS', parse: integer(1, 10_000), help: 'partitions of each topic the transport creates (default 6)' },
   { key: 'kafkaReplication', flag: 'kafka-replication', env: 'STRATUS_KAFKA_REPLICATION', parse: integer(1, 32), help: 'replication factor of those topics (default 1; 3 for a 3-broker cluster)' },
   { key: 'kafkaClientId', flag: 'kafka-client-id', env: 'STRATUS_KAFKA_CLIENT_ID', parse: text, help: 'client id shown in broker logs and quotas (default stratus)' },
+  { key: 'kafkaGroupInstanceId', flag: 'kafka-group-instance-id', env: 'STRATUS_KAFKA_GROUP_INSTANCE_ID', parse: text, help: 'static member id in Kafka\'s consumer groups, unique per process and kept across its restarts (the pod\'s name); a restart then takes its partitions back without a rebalance (default none)' },
   { key: 'kafkaSsl', flag: 'kafka-ssl', env: 'STRATUS_KAFKA_SSL', parse: boolean, switch: true, help: 'TLS to the brokers, their certificates checked against the system\'s CAs or --kafka-ca-file (default off)' },
   { key: 'kafkaCaFile', flag: 'kafka-ca-file', env: 'STRATUS_KAFKA_CA_FILE', parse: text, help: '--kafka-ssl: PEM file of the CA(s) that signed the brokers\' certificates (default: the system\'s CAs)' },
   { key: 'kafkaSaslMechanism', flag: 'kafka-sasl-mechanism', env: 'STRATUS_KAFKA_SASL_MECHANISM', parse: oneOf(SASL_MECHANISMS), help: `SASL mechanism, ${SASL_MECHANISMS.join('|')} (default scram-sha-512 when a user is given; no SASL without one)` },
@@ -501,6 +505,7 @@ export const DEFAULTS: Config = Object.freeze({
   kafkaSaslMechanism: null,
   kafkaSaslUsername: null,
   kafkaSecretDir: null,
+  kafkaGroupInstanceId: null,
   kafkaTls: null,
   kafkaSasl: null,
   workers: 1,

@@ -4,8 +4,9 @@
 // the digit an undisturbed pass gives, under an id of its own, and the store holds exactly one result
 // for each such id and nothing more; no request got a 504; and the requests sent in the 15 s after the
 // fault were answered with a p99 under 2 s. 503s during a fault are allowed; the client retries them.
-// Every process runs with its default flags but one: --kafka-replication 3 (default 1), as ops/k8s deploys
-// it. At the default each partition lives on one broker, so a broker crash leaves its partitions without
+// Every process runs with its default flags but two, as ops/k8s deploys them: --kafka-replication 3 (default
+// 1), and for each consumer a static member id (--kafka-group-instance-id, the pod's name in ops/k8s), the
+// same for the consumer that takes a dead one's place, as a container restarted in its pod keeps its name. At the default each partition lives on one broker, so a broker crash leaves its partitions without
 // a copy to fail over to until it returns: that fault is tested at 3, where failover exists.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startPrivateCluster, type PrivateCluster } from '../helpers/cluster-services.ts';
@@ -41,8 +42,9 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   let consumers: RoleProcess[];
   let reference: number[];
 
-  // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance.
-  const startConsumer = () => group.start('consumer', target);
+  // Every process with the defaults an operator gets: no deadline raised to ride out a rebalance. Consumer
+  // `slot` is pod stratus-consumer-<slot>: the same name for whoever takes its place.
+  const startConsumer = (slot: number) => group.start('consumer', target, ['--kafka-group-instance-id', `stratus-consumer-${slot}`]);
 
   const hedgesIn = (metrics: string, outcome: 'sent' | 'over_budget') => sampleOf(metrics, `stratus_hedges_total{outcome="${outcome}"}`);
   const hedges = async (outcome: 'sent' | 'over_budget') => hedgesIn(await gateway.metrics(), outcome);
@@ -90,7 +92,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     // Replication 3, not the default 1: see the top of this file (ops/k8s/base/config.yaml sets 3 too).
     target = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `faults_${Date.now()}_`, replication: 3 };
     // Consumers first: the gateway gets ready once one of them has announced its model.
-    consumers = [startConsumer(), startConsumer()];
+    consumers = [startConsumer(0), startConsumer(1)];
     gateway = group.start('gateway', target);
     await withLogs(group, () => Promise.all([gateway, ...consumers].map((p) => p.waitReady())));
     const clean = await referenceDigits(gateway.url, digits);
@@ -128,7 +130,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         await waitFor(async () => (await joinsOf(survivor)) > before, 5_000, 100);
         await stopping;
         expect((consumers[1] as RoleProcess).proc.exitCode).toBe(0);
-        consumers[1] = startConsumer();
+        consumers[1] = startConsumer(1);
         await consumers[1].waitReady();
       });
     }, 120_000);
@@ -160,8 +162,32 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         const metrics = await survivor.metrics();
         expect(metrics).toMatch(/^stratus_kafka_consumer_lag\{group="stratus-consumers",topic="stratus.predictions"\} \d+/m);
         // Back to two for the next test.
-        consumers[1] = startConsumer();
+        consumers[1] = startConsumer(1);
         await consumers[1].waitReady();
+      });
+    }, 240_000);
+
+    // Kubernetes restarts a killed container in its pod within seconds. As a new member, the restarted
+    // consumer set off a rebalance that every member sat in until the dead one's 10 s session ran out (a p99
+    // of 9.4 s); as the same static member, it takes its partitions back and nobody rebalances.
+    test('a consumer killed and started again at once, as its pod restarts it: its partitions come back without a rebalance', async () => {
+      await withLogs(group, async () => {
+        const before = await storedResults(target.couchdbUrl, target.prefix);
+        const survivor = consumers[0] as RoleProcess;
+        const joinsBefore = await joinsOf(survivor);
+        let faultAt = 0;
+        const restart: Trigger = {
+          afterAnswers: 300,
+          action: async () => {
+            faultAt = performance.now();
+            (consumers[1] as RoleProcess).proc.kill('SIGKILL');
+            consumers[1] = startConsumer(1);
+          },
+        };
+        const result = await stream(gateway.url, digits, { triggers: [restart] });
+        await (consumers[1] as RoleProcess).waitReady();
+        await expectEachAnsweredOnce(result, before, faultAt);
+        expect(await joinsOf(survivor)).toBe(joinsBefore);
       });
     }, 240_000);
 
@@ -175,7 +201,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         await expectEachAnsweredOnce(result, before, faultAt);
         // A hung process holds what it took until it is gone; here it goes for good, and a fresh one comes.
         victim.proc.kill('SIGKILL');
-        consumers[1] = startConsumer();
+        consumers[1] = startConsumer(1);
         await consumers[1].waitReady();
       });
     }, 240_000);

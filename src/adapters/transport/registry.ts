@@ -22,6 +22,8 @@ export interface TransportSettings {
   readonly kafkaTls?: KafkaTls | null;
   /** The SASL user the brokers' ACLs know this role by; absent or null: none. */
   readonly kafkaSasl?: KafkaSasl | null;
+  /** This process's static member id in its consumer groups (group.instance.id); absent or null: none. */
+  readonly kafkaGroupInstanceId?: string | null;
   /** Which role the process runs: only those that send requests (gateway, all) get a reply inbox. */
   readonly role?: 'gateway' | 'consumer' | 'trainer' | 'all';
 }
@@ -49,6 +51,7 @@ const TRANSPORTS = {
         // Consumers and trainers only publish and subscribe: no inbox, so their users need no right to
         // read replies (src/adapters/transport/kafka/acls.ts).
         replyInbox: settings.role !== 'consumer' && settings.role !== 'trainer',
+        groupInstanceId: settings.kafkaGroupInstanceId ?? undefined,
       });
     },
   },

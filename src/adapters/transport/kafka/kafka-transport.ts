@@ -47,6 +47,9 @@ export interface KafkaTransportOptions {
   /** kafkajs partitionsConsumedConcurrently, default `partitions` (bench/kafka-transport.ts compares values). */
   readonly partitionsAtOnce?: number;
   readonly instanceId?: string;
+  /** This process's static member id (group.instance.id) in every group it joins; none: a new member at
+   * each start (kafkajs-static-membership.ts says why ops/k8s gives the consumers their pod's name). */
+  readonly groupInstanceId?: string;
   /** Longest a handled message waits for its offset commit; default 250 ms (kafka-subscription.ts). */
   readonly commitIntervalMs?: number;
   /** Handled messages that trigger a commit before the interval is up; default 500. */
@@ -145,6 +148,7 @@ export class KafkaTransport implements Transport {
       commitIntervalMs: options.commitIntervalMs ?? 250,
       commitAfterMessages: options.commitAfterMessages ?? 500,
       restartDelayMs: options.restartDelayMs ?? 1_000,
+      groupInstanceId: options.groupInstanceId,
     };
     this.requests = new RequestReply(this, options.instanceId ?? crypto.randomUUID());
   }

@@ -46,3 +46,10 @@ declare module 'kafkajs/src/consumer/consumerGroup.js' {
   }
   export default ConsumerGroup;
 }
+
+// The group requests kafkajs-static-membership.ts wraps: each module's encoder for a protocol version.
+declare module 'kafkajs/src/protocol/requests/*/index.js' {
+  type Encode = (args: Record<string, unknown>) => unknown;
+  const definition: { versions: string[]; protocol: (options: { version: number }) => Encode };
+  export default definition;
+}

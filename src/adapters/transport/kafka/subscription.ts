@@ -7,6 +7,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { within } from '../../../flow/clock.ts';
 import { backoffDelay, RetriesExhausted, retry } from '../../../flow/retry.ts';
 import { PartitionProgress, type Pending } from './partition-progress.ts';
+import { joinAsStaticMember } from './kafkajs-static-membership.ts';
 import type { Delivery, Handler } from '../transport.ts';
 
 export interface SubscriptionSettings {
@@ -28,6 +29,8 @@ export interface SubscriptionSettings {
   readonly commitIntervalMs: number;
   /** Finished messages that trigger a commit before the interval is up. */
   readonly commitAfterMessages: number;
+  /** Join as this static member (kafkajs-static-membership.ts); undefined: as a new member each time. */
+  readonly groupInstanceId?: string;
   /** Pause before restarting a consumer kafkajs gave up on; doubles per crash in a row, up to 30 s. */
   readonly restartDelayMs: number;
 }
@@ -122,6 +125,7 @@ export class KafkaSubscription {
 
   private newConsumer(): Consumer {
     const { settings } = this;
+    if (settings.groupInstanceId !== undefined) joinAsStaticMember(settings.group, settings.groupInstanceId);
     const consumer = this.kafka.consumer({
       groupId: settings.group,
       sessionTimeout: settings.sessionTimeoutMs,
