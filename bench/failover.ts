@@ -11,7 +11,7 @@
 // per answered request over the whole scenario (a process killed in it counts until its last reading).
 //
 //   bun run bench/failover.ts [--rate 200] [--before 5] [--after 20]
-//                             [--scenarios none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill]
+//                             [--scenarios none,consumer-kill,consumer-restart,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill]
 //                             [--role-flags="--hedge-after-ms 0"]     (to see a flag's effect)
 import { parseArgs } from 'node:util';
 import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
@@ -26,7 +26,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '200' },
     before: { type: 'string', default: '5' },
     after: { type: 'string', default: '20' },
-    scenarios: { type: 'string', default: 'none,consumer-kill,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill' },
+    scenarios: { type: 'string', default: 'none,consumer-kill,consumer-restart,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill' },
     'role-flags': { type: 'string', default: '' },
   },
 });
@@ -128,9 +128,11 @@ const couch = await startPouchServer({ inMemory: false });
 const group = new ProcessGroup();
 const target: ClusterTarget = { kafkaBrokers: kafka.kafkaBrokers, couchdbUrl: couch.url, prefix: `failover_${Date.now()}_`, replication: 3 };
 const start = (role: 'gateway' | 'consumer') => group.start(role, target, ROLE_FLAGS);
+// As ops/k8s runs them: each consumer the static member of its pod's name, the same for whoever takes its place.
+const startConsumer = (slot: number) => group.start('consumer', target, [...ROLE_FLAGS, '--kafka-group-instance-id', `stratus-consumer-${slot}`]);
 const rows: string[] = [];
 try {
-  const consumers: RoleProcess[] = [start('consumer'), start('consumer')];
+  const consumers: RoleProcess[] = [startConsumer(0), startConsumer(1)];
   const gateways: RoleProcess[] = [start('gateway'), start('gateway')];
   await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
   // Warm-up: JIT, connections, the consumers' first model calls, the brokers' JVMs.
@@ -143,14 +145,22 @@ try {
     none: { strike: async () => {}, mend: async () => {} },
     'consumer-kill': {
       strike: async () => void consumers[1]!.proc.kill('SIGKILL'),
-      mend: async () => void (consumers[1] = start('consumer')),
+      mend: async () => void (consumers[1] = startConsumer(1)),
     },
     'consumer-hang': {
       strike: async () => void consumers[1]!.proc.kill('SIGSTOP'),
       mend: async () => {
         consumers[1]!.proc.kill('SIGKILL');
-        consumers[1] = start('consumer');
+        consumers[1] = startConsumer(1);
       },
+    },
+    // Killed and started again at once, as Kubernetes restarts a container in its pod.
+    'consumer-restart': {
+      strike: async () => {
+        consumers[1]!.proc.kill('SIGKILL');
+        consumers[1] = startConsumer(1);
+      },
+      mend: () => consumers[1]!.waitReady(),
     },
     'gateway-kill': {
       strike: async () => void gateways[1]!.proc.kill('SIGKILL'),

@@ -319,12 +319,15 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
   function roleConfig(kind: string, name: string, role: 'gateway' | 'consumer' | 'trainer'): Config {
     const container = manifests.find((m) => m.kind === kind && m.metadata.name === name)!.spec.template.spec.containers[0];
     const entries = (container.env as EnvEntry[]).filter((e) => e.name.startsWith('STRATUS_KAFKA_'));
-    expect(entries.map((e) => e.name).sort()).toEqual(['STRATUS_KAFKA_CA_FILE', 'STRATUS_KAFKA_SASL_PASSWORD', 'STRATUS_KAFKA_SASL_USERNAME', 'STRATUS_KAFKA_SSL']);
-    const env = podEnv(entries, { fields: {}, secrets: { [`stratus-kafka-${role}/username`]: `stratus-${role}`, [`stratus-kafka-${role}/password`]: USERS[role] } });
+    // Consumers join their group as the static member named after their pod.
+    const staticMember = role === 'consumer' ? ['STRATUS_KAFKA_GROUP_INSTANCE_ID'] : [];
+    expect(entries.map((e) => e.name).sort()).toEqual(['STRATUS_KAFKA_CA_FILE', ...staticMember, 'STRATUS_KAFKA_SASL_PASSWORD', 'STRATUS_KAFKA_SASL_USERNAME', 'STRATUS_KAFKA_SSL']);
+    const env = podEnv(entries, { fields: { 'metadata.name': `${name}-7d9f-x2x4q` }, secrets: { [`stratus-kafka-${role}/username`]: `stratus-${role}`, [`stratus-kafka-${role}/password`]: USERS[role] } });
     expect(env.STRATUS_KAFKA_CA_FILE).toBe('/var/run/secrets/stratus/kafka-ca/ca.crt');
     env.STRATUS_KAFKA_CA_FILE = ca;
     const action = parseCli(['--role', role, '--transport', 'kafka', '--kafka-brokers', address, '--kafka-replication', '1', '--kafka-partitions', '2', '--kafka-client-id', `prod-${role}`], env);
     if (action.kind !== 'run') throw new Error(`expected a run, got ${action.kind}`);
+    expect(action.config.kafkaGroupInstanceId).toBe(role === 'consumer' ? `${name}-7d9f-x2x4q` : null);
     return action.config;
   }
   const open = async (config: Config) => {
