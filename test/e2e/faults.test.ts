@@ -4,9 +4,10 @@
 // the digit an undisturbed pass gives, under an id of its own, and the store holds exactly one result
 // for each such id and nothing more; no request got a 504; and the requests sent in the 15 s after the
 // fault were answered with a p99 under 2 s. 503s during a fault are allowed; the client retries them.
-// Every process runs with its default flags but two, as ops/k8s deploys them: --kafka-replication 3 (default
-// 1), and for each consumer a static member id (--kafka-group-instance-id, the pod's name in ops/k8s), the
-// same for the consumer that takes a dead one's place, as a container restarted in its pod keeps its name. At the default each partition lives on one broker, so a broker crash leaves its partitions without
+// Every process runs with its default flags but two, as ops/k8s deploys them: for each consumer a static
+// member id (--kafka-group-instance-id, the pod's name in ops/k8s), the same for the consumer that takes a
+// dead one's place, as a container restarted in its pod keeps its name; and --kafka-replication 3 (default
+// 1). At the default each partition lives on one broker, so a broker crash leaves its partitions without
 // a copy to fail over to until it returns: that fault is tested at 3, where failover exists.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startPrivateCluster, type PrivateCluster } from '../helpers/cluster-services.ts';

@@ -23,10 +23,6 @@ export function joinAsStaticMember(groupId: string, instanceId: string): void {
   instanceIds.set(groupId, instanceId);
 }
 
-export function staticMemberOf(groupId: string): string | undefined {
-  return instanceIds.get(groupId);
-}
-
 for (const definition of [JoinGroup, SyncGroup, Heartbeat, LeaveGroup]) {
   const protocol = definition.protocol;
   definition.protocol = ({ version }) => {
