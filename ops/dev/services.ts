@@ -35,7 +35,7 @@ function layout(brokerCount: number, controllerCount: number, ports: readonly nu
 }
 
 const portsNeeded = (brokerCount: number, controllerCount: number) => (controllerCount === 0 ? brokerCount * 2 : brokerCount + controllerCount) + 1;
-const kafkaNodes = (state: State) => [...state.brokers, ...(state.controllers ?? [])];
+const kafkaNodes = (state: State) => [...state.brokers, ...state.controllers];
 
 const REPO = resolve(import.meta.dir, '../..');
 const RUN_DIR = resolve(process.env.STRATUS_SERVICES_DIR ?? join(REPO, '.tmp', 'services'));
@@ -44,7 +44,12 @@ const USAGE = 'usage: ops/dev/services up [--brokers N] [--controllers N] [--own
 
 const log = (line: string) => process.stderr.write(`services: ${line}\n`);
 
-const readState = (): State | null => (existsSync(STATE) ? (JSON.parse(readFileSync(STATE, 'utf8')) as State) : null);
+/** The state file; one written before controllers of their own existed has no `controllers`: none then. */
+function readState(): State | null {
+  if (!existsSync(STATE)) return null;
+  const state = JSON.parse(readFileSync(STATE, 'utf8')) as Omit<State, 'controllers'> & Partial<Pick<State, 'controllers'>>;
+  return { ...state, controllers: state.controllers ?? [] };
+}
 const writeState = (state: State) => writeFileSync(STATE, JSON.stringify(state, null, 2));
 
 function printEnv(state: State): void {
@@ -81,7 +86,7 @@ async function up(brokerCount: number, controllerCount: number, ownerPid: number
   const existing = readState();
   if (existing) {
     const running = [...kafkaNodes(existing).map((b) => b.pid), existing.couchdb.pid].every(alive);
-    if (running && existing.brokers.length === brokerCount && (existing.controllers ?? []).length === controllerCount) {
+    if (running && existing.brokers.length === brokerCount && existing.controllers.length === controllerCount) {
       log(`already up in ${RUN_DIR}`);
       printEnv(existing);
       return;
@@ -174,7 +179,7 @@ function mustState(): State {
 /** The nodes `raw` names among the brokers or the controllers: an id, `all`, or for controllers `leader`
  * (the quorum's, at the moment). */
 function nodesNamed(state: State, kind: 'broker' | 'controller', raw: string | undefined): KafkaNode[] {
-  const nodes = kind === 'broker' ? state.brokers : (state.controllers ?? []);
+  const nodes = kind === 'broker' ? state.brokers : state.controllers;
   if (nodes.length === 0) throw new Error(`no ${kind}s of their own here (each broker is a controller too)`);
   if (raw === 'all') return nodes;
   if (raw === 'leader' && kind === 'controller') return [quorumLeader(RUN_DIR, nodes.filter((node) => alive(node.pid)))];
