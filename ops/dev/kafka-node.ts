@@ -17,6 +17,23 @@ export const CLUSTER_ID = 'c3RyYXR1cy1kZXYtY2x1cw';
 // C1 only and the serial collector: the JVM starts faster and leaves the 2 shared cores to the tests.
 const JVM_OPTS = (process.env.STRATUS_KAFKA_JVM_OPTS ?? '-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1').split(/\s+/).filter(Boolean);
 
+/**
+ * How the cluster takes the crash of one broker; ops/k8s sets the same (test/ops/manifests.test.ts holds
+ * them equal), and docs/cluster.md has the figures. The controllers fence a broker after 1 s without a
+ * heartbeat instead of 9 (the brokers heartbeat every 250 ms): until then every write waits for it
+ * (acks=all, and it is in every in-sync set) and the groups it coordinates stall. After the fence, a
+ * partition it led has a new leader, which acknowledges a write only once the other follower has fetched
+ * it; measured, that follower sometimes came a second late, when its fetch during the move had failed
+ * (it then waits `replica.fetch.backoff.ms`, 1 s by default), or half a second late, when it took the
+ * partition on only after its long poll of the new leader (`replica.fetch.wait.max.ms`, 500 ms) ended.
+ */
+export const BROKER_LOSS_SETTINGS = Object.freeze({
+  'broker.session.timeout.ms': 1000,
+  'broker.heartbeat.interval.ms': 250,
+  'replica.fetch.backoff.ms': 100,
+  'replica.fetch.wait.max.ms': 100,
+});
+
 export type NodeRoles = 'broker,controller' | 'broker' | 'controller';
 
 export interface KafkaNode {
@@ -103,11 +120,7 @@ function properties(node: KafkaNode, all: readonly KafkaNode[], dataDir: string)
     'group.initial.rebalance.delay.ms': 0,
     // Lets fault tests use short session timeouts so a dead member is noticed within seconds.
     'group.min.session.timeout.ms': 1000,
-    // A crashed broker is fenced, and its partitions and groups move, after 1 s without a heartbeat instead
-    // of 9: until then every write waits for it (acks=all) and the groups it coordinates stall. The
-    // controllers fence (this setting); the brokers heartbeat (the next). docs/cluster.md has the figures.
-    'broker.session.timeout.ms': 1000,
-    'broker.heartbeat.interval.ms': 250,
+    ...BROKER_LOSS_SETTINGS,
     'num.network.threads': 2,
     'num.io.threads': 4,
   };

@@ -96,6 +96,9 @@ export function kafkaEnvironment(node: KafkaNode, all: readonly KafkaNode[], hos
     // (docs/cluster.md#when-a-process-dies).
     KAFKA_BROKER_SESSION_TIMEOUT_MS: '3000',
     KAFKA_BROKER_HEARTBEAT_INTERVAL_MS: '500',
+    // The followers of a dead broker's partitions come back within 0.1 s (ops/dev/kafka-node.ts).
+    KAFKA_REPLICA_FETCH_BACKOFF_MS: '100',
+    KAFKA_REPLICA_FETCH_WAIT_MAX_MS: '100',
   };
 }
 

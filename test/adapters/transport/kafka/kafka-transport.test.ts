@@ -268,7 +268,7 @@ if (!brokers) {
     // Measured (bench/failover.ts, broker-kill): when the crashed broker coordinated the Stratus groups,
     // kafkajs alone stalled every consumer for over a minute and then crashed them, looking for the group
     // on the dead broker all along. With kafkajs-broker-loss.ts (test/adapters/transport/kafka/kafkajs-broker-loss.test.ts
-    // drives it step by step) and the 3 s broker session of the clusters here and in ops/k8s, the group
+    // drives it step by step) and the short broker session of the clusters here (1 s; 3 s on containers), the group
     // moves with its coordinator and carries on.
     crashTest("the crash of the broker that coordinates a group and leads some of its partitions: the group carries on without a restart or a rebalance", async (cluster) => {
       const admin = new Kafka({ brokers: [...cluster.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
