@@ -27,10 +27,10 @@ describe('BulkQueue', () => {
   test('writes made while a request is out share the next one; each gets its own rows', async () => {
     const { requests, answers, send } = server();
     const queue = new BulkQueue(send, { maxInFlight: 1, maxDocs: 100 });
-    const first = queue.write(docs('a'));
+    const first = queue.submit(docs('a'));
     await nextTurn();
-    const second = queue.write(docs('b', 'bad-c'));
-    const third = queue.write(docs('d'));
+    const second = queue.submit(docs('b', 'bad-c'));
+    const third = queue.submit(docs('d'));
     expect(requests).toEqual([['a']]);
     answers[0]!();
     expect(await first).toEqual([{ id: 'a', ok: true }]);
@@ -44,7 +44,7 @@ describe('BulkQueue', () => {
   test('a request holds at most maxDocs documents, but a bigger write is never split', async () => {
     const { requests, answers, send } = server();
     const queue = new BulkQueue(send, { maxInFlight: 1, maxDocs: 3 });
-    const writes = [queue.write(docs('a')), queue.write(docs('b', 'c')), queue.write(docs('d', 'e')), queue.write(docs('f', 'g', 'h', 'i'))];
+    const writes = [queue.submit(docs('a')), queue.submit(docs('b', 'c')), queue.submit(docs('d', 'e')), queue.submit(docs('f', 'g', 'h', 'i'))];
     for (let i = 0; i < 4; i++) {
       await nextTurn();
       answers[i]?.();
@@ -56,9 +56,9 @@ describe('BulkQueue', () => {
   test('a failed request fails every write it carried, and the queue goes on', async () => {
     const { requests, answers, send } = server();
     const queue = new BulkQueue(send, { maxInFlight: 1, maxDocs: 100 });
-    const first = Promise.allSettled([queue.write(docs('a')), queue.write(docs('b'))]);
+    const first = Promise.allSettled([queue.submit(docs('a')), queue.submit(docs('b'))]);
     await nextTurn();
-    const c = queue.write(docs('c'));
+    const c = queue.submit(docs('c'));
     answers[0]!(new Error('server gone'));
     expect((await first).map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'stored'))).toEqual(['server gone', 'server gone']);
     await nextTurn();
@@ -69,7 +69,7 @@ describe('BulkQueue', () => {
 
   test('an empty write resolves at once without a request', async () => {
     const { requests, send } = server();
-    expect(await new BulkQueue(send, { maxInFlight: 1, maxDocs: 10 }).write([])).toEqual([]);
+    expect(await new BulkQueue(send, { maxInFlight: 1, maxDocs: 10 }).submit([])).toEqual([]);
     expect(requests).toEqual([]);
   });
 });

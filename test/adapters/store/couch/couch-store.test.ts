@@ -129,6 +129,39 @@ describe('CouchStore beyond the conformance suite', () => {
     await dropDatabases(prefix);
   }, 30_000);
 
+  test('look-ups made at once share one _all_docs request, and each gets its own documents', async () => {
+    const { url, credentials } = await connection();
+    const prefix = freshPrefix();
+    // Between the store and the server, to count what goes to the server.
+    const asked: string[] = [];
+    const proxy = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: async (request) => {
+        const incoming = new URL(request.url);
+        asked.push(`${request.method} ${incoming.pathname}`);
+        const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+        return fetch(new URL(incoming.pathname + incoming.search, url), { method: request.method, headers: request.headers, body });
+      },
+    });
+    const store = new CouchStore({ url: `http://127.0.0.1:${proxy.port}`, prefix, credentials });
+    try {
+      await store.open();
+      const saved = [result('session-lookups'), result(), result('session-lookups')];
+      await store.saveResults(saved);
+      asked.length = 0;
+      const unknown = ['never-stored-1', 'never-stored-2'];
+      const found = await Promise.all([...saved.map((one) => one.id), ...unknown].map((id) => store.getResult(id)));
+      expect(found).toEqual([...saved, null, null]);
+      const resultsLookups = asked.filter((line) => line === `POST /${prefix}${currentPeriod('results')}/_all_docs`);
+      expect(resultsLookups).toHaveLength(1);
+    } finally {
+      await store.close();
+      proxy.stop(true);
+      await dropDatabases(prefix);
+    }
+  }, 30_000);
+
   test('an unreachable server fails open() after the retry budget, unhealthy, without the password', async () => {
     const port = freePort();
     const { url, credentials } = resolveCouchConnection(`http://bob:hunter2-secret@127.0.0.1:${port}`, 'test', null, {});
