@@ -81,11 +81,19 @@ describe('rate limits', () => {
     expect(served).toBeGreaterThanOrEqual(Math.floor(burst / units));
     // As above: a bound that only widens with the time taken.
     expect(served).toBeLessThanOrEqual(Math.ceil((burst + perSecond * seconds) / units) + 1);
-    expect(statuses).toContain(429);
-    // A costly drawing let in the moment the client has a request to spare leaves it in debt: its cheap
-    // requests wait too, another client's do not.
-    while ((await postJson(`${url}/api/predict`, costly, client)).status !== 200);
-    expect((await postJson(`${url}/api/predict`, pixels, client)).status).toBe(429);
+    // Ten cost more than the burst and what the rate refills while they are drawn, unless the machine
+    // draws them slower than that (seen with both cores saturated: 4.7-5.0 s for the ten, all let in,
+    // rightly). Then there was nothing to refuse, and no debt to test.
+    if (10 * units > burst + perSecond * seconds + units) {
+      expect(statuses).toContain(429);
+      // A costly drawing let in the moment the client has a request to spare leaves it in debt: its
+      // cheap requests wait too (if sent before the debt is repaid), another client's do not.
+      let sentAt = 0;
+      do sentAt = performance.now();
+      while ((await postJson(`${url}/api/predict`, costly, client)).status !== 200);
+      const cheap = await postJson(`${url}/api/predict`, pixels, client);
+      if ((performance.now() - sentAt) / 1000 < (units - 1) / perSecond) expect(cheap.status).toBe(429);
+    }
     expect((await postJson(`${url}/api/predict`, pixels, await session(url))).status).toBe(200);
   });
 
