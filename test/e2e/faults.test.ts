@@ -95,6 +95,30 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     expect(extra).toEqual([]);
   }
 
+  /** Group joins of a consumer: its first, then one per rebalance. */
+  const joinsOf = async (consumer: RoleProcess) =>
+    sampleOf(await consumer.metrics(), 'stratus_kafka_rebalances_total{group="stratus-consumers",topic="stratus.predictions"}');
+
+  /**
+   * After a consumer was lost, hedges answer the requests stranded on its partitions until the group
+   * notices, once its session (10 s) has run out; `survivor` then takes those partitions over in a
+   * rebalance (on /metrics), during which it fetches nothing. So the load goes on after `first` (the
+   * stream the fault struck in), round after round, until a second after the survivor rejoined; then
+   * every round is checked, and counted in the failover window.
+   */
+  async function loadThroughRebalance(first: StreamResult, survivor: RoleProcess, joinsBefore: number, faultAt: number, storedBefore: Map<string, number>) {
+    const rounds = [first];
+    let rejoinedAt = Number.POSITIVE_INFINITY;
+    while (performance.now() < rejoinedAt + 1_000) {
+      // The group notices within 30 s, or never.
+      expect(performance.now() - faultAt).toBeLessThan(30_000);
+      rounds.push(await stream(gateway.url, digits));
+      if (rejoinedAt === Number.POSITIVE_INFINITY && (await joinsOf(survivor)) > joinsBefore) rejoinedAt = performance.now();
+    }
+    console.log(`  the survivor rejoined within ${Math.round(rejoinedAt - faultAt)} ms of the fault; ${rounds.length} rounds of ${REQUESTS} requests:`);
+    await expectEachAnsweredOnce(roundsTogether(rounds), storedBefore, faultAt, rounds.length * REQUESTS);
+  }
+
   beforeAll(async () => {
     couch = await startPouchServer({ inMemory: false });
     // Replication 3, not the default 1: see the top of this file (ops/k8s/base/config.yaml sets 3 too).
@@ -123,10 +147,6 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
   }, 60_000);
 
   describe('with a gateway, two consumers, three brokers', () => {
-    /** Group joins of a consumer: its first, then one per rebalance. */
-    const joinsOf = async (consumer: RoleProcess) =>
-      sampleOf(await consumer.metrics(), 'stratus_kafka_rebalances_total{group="stratus-consumers",topic="stratus.predictions"}');
-
     test('a consumer stopped with SIGTERM leaves its group at once: its partitions move without waiting out the session', async () => {
       // First: a group that a fault just shook may still be waiting out a dead member's session, and
       // would take that long to rebalance whatever leaves.
@@ -143,7 +163,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       });
     }, 120_000);
 
-    test('SIGKILL of one of two consumers during 1,000 requests', async () => {
+    test("SIGKILL of one of two consumers under load, on through the group's rebalance", async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const hedgesBefore = await hedges('sent');
@@ -159,21 +179,9 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
             victim.proc.kill('SIGKILL');
           },
         };
-        const rounds = [await stream(gateway.url, digits, { triggers: [kill] })];
+        const first = await stream(gateway.url, digits, { triggers: [kill] });
         expect(victim.proc.signalCode).toBe('SIGKILL');
-        // Hedges answer the requests stranded on the dead consumer's partitions until the group notices,
-        // once the dead member's session (10 s) has run out; the survivor then takes those partitions over
-        // in a rebalance (on /metrics), during which it fetches nothing. The load goes on through it, until
-        // a second after the survivor rejoined, and every round is checked and counted in the window.
-        let rejoinedAt = Number.POSITIVE_INFINITY;
-        while (performance.now() < rejoinedAt + 1_000) {
-          // The group notices within 30 s, or never.
-          expect(performance.now() - faultAt).toBeLessThan(30_000);
-          rounds.push(await stream(gateway.url, digits));
-          if (rejoinedAt === Number.POSITIVE_INFINITY && (await joinsOf(survivor)) > joinsBefore) rejoinedAt = performance.now();
-        }
-        console.log(`  the survivor rejoined within ${Math.round(rejoinedAt - faultAt)} ms of the kill; ${rounds.length} rounds of ${REQUESTS} requests:`);
-        await expectEachAnsweredOnce(roundsTogether(rounds), before, faultAt, rounds.length * REQUESTS);
+        await loadThroughRebalance(first, survivor, joinsBefore, faultAt, before);
         expect(await hedges('sent')).toBeGreaterThan(hedgesBefore);
         const metrics = await survivor.metrics();
         expect(metrics).toMatch(/^stratus_kafka_consumer_lag\{group="stratus-consumers",topic="stratus.predictions"\} \d+/m);
@@ -207,14 +215,23 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       });
     }, 240_000);
 
-    test('one of two consumers hanging (SIGSTOP) during 1,000 requests', async () => {
+    test("one of two consumers hanging (SIGSTOP) under load, on through the group's rebalance", async () => {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const victim = consumers[1] as RoleProcess;
+        const survivor = consumers[0] as RoleProcess;
         let faultAt = 0;
-        const hang: Trigger = { afterAnswers: 300, action: async () => void ((faultAt = performance.now()), victim.proc.kill('SIGSTOP')) };
-        const result = await stream(gateway.url, digits, { triggers: [hang] });
-        await expectEachAnsweredOnce(result, before, faultAt);
+        let joinsBefore = 0;
+        const hang: Trigger = {
+          afterAnswers: 300,
+          action: async () => {
+            joinsBefore = await joinsOf(survivor);
+            faultAt = performance.now();
+            victim.proc.kill('SIGSTOP');
+          },
+        };
+        // A hung member stops heartbeating too: the group drops it as it drops a dead one.
+        await loadThroughRebalance(await stream(gateway.url, digits, { triggers: [hang] }), survivor, joinsBefore, faultAt, before);
         // A hung process holds what it took until it is gone; here it goes for good, and a fresh one comes.
         victim.proc.kill('SIGKILL');
         consumers[1] = startConsumer(1);
