@@ -18,10 +18,11 @@
 //
 // pouchdb: a WorkerStore on leveldb, as local mode runs it (PouchDB on a thread of its own); its CPU is
 // this process's. Default 10,000,000 predictions.
-// couchdb: a CouchStore against COUCHDB_URL, or else a pouchdb-server on disk started here by the tests'
-// startPouchServer (test/helpers/couch-server.ts: unlike ops/dev/couchdb-node.ts, the dev server, it
-// logs every request to its log.txt and keeps express-pouchdb's validation and disk-size parts; the dev
-// server cannot be used here because it keeps everything in memory). Default 1,000,000 predictions.
+// couchdb: a CouchStore against COUCHDB_URL, or else the dev server (ops/dev/couchdb-node.ts: pouchdb-server
+// as `ops/dev/services` runs it) keeping its databases on disk. Default 10,000,000 predictions. Until
+// 2026-12-06 this was a plain pouchdb-server (the tests' startPouchServer), whose disk-size part walks
+// the data directory on every request: a cost that grows with the store and that CouchDB does not have
+// (it keeps sizes in its files' headers), which ops/dev leaves out for that reason.
 // Bytes on disk are those of the store's databases in the server's data directory (its log and system
 // databases left out), or, with COUCHDB_URL, what the server reports (sizes.file / disk_size). The
 // server's CPU per result is printed beside this process's when its process is known.
@@ -36,7 +37,7 @@
 // With the default 30-day retention the periods are one day long, so a whole run lands in one or two
 // period databases of each kind; the store's own sweeps (every 5 s) run during the load, as they do in
 // production, and their cost is part of the write rate.
-import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,7 +49,8 @@ import { DEFAULT_RETENTION, type PredictionResult, type RetentionPolicy, type St
 import { WorkerStore } from '../src/adapters/store/worker-store.ts';
 import { imagesToText, PIXELS } from '../src/protocol/image.ts';
 import { STORE_WORKER } from '../src/workers.ts';
-import { startPouchServer, type PouchServer } from '../test/helpers/couch-server.ts';
+import { startCouch, waitForCouch, type CouchNode } from '../ops/dev/couchdb-node.ts';
+import { freePort } from '../test/helpers/process.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -77,7 +79,7 @@ const stores = flags.store === 'both' ? (['pouchdb', 'couchdb'] as const) : [fla
 for (const name of stores) if (name !== 'pouchdb' && name !== 'couchdb') throw new Error(`--store must be pouchdb, couchdb or both, not ${name}`);
 const counts = {
   pouchdb: positive('pouch-count', flags['pouch-count'] ?? flags.count, 10_000_000),
-  couchdb: positive('couch-count', flags['couch-count'] ?? flags.count, 1_000_000),
+  couchdb: positive('couch-count', flags['couch-count'] ?? flags.count, 10_000_000),
 };
 const batchSize = positive('batch', flags.batch, 64);
 const concurrency = positive('concurrency', flags.concurrency, 4);
@@ -162,15 +164,7 @@ async function du(path: string): Promise<number> {
   return total;
 }
 
-/** utime + stime in µs of the processes whose working directory is `dir` (Linux; ticks of 10 ms). */
-async function processesIn(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(entry)) continue;
-    if ((await readlink(`/proc/${entry}/cwd`).catch(() => null)) === dir) pids.push(Number(entry));
-  }
-  return pids;
-}
+/** utime + stime in µs of these processes (Linux; ticks of 10 ms). */
 function processCpuMicros(pids: readonly number[]): number {
   if (pids.length === 0) return NaN;
   let total = 0;
@@ -251,27 +245,29 @@ async function pouchTarget(root: string): Promise<Target> {
 async function couchTarget(root: string): Promise<Target> {
   const prefix = `stratus_scale_${crypto.randomUUID().slice(0, 8)}_`;
   const external = process.env.COUCHDB_URL;
-  let server: PouchServer | null = null;
+  let serverUrl: string | null = null;
   let dataDir: string | null = null;
+  let pids: number[] = [];
+  let stopServer: (() => Promise<void>) | null = null;
   if (!external) {
-    // startPouchServer makes its data directory with mkdtemp in os.tmpdir(): pointed at ours, it is the
-    // one directory there.
-    const parent = join(root, 'couchdb');
-    await mkdir(parent, { recursive: true });
-    const before = process.env.TMPDIR;
-    process.env.TMPDIR = parent;
-    try {
-      server = await startPouchServer({ inMemory: false });
-    } finally {
-      if (before === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = before;
-    }
-    const [made] = await readdir(parent);
-    dataDir = join(parent, made!);
-    cleanups.push(() => server!.stop());
+    const runDir = join(root, 'couchdb');
+    dataDir = join(runDir, 'data');
+    await mkdir(dataDir, { recursive: true });
+    const node: CouchNode = { port: freePort(), pid: 0 };
+    startCouch(runDir, node, dataDir);
+    stopServer = async () => {
+      stopServer = null;
+      process.kill(node.pid, 'SIGKILL');
+      // Gone, or a zombie (its files closed) until this process reaps it.
+      const alive = () => readFile(`/proc/${node.pid}/stat`, 'utf8').then((stat) => stat.split(') ')[1]?.[0] !== 'Z', () => false);
+      while (await alive()) await Bun.sleep(20);
+    };
+    cleanups.push(() => stopServer?.() ?? Promise.resolve());
+    await waitForCouch(node, 60_000);
+    serverUrl = `http://127.0.0.1:${node.port}`;
+    pids = [node.pid];
   }
-  const pids = dataDir ? await processesIn(dataDir) : [];
-  const { url, credentials } = resolveCouchConnection(external ?? server!.url, 'COUCHDB_URL', null, process.env);
+  const { url, credentials } = resolveCouchConnection(external ?? (serverUrl as string), 'COUCHDB_URL', null, process.env);
   const store = new CouchStore({ url, prefix, credentials, retention, bulk: { minIntervalMs: couchIntervalMs }, requestTimeoutMs: 300_000 });
   await store.open();
   const own = async () => (await fetch(`${url}/_all_dbs`, auth()).then((r) => r.json() as Promise<string[]>)).filter((name) => name.startsWith(prefix));
@@ -280,7 +276,7 @@ async function couchTarget(root: string): Promise<Target> {
     name: 'couchdb',
     store,
     where: dataDir
-      ? `CouchStore → pouchdb-server (pid ${pids.join(',') || 'unknown'}) at ${url}, leveldb in ${dataDir}; bulk interval ${couchIntervalMs} ms`
+      ? `CouchStore → the dev server (ops/dev/couchdb-node.ts, pid ${pids.join(',')}) at ${url}, leveldb in ${dataDir}; bulk interval ${couchIntervalMs} ms`
       : `CouchStore → ${url}; bulk interval ${couchIntervalMs} ms`,
     async diskBytes() {
       if (dataDir) {
@@ -301,7 +297,7 @@ async function couchTarget(root: string): Promise<Target> {
     async close() {
       if (external) for (const name of await own()) await fetch(`${url}/${encodeURIComponent(name)}`, auth({ method: 'DELETE' }));
       await store.close();
-      await server?.stop();
+      await stopServer?.();
     },
   };
 }

@@ -41,13 +41,14 @@ require.cache[path].exports = (opts) => expressPouchDB({ ...opts, overrideMode: 
 fromServer(entry);
 `;
 
-export function startCouch(runDir: string, node: CouchNode): void {
+/** `dataDir`: keep the databases there, on disk (bench/store-scale.ts), instead of in memory. */
+export function startCouch(runDir: string, node: CouchNode, dataDir?: string): void {
   // pouchdb-server writes config.json and log.txt into its working directory: keep them in the run dir.
   const dir = join(runDir, 'couchdb');
   mkdirSync(dir, { recursive: true });
   writeConfig(join(dir, 'config.json'));
   const out = openSync(join(dir, 'server.log'), 'a');
-  const args = ['--in-memory', '--host', '127.0.0.1', '--port', String(node.port)];
+  const args = [...(dataDir === undefined ? ['--in-memory'] : ['--dir', dataDir]), '--host', '127.0.0.1', '--port', String(node.port)];
   // `node -e` leaves argv[1] out; pouchdb-server's parser skips two entries, so one stands in for it.
   const child = spawn('node', [...NODE_FLAGS, '-e', LAUNCHER, 'pouchdb-server', ...args], {
     cwd: dir,
