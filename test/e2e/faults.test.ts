@@ -100,14 +100,25 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     sampleOf(await consumer.metrics(), 'stratus_kafka_rebalances_total{group="stratus-consumers",topic="stratus.predictions"}');
 
   /**
-   * After a consumer was lost, hedges answer the requests stranded on its partitions until the group
-   * notices, once its session (10 s) has run out; `survivor` then takes those partitions over in a
-   * rebalance (on /metrics), during which it fetches nothing. So the load goes on after `first` (the
-   * stream the fault struck in), round after round, until a second after the survivor rejoined; then
-   * every round is checked, and counted in the failover window.
+   * Consumer 1 gets `signal` after 300 answers of a stream. Hedges answer the requests stranded on its
+   * partitions until the group notices, once its session (10 s) has run out (a hung member stops
+   * heartbeating too); consumer 0 then takes those partitions over in a rebalance (on /metrics), during
+   * which it fetches nothing. So the load goes on, round after round, until a second after consumer 0
+   * rejoined; then every round is checked, and counted in the failover window.
    */
-  async function loadThroughRebalance(first: StreamResult, survivor: RoleProcess, joinsBefore: number, faultAt: number, storedBefore: Map<string, number>) {
-    const rounds = [first];
+  async function loseConsumerUnderLoad(signal: 'SIGKILL' | 'SIGSTOP', storedBefore: Map<string, number>) {
+    const [survivor, victim] = consumers as [RoleProcess, RoleProcess];
+    let faultAt = 0;
+    let joinsBefore = 0;
+    const loss: Trigger = {
+      afterAnswers: 300,
+      action: async () => {
+        joinsBefore = await joinsOf(survivor);
+        faultAt = performance.now();
+        victim.proc.kill(signal);
+      },
+    };
+    const rounds = [await stream(gateway.url, digits, { triggers: [loss] })];
     let rejoinedAt = Number.POSITIVE_INFINITY;
     while (performance.now() < rejoinedAt + 1_000) {
       // The group notices within 30 s, or never.
@@ -115,7 +126,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       rounds.push(await stream(gateway.url, digits));
       if (rejoinedAt === Number.POSITIVE_INFINITY && (await joinsOf(survivor)) > joinsBefore) rejoinedAt = performance.now();
     }
-    console.log(`  the survivor rejoined within ${Math.round(rejoinedAt - faultAt)} ms of the fault; ${rounds.length} rounds of ${REQUESTS} requests:`);
+    console.log(`  the survivor rejoined within ${Math.round(rejoinedAt - faultAt)} ms of the ${signal}; ${rounds.length} rounds of ${REQUESTS} requests:`);
     await expectEachAnsweredOnce(roundsTogether(rounds), storedBefore, faultAt, rounds.length * REQUESTS);
   }
 
@@ -167,21 +178,10 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const hedgesBefore = await hedges('sent');
-        const survivor = consumers[0] as RoleProcess;
-        const victim = consumers[1] as RoleProcess;
-        let faultAt = 0;
-        let joinsBefore = 0;
-        const kill: Trigger = {
-          afterAnswers: 300,
-          action: async () => {
-            joinsBefore = await joinsOf(survivor);
-            faultAt = performance.now();
-            victim.proc.kill('SIGKILL');
-          },
-        };
-        const first = await stream(gateway.url, digits, { triggers: [kill] });
+        const [survivor, victim] = consumers as [RoleProcess, RoleProcess];
+        await loseConsumerUnderLoad('SIGKILL', before);
         expect(victim.proc.signalCode).toBe('SIGKILL');
-        await loadThroughRebalance(first, survivor, joinsBefore, faultAt, before);
+        // What the dead one held was answered through hedges.
         expect(await hedges('sent')).toBeGreaterThan(hedgesBefore);
         const metrics = await survivor.metrics();
         expect(metrics).toMatch(/^stratus_kafka_consumer_lag\{group="stratus-consumers",topic="stratus.predictions"\} \d+/m);
@@ -219,19 +219,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
       await withLogs(group, async () => {
         const before = await storedResults(target.couchdbUrl, target.prefix);
         const victim = consumers[1] as RoleProcess;
-        const survivor = consumers[0] as RoleProcess;
-        let faultAt = 0;
-        let joinsBefore = 0;
-        const hang: Trigger = {
-          afterAnswers: 300,
-          action: async () => {
-            joinsBefore = await joinsOf(survivor);
-            faultAt = performance.now();
-            victim.proc.kill('SIGSTOP');
-          },
-        };
-        // A hung member stops heartbeating too: the group drops it as it drops a dead one.
-        await loadThroughRebalance(await stream(gateway.url, digits, { triggers: [hang] }), survivor, joinsBefore, faultAt, before);
+        await loseConsumerUnderLoad('SIGSTOP', before);
         // A hung process holds what it took until it is gone; here it goes for good, and a fresh one comes.
         victim.proc.kill('SIGKILL');
         consumers[1] = startConsumer(1);
