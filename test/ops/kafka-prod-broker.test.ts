@@ -170,13 +170,19 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
   const kafkaContainer = (name = 'kafka') => manifests.find((m) => m.kind === 'StatefulSet' && m.metadata.name === name)!.spec.template.spec.containers[0];
   const configMap = (name: string) => manifests.find((m) => m.kind === 'ConfigMap' && (m.metadata.name === name || m.metadata.name.startsWith(`${name}-`)))!.data!;
 
+  /** The environment of StatefulSet `name`'s container, rendered and resolved as the kubelet would for a
+   * pod with these `fields`, with `moved(env)`'s settings in place of the ones it names, each of which
+   * must be there to move. */
+  function relocatedEnvironment(name: string, fields: Record<string, string>, moved: (env: Record<string, string>) => Record<string, string>): Record<string, string> {
+    const env = podEnv(kafkaContainer(name).env, { fields, secrets: { 'stratus-kafka-admin/password': USERS.admin } });
+    const loopback = moved(env);
+    for (const setting of Object.keys(loopback)) if (!(setting in env)) throw new Error(`${setting} is gone from the ${name} container: update this test`);
+    return { ...env, ...loopback };
+  }
+
   /** The broker's environment: rendered, resolved, and moved to loopback. */
-  function brokerEnvironment(): Record<string, string> {
-    const env = podEnv(kafkaContainer().env, {
-      fields: { "metadata.labels['apps.kubernetes.io/pod-index']": '0', 'metadata.name': 'kafka-0', 'metadata.namespace': 'stratus' },
-      secrets: { 'stratus-kafka-admin/password': USERS.admin },
-    });
-    const loopback: Record<string, string> = {
+  const brokerEnvironment = () =>
+    relocatedEnvironment('kafka', { "metadata.labels['apps.kubernetes.io/pod-index']": '0', 'metadata.name': 'kafka-0', 'metadata.namespace': 'stratus' }, (env) => ({
       KAFKA_LISTENERS: env.KAFKA_LISTENERS!.replace(/:\/\/[^,]*:9092/, `://127.0.0.1:${port}`),
       KAFKA_ADVERTISED_LISTENERS: env.KAFKA_ADVERTISED_LISTENERS!.replace(/:\/\/[^,]*:9092/, `://${address}`),
       KAFKA_CONTROLLER_QUORUM_VOTERS: `100@127.0.0.1:${controllerPort}`,
@@ -189,28 +195,18 @@ describe.skipIf(!ready)('prod Kafka, run from its rendered manifests', () => {
       KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-    };
-    for (const name of Object.keys(loopback)) if (!(name in env)) throw new Error(`${name} is gone from the kafka container: update this test`);
-    return { ...env, ...loopback };
-  }
+    }));
 
   /** The controller's environment (the first of the quorum, a quorum of one here), the same way. */
-  function controllerEnvironment(): Record<string, string> {
-    const env = podEnv(kafkaContainer('kafka-controller').env, {
-      fields: { "metadata.labels['apps.kubernetes.io/pod-index']": '100' },
-      secrets: { 'stratus-kafka-admin/password': USERS.admin },
-    });
-    const loopback: Record<string, string> = {
+  const controllerEnvironment = () =>
+    relocatedEnvironment('kafka-controller', { "metadata.labels['apps.kubernetes.io/pod-index']": '100' }, (env) => ({
       KAFKA_LISTENERS: env.KAFKA_LISTENERS!.replace(/:\/\/[^,]*:9093/, `://127.0.0.1:${controllerPort}`),
       KAFKA_CONTROLLER_QUORUM_VOTERS: `100@127.0.0.1:${controllerPort}`,
       KAFKA_LOG_DIRS: join(dir, 'controller-data'),
       STRATUS_KAFKA_SCRATCH: join(dir, 'controller-scratch'),
       KAFKA_DEFAULT_REPLICATION_FACTOR: '1',
       KAFKA_MIN_INSYNC_REPLICAS: '1',
-    };
-    for (const name of Object.keys(loopback)) if (!(name in env)) throw new Error(`${name} is gone from the kafka-controller container: update this test`);
-    return { ...env, ...loopback };
-  }
+    }));
 
   /** kafka-start.sh as the overlay ships it, with its container paths moved here and the image's run
    * replaced by `run`, started detached with its output in `logName`; resolves to its pid. */
