@@ -95,6 +95,12 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
     expect(extra).toEqual([]);
   }
 
+  /** A fresh consumer in `slot`'s place (the same static member id), once it is ready. */
+  const replaceConsumer = async (slot: number) => {
+    consumers[slot] = startConsumer(slot);
+    await consumers[slot].waitReady();
+  };
+
   /** Group joins of a consumer: its first, then one per rebalance. */
   const joinsOf = async (consumer: RoleProcess) =>
     sampleOf(await consumer.metrics(), 'stratus_kafka_rebalances_total{group="stratus-consumers",topic="stratus.predictions"}');
@@ -169,8 +175,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         await waitFor(async () => (await joinsOf(survivor)) > before, 5_000, 100);
         await stopping;
         expect((consumers[1] as RoleProcess).proc.exitCode).toBe(0);
-        consumers[1] = startConsumer(1);
-        await consumers[1].waitReady();
+        await replaceConsumer(1);
       });
     }, 120_000);
 
@@ -186,8 +191,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         const metrics = await survivor.metrics();
         expect(metrics).toMatch(/^stratus_kafka_consumer_lag\{group="stratus-consumers",topic="stratus.predictions"\} \d+/m);
         // Back to two for the next test.
-        consumers[1] = startConsumer(1);
-        await consumers[1].waitReady();
+        await replaceConsumer(1);
       });
     }, 240_000);
 
@@ -222,8 +226,7 @@ function describeFaults(kafka: PrivateCluster, lonely: PrivateCluster): void {
         await loseConsumerUnderLoad('SIGSTOP', before);
         // A hung process holds what it took until it is gone; here it goes for good, and a fresh one comes.
         victim.proc.kill('SIGKILL');
-        consumers[1] = startConsumer(1);
-        await consumers[1].waitReady();
+        await replaceConsumer(1);
       });
     }, 240_000);
 
