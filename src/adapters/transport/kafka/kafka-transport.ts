@@ -41,9 +41,9 @@ export interface KafkaTransportOptions {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   /** Longest a fetch waits on an idle topic (default 200 ms). When a broker dies, kafkajs starts its fetchers
-   * afresh once the broker list changes, but only after each live fetcher's long poll has ended: at
-   * kafkajs's 5 s default, or 500 ms, the partitions that moved waited that long for their first fetch from
-   * the new leader (measured in the fault test's broker crash). Shorter costs CPU while idle: a client
+   * afresh once the broker list changes, but only after each live fetcher's long poll has ended, so the
+   * partitions that moved wait up to this long for their first fetch from the new leader (450-480 ms at
+   * 500, in the fault test's broker crash; kafkajs's own default is 5 s). Shorter costs CPU while idle: a client
    * with its reply inbox and one subscription on three brokers spent 9.5 ms a second at 500, 13.3 at 200
    * and 16 at 100. */
   readonly maxWaitMs?: number;
