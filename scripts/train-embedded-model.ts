@@ -2,13 +2,14 @@
  * Rebuilds the embedded model (models/embedded/) from the data in ../shared/data, in one command:
  *
  *   bun scripts/train-embedded-model.ts [--out .tmp/embedded-model] [--workers 1] [--data ../shared/data]
- *     [--epochs 60] [--pen-repeat 4] [--seed 42] [--arch lean] [--label-smoothing 0] [--teacher DIR]
+ *     [--epochs 60] [--clean-epochs 10] [--pen-repeat 4] [--seed 42] [--arch lean] [--label-smoothing 0] [--teacher DIR]
  *
  * The `lean` arch, from random weights, on MNIST plus the pen-drawn digits of pendigits writers 1–20
  * rendered through the page's own preprocessing (each repeated --pen-repeat times an epoch), with
- * augmentation and a cosine learning-rate schedule; then scored on the 10,000 MNIST test digits and on
- * the 2,498 digits of writers 21–30, whom it never saw. Copy <out>'s files over models/embedded/ to embed
- * it. One thread by default: a run replays to the bit (--workers N trains faster, on another trajectory).
+ * augmentation and a cosine learning-rate schedule, the last --clean-epochs epochs without augmentation;
+ * then scored on the 10,000 MNIST test digits and on the 2,498 digits of writers 21–30, whom it never saw.
+ * Copy <out>'s files over models/embedded/ to embed it. One thread by default: a run replays to the bit
+ * (--workers N trains faster, on another trajectory).
  * --arch, --label-smoothing and --teacher (distillation) rebuild the other rows of the table in
  * docs/training.md ("The embedded model"), which did not make it into the recipe.
  *
@@ -42,6 +43,7 @@ function parseFlags(): Record<string, string> {
         workers: { type: 'string', default: '1' },
         arch: { type: 'string', default: 'lean' },
         epochs: { type: 'string', default: '60' },
+        'clean-epochs': { type: 'string', default: '10' },
         'pen-repeat': { type: 'string', default: '4' },
         'label-smoothing': { type: 'string', default: '0' },
         teacher: { type: 'string' },
@@ -93,6 +95,7 @@ async function train(arch: ArchName, epochs: number, outDir: string): Promise<vo
     lrDecay: 1,
     schedule: 'cosine',
     augment: true,
+    cleanEpochs: whole('clean-epochs', 0),
     feedback,
     feedbackRepeat: whole('pen-repeat', 1),
     labelSmoothing: fraction('label-smoothing'),

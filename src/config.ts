@@ -120,6 +120,7 @@ export interface Config {
   readonly learningRate: number | null;
   /** Trainer: how the learning rate falls (src/train/recipe.ts, learningRateAt). */
   readonly lrSchedule: LrSchedule;
+  readonly cleanEpochs: number;
   /** Trainer: model directories to distil from (src/train/soft-targets.ts); empty: train on the labels. */
   readonly teachers: readonly string[];
   /** STRATUS_ADMIN_TOKEN (environment only): the bearer token of the admin endpoints; null disables them. */
@@ -410,6 +411,7 @@ const OPTIONS: readonly Option[] = [
   { key: 'initModel', flag: 'init-model', env: 'STRATUS_INIT_MODEL', parse: text, help: 'trainer: start from this model directory (same --arch) instead of random weights' },
   { key: 'learningRate', flag: 'learning-rate', env: 'STRATUS_LEARNING_RATE', parse: positiveNumber(1), help: 'trainer: first learning rate (default 0.001)' },
   { key: 'lrSchedule', flag: 'lr-schedule', env: 'STRATUS_LR_SCHEDULE', parse: oneOf(LR_SCHEDULES), help: 'trainer: exponential (0.7x per epoch) or cosine (half a cosine to 0 over the epochs) (default exponential)' },
+  { key: 'cleanEpochs', flag: 'clean-epochs', env: 'STRATUS_CLEAN_EPOCHS', parse: integer(0, 1_000_000), help: 'trainer: with --augment, the last N epochs train on undistorted images (default 0)' },
   { key: 'teachers', flag: 'teacher', env: 'STRATUS_TEACHER', parse: pathList, help: 'trainer: model directories, comma-separated, whose softened answers the model also learns (distillation; default none)' },
   { key: 'includeFeedback', flag: 'include-feedback', env: 'STRATUS_INCLUDE_FEEDBACK', parse: boolean, switch: true, help: 'trainer: also train on the labelled feedback samples in --store (default off)' },
   { key: 'couchdbUrl', flag: 'couchdb-url', env: 'STRATUS_COUCHDB_URL', envFallback: 'COUCHDB_URL', parse: serverUrl, help: '--store couchdb: the server (user from COUCHDB_USER/COUCHDB_PASSWORD)' },
@@ -487,6 +489,7 @@ export const DEFAULTS: Config = Object.freeze({
   initModel: null,
   learningRate: null,
   lrSchedule: 'exponential',
+  cleanEpochs: 0,
   teachers: Object.freeze([]),
   adminToken: null,
   sessionKey: null,
@@ -668,6 +671,7 @@ function checkCombination(config: Config): void {
   if (config.workers > 1 && config.role !== 'trainer') throw new ConfigError(`--workers belongs to --role trainer, not --role ${config.role}`);
   checkDistributed(config);
   if (config.initModel && config.role !== 'trainer') throw new ConfigError(`--init-model belongs to --role trainer, not --role ${config.role}`);
+  if (config.cleanEpochs > 0 && config.role !== 'trainer') throw new ConfigError(`--clean-epochs belongs to --role trainer, not --role ${config.role}`);
   if (config.teachers.length > 0 && config.role !== 'trainer') throw new ConfigError(`--teacher belongs to --role trainer, not --role ${config.role}`);
   if (config.includeFeedback && config.role !== 'trainer') throw new ConfigError(`--include-feedback belongs to --role trainer, not --role ${config.role}`);
   // A fresh throwaway store holds no feedback: training "with" it would silently train without.

@@ -64,6 +64,7 @@ export class TrainerActor implements Actor {
       learningRate: config.learningRate ?? TRAIN_DEFAULTS.learningRate,
       lrDecay: TRAIN_DEFAULTS.lrDecay,
       schedule: config.lrSchedule,
+      cleanEpochs: config.cleanEpochs,
       outDir: config.out,
       ...(config.teachers.length > 0 ? { teachers: config.teachers } : {}),
       ...(config.augment === null ? {} : { augment: config.augment }),

@@ -4,7 +4,7 @@
 import type { DataSplit } from './data-split.ts';
 import type { TrainLog } from './events.ts';
 import { shuffle } from './random.ts';
-import { learningRateAt, type TrainRecipe } from './recipe.ts';
+import { augmentsEpoch, learningRateAt, type TrainRecipe } from './recipe.ts';
 import type { EpochRecord } from './report.ts';
 import type { Opening, TrainingStrategy } from './strategy.ts';
 
@@ -40,6 +40,7 @@ export async function runEpochs(strategy: TrainingStrategy, run: EpochRun, log: 
       epoch,
       learningRate: rate,
       order: training.indices,
+      augment: augmentsEpoch(run.recipe, epoch),
       onBatch: (progress) => log({ kind: 'batch', epoch: epoch + 1, epochs, ...progress }),
     });
     const ms = performance.now() - epochStarted;

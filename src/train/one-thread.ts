@@ -49,7 +49,7 @@ export class OneThreadStrategy implements TrainingStrategy {
   trainEpoch(plan: EpochPlan): Promise<StepSums> {
     const { optimizer, gradients, split, augment } = this.need();
     setLearningRate(optimizer, plan.learningRate);
-    return trainSteps(split.training.split, plan.order, this.recipe.batchSize, optimizerStep(optimizer, gradients), { augment, onBatch: plan.onBatch, signal: this.signal });
+    return trainSteps(split.training.split, plan.order, this.recipe.batchSize, optimizerStep(optimizer, gradients), { augment: plan.augment ? augment : undefined, onBatch: plan.onBatch, signal: this.signal });
   }
 
   async validate(): Promise<Score> {

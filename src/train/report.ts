@@ -47,6 +47,8 @@ export interface TrainingReport extends TestMetrics {
     readonly seed: number;
     readonly maxSamples: number | null;
     readonly augment: boolean;
+    /** Present when the last epochs trained on undistorted images (recipe.ts: augmentsEpoch). */
+    readonly cleanEpochs?: number;
     readonly schedule: LrSchedule;
     /** Present when the run trained on soft targets (soft-targets.ts): as the recipe gave them. */
     readonly labelSmoothing?: number;

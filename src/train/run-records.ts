@@ -116,7 +116,7 @@ export function runRecords(facts: RunFacts): { result: TrainResult; report: Trai
     modelVersion: result.version,
     arch,
     params: facts.params,
-    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: recipe.maxSamples, augment, schedule: recipe.schedule ?? 'exponential', ...targetsOf(recipe) },
+    hyperParameters: { epochs, batchSize, learningRate, lrDecay, seed, maxSamples: recipe.maxSamples, augment, ...(augment && recipe.cleanEpochs ? { cleanEpochs: recipe.cleanEpochs } : {}), schedule: recipe.schedule ?? 'exponential', ...targetsOf(recipe) },
     data: { trainSamples, validationSamples, md5: facts.split.data.checksums },
     ...test,
     validationAccuracy,

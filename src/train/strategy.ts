@@ -33,6 +33,8 @@ export interface EpochPlan {
   readonly learningRate: number;
   /** The whole epoch's training order (indices into the split's training images), already shuffled. */
   readonly order: Uint32Array;
+  /** Distort this epoch's images (recipe.ts: augmentsEpoch). */
+  readonly augment: boolean;
   /** Running figures of the whole epoch (every worker or rank together). */
   readonly onBatch: (progress: BatchProgress) => void;
 }

@@ -79,17 +79,20 @@ describe('the flags of a distributed run', () => {
   });
 });
 
-describe('--lr-schedule and --teacher', () => {
-  test('default to the exponential decay and no teacher; take flags and the environment', () => {
-    expect([DEFAULTS.lrSchedule, DEFAULTS.teachers]).toEqual(['exponential', []]);
-    const config = configOf(['--role', 'trainer', '--lr-schedule', 'cosine', '--teacher', 'a, b/c']);
-    expect([config.lrSchedule, config.teachers]).toEqual(['cosine', ['a', 'b/c']]);
+describe('--lr-schedule, --clean-epochs and --teacher', () => {
+  test('default to the exponential decay, no clean epochs and no teacher; take flags and the environment', () => {
+    expect([DEFAULTS.lrSchedule, DEFAULTS.cleanEpochs, DEFAULTS.teachers]).toEqual(['exponential', 0, []]);
+    const config = configOf(['--role', 'trainer', '--lr-schedule', 'cosine', '--clean-epochs', '10', '--teacher', 'a, b/c']);
+    expect([config.lrSchedule, config.cleanEpochs, config.teachers]).toEqual(['cosine', 10, ['a', 'b/c']]);
     expect(configOf(['--role', 'trainer'], { STRATUS_TEACHER: 'models/big' }).teachers).toEqual(['models/big']);
+    expect(configOf(['--role', 'trainer'], { STRATUS_CLEAN_EPOCHS: '3' }).cleanEpochs).toBe(3);
   });
 
   test('bad values and other roles are refused with one line', () => {
     expect(() => parseCli(['--role', 'trainer', '--lr-schedule', 'linear'], {})).toThrow(/not one of exponential\|cosine/);
     expect(() => parseCli(['--role', 'trainer', '--teacher', 'a,,b'], {})).toThrow(/not a comma-separated list of directories/);
+    expect(() => parseCli(['--role', 'trainer', '--clean-epochs', '-1'], {})).toThrow(/--clean-epochs/);
+    expect(() => parseCli(['--role', 'all', '--clean-epochs', '2'], {})).toThrow('--clean-epochs belongs to --role trainer, not --role all');
     expect(() => parseCli(['--role', 'all', '--teacher', 'a'], {})).toThrow('--teacher belongs to --role trainer, not --role all');
   });
 });

@@ -16,7 +16,7 @@ import { LocalScoring } from '../local-scoring.ts';
 import type { PackagedModel } from '../package-model.ts';
 import { shardedSamples, trainShard } from '../parallel/shards.ts';
 import { paramLayout, readWeights } from '../params.ts';
-import { augmentOf, type RanksSpread, type TrainRecipe } from '../recipe.ts';
+import type { RanksSpread, TrainRecipe } from '../recipe.ts';
 import type { EpochRecord } from '../report.ts';
 import { addSums, trainSteps, type StepSums } from '../step-loop.ts';
 import type { EpochPlan, Opening, Score, TestScore, TrainingStrategy } from '../strategy.ts';
@@ -104,7 +104,7 @@ export class RanksStrategy implements TrainingStrategy {
     const joined = this.need();
     const { rank, worldSize, sync, syncEvery } = this.spread;
     setLearningRate(joined.optimizer, plan.learningRate);
-    const augment = augmentOf(this.recipe) ? augmentFrom(rankEpochAugmentStream(this.recipe.seed, rank, plan.epoch)) : undefined;
+    const augment = plan.augment ? augmentFrom(rankEpochAugmentStream(this.recipe.seed, rank, plan.epoch)) : undefined;
     const { step, endEpoch } = exchangeStep(joined, joined.link, { epoch: plan.epoch, sync, syncEvery });
     const own = await trainSteps(joined.split.training.split, trainShard(plan.order, rank, worldSize), this.recipe.batchSize, step, {
       augment,

@@ -45,6 +45,8 @@ export type TrainWorkerCall =
       readonly method: 'epoch';
       readonly epoch: number;
       readonly learningRate: number;
+      /** Distort this epoch's images (with setup.augment; the last clean epochs do not). */
+      readonly augment: boolean;
       /** This worker's shard of the training set for this epoch, in training order. */
       readonly shard: Uint32Array;
     }

@@ -107,6 +107,7 @@ export class WorkerThreadsStrategy implements TrainingStrategy {
         method: 'epoch',
         epoch: plan.epoch,
         learningRate: plan.learningRate,
+        augment: plan.augment,
         shard: trainShard(plan.order, rank, workers),
       }));
       return addSums(replies);

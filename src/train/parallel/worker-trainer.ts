@@ -59,7 +59,7 @@ export async function handleTrainCall(call: TrainWorkerCall): Promise<unknown> {
       return null;
     }
     case 'epoch':
-      return epoch(call.epoch, call.learningRate, call.shard);
+      return epoch(call.epoch, call.learningRate, call.augment, call.shard);
     case 'validate': {
       const r = need();
       const scored = scoreSplit(r.model, r.train, call.indices);
@@ -94,14 +94,14 @@ async function setup(setup: WorkerSetup): Promise<SetupReply> {
   return { params: length };
 }
 
-async function epoch(epochIndex: number, learningRate: number, shard: Uint32Array): Promise<EpochReply> {
+async function epoch(epochIndex: number, learningRate: number, augment: boolean, shard: Uint32Array): Promise<EpochReply> {
   const r = need();
   const { optimizer, gradients } = r;
   if (!optimizer || !gradients) throw new Error('training worker: connect first');
   setLearningRate(optimizer.inner, learningRate);
   const { batchSize, rank } = r.setup;
   const sums = await trainSteps(r.train, shard, batchSize, optimizerStep(optimizer, gradients), {
-    augment: r.augment,
+    augment: augment ? r.augment : undefined,
     onBatch: (progress) => {
       if (rank === 0) writeProgress(r.progress, epochIndex, progress);
     },
