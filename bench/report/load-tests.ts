@@ -13,9 +13,9 @@ export const LOCUSTFILE = resolve(REPO, 'bench/locust/locustfile.py');
 export const LOCUST = process.env.STRATUS_LOCUST ?? '/usr/bin/locust';
 
 export const SCENARIOS = {
-  website: { userClass: 'WebsiteUser', title: 'GET / (the page)' },
-  predict: { userClass: 'PredictUser', title: 'POST /api/predict, MNIST pixels' },
-  drawing: { userClass: 'DrawingUser', title: 'POST /api/predict, pen strokes' },
+  website: { userClass: 'WebsiteUser', title: 'GET / (the page)', method: 'GET' },
+  predict: { userClass: 'PredictUser', title: 'POST /api/predict, MNIST pixels', method: 'POST' },
+  drawing: { userClass: 'DrawingUser', title: 'POST /api/predict, pen strokes', method: 'POST' },
 } as const;
 export type Scenario = keyof typeof SCENARIOS;
 

@@ -1,29 +1,16 @@
 // docs/evaluation.md from a run's results: the paper's figure beside ours for every experiment, the
 // charts, the machine, the date and the exact commands. Pure: results in, text and SVG files out.
-import { escapeHtml } from '../../src/views/escape.ts';
 import { chartName, handDrawnChart, loadCharts, trainingChart } from './charts.ts';
 import { LOCUST_INPUTS_NOTE, SCENARIOS, type LoadRun, type Scenario } from './load-tests.ts';
 import type { Baseline } from './baseline.ts';
-import type { Outcome } from './outcome.ts';
-import { NOT_GIVEN, PAPER } from './paper.ts';
+import { cell, code, loadCell, ms, pct, why } from './format.ts';
+import { describePaperLoad, NOT_GIVEN, PAPER, PAPER_LOAD, paperCellFor } from './paper.ts';
 import type { LoadTests, Results } from './results.ts';
 
 export interface RenderedReport {
   readonly markdown: string;
   /** File name (in the charts directory) → SVG. */
   readonly charts: Map<string, string>;
-}
-
-const pct = (fraction: number, digits = 1) => `${(fraction * 100).toFixed(digits)} %`;
-const ms = (value: number | null) => (value === null ? 'n/a' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
-/** Text for a markdown table cell: escaped, and no pipe or newline to break the row. */
-const cell = (text: string) => escapeHtml(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
-
-function why<T>(outcome: Outcome<T>): string {
-  if (outcome.status === 'failed') return `failed after ${outcome.seconds} s: ${cell(outcome.error)}`;
-  if (outcome.status === 'not run') return `not run: ${cell(outcome.reason)}`;
-  return 'ok';
 }
 
 /** The versions the page and the load tests' answers named, or why none are known. */
@@ -36,11 +23,6 @@ function servedModels(results: Results): string {
 
 const modelsNamed = (baseline: Baseline) => (baseline.models?.length ? ` (${baseline.models.map(code).join(', ')})` : '');
 
-/** The machine's 1-minute load average during an experiment, for its table row. */
-function loadCell<T>(outcome: Outcome<T>): string {
-  return outcome.status !== 'not run' && outcome.load !== undefined ? `${outcome.load.mean.toFixed(1)} (max ${outcome.load.max.toFixed(1)})` : 'n/a';
-}
-
 function failureRate(run: LoadRun): number {
   return run.total.requests === 0 ? 0 : run.total.failures / run.total.requests;
 }
@@ -48,6 +30,27 @@ function failureRate(run: LoadRun): number {
 function findRun(results: Results, mode: string, scenario: Scenario, users: number): LoadRun | null {
   const run = results.load.find((t) => t.mode === mode)?.runs.find((r) => r.scenario === scenario && r.users === users);
   return run?.outcome.status === 'ok' ? run.outcome.value : null;
+}
+
+/** Our figures of one load run, worded as the paper's are. */
+function runFigures(run: LoadRun): string {
+  return `${run.total.requests.toLocaleString('en-US')} requests, ${pct(failureRate(run), 2)} failed, mean ${ms(run.total.averageMs)}`;
+}
+
+/** The summary's load rows: each of the paper's settings and methods beside our run of it in `mode`. POST
+ * is set beside the MNIST-pixels scenario, the one that sends what the paper's page sent (an image). */
+function paperLoadRows(results: Results, mode: 'local' | 'cluster'): string[] {
+  const tests = results.load.find((t) => t.mode === mode);
+  const down = tests === undefined ? 'not run' : tests.startup.status !== 'ok' ? why(tests.startup) : null;
+  const scenarioOf = { GET: 'website', POST: 'predict' } as const;
+  return (['GET', 'POST'] as const).flatMap((method) =>
+    PAPER.load.settings.map(({ users }) => {
+      const figure = PAPER_LOAD.find((f) => f.method === method && f.users === users);
+      const run = findRun(results, mode, scenarioOf[method], users);
+      const ours = down ?? (run === null ? 'n/a' : `${runFigures(run)} (spawn rate ${run.spawnRate})`);
+      return `| ${method} ${method === 'GET' ? '/' : '/api/predict'}, ${users} users, ${mode} mode | ${figure ? describePaperLoad(figure) : NOT_GIVEN} | ${ours} |`;
+    }),
+  );
 }
 
 function summary(results: Results): string[] {
@@ -66,20 +69,7 @@ function summary(results: Results): string[] {
         ? `${pct(hand.value.correct / hand.value.digits)} of ${hand.value.digits} (7: ${digitRate(hand.value.perDigit[7]!)}, 8: ${digitRate(hand.value.perDigit[8]!)}) |`
         : `${why(hand)} |`),
   );
-  for (const mode of ['local', 'cluster'] as const) {
-    const at10 = (['website', 'predict'] as const).map((s) => findRun(results, mode, s, 10));
-    const at50 = (['website', 'predict'] as const).map((s) => findRun(results, mode, s, 50));
-    const tests = results.load.find((t) => t.mode === mode);
-    const down = tests === undefined ? 'not run' : tests.startup.status !== 'ok' ? why(tests.startup) : null;
-    rows.push(
-      `| mean response at 10 users, ${mode} mode | ~${PAPER.load.meanResponseMsAt10Users / 1000} s (scenario ${NOT_GIVEN}) | ` +
-        (down ?? `GET ${at10[0] ? ms(at10[0].total.averageMs) : 'n/a'}, POST ${at10[1] ? ms(at10[1].total.averageMs) : 'n/a'}`) + ' |',
-    );
-    rows.push(
-      `| failed requests at 50 users, ${mode} mode | ${pct(PAPER.load.failedFractionAt50Users, 0)} (scenario ${NOT_GIVEN}) | ` +
-        (down ?? `GET ${at50[0] ? pct(failureRate(at50[0]), 2) : 'n/a'}, POST ${at50[1] ? pct(failureRate(at50[1]), 2) : 'n/a'}`) + ' |',
-    );
-  }
+  for (const mode of ['local', 'cluster'] as const) rows.push(...paperLoadRows(results, mode));
   return rows;
 }
 
@@ -135,12 +125,11 @@ function loadTable(tests: LoadTests, scenario: Scenario): string[] {
   const lines = [
     `### ${cell(SCENARIOS[scenario].title)}, ${tests.mode} mode`,
     '',
-    '| users | spawn rate | requests | failed | requests/s | mean | p50 | p90 | p95 | p99 | max | load average | paper |',
+    '| users | spawn rate | requests | failed | requests/s | mean | p50 | p90 | p95 | p99 | max | load average | paper, same method and users |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
-    const paper =
-      row.users === 10 ? `mean ~${PAPER.load.meanResponseMsAt10Users / 1000} s` : row.users === 50 ? `${pct(PAPER.load.failedFractionAt50Users, 0)} failed` : PAPER.load.settings.some((s) => s.users === row.users) ? NOT_GIVEN : 'not in the paper';
+    const paper = paperCellFor(SCENARIOS[scenario].method, row.users);
     if (row.outcome.status !== 'ok') {
       lines.push(`| ${row.users} | ${row.spawnRate} | ${why(row.outcome)} | | | | | | | | | ${loadCell(row.outcome)} | ${paper} |`);
       continue;
@@ -167,7 +156,7 @@ function loadSection(results: Results): string[] {
     '',
     `Locust (headless), one scenario at a time, each setting for ${results.loadSettings.seconds} s; every user waits ${results.loadSettings.wait[0]}–${results.loadSettings.wait[1]} s between requests (the paper's run time and wait time: ${NOT_GIVEN}). ` +
       'The POST scenarios send real MNIST test digits (or recorded pen strokes) and count a wrong digit as a failed request. ' +
-      "The paper's settings are 10, 25 and 50 users (spawn rates 1, 3, 5); the larger ones are ours. Locust runs on the same machine as Stratus.",
+      "The paper's settings are 10, 25 and 50 users; it gives spawn rates 1 and 5 for GET at 10 and 50 users, none for the others (we spawn 1, 3 and 5); the larger settings are ours. Each row's paper column is the paper's run of the same method with the same users. Locust runs on the same machine as Stratus.",
     '',
   ];
   for (const tests of results.load) {

@@ -57,8 +57,23 @@ const { markdown, charts } = renderReport(results);
 test('the paper figure stands beside ours in the summary', () => {
   expect(markdown).toContain('| MNIST test accuracy, training time | 97.45 % in 144 s (5 Spark workers) | 93.12 % in 12 s of training (seed recipe, 1 epoch(s) of 2000 samples, 1 thread) |');
   expect(markdown).toContain('| hand-drawn digits | 74 % of 100 (50 % on 7 and on 8) | 75.0 % of 20 (7: 0/2, 8: 2/2) |');
-  expect(markdown).toContain('| mean response at 10 users, local mode | ~3 s (scenario not given) | GET 8 ms, POST 25 ms |');
-  expect(markdown).toContain('| failed requests at 50 users, local mode | 98 % (scenario not given) | GET n/a, POST 1.00 % |');
+});
+
+test("each of the paper's load figures stands beside our run of the same method and users", () => {
+  expect(markdown).toContain('| GET /, 10 users, local mode | 1,250 requests, 0 % failed, mean 2,950 ms (spawn rate 1) | 100 requests, 0.00 % failed, mean 8 ms (spawn rate 1) |');
+  expect(markdown).toContain('| GET /, 25 users, local mode | ~1,000 requests, 3 % failed, mean 7,123 ms (spawn rate not given) | n/a |');
+  expect(markdown).toContain('| POST /api/predict, 10 users, local mode | ~1,000 requests, < 1 % failed, mean 3,040 ms (spawn rate not given) | 120 requests, 0.00 % failed, mean 25 ms (spawn rate 1) |');
+  // The paper has no POST run at 50 users.
+  expect(markdown).toContain('| POST /api/predict, 50 users, local mode | not given | 400 requests, 1.00 % failed, mean 30 ms (spawn rate 5) |');
+  expect(markdown).toContain('| GET /, 50 users, cluster mode | ~10,000 requests, ~98 % failed (HTTP 429), mean 306 ms (spawn rate 5) | failed after 60 s: ops/dev/services up exited with 1: no java |');
+  expect(markdown).not.toContain('scenario not given');
+});
+
+test("the load tables carry the paper's figure in the row of the same method and users", () => {
+  expect(markdown).toMatch(/\| 10 \| 1 \| 100 \|[^\n]*\| 1,250 requests, 0 % failed, mean 2,950 ms \(spawn rate 1\) \|\n/);
+  expect(markdown).toMatch(/\| 50 \| 5 \| failed after 100 s[^\n]*\| ~10,000 requests, ~98 % failed \(HTTP 429\), mean 306 ms \(spawn rate 5\) \|\n/);
+  expect(markdown).toMatch(/\| 10 \| 1 \| 120 \|[^\n]*\| ~1,000 requests, < 1 % failed, mean 3,040 ms \(spawn rate not given\) \|\n/);
+  expect(markdown).toMatch(/\| 50 \| 5 \| 400 \|[^\n]*\| not given \|\n/);
 });
 
 test('failed and skipped experiments are reported with their reason', () => {
