@@ -1,7 +1,7 @@
 // Abuse: does one hostile client degrade the service for everyone else? (issue #17, item 7)
 //
 //   bun run bench/abuse.ts [--seconds 10] [--scenario drawing|pixels|slow|all] [--args='--max-in-flight 512']
-//                          [--binary ./stratus] [--connections N] [--mnist ../shared/data/mnist]
+//                          [--binary ./stratus] [--connections N] [--mnist ../shared/data/mnist] [--json FILE]
 //
 // Starts Stratus (the compiled binary if it exists, else the sources under Bun) on a free port with the
 // on-disk store in a temporary directory (--args passes more flags, e.g. `--store memory`), measures an
@@ -19,7 +19,8 @@
 // For each it prints the statuses of the flood and the normal client, p50/p90/p99/max of the probe and the
 // normal client, the server's RSS and its CPU per answered request (the machine is shared, CPU time says
 // more than rates), the issue's targets met or missed, and the issue's "before" figures. Targets are
-// reported, never asserted: the bench always exits 0 when it ran.
+// reported, never asserted: the bench always exits 0 when it ran. --json FILE: the idle window and every
+// scenario's figures as AbuseResults.
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { childEnv, freePort } from '../test/helpers/process.ts';
 import { issuedSessions } from '../test/helpers/sessions.ts';
 import { costliestDrawing, DEFAULT_MNIST, digitBodies, FLOOD_KINDS, type FloodKind, type FloodResult } from './abuse-flood.ts';
+import { writeJsonResults } from './json-results.ts';
 import { followProcessCpu, threadCpu } from './thread-cpu.ts';
 
 const REPO = resolve(import.meta.dir, '..');
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     binary: { type: 'string', default: join(REPO, 'stratus') },
     connections: { type: 'string' },
     mnist: { type: 'string', default: DEFAULT_MNIST },
+    json: { type: 'string' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -310,7 +313,7 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
 }
 
-interface Latency {
+export interface Latency {
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
@@ -391,6 +394,44 @@ function printSlow(flood: FloodResult): void {
   );
 }
 
+// ---- what --json writes ----
+
+/** A well-behaved client's figures over one window. Latencies are null in JSON when it got no answer. */
+export interface ClientFigures {
+  readonly latency: Latency;
+  readonly statuses: Record<string, number>;
+  /** Ticks passed while its previous request was still waiting. */
+  readonly skipped: number;
+}
+
+/** The idle window (kind 'idle', no flood) or one scenario. */
+export interface AbuseWindowResult {
+  readonly kind: FloodKind | 'idle';
+  readonly connections: number;
+  readonly flood: { readonly sent: number; readonly answered: number; readonly statuses: Record<string, number>; readonly unanswered: number } | null;
+  readonly slow: FloodResult['slow'] | null;
+  readonly probe: ClientFigures;
+  readonly normal: ClientFigures;
+  readonly server: { readonly alive: boolean; readonly rssPeakMb: number; readonly cpuSeconds: number; readonly cpuMsPerAnswer: number };
+  /** Seconds after the flood until the normal client was back within 2× its idle p99; null: not within 20 s. */
+  readonly recoverySeconds: number | null;
+}
+
+export interface AbuseResults {
+  readonly seconds: number;
+  readonly server: string;
+  readonly targets: typeof TARGET;
+  readonly windows: readonly AbuseWindowResult[];
+}
+
+function clientFigures(series: Series): ClientFigures {
+  return { latency: latencyOf(series), statuses: statusCounts(series.samples), skipped: series.skipped };
+}
+
+function serverFigures(window: Window, answered: number): AbuseWindowResult['server'] {
+  return { alive: window.alive, rssPeakMb: window.rssPeakMb, cpuSeconds: window.serverCpuSeconds, cpuMsPerAnswer: (window.serverCpuSeconds / Math.max(1, answered)) * 1000 };
+}
+
 // ---- scenarios ----
 
 const DESCRIBE: Record<FloodKind, (connections: number) => string> = {
@@ -399,7 +440,7 @@ const DESCRIBE: Record<FloodKind, (connections: number) => string> = {
   slow: (c) => `${c} connections sending a request head, then trickling (half) or stalling (the other half) the body`,
 };
 
-async function runScenario(kind: FloodKind, server: Server, clients: Clients, idle: Latency): Promise<void> {
+async function runScenario(kind: FloodKind, server: Server, clients: Clients, idle: Latency): Promise<AbuseWindowResult> {
   const connections = Number(flags.connections ?? DEFAULT_CONNECTIONS[kind]);
   console.log(`\n== ${kind}: ${DESCRIBE[kind](connections)}, ${SECONDS} s`);
   const flood = await startFlood(kind, server.url, connections, SECONDS);
@@ -420,9 +461,19 @@ async function runScenario(kind: FloodKind, server: Server, clients: Clients, id
   printServer(window, answered, clientCpuSeconds);
   printTargets(window, idle);
   console.log(`  before the fix (issue #17, 10 s): ${BEFORE[kind] ?? 'no figures in the issue'}`);
-  if (!window.alive) return;
+  const figures = {
+    kind,
+    connections,
+    flood: kind === 'slow' ? null : { sent: result.sent, answered: answeredIn(result.statuses), statuses: result.statuses, unanswered: result.unanswered },
+    slow: result.slow ?? null,
+    probe: clientFigures(window.probe),
+    normal: clientFigures(window.normal),
+    server: serverFigures(window, answered),
+  };
+  if (!window.alive) return { ...figures, recoverySeconds: null };
   const back = await recovery(clients, idle.p99);
   console.log(`  after the flood: normal client back within 2× idle p99 after ${back === null ? 'more than 20 s' : `${back.toFixed(1)} s`}`);
+  return { ...figures, recoverySeconds: back };
 }
 
 async function main(): Promise<void> {
@@ -443,13 +494,18 @@ async function main(): Promise<void> {
     const idleAnswered = answeredIn(statusCounts(idleWindow.normal.samples)) + answeredIn(statusCounts(idleWindow.probe.samples));
     printServer(idleWindow, idleAnswered, null);
     const idle = latencyOf(idleWindow.normal);
+    const windows: AbuseWindowResult[] = [
+      { kind: 'idle', connections: 0, flood: null, slow: null, probe: clientFigures(idleWindow.probe), normal: clientFigures(idleWindow.normal), server: serverFigures(idleWindow, idleAnswered), recoverySeconds: null },
+    ];
     for (const kind of SCENARIOS) {
-      await runScenario(kind, server, clients, idle);
+      windows.push(await runScenario(kind, server, clients, idle));
+      await writeJsonResults(flags.json, { seconds: SECONDS, server: server.describe, targets: TARGET, windows } satisfies AbuseResults);
       if (server.proc.exitCode !== null) {
         console.log(`\nstratus exited with ${server.proc.exitCode}; its log ends:\n${logTail(server.logPath)}`);
         break;
       }
     }
+    await writeJsonResults(flags.json, { seconds: SECONDS, server: server.describe, targets: TARGET, windows } satisfies AbuseResults);
     const tail = logTail(server.logPath, 3);
     if (tail) console.log(`\nserver log (warnings and errors), last lines:\n${tail}`);
   } finally {

@@ -13,12 +13,16 @@
 //   bun run bench/failover.ts [--rate 200] [--before 5] [--after 20]
 //                             [--scenarios none,consumer-kill,consumer-restart,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill]
 //                             [--role-flags="--hedge-after-ms 0"]     (to see a flag's effect)
+//                             [--warmup 15] [--settle 12] [--json FILE]
+// --warmup: seconds of load before the first scenario; --settle: seconds after each scenario's mend for a
+// rejoining member's rebalance. --json FILE: every scenario's row as FailoverResults.
 import { parseArgs } from 'node:util';
 import { startPrivateCluster } from '../test/helpers/cluster-services.ts';
 import { startPouchServer } from '../test/helpers/couch-server.ts';
 import { ProcessGroup, withLogs, type ClusterTarget, type RoleProcess } from '../test/e2e/cluster-processes.ts';
 import { percentile, testDigits } from '../test/e2e/load-client.ts';
 import { issuedSessions } from '../test/helpers/sessions.ts';
+import { writeJsonResults } from './json-results.ts';
 import { threadCpu } from './thread-cpu.ts';
 
 const { values: flags } = parseArgs({
@@ -28,6 +32,9 @@ const { values: flags } = parseArgs({
     after: { type: 'string', default: '20' },
     scenarios: { type: 'string', default: 'none,consumer-kill,consumer-restart,consumer-hang,gateway-kill,couchdb-restart,broker-kill,controller-kill' },
     'role-flags': { type: 'string', default: '' },
+    warmup: { type: 'string', default: '15' },
+    settle: { type: 'string', default: '12' },
+    json: { type: 'string' },
   },
 });
 const RATE = Number(flags.rate);
@@ -37,9 +44,38 @@ const BEFORE_MS = Number(flags.before) * 1000;
 const AFTER_MS = Number(flags.after) * 1000;
 const ROLE_FLAGS = flags['role-flags'] ? flags['role-flags'].split(/\s+/) : [];
 const SCENARIOS = flags.scenarios.split(',');
-if (!(RATE > 0) || !(BEFORE_MS > 0) || !(AFTER_MS > 0)) {
-  console.error('--rate, --before and --after must be positive numbers');
+const WARMUP_MS = Number(flags.warmup) * 1000;
+const SETTLE_MS = Number(flags.settle) * 1000;
+if (!(RATE > 0) || !(BEFORE_MS > 0) || !(AFTER_MS > 0) || !(WARMUP_MS >= 0) || !(SETTLE_MS >= 0)) {
+  console.error('--rate, --before and --after must be positive numbers, --warmup and --settle not negative');
   process.exit(2);
+}
+
+/** One scenario's figures over the requests sent in the window after its fault. */
+export interface FailoverRow {
+  readonly scenario: string;
+  readonly sent: number;
+  readonly answered: number;
+  readonly '504': number;
+  readonly errors: number;
+  readonly retried: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** Seconds after the fault until the answered rate stayed within 10 % of its level before. */
+  readonly recoveryS: number;
+  readonly hedges: number;
+  readonly replays: number;
+  readonly cpuPerAnswerUs: number;
+}
+
+/** What --json writes. */
+export interface FailoverResults {
+  readonly rate: number;
+  readonly beforeSeconds: number;
+  readonly afterSeconds: number;
+  readonly roleFlags: string;
+  readonly rows: readonly FailoverRow[];
 }
 
 interface Outcome {
@@ -131,13 +167,14 @@ const start = (role: 'gateway' | 'consumer') => group.start(role, target, ROLE_F
 // As ops/k8s runs them: each consumer the static member of its pod's name, the same for whoever takes its place.
 const startConsumer = (slot: number) => group.start('consumer', target, [...ROLE_FLAGS, '--kafka-group-instance-id', `stratus-consumer-${slot}`]);
 const rows: string[] = [];
+const figures: FailoverRow[] = [];
 try {
   const consumers: RoleProcess[] = [startConsumer(0), startConsumer(1)];
   const gateways: RoleProcess[] = [start('gateway'), start('gateway')];
   await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
   // Warm-up: JIT, connections, the consumers' first model calls, the brokers' JVMs.
   const warm = Promise.withResolvers<void>();
-  setTimeout(warm.resolve, 15_000);
+  setTimeout(warm.resolve, WARMUP_MS);
   await offerLoad(gateways.map((g) => g.url), warm.promise, `warm-${Date.now()}`);
 
   const faults: Record<string, { strike: () => Promise<void>; mend: () => Promise<void> }> = {
@@ -216,7 +253,7 @@ try {
     const delta = (pattern: RegExp) => countersAfter.reduce((sum, text, i) => sum + Math.max(0, counter(text, pattern) - counter(countersBefore[i] ?? '', pattern)), 0);
     const window = outcomes.filter((o) => o.sentAt >= faultAt);
     const latencies = window.filter((o) => o.kind === 'ok').map((o) => o.doneAt - o.sentAt).sort((a, b) => a - b);
-    const row = {
+    const row: FailoverRow = {
       scenario: name,
       sent: window.length,
       answered: window.filter((o) => o.kind === 'ok').length,
@@ -232,16 +269,19 @@ try {
       cpuPerAnswerUs: Math.round((cpuSeconds / Math.max(1, outcomes.filter((o) => o.kind === 'ok').length)) * 1e6),
     };
     console.log(JSON.stringify(row));
+    figures.push(row);
     rows.push(`| ${row.scenario} | ${row.sent} | ${row.answered} | ${row['504']} | ${row.errors} | ${row.retried} | ${row.p50} ms | ${row.p99} ms | ${row.max} ms | ${row.recoveryS} s | ${row.hedges} | ${row.replays} | ${row.cpuPerAnswerUs} µs |`);
     await fault.mend();
     await withLogs(group, () => Promise.all([...consumers, ...gateways].map((p) => p.waitReady())));
     // Let a rejoining member's rebalance settle before the next fault.
-    await Bun.sleep(12_000);
+    await Bun.sleep(SETTLE_MS);
   }
   console.log('\n| scenario | sent | answered | 504 | other errors | retried at the other gateway | p50 | p99 | max | back to rate after | hedges | replays | Stratus CPU per answer |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {
+  // Written even when a scenario threw: the rows before it stand.
+  await writeJsonResults(flags.json, { rate: RATE, beforeSeconds: BEFORE_MS / 1000, afterSeconds: AFTER_MS / 1000, roleFlags: ROLE_FLAGS.join(' '), rows: figures } satisfies FailoverResults);
   await group.dispose();
   await couch.stop();
   await kafka.down();

@@ -4,8 +4,9 @@
 // PyPI), interleaved: peer, us, peer, us …, every run printed, then the medians and the ratios.
 //
 //   bun run bench/inference.ts [--engine onnx|wasm|both] [--peer] [--rounds 2] [--model DIR]
-//                              [--batches 1,8,64,256] [--seconds 3]
+//                              [--batches 1,8,64,256] [--seconds 3] [--json FILE]
 //
+// --json FILE: every measurement (round, who, batch, µs CPU per image) as InferenceResults.
 // Measures process CPU time (not wall time), so a busy machine changes the figures little.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { loadOnEngine } from '../src/model/load-on-engine.ts';
 import { readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
 import { exportToOnnx } from '../src/model/onnx/export-onnx.ts';
 import { PIXELS } from '../src/protocol/image.ts';
+import { writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
 
 const { values: flags } = parseArgs({
@@ -25,6 +27,7 @@ const { values: flags } = parseArgs({
     model: { type: 'string' },
     batches: { type: 'string', default: '1,8,64,256' },
     seconds: { type: 'string', default: '3' },
+    json: { type: 'string' },
   },
 });
 
@@ -90,14 +93,28 @@ const us = (value: number) => `${value.toFixed(1)} µs`;
 
 console.log(`model ${source.version}; CPU time per image (user+system of the measuring process), ${seconds} s a batch size, ${rounds} round(s)`);
 const peerSetup = flags.peer ? await preparePeer() : null;
+/** What --json writes: every measurement in the order taken (peer, then us, each round). */
+export interface InferenceResults {
+  readonly model: string;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly batches: readonly number[];
+  readonly measurements: readonly { readonly round: number; readonly who: string; readonly batch: number; readonly cpuMicrosPerImage: number }[];
+  /** The peer's versions as it printed them (JSON), '' without --peer. */
+  readonly peerVersions: string;
+}
+const measurements: { round: number; who: string; batch: number; cpuMicrosPerImage: number }[] = [];
+let round = 0;
+
 const figures = new Map<string, Map<number, number[]>>();
 const record = (who: string, batch: number, value: number) => {
+  measurements.push({ round, who, batch, cpuMicrosPerImage: value });
   const byBatch = figures.get(who) ?? new Map<number, number[]>();
   figures.set(who, byBatch);
   byBatch.set(batch, [...(byBatch.get(batch) ?? []), value]);
   console.log(`  ${who.padEnd(22)} batch ${String(batch).padStart(4)}: ${us(value)} per image`);
 };
-for (let round = 1; round <= rounds; round++) {
+for (round = 1; round <= rounds; round++) {
   console.log(`round ${round}/${rounds}`);
   if (peerSetup) for (const [batch, value] of await peer(peerSetup.python, peerSetup.modelPath)) record('ONNX Runtime (Python)', batch, value);
   for (const [engine, model] of models) for (const batch of batches) record(`stratus, ${engine}`, batch, await ours(model, batch));
@@ -114,3 +131,4 @@ for (const batch of batches) {
   console.log(`| ${batch} | ${cells.join(' | ')} |${ratios}`);
 }
 for (const model of models.values()) await model.dispose();
+await writeJsonResults(flags.json, { model: source.version, seconds, rounds, batches, measurements, peerVersions } satisfies InferenceResults);

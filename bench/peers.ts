@@ -6,7 +6,9 @@
 //
 //   bun run bench/peers.ts [--rounds 2] [--epochs 10] [--max-samples N] [--workers 2] [--peers keras,elephas]
 //                          [--stratus-args='--backend wasm'] [--mnist DIR] [--parts training,inference,serving]
+//                          [--json FILE]
 //
+// --json FILE: the training pairs' results (every run in order, failures too) as PeersTrainingResults.
 // --parts: the training pairs are this script's; `inference` then runs bench/inference.ts --peer (ONNX
 // Runtime's Python API against Stratus, CPU per image) and `serving` bench/serving-peers.ts (BentoML against
 // Stratus, requests/s), each with --rounds, as their own scripts print them. All three by default.
@@ -22,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
+import { writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
 
 const REPO = resolve(import.meta.dir, '..');
@@ -39,6 +42,7 @@ const OPTIONS = {
   'stratus-args': { type: 'string', default: '' },
   mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
   parts: { type: 'string', default: 'training,inference,serving' },
+  json: { type: 'string' },
 } as const;
 const flags = (() => {
   try {
@@ -86,7 +90,7 @@ if (!parts.has('training')) {
   process.exit();
 }
 
-interface Run {
+export interface Run {
   readonly who: string;
   readonly trainSamples: number;
   readonly trainSeconds: number;
@@ -189,12 +193,27 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** What --json writes: every run in the order it ran (peer, us, peer, us …), a failed one with its error. */
+export interface PeersTrainingResults {
+  readonly epochs: number;
+  readonly maxSamples: number | null;
+  readonly rounds: number;
+  readonly cpu: string;
+  readonly runs: readonly { readonly round: number; readonly who: string; readonly run?: Run; readonly error?: string }[];
+  /** Contender → how its CPU was counted. */
+  readonly cpuCounted: Record<string, string>;
+  /** Peer → its library versions. */
+  readonly versions: Record<string, string>;
+}
+
 const runs: Run[] = [];
+const ledger: PeersTrainingResults['runs'][number][] = [];
 async function attempt(round: number, contender: string, go: () => Promise<Run>): Promise<void> {
   const label = `round ${round}/${rounds}  ${contender.padEnd(10)}`;
   try {
     const run = await go();
     runs.push(run);
+    ledger.push({ round, who: contender, run });
     console.log(
       `${label} ${run.trainSamples}×${epochs} in ${run.trainSeconds.toFixed(1)} s: ${Math.round(samplesPerSecond(run))} samples/s | ` +
         `wall ${run.wallSeconds.toFixed(1)} s | test ${(run.testAccuracy * 100).toFixed(2)} % | CPU ${run.cpuMsPer1000Samples.toFixed(0)} ms/1000 samples`,
@@ -202,6 +221,7 @@ async function attempt(round: number, contender: string, go: () => Promise<Run>)
   } catch (error) {
     // The other runs go on, a long benchmark is not thrown away for one; the exit code still tells.
     console.log(`${label} FAILED: ${(error as Error).message}`);
+    ledger.push({ round, who: contender, error: (error as Error).message.split('\n').slice(0, 3).join(' ') });
     process.exitCode = 1;
   }
 }
@@ -219,6 +239,16 @@ for (let round = 1; round <= rounds; round++) {
     for (const workers of workerCounts) await attempt(round, `stratus w${workers}`, () => runStratus(workers));
   }
 }
+
+await writeJsonResults(flags.json, {
+  epochs,
+  maxSamples,
+  rounds,
+  cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  runs: ledger,
+  cpuCounted: Object.fromEntries(cpuCounted),
+  versions: Object.fromEntries(peerVersions),
+} satisfies PeersTrainingResults);
 
 const contenders = [...new Set(runs.map((run) => run.who))];
 const medians = new Map(

@@ -6,6 +6,7 @@
 //
 //   bun run bench/retention.ts [--seconds 40] [--rate 2000] [--clients 64] [--pairs 2] [--warmup 1]
 //                              [--before 6] [--after 8] [--settle 10] [--series] [--args='--max-batch 32']
+//                              [--json FILE]
 //
 // Each run starts `bun src/main.ts --role all` as a child process on a fresh --data-dir, every flag at its
 // default but --retention (and --args). An open-loop client offers --rate requests/s of real MNIST test
@@ -27,7 +28,7 @@
 // window and over the load; client CPU per request (process.cpuUsage()); server RSS at the end.
 // --series adds a line per second. Finally a table of every run. A run longer than 60 s also shows the
 // default retention's first sweep, at 60 s, trimming a minute's worth of history over the limit in one go
-// (the 5s runs trim every second).
+// (the 5s runs trim every second). --json FILE: every run's figures as RetentionResults.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ import { Periods } from '../src/adapters/store/periods.ts';
 import { percentile, testDigits } from '../test/e2e/load-client.ts';
 import { MAIN, startProcess, type Started } from '../test/helpers/process.ts';
 import { issuedSessions } from '../test/helpers/sessions.ts';
+import { writeJsonResults } from './json-results.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,6 +52,7 @@ const { values: flags } = parseArgs({
     settle: { type: 'string', default: '10' },
     series: { type: 'boolean', default: false },
     args: { type: 'string', default: '' },
+    json: { type: 'string' },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -117,7 +120,7 @@ interface Drop {
   readonly name: string;
 }
 
-interface Window {
+export interface Window {
   readonly count: number;
   readonly p50: number;
   readonly p99: number;
@@ -126,7 +129,7 @@ interface Window {
   readonly cpuUs: number;
 }
 
-interface RunResult {
+export interface RunResult {
   readonly label: string;
   readonly sent: number;
   readonly statuses: Map<number, number>;
@@ -348,6 +351,15 @@ function printSeries(requests: readonly Request[], drops: readonly Drop[], readi
   }
 }
 
+/** What --json writes: the settings and every run, in the order run (30d, 5s, 30d, 5s …). */
+export interface RetentionResults {
+  readonly seconds: number;
+  readonly rate: number;
+  readonly clients: number;
+  readonly windows: { readonly before: readonly [number, number]; readonly after: readonly [number, number] };
+  readonly runs: readonly (Omit<RunResult, 'statuses'> & { readonly statuses: Record<string, number> })[];
+}
+
 const digits = testDigits(256);
 console.log(
   `retention bench: ${navigator.hardwareConcurrency} cores; bun src/main.ts --role all, pouchdb store, ${EXTRA.length ? EXTRA.join(' ') : 'default flags'}; ` +
@@ -358,6 +370,13 @@ for (let pair = 0; pair < PAIRS; pair++) {
   results.push(await run('30d (default)', null, digits.bodies, pair * 2));
   results.push(await run('5s', '5s', digits.bodies, pair * 2 + 1));
 }
+await writeJsonResults(flags.json, {
+  seconds: SECONDS,
+  rate: RATE,
+  clients: CLIENTS,
+  windows: { before: [WARMUP_MS / 1000, BEFORE_MS / 1000], after: [AFTER_MS / 1000, SECONDS] },
+  runs: results.map((r) => ({ ...r, statuses: Object.fromEntries(r.statuses) })),
+} satisfies RetentionResults);
 console.log(`\n| run | retention | before p50 / p99 | after p50 / p99 | p99 after / before | p99 after / the pair's 30d p99 after | max | 5xx | other errors | dir peak → ${SETTLE_MS / 1000} s after | server CPU/request | client CPU/request | oldest period on disk | other processes |`);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 results.forEach((r, i) => {

@@ -3,8 +3,11 @@
 // a venv this makes under .tmp/ from PyPI). Interleaved, peer then us, every run printed, then medians and
 // ratios. Not part of CI; run it on a quiet machine.
 //
-//   bun run bench/serving-peers.ts [--rounds 2] [--seconds 15] [--connections 64] [--binary ./stratus] [--mnist DIR]
+//   bun run bench/serving-peers.ts [--rounds 2] [--seconds 15] [--connections 64[,1000]] [--binary ./stratus] [--mnist DIR]
+//                                  [--json FILE]
 //
+// --connections takes a list: each server, once started and warmed up, takes a run at each in turn.
+// --json FILE: every run (round, server, connections, figures or error) as ServingResults.
 // Both get the same load from wrk: POSTs of real MNIST test digits to /api/predict, after the same warm-up.
 // Stratus runs local mode on the in-memory store with --rate-limit api=off: its default per-client limit
 // (api=100/200) would turn one load generator's excess into 429s, and BentoML has no such limit.
@@ -19,6 +22,7 @@ import { readEmbeddedModel } from '../src/model/model-source.ts';
 import { loadSplit } from '../src/train/mnist.ts';
 import { childEnv, freePort, MAIN, startProcess } from '../test/helpers/process.ts';
 import { benchFlagErrors } from './cli-errors.ts';
+import { writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
 import { threadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
@@ -34,6 +38,7 @@ const flags = (() => {
         connections: { type: 'string', default: '64' },
         binary: { type: 'string' },
         mnist: { type: 'string', default: resolve(REPO, '../shared/data/mnist') },
+        json: { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -42,7 +47,7 @@ const flags = (() => {
 })();
 const rounds = positive('rounds', flags.rounds);
 const seconds = positive('seconds', flags.seconds);
-const connections = positive('connections', flags.connections);
+const connectionCounts = flags.connections!.split(',').map((text) => positive('connections', text));
 const VENV = '.tmp/peers-bentoml-venv';
 const binary = flags.binary === undefined ? null : resolve(flags.binary);
 if (binary && !existsSync(binary)) fail(`--binary ${flags.binary} does not exist`);
@@ -133,20 +138,37 @@ async function startStratus(): Promise<Server> {
   return { url, cpuSeconds, stop };
 }
 
-interface Run {
+export interface Run {
   readonly who: string;
+  readonly connections: number;
   readonly load: LoadResult;
   readonly cpuMicrosPerRequest: number;
 }
 
-async function measure(who: string, start: () => Promise<Server>, bodies: readonly string[]): Promise<Run> {
+/** What --json writes: every run in the order it ran, a failed one with its error. */
+export interface ServingResults {
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly connections: readonly number[];
+  readonly versions: { readonly bentoml: string; readonly stratus: string };
+  readonly runs: readonly { readonly round: number; readonly who: string; readonly connections: number; readonly run?: Run; readonly error?: string }[];
+}
+
+/** One server started and warmed up, then a run of `seconds` at each number of connections. */
+async function measure(who: string, start: () => Promise<Server>, bodies: readonly string[], onRun: (connections: number, run: Run | Error) => void): Promise<void> {
   const server = await start();
   try {
     await runWrk(server.url, 16, 2, bodies); // warm-up: JIT, the batchers' estimates, connection set-up
-    const before = server.cpuSeconds();
-    const load = await runWrk(server.url, connections, seconds, bodies);
-    const cpu = server.cpuSeconds() - before;
-    return { who, load, cpuMicrosPerRequest: (cpu / Math.max(1, load.ok)) * 1e6 };
+    for (const connections of connectionCounts) {
+      try {
+        const before = server.cpuSeconds();
+        const load = await runWrk(server.url, connections, seconds, bodies);
+        const cpu = server.cpuSeconds() - before;
+        onRun(connections, { who, connections, load, cpuMicrosPerRequest: (cpu / Math.max(1, load.ok)) * 1e6 });
+      } catch (error) {
+        onRun(connections, error as Error);
+      }
+    }
   } finally {
     await server.stop();
   }
@@ -169,27 +191,36 @@ const bodies = Array.from({ length: 256 }, (_, i) =>
 );
 
 console.log(
-  `POST /api/predict, ${connections} connections, ${seconds} s a run, ${rounds} round(s), wrk; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n` +
+  `POST /api/predict, ${connectionCounts.join(' and ')} connections, ${seconds} s a run, ${rounds} round(s), wrk; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n` +
     `  bentoml: ${versions.stdout.toString().trim()}, workers gateway ${process.env.BENTO_GATEWAY_WORKERS ?? 1} / model ${process.env.BENTO_MODEL_WORKERS ?? 1}\n` +
     `  stratus: ${binary ?? 'sources'} under bun ${Bun.version}, --store memory --rate-limit api=off`,
 );
 const runs: Run[] = [];
+const ledger: ServingResults['runs'][number][] = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     // Peer, us, peer, us: a drift in the machine's speed then touches both sides alike.
     for (const [who, start] of [['bentoml', () => startBentoml(python, modelPath)], ['stratus', startStratus]] as const) {
-      const label = `round ${round}/${rounds}  ${who.padEnd(8)}`;
-      try {
-        const run = await measure(who, start, bodies);
-        runs.push(run);
-        const { rate, latencyMs, ok, errors } = run.load;
-        console.log(
-          `${label} ${rate.toFixed(0)} req/s | p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms | ${ok} ok, ${errors} non-2xx or socket errors | ` +
-            `server CPU ${run.cpuMicrosPerRequest.toFixed(0)} µs/request`,
-        );
-      } catch (error) {
-        console.log(`${label} FAILED: ${(error as Error).message}`);
+      const label = (connections: number) => `round ${round}/${rounds}  ${who.padEnd(8)} ${String(connections).padStart(5)} connections`;
+      const failed = (connections: number, error: Error) => {
+        console.log(`${label(connections)} FAILED: ${error.message}`);
+        ledger.push({ round, who, connections, error: error.message.split('\n').slice(0, 3).join(' ') });
         process.exitCode = 1;
+      };
+      try {
+        await measure(who, start, bodies, (connections, run) => {
+          if (run instanceof Error) return failed(connections, run);
+          runs.push(run);
+          ledger.push({ round, who, connections, run });
+          const { rate, latencyMs, ok, errors } = run.load;
+          console.log(
+            `${label(connections)} ${rate.toFixed(0)} req/s | p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms | ${ok} ok, ${errors} non-2xx or socket errors | ` +
+              `server CPU ${run.cpuMicrosPerRequest.toFixed(0)} µs/request`,
+          );
+        });
+      } catch (error) {
+        // The server did not start (or stop): every run it would have taken this round failed with it.
+        for (const connections of connectionCounts) if (!ledger.some((r) => r.round === round && r.who === who && r.connections === connections)) failed(connections, error as Error);
       }
     }
   }
@@ -197,21 +228,31 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const summary = (who: string) => {
-  const mine = runs.filter((run) => run.who === who);
+await writeJsonResults(flags.json, {
+  seconds,
+  rounds,
+  connections: connectionCounts,
+  versions: { bentoml: versions.stdout.toString().trim(), stratus: `${binary ?? 'sources'} under bun ${Bun.version}, --store memory --rate-limit api=off` },
+  runs: ledger,
+} satisfies ServingResults);
+
+const summary = (who: string, connections: number) => {
+  const mine = runs.filter((run) => run.who === who && run.connections === connections);
   if (!mine.length) return null;
   const of = (figure: (run: Run) => number) => median(mine.map(figure));
   return { runs: mine.length, rate: of((r) => r.load.rate), p50: of((r) => r.load.latencyMs.p50), p99: of((r) => r.load.latencyMs.p99), errors: of((r) => r.load.errors), cpu: of((r) => r.cpuMicrosPerRequest) };
 };
-const [peer, us] = [summary('bentoml'), summary('stratus')];
-console.log('\nmedians');
-console.log('| server | runs | req/s | p50 ms | p99 ms | errors | CPU µs / request |');
-console.log('|---|---|---|---|---|---|---|');
-for (const [who, m] of [['bentoml', peer], ['stratus', us]] as const) {
-  if (m) console.log(`| ${who} | ${m.runs} | ${m.rate.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.errors} | ${m.cpu.toFixed(0)} |`);
-}
-if (peer && us) {
-  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  console.log('\nStratus / BentoML (req/s above 1: Stratus serves more; latency and CPU below 1: Stratus is quicker, cheaper)');
-  console.log(`req/s ${ratio(us.rate, peer.rate)} | p50 ${ratio(us.p50, peer.p50)} | p99 ${ratio(us.p99, peer.p99)} | CPU per request ${ratio(us.cpu, peer.cpu)}`);
+for (const connections of connectionCounts) {
+  const [peer, us] = [summary('bentoml', connections), summary('stratus', connections)];
+  console.log(`\nmedians, ${connections} connections`);
+  console.log('| server | runs | req/s | p50 ms | p99 ms | errors | CPU µs / request |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [who, m] of [['bentoml', peer], ['stratus', us]] as const) {
+    if (m) console.log(`| ${who} | ${m.runs} | ${m.rate.toFixed(0)} | ${m.p50} | ${m.p99} | ${m.errors} | ${m.cpu.toFixed(0)} |`);
+  }
+  if (peer && us) {
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    console.log('Stratus / BentoML (req/s above 1: Stratus serves more; latency and CPU below 1: Stratus is quicker, cheaper)');
+    console.log(`req/s ${ratio(us.rate, peer.rate)} | p50 ${ratio(us.p50, peer.p50)} | p99 ${ratio(us.p99, peer.p99)} | CPU per request ${ratio(us.cpu, peer.cpu)}`);
+  }
 }

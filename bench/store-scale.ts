@@ -15,7 +15,9 @@
 //   bun run bench/store-scale.ts [--store pouchdb|couchdb|both] [--count N | --pouch-count N --couch-count N]
 //                                [--batch 64] [--concurrency 4] [--sessions 10000] [--reads 2000]
 //                                [--retention-days 30] [--images] [--couch-interval-ms 0] [--dir DIR] [--keep]
+//                                [--json FILE]
 //
+// --json FILE: each store's figures as StoreScaleResults.
 // pouchdb: a WorkerStore on leveldb, as local mode runs it (PouchDB on a thread of its own); its CPU is
 // this process's. Default 10,000,000 predictions.
 // couchdb: a CouchStore against COUCHDB_URL, or else the dev server (ops/dev/couchdb-node.ts: pouchdb-server
@@ -51,6 +53,7 @@ import { imagesToText, PIXELS } from '../src/protocol/image.ts';
 import { STORE_WORKER } from '../src/workers.ts';
 import { startCouch, waitForCouch, type CouchNode } from '../ops/dev/couchdb-node.ts';
 import { freePort } from '../test/helpers/process.ts';
+import { writeJsonResults } from './json-results.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -67,6 +70,7 @@ const { values: flags } = parseArgs({
     'couch-interval-ms': { type: 'string', default: '0' },
     dir: { type: 'string', default: tmpdir() },
     keep: { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
 
@@ -302,6 +306,38 @@ async function couchTarget(root: string): Promise<Target> {
   };
 }
 
+// ---- What --json writes.
+
+/** One store's figures. Rates in results/s, CPU in µs per result (server: NaN → null when unknown). */
+export interface StoreScaleRun {
+  readonly store: 'pouchdb' | 'couchdb';
+  readonly where: string;
+  readonly count: number;
+  readonly seconds: number;
+  readonly rate: { readonly whole: number; readonly first5: number; readonly last5: number; readonly lastOverFirst: number };
+  readonly cpuMicrosPerResult: { readonly first5: number; readonly last5: number; readonly serverFirst5: number | null; readonly serverLast5: number | null };
+  /** The write rate over each tenth of the load. */
+  readonly tenths: readonly { readonly percent: number; readonly resultsPerSecond: number }[];
+  readonly diskBytes: number;
+  readonly bytesPerPrediction: number;
+  readonly historyMs: { readonly p50: number; readonly p99: number };
+  readonly getResultMs: { readonly p50: number; readonly p99: number };
+  readonly expiry: { readonly ms: number; readonly bytesTakenBack: number; readonly databasesLeft: number; readonly allGone: boolean };
+}
+
+export interface StoreScaleResults {
+  readonly batch: number;
+  readonly concurrency: number;
+  readonly sessions: number;
+  readonly reads: number;
+  readonly retentionDays: number;
+  readonly runs: readonly StoreScaleRun[];
+}
+
+const perSecond = (from: Mark, to: Mark) => ((to.done - from.done) * 1000) / (to.ms - from.ms);
+const cpuPer = (from: Mark, to: Mark, key: 'cpu' | 'server') => (to[key] - from[key]) / Math.max(1, to.done - from.done);
+const orNull = (n: number) => (Number.isFinite(n) ? n : null);
+
 // ---- The run.
 
 function rateLine(label: string, from: Mark, to: Mark, calls?: number[]): string {
@@ -328,7 +364,7 @@ async function timed<T>(calls: number, call: () => Promise<T>, check: (answer: T
   return { sorted: times.sort((a, b) => a - b), failed };
 }
 
-async function run(target: Target, count: number): Promise<void> {
+async function run(target: Target, count: number): Promise<StoreScaleRun> {
   const { store } = target;
   console.log(`\n== ${target.name}: ${int(count)} predictions; ${target.where}`);
   const emptyBytes = await target.diskBytes();
@@ -344,6 +380,7 @@ async function run(target: Target, count: number): Promise<void> {
   let tenth = 1;
   let intervalMark = startMark;
   let intervalCalls: number[] = [];
+  const tenths: { percent: number; resultsPerSecond: number }[] = [];
   const startCalls: number[] = [];
   const endCalls: number[] = [];
   let issued = 0;
@@ -367,6 +404,7 @@ async function run(target: Target, count: number): Promise<void> {
       if (!endWindow && done >= last) endWindow = mark(done);
       while (tenth < 10 && done >= (count * tenth) / 10) {
         const now = mark(done);
+        tenths.push({ percent: tenth * 10, resultsPerSecond: perSecond(intervalMark, now) });
         const line = rateLine(`  ${String(tenth * 10).padStart(3)} %, ${((now.ms - startMark.ms) / 1000).toFixed(1)} s in; since the last line`, intervalMark, now, intervalCalls);
         intervalMark = now;
         intervalCalls = [];
@@ -408,6 +446,7 @@ async function run(target: Target, count: number): Promise<void> {
   console.log(`period databases before expiry: ${before.length} (${before.join(', ')}); disk ${bytes(beforeBytes)}`);
   const future = Date.now() + retention.retentionMs + 2 * periods.lengthMs;
   let report: SweepReport | null = null;
+  const expiryStarted = performance.now();
   // A sweep the store began by itself meanwhile answers for this one (as of its own time): sweep again.
   for (let attempt = 1; attempt <= 3; attempt++) {
     const started = performance.now();
@@ -422,6 +461,7 @@ async function run(target: Target, count: number): Promise<void> {
   const afterBytes = await target.diskBytes();
   const left = await target.periodDatabases();
   console.log(`disk after expiry: ${bytes(afterBytes)}, ${bytes(beforeBytes - afterBytes)} taken back; period databases left: ${left.length}`);
+  const expiryMs = performance.now() - expiryStarted;
   const probes = sample.ids.slice(0, 100);
   let found = 0;
   for (const id of probes) if ((await store.getResult(id)) !== null) found++;
@@ -430,6 +470,26 @@ async function run(target: Target, count: number): Promise<void> {
     `after expiry: getResult of ${probes.length} sampled ids found ${found}, history of a session has ${historyLeft} entries ` +
       `(${found === 0 && historyLeft === 0 ? 'ok, all gone' : 'NOT ALL GONE'})`,
   );
+  const [first5, last5] = [startWindow ?? endMark, endWindow ?? startMark] as const;
+  return {
+    store: target.name,
+    where: target.where,
+    count,
+    seconds: (endMark.ms - startMark.ms) / 1000,
+    rate: { whole: perSecond(startMark, endMark), first5: perSecond(startMark, first5), last5: perSecond(last5, endMark), lastOverFirst: ratio },
+    cpuMicrosPerResult: {
+      first5: cpuPer(startMark, first5, 'cpu'),
+      last5: cpuPer(last5, endMark, 'cpu'),
+      serverFirst5: orNull(cpuPer(startMark, first5, 'server')),
+      serverLast5: orNull(cpuPer(last5, endMark, 'server')),
+    },
+    tenths,
+    diskBytes: loadedBytes,
+    bytesPerPrediction: (loadedBytes - emptyBytes) / count,
+    historyMs: { p50: percentile(history.sorted, 0.5), p99: percentile(history.sorted, 0.99) },
+    getResultMs: { p50: percentile(results.sorted, 0.5), p99: percentile(results.sorted, 0.99) },
+    expiry: { ms: expiryMs, bytesTakenBack: beforeBytes - afterBytes, databasesLeft: left.length, allGone: found === 0 && historyLeft === 0 },
+  };
 }
 
 const root = await mkdtemp(join(resolve(flags.dir), 'stratus-store-scale-'));
@@ -444,15 +504,24 @@ console.log(
   `machine: ${navigator.hardwareConcurrency} cores, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; ` +
     `data in ${root}, ${bytes(disk.bavail * disk.bsize)} free there`,
 );
+const scaleRuns: StoreScaleRun[] = [];
 try {
   for (const name of stores) {
     const target = name === 'pouchdb' ? await pouchTarget(root) : await couchTarget(root);
     try {
-      await run(target, counts[name as 'pouchdb' | 'couchdb']);
+      scaleRuns.push(await run(target, counts[name as 'pouchdb' | 'couchdb']));
     } finally {
       await target.close();
     }
   }
 } finally {
+  await writeJsonResults(flags.json, {
+    batch: batchSize,
+    concurrency,
+    sessions: sessionCount,
+    reads: readCount,
+    retentionDays: Number(flags['retention-days']),
+    runs: scaleRuns,
+  } satisfies StoreScaleResults);
   for (const cleanup of cleanups) await cleanup().catch(() => {});
 }
