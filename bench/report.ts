@@ -1,18 +1,25 @@
 // The paper's evaluation, reproduced in one command: training time and accuracy, the hand-drawn digits
 // in a real browser, and Locust load tests of the page (GET) and the prediction endpoint (POST) in
-// local and cluster mode; then docs/evaluation.md with the paper's figures beside ours, and its charts.
+// local and cluster mode; then the repository's own benches beside it (training, inference and serving
+// against the Python peers; failover; abuse; storage), each through its --json output; then
+// docs/evaluation.md with the paper's figures beside ours, and its charts.
 //
-//   bun run bench/report.ts [--quick] [--out DIR] [--only training,hand-drawn,local,cluster]
+//   bun run bench/report.ts [--quick] [--out DIR]
+//                           [--only training,hand-drawn,local,cluster,peers-training,peers-inference,peers-serving,
+//                                   failover,abuse,retention,store-scale]   (peers, storage: their groups)
 //                           [--binary ./stratus] [--seconds N] [--wait MIN,MAX] [--mnist DIR]
 //   bun run bench/report.ts --render docs/evaluation/results.json    # the text and charts again, no run
 //
-// --quick: a smoke run of a few minutes (2 settings of 12 s, 20 digits, 1 short epoch), written to
-// .tmp/evaluation-quick/ unless --out says otherwise; the full run writes docs/. Each experiment has a
+// --quick: a smoke run of a few minutes (2 settings of 12 s, 20 digits, 1 short epoch, every bench at its
+// smallest: bench/report/bench-plans.ts), written to .tmp/evaluation-quick/ unless --out says otherwise;
+// the full run (load settings of 30 s by default) writes docs/ and takes under 45 minutes on 2 cores. Each experiment has a
 // time budget; one that fails or runs over is reported as failed, with its error, and the run goes on.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BENCH_EXPERIMENTS, benchPlans, EXPERIMENT_GROUPS } from './report/bench-plans.ts';
+import { runBenchScript } from './report/bench-script.ts';
 import { runHandDrawn } from './report/hand-drawn.ts';
 import { servedAccuracy } from './report/baseline.ts';
 import { drawingBodies, mnistBodies, type LabelledBody } from './report/load-data.ts';
@@ -21,12 +28,12 @@ import { describeMachine } from './report/machine.ts';
 import { renderReport } from './report/markdown.ts';
 import { Children, withBudget, type Outcome } from './report/outcome.ts';
 import { PAPER } from './report/paper.ts';
-import { MAIN, REPO, shellWord } from './report/processes.ts';
-import type { LoadTests, Results } from './report/results.ts';
+import { MAIN, REPO, relativeToRepo, shellWord } from './report/processes.ts';
+import type { BenchResults, LoadTests, PlanLine, Results } from './report/results.ts';
 import { startClusterTarget, startLocalTarget, type Target } from './report/targets.ts';
 import { runTraining, type Recipe } from './report/training.ts';
 
-const EXPERIMENTS = ['training', 'hand-drawn', 'local', 'cluster'] as const;
+const EXPERIMENTS = ['training', 'hand-drawn', 'local', 'cluster', ...BENCH_EXPERIMENTS] as const;
 
 function fail(message: string): never {
   console.error(`bench/report: ${message}`);
@@ -50,11 +57,12 @@ try {
   fail((error as Error).message);
 }
 const quick = flags.quick;
-const only = new Set(flags.only.split(',').filter(Boolean));
-for (const name of only) if (!(EXPERIMENTS as readonly string[]).includes(name)) fail(`--only takes ${EXPERIMENTS.join(', ')}; got ${name}`);
+const only = new Set<string>(flags.only.split(',').filter(Boolean).flatMap((name): readonly string[] => EXPERIMENT_GROUPS[name] ?? [name]));
+for (const name of only) if (!(EXPERIMENTS as readonly string[]).includes(name)) fail(`--only takes ${[...EXPERIMENTS, ...Object.keys(EXPERIMENT_GROUPS)].join(', ')}; got ${name}`);
 const wait = flags.wait.split(',').map(Number);
 if (wait.length !== 2 || !wait.every((w) => Number.isFinite(w) && w >= 0) || wait[0]! > wait[1]!) fail('--wait must be MIN,MAX seconds, 0 ≤ MIN ≤ MAX');
-const seconds = flags.seconds === undefined ? (quick ? 12 : 60) : Number(flags.seconds);
+// 30 s a setting keeps the full run under 45 minutes (60 s took the load tests alone to ~37).
+const seconds = flags.seconds === undefined ? (quick ? 12 : 30) : Number(flags.seconds);
 if (!Number.isInteger(seconds) || seconds < 1) fail('--seconds must be a whole number ≥ 1');
 if (flags.binary !== undefined && !(await Bun.file(flags.binary).exists())) fail(`--binary ${flags.binary}: no such file`);
 // The sources under this Bun by default: what the report measures is then the checked-out code.
@@ -70,12 +78,32 @@ const SETTINGS: LoadSetting[] = quick
 const HAND_DRAWN_PER_DIGIT = quick ? 2 : PAPER.handDrawn.digits / 10;
 const TRAINING_LIMITS = quick ? { epochs: 1, maxSamples: 2000 } : {};
 const MINUTE = 60_000;
+const BENCH_PLANS = benchPlans(quick, flags.mnist, flags.binary === undefined ? undefined : resolve(flags.binary));
+
+/** What each experiment runs with, its budget and the minutes expected, for the report's header. The
+ * paper's experiments' expectations are those of the last full run (29 min at 30 s a load setting). */
+function runPlan(): PlanLine[] {
+  const loadRuns = Object.keys(SCENARIOS).length * SETTINGS.length;
+  const loadMinutes = (loadRuns * (seconds + 7)) / 60 + 1;
+  const lines: PlanLine[] = [
+    { experiment: 'training', parameters: `seed and default recipes, 1 and 2 workers${quick ? `, ${TRAINING_LIMITS.epochs} epoch of ${TRAINING_LIMITS.maxSamples} samples` : ', each recipe\'s own epochs'}`, budgetMinutes: quick ? 20 : 150, expectedMinutes: quick ? 2 : 7 },
+    { experiment: 'hand-drawn', parameters: `${HAND_DRAWN_PER_DIGIT * 10} digits`, budgetMinutes: quick ? 5 : 20, expectedMinutes: quick ? 1 : 2 },
+  ];
+  for (const mode of ['local', 'cluster']) {
+    lines.push({ experiment: mode, parameters: `${loadRuns} Locust runs of ${seconds} s (${SETTINGS.map((s) => s.users).join(', ')} users × ${Object.keys(SCENARIOS).length} scenarios)`, budgetMinutes: Math.round(((mode === 'cluster' ? 6 : 2) * MINUTE + 3 * MINUTE + loadRuns * (seconds + 90) * 1000) / MINUTE), expectedMinutes: Math.round(loadMinutes * 10) / 10 });
+  }
+  for (const name of BENCH_EXPERIMENTS) {
+    const plan = BENCH_PLANS[name];
+    lines.push({ experiment: name, parameters: [plan.script, ...plan.args.map(relativeToRepo)].map(shellWord).join(' '), budgetMinutes: plan.budgetMinutes, expectedMinutes: plan.expectedMinutes });
+  }
+  return lines.filter((line) => only.has(line.experiment));
+}
 
 // Children that spawn `bun` by name (the browser harness) find this one.
 process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    for (const proc of Children.everywhere) proc.kill('SIGTERM');
+    for (const proc of Children.everywhere) Children.signal(proc, 'SIGTERM');
     process.exit(130);
   });
 }
@@ -138,6 +166,24 @@ async function training(recipe: Recipe, workers: number): Promise<Results['train
   return { recipe, workers, outcome };
 }
 
+/** The repository's own benches, one after the other, each under its budget, through its --json output. */
+async function benches(): Promise<BenchResults> {
+  const dir = join(rawDir, 'benches');
+  await mkdir(dir, { recursive: true });
+  // Each bench's JSON is read as the type its script exports; the record is keyed by the same names.
+  const results: Record<string, Outcome<unknown>> = {};
+  for (const name of BENCH_EXPERIMENTS) {
+    if (!only.has(name)) {
+      results[name] = notRun('not asked for (--only)');
+      continue;
+    }
+    console.error(`… ${name}`);
+    const plan = BENCH_PLANS[name];
+    results[name] = await withBudget(name, plan.budgetMinutes * MINUTE, (children) => runBenchScript(children, plan.script, plan.args, dir, name));
+  }
+  return results as unknown as BenchResults;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -159,6 +205,7 @@ async function main(): Promise<void> {
       ? (console.error('… hand-drawn digits in Chromium'), await withBudget('hand-drawn', quick ? 5 * MINUTE : 20 * MINUTE, () => runHandDrawn(HAND_DRAWN_PER_DIGIT)))
       : notRun<Awaited<ReturnType<typeof runHandDrawn>>>('not asked for (--only)');
     const load = [await loadTests('local', inputs, bodies), await loadTests('cluster', inputs, bodies)];
+    const benchResults = await benches();
     const results: Results = {
       command: ['bun', 'run', 'bench/report.ts', ...process.argv.slice(2)].map(shellWord).join(' '),
       quick,
@@ -170,6 +217,8 @@ async function main(): Promise<void> {
       load,
       handDrawn,
       training: trainingRuns,
+      benches: benchResults,
+      plan: runPlan(),
     };
     await writeReport(results, outDir);
   } finally {

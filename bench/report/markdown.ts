@@ -1,6 +1,10 @@
 // docs/evaluation.md from a run's results: the paper's figure beside ours for every experiment, the
 // charts, the machine, the date and the exact commands. Pure: results in, text and SVG files out.
+import { abuseSection } from './abuse-section.ts';
 import { chartName, handDrawnChart, loadCharts, trainingChart } from './charts.ts';
+import { failoverSection } from './failover-section.ts';
+import { peersSection } from './peers-section.ts';
+import { storageSection } from './storage-section.ts';
 import { LOCUST_INPUTS_NOTE, SCENARIOS, type LoadRun, type Scenario } from './load-tests.ts';
 import type { Baseline } from './baseline.ts';
 import { cell, code, loadCell, ms, pct, why } from './format.ts';
@@ -181,8 +185,23 @@ function loadSection(results: Results): string[] {
   return lines;
 }
 
+/** Each experiment's parameters, budget and expected minutes, and their sum, as the run planned them. */
+function planSection(results: Results): string[] {
+  if (results.plan === undefined || results.plan.length === 0) return [];
+  const total = results.plan.reduce((sum, line) => sum + line.expectedMinutes, 0);
+  return [
+    `The run's plan: each experiment's parameters, its time budget (one that runs over is stopped and reported as failed) and the minutes it was expected to take on this 2-core machine, ${total.toFixed(1)} in all.`,
+    '',
+    '| experiment | parameters | budget | expected |',
+    '|---|---|---|---|',
+    ...results.plan.map((line) => `| ${line.experiment} | ${code(line.parameters)} | ${line.budgetMinutes} min | ${line.expectedMinutes} min |`),
+    '',
+  ];
+}
+
 export function renderReport(results: Results): RenderedReport {
-  const charts = new Map<string, string>([...handDrawnChart(results), ...trainingChart(results)]);
+  const sections = [peersSection(results), failoverSection(results), abuseSection(results), storageSection(results)];
+  const charts = new Map<string, string>([...handDrawnChart(results), ...trainingChart(results), ...sections.flatMap((section) => [...section.charts])]);
   for (const tests of results.load) for (const scenario of Object.keys(SCENARIOS) as Scenario[]) for (const [k, v] of loadCharts(tests, scenario, SCENARIOS[scenario].title)) charts.set(k, v);
   const m = results.machine;
   const lines = [
@@ -196,6 +215,7 @@ export function renderReport(results: Results): RenderedReport {
       `Code: commit ${m.commit}${m.uncommittedChanges > 0 ? ` with ${m.uncommittedChanges} files changed since` : ''}; Stratus run as ${code(results.stratus)}; ` +
       `model served (as its answers name it): ${servedModels(results)}.`,
     '',
+    ...planSection(results),
     '## Summary',
     '',
     ...summary(results),
@@ -206,6 +226,7 @@ export function renderReport(results: Results): RenderedReport {
     '',
     ...loadSection(results),
     '',
+    ...sections.flatMap((section) => [...section.lines, '']),
   ];
   return { markdown: lines.join('\n'), charts };
 }

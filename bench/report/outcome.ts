@@ -22,12 +22,26 @@ export class Children {
   /** Every process any experiment started and still running: stopped on Ctrl-C too. */
   static readonly everywhere = new Set<Bun.Subprocess>();
   private readonly running = new Set<Bun.Subprocess>();
+  /** Processes spawned `detached`: leaders of a process group of their own, signalled as a group so that
+   * whatever they started (a bench script's servers, brokers, load generators) stops with them. */
+  private static readonly leaders = new WeakSet<Bun.Subprocess>();
+
+  /** Sends `signal` to the process, or to its whole group when it leads one. */
+  static signal(proc: Bun.Subprocess, signal: NodeJS.Signals): void {
+    if (!Children.leaders.has(proc)) return void proc.kill(signal);
+    try {
+      process.kill(-proc.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  }
 
   spawn<Opts extends Bun.SpawnOptions.OptionsObject<Bun.SpawnOptions.Writable, Bun.SpawnOptions.Readable, Bun.SpawnOptions.Readable>>(
     command: string[],
     options: Opts,
   ): Bun.Subprocess<Opts extends { stdin: infer I } ? I : 'ignore', Opts extends { stdout: infer O } ? O : 'pipe', Opts extends { stderr: infer E } ? E : 'inherit'> {
     const proc = Bun.spawn(command, options);
+    if (options.detached) Children.leaders.add(proc);
     this.running.add(proc);
     Children.everywhere.add(proc);
     void proc.exited.then(() => {
@@ -40,8 +54,8 @@ export class Children {
   /** SIGTERM to each process this experiment started and still running; SIGKILL after `graceMs`. */
   async stopAll(graceMs = 5_000): Promise<void> {
     const procs = [...this.running];
-    for (const proc of procs) proc.kill('SIGTERM');
-    const timer = setTimeout(() => procs.forEach((proc) => proc.kill('SIGKILL')), graceMs);
+    for (const proc of procs) Children.signal(proc, 'SIGTERM');
+    const timer = setTimeout(() => procs.forEach((proc) => Children.signal(proc, 'SIGKILL')), graceMs);
     await Promise.all(procs.map((proc) => proc.exited));
     clearTimeout(timer);
   }

@@ -1,0 +1,53 @@
+// The benches the report runs beside the paper's experiments, and at what size: each bench's flags for the
+// full run (sized so that, with the paper's experiments, a run takes under 45 minutes on a 2-core
+// machine) and for --quick (a smoke run: the smallest sizes that still exercise every figure), with each
+// one's time budget and the minutes it is expected to take.
+export const BENCH_EXPERIMENTS = ['peers-training', 'peers-inference', 'peers-serving', 'failover', 'abuse', 'retention', 'store-scale'] as const;
+export type BenchExperiment = (typeof BENCH_EXPERIMENTS)[number];
+
+/** Names --only takes for a group of experiments. */
+export const EXPERIMENT_GROUPS: Record<string, readonly BenchExperiment[]> = {
+  peers: ['peers-training', 'peers-inference', 'peers-serving'],
+  storage: ['retention', 'store-scale'],
+};
+
+export interface BenchPlan {
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly budgetMinutes: number;
+  /** What it took, or is expected to take, on the 2-core machine the report is made on. */
+  readonly expectedMinutes: number;
+}
+
+export function benchPlans(quick: boolean, mnist: string, binary: string | undefined): Record<BenchExperiment, BenchPlan> {
+  const withBinary = binary === undefined ? [] : ['--binary', binary];
+  if (quick) {
+    return {
+      'peers-training': { script: 'bench/peers.ts', args: ['--parts', 'training', '--rounds', '1', '--epochs', '1', '--max-samples', '2000', '--workers', '2', '--mnist', mnist], budgetMinutes: 10, expectedMinutes: 2 },
+      'peers-inference': { script: 'bench/inference.ts', args: ['--peer', '--rounds', '1', '--batches', '1,64', '--seconds', '1'], budgetMinutes: 4, expectedMinutes: 0.5 },
+      'peers-serving': { script: 'bench/serving-peers.ts', args: ['--rounds', '1', '--seconds', '2', '--connections', '16,64', '--mnist', mnist, ...withBinary], budgetMinutes: 6, expectedMinutes: 1 },
+      failover: { script: 'bench/failover.ts', args: ['--rate', '50', '--before', '3', '--after', '4', '--warmup', '3', '--settle', '2', '--scenarios', 'none,consumer-kill'], budgetMinutes: 6, expectedMinutes: 2 },
+      abuse: { script: 'bench/abuse.ts', args: ['--seconds', '2', '--mnist', mnist, ...withBinary], budgetMinutes: 3, expectedMinutes: 0.5 },
+      retention: { script: 'bench/retention.ts', args: ['--seconds', '10', '--rate', '200', '--clients', '16', '--pairs', '1', '--warmup', '1', '--before', '4', '--after', '8', '--settle', '1'], budgetMinutes: 3, expectedMinutes: 0.5 },
+      'store-scale': { script: 'bench/store-scale.ts', args: ['--count', '5000', '--reads', '100', '--sessions', '1000'], budgetMinutes: 3, expectedMinutes: 0.5 },
+    };
+  }
+  return {
+    // One epoch a run: enough for the rate, CPU per sample and a first accuracy; 10 epochs take ~20 min.
+    'peers-training': { script: 'bench/peers.ts', args: ['--parts', 'training', '--rounds', '2', '--epochs', '1', '--workers', '2', '--mnist', mnist], budgetMinutes: 8, expectedMinutes: 3.5 },
+    'peers-inference': { script: 'bench/inference.ts', args: ['--peer', '--rounds', '2', '--batches', '1,64,256', '--seconds', '2'], budgetMinutes: 3, expectedMinutes: 1 },
+    'peers-serving': { script: 'bench/serving-peers.ts', args: ['--rounds', '2', '--seconds', '8', '--connections', '64,1000', '--mnist', mnist, ...withBinary], budgetMinutes: 6, expectedMinutes: 2.5 },
+    // Five of the eight faults (the consumer's restart and hang, and the quorum leader's kill, are left to
+    // the bench itself): cluster start ~1.5 min, then ~35 s a fault.
+    failover: {
+      script: 'bench/failover.ts',
+      args: ['--rate', '200', '--before', '5', '--after', '15', '--warmup', '10', '--settle', '10', '--scenarios', 'none,consumer-kill,gateway-kill,couchdb-restart,broker-kill'],
+      budgetMinutes: 8,
+      expectedMinutes: 4.5,
+    },
+    abuse: { script: 'bench/abuse.ts', args: ['--seconds', '8', '--mnist', mnist, ...withBinary], budgetMinutes: 3, expectedMinutes: 1 },
+    retention: { script: 'bench/retention.ts', args: ['--seconds', '20', '--pairs', '1', '--settle', '5'], budgetMinutes: 3, expectedMinutes: 1 },
+    // 300,000 predictions a store: ~20 s of writes each at ~15,000/s, then the reads and the expiry.
+    'store-scale': { script: 'bench/store-scale.ts', args: ['--count', '300000', '--reads', '1000'], budgetMinutes: 4, expectedMinutes: 1.5 },
+  };
+}
