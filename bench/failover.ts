@@ -88,11 +88,9 @@ interface Outcome {
 const digits = testDigits(2_000);
 
 /** Offers RATE requests/s until `stop`, round the live gateways; resolves with every outcome. */
-async function offerLoad(live: string[], stop: Promise<void>, runId: string): Promise<Outcome[]> {
+async function offerLoad(live: string[], stop: Promise<void>, runId: string, sessions: readonly string[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const inFlight = new Set<Promise<void>>();
-  // Issued by the first gateway; the others know them (the group gives every gateway one session key).
-  const sessions = await issuedSessions(live[0] as string, USERS);
   let stopped = false;
   void stop.then(() => (stopped = true));
   let sent = 0;
@@ -175,7 +173,11 @@ try {
   // Warm-up: JIT, connections, the consumers' first model calls, the brokers' JVMs.
   const warm = Promise.withResolvers<void>();
   setTimeout(warm.resolve, WARMUP_MS);
-  await offerLoad(gateways.map((g) => g.url), warm.promise, `warm-${Date.now()}`);
+  // Issued once, by the first gateway; the others, and any started in a gateway's place, know them (the
+  // group gives every gateway one session key). Issued inside each scenario, they took seconds of its
+  // --before on a busy machine: the fault's timer runs from the scenario's start, so the load began late.
+  const sessions = await issuedSessions(gateways[0]!.url, USERS);
+  await offerLoad(gateways.map((g) => g.url), warm.promise, `warm-${Date.now()}`, sessions);
 
   const faults: Record<string, { strike: () => Promise<void>; mend: () => Promise<void> }> = {
     // No fault: the same load's figures, for comparison.
@@ -245,7 +247,7 @@ try {
       void fault.strike();
     }, BEFORE_MS);
     setTimeout(done.resolve, BEFORE_MS + AFTER_MS);
-    const outcomes = await offerLoad(gateways.map((g) => g.url), done.promise, `${name}-${Date.now()}`);
+    const outcomes = await offerLoad(gateways.map((g) => g.url), done.promise, `${name}-${Date.now()}`, sessions);
     clearInterval(cpuSampler);
     readCpu();
     const cpuSeconds = [...cpu.values()].reduce((sum, { first, last }) => sum + (last - first), 0);

@@ -190,7 +190,7 @@ function planSection(results: Results): string[] {
   if (results.plan === undefined || results.plan.length === 0) return [];
   const total = results.plan.reduce((sum, line) => sum + line.expectedMinutes, 0);
   return [
-    `The run's plan: each experiment's parameters, its time budget (one that runs over is stopped and reported as failed) and the minutes it was expected to take on this 2-core machine, ${total.toFixed(1)} in all.`,
+    `The run's plan: each experiment's parameters, its time budget (one that runs over is stopped and reported as failed) and the minutes it was expected to take on this 2-core machine, ${total.toFixed(1)} in all (with the Python peers' venvs under .tmp/ made beforehand: their first install comes on top).`,
     '',
     '| experiment | parameters | budget | expected |',
     '|---|---|---|---|',

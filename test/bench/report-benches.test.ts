@@ -29,7 +29,7 @@ const section = (heading: string) => {
 };
 
 test('the header states each experiment\'s parameters, budget and expected minutes, and their sum', () => {
-  expect(markdown).toContain('expected to take on this 2-core machine, 24.0 in all.');
+  expect(markdown).toContain('expected to take on this 2-core machine, 24.0 in all (');
   expect(markdown).toContain('| failover | `bench/failover.ts --rate 200` | 8 min | 4.5 min |');
 });
 
