@@ -37,3 +37,18 @@ test('each outcome carries the load average sampled while it ran', async () => {
   expect(outcome.load!.mean).toBeGreaterThanOrEqual(0);
   expect(outcome.load!.max).toBeGreaterThanOrEqual(outcome.load!.mean);
 });
+
+test('over its budget, a process started detached is stopped with everything it started', async () => {
+  let leader: Bun.Subprocess | undefined;
+  const outcome = await withBudget('bench script', 300, async (children) => {
+    // A stand-in for a bench that starts servers of its own: the shell's `sleep` is its child.
+    leader = children.spawn(['sh', '-c', 'sleep 30 & echo $!; wait'], { stdout: 'pipe', detached: true });
+    await new Promise(() => {});
+  });
+  expect(outcome.status).toBe('failed');
+  const grandchild = Number((await new Response(leader!.stdout as ReadableStream).text()).trim());
+  expect(grandchild).toBeGreaterThan(0);
+  // Gone, or a zombie waiting for a parent that is gone too.
+  const state = await Bun.file(`/proc/${grandchild}/stat`).text().then((stat) => stat.split(') ')[1]?.[0] ?? 'gone', () => 'gone');
+  expect(['gone', 'Z']).toContain(state);
+});
