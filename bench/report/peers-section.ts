@@ -7,6 +7,7 @@ import type { PeersTrainingResults } from '../peers.ts';
 import type { ServingResults } from '../serving-peers.ts';
 import { benchPreamble, chartTop, type RenderedSection } from './bench-section.ts';
 import { cell, int, median, ms, pct, ratio } from './format.ts';
+import { PAPER } from './paper.ts';
 import type { Results } from './results.ts';
 import { barChartSvg } from './svg-charts.ts';
 
@@ -21,7 +22,7 @@ function training(results: Results, charts: Map<string, string>): string[] {
   const { epochs } = value;
   out.push(
     '',
-    `Each contender trains the seed recipe for ${epochs} epoch(s) on the same ${value.maxSamples === null ? '54,000 images' : `at most ${int(value.maxSamples)} images`} and scores the 10,000 test images, on the same cores (${cell(value.cpu)}); runs interleaved, peer then Stratus, ${value.rounds} round(s). Versions: ${Object.entries(value.versions).map(([peer, v]) => `${peer} ${cell(v)}`).join('; ') || 'not recorded'}.`,
+    `Each contender trains the seed recipe for ${epochs} epoch(s) on the same ${value.maxSamples === null ? '54,000 images' : `at most ${int(value.maxSamples)} images`} and scores the 10,000 test images, on the same cores (${cell(value.cpu)}); runs interleaved, peer then Stratus, ${value.rounds} round(s). Versions: ${Object.entries(value.versions).map(([peer, v]) => `${peer}: ${cell(v)}`).join('; ') || 'not recorded'}. The paper: ${pct(PAPER.training.testAccuracy, 2)} test accuracy in ${PAPER.training.seconds} s on ${PAPER.training.workers} ${PAPER.training.platform} workers.`,
     '',
     '| round | contender | samples/s | CPU ms per 1,000 samples | training s | wall s | test accuracy |',
     '|---|---|---|---|---|---|---|',

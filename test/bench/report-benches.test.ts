@@ -41,6 +41,7 @@ test('training against the peers lists every interleaved run, a failed one with 
   // 10,000 / 8,000 samples/s; 198 / 166 ms of CPU per 1,000 samples; 98.59 − 98.71 %.
   expect(text).toContain('| stratus w2 / keras | 1.25× | 1.19× | 0.92× | -0.12 points |');
   expect(text).toContain('It exited with 1: round 2 keras FAILED');
+  expect(text).toContain('Versions: keras: tensorflow 2.21.0, keras 3.15.1. The paper: 97.45 % test accuracy in 144 s on 5 Spark workers.');
 });
 
 test('CPU per image against ONNX Runtime stands with images per CPU-second, and the ratio per batch', () => {
