@@ -23,14 +23,15 @@ export interface BenchPlan {
 export function benchPlans(quick: boolean, mnist: string, binary: string | undefined): Record<BenchExperiment, BenchPlan> {
   const withBinary = binary === undefined ? [] : ['--binary', binary];
   if (quick) {
+    // Expected: what the quick runs of 2026-12-06 took on a busy 2-core machine (load average 3–5).
     return {
-      'peers-training': { script: 'bench/peers.ts', args: ['--parts', 'training', '--rounds', '1', '--epochs', '1', '--max-samples', '2000', '--workers', '2', '--mnist', mnist], budgetMinutes: 10, expectedMinutes: 2 },
-      'peers-inference': { script: 'bench/inference.ts', args: ['--peer', '--rounds', '1', '--batches', '1,64', '--seconds', '1'], budgetMinutes: 4, expectedMinutes: 0.5 },
-      'peers-serving': { script: 'bench/serving-peers.ts', args: ['--rounds', '1', '--seconds', '2', '--connections', '16,64', '--mnist', mnist, ...withBinary], budgetMinutes: 6, expectedMinutes: 1 },
-      failover: { script: 'bench/failover.ts', args: ['--rate', '50', '--before', '3', '--after', '4', '--warmup', '3', '--settle', '2', '--scenarios', 'none,consumer-kill'], budgetMinutes: 6, expectedMinutes: 2 },
-      abuse: { script: 'bench/abuse.ts', args: ['--seconds', '2', '--mnist', mnist, ...withBinary], budgetMinutes: 3, expectedMinutes: 0.5 },
-      retention: { script: 'bench/retention.ts', args: ['--seconds', '10', '--rate', '200', '--clients', '16', '--pairs', '1', '--warmup', '1', '--before', '4', '--after', '8', '--settle', '1'], budgetMinutes: 3, expectedMinutes: 0.5 },
-      'store-scale': { script: 'bench/store-scale.ts', args: ['--count', '5000', '--reads', '100', '--sessions', '1000'], budgetMinutes: 3, expectedMinutes: 0.5 },
+      'peers-training': { script: 'bench/peers.ts', args: ['--parts', 'training', '--rounds', '1', '--epochs', '1', '--max-samples', '2000', '--workers', '2', '--mnist', mnist], budgetMinutes: 10, expectedMinutes: 0.5 },
+      'peers-inference': { script: 'bench/inference.ts', args: ['--peer', '--rounds', '1', '--batches', '1,64', '--seconds', '1'], budgetMinutes: 4, expectedMinutes: 0.3 },
+      'peers-serving': { script: 'bench/serving-peers.ts', args: ['--rounds', '1', '--seconds', '2', '--connections', '16,64', '--mnist', mnist, ...withBinary], budgetMinutes: 6, expectedMinutes: 0.9 },
+      failover: { script: 'bench/failover.ts', args: ['--rate', '50', '--before', '3', '--after', '4', '--warmup', '3', '--settle', '2', '--scenarios', 'none,consumer-kill'], budgetMinutes: 6, expectedMinutes: 0.7 },
+      abuse: { script: 'bench/abuse.ts', args: ['--seconds', '2', '--mnist', mnist, ...withBinary], budgetMinutes: 3, expectedMinutes: 0.2 },
+      retention: { script: 'bench/retention.ts', args: ['--seconds', '10', '--rate', '200', '--clients', '16', '--pairs', '1', '--warmup', '1', '--before', '4', '--after', '8', '--settle', '1'], budgetMinutes: 3, expectedMinutes: 0.4 },
+      'store-scale': { script: 'bench/store-scale.ts', args: ['--count', '5000', '--reads', '100', '--sessions', '1000'], budgetMinutes: 3, expectedMinutes: 0.1 },
     };
   }
   return {
