@@ -69,6 +69,10 @@ export function storageSection(results: Results): RenderedSection {
     ...scaleRun.lines,
     ...(scaleRun.value === null ? [] : scale(scaleRun.value, charts)),
     '',
+    // The bound the store is held to (the end no more than 20 % slower than the start) is about 10 M
+    // predictions, which take longer per store than this whole run may.
+    'At this size the write rate says little about growth: the scale test at 10 million predictions a store, and its figures, are in [storage.md](storage.md#at-scale).',
+    '',
     '### Dropping expired data under load',
     '',
     ...retentionRun.lines,
