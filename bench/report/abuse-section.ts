@@ -25,7 +25,7 @@ export function abuseSection(results: Results): RenderedSection {
   const t = value.targets;
   out.push(
     '',
-    `Stratus (${cell(value.server)}) alone with a liveness probe (GET /v2/health/live every 50 ms) and a normal client (one real MNIST digit every 100 ms, its own session), idle and then beside each flood from one client for ${value.seconds} s: drawing (the costliest drawing the API admits), pixels (digits as fast as they are answered), slow (connections trickling or stalling their body). The issue's targets: live p99 ≤ ${t.liveP99Ms} ms, normal p99 ≤ ${t.normalP99Ms} ms and ≤ ${t.ratioToIdle}× idle.`,
+    `Stratus (${cell(value.server)}) alone with a liveness probe (GET /v2/health/live every 50 ms) and a normal client (one real MNIST digit every 100 ms, its own session), idle and then beside each flood from one client for ${value.seconds} s: drawing (the costliest drawing the API admits), pixels (digits as fast as they are answered), slow (connections trickling or stalling their body). The targets: live p99 ≤ ${t.liveP99Ms} ms, normal p99 ≤ ${t.normalP99Ms} ms and ≤ ${t.ratioToIdle}× idle.`,
     '',
     '| flood | connections | flood answered | live probe p50 / p99 / max | normal client p50 / p99 / max | normal client statuses | server CPU per answer | server RSS peak | normal client back after |',
     '|---|---|---|---|---|---|---|---|---|',

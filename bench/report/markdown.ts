@@ -83,7 +83,7 @@ function trainingSection(results: Results): string[] {
   const lines = [
     '## Training',
     '',
-    'The trainer role run as a job on the tfjs wasm backend, on one thread or on 2 worker threads training one model data-parallel (`--workers 2`: gradients averaged every step, so a step trains 2 × the batch); test accuracy on the 10,000 MNIST test digits, from its `report.json`. The paper trained on Spark.',
+    'The trainer role run as a job with its default backend (each step\'s gradients from ONNX Runtime where it loads, `--backend` in docs/training.md), on one thread or on 2 worker threads training one model data-parallel (`--workers 2`: gradients averaged every step, so a step trains 2 × the batch); test accuracy on the 10,000 MNIST test digits, from its `report.json`. The paper trained on Spark.',
     '',
     '| recipe | workers | epochs × samples | training time | wall time | samples/s | test accuracy | load average | paper |',
     '|---|---|---|---|---|---|---|---|---|',
