@@ -18,6 +18,7 @@ import { exportToOnnx } from '../src/model/onnx/export-onnx.ts';
 import { PIXELS } from '../src/protocol/image.ts';
 import { writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
+import { median } from './stats.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -84,11 +85,6 @@ async function run(command: string[]): Promise<string> {
   return output;
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const us = (value: number) => `${value.toFixed(1)} µs`;
 
 console.log(`model ${source.version}; CPU time per image (user+system of the measuring process), ${seconds} s a batch size, ${rounds} round(s)`);
@@ -106,12 +102,8 @@ export interface InferenceResults {
 const measurements: { round: number; who: string; batch: number; cpuMicrosPerImage: number }[] = [];
 let round = 0;
 
-const figures = new Map<string, Map<number, number[]>>();
 const record = (who: string, batch: number, value: number) => {
   measurements.push({ round, who, batch, cpuMicrosPerImage: value });
-  const byBatch = figures.get(who) ?? new Map<number, number[]>();
-  figures.set(who, byBatch);
-  byBatch.set(batch, [...(byBatch.get(batch) ?? []), value]);
   console.log(`  ${who.padEnd(22)} batch ${String(batch).padStart(4)}: ${us(value)} per image`);
 };
 for (round = 1; round <= rounds; round++) {
@@ -121,13 +113,15 @@ for (round = 1; round <= rounds; round++) {
 }
 if (peerVersions) console.log(`peer: ${peerVersions}`);
 
+const whos = [...new Set(measurements.map((m) => m.who))];
+const medianOf = (who: string, batch: number) => median(measurements.filter((m) => m.who === who && m.batch === batch).map((m) => m.cpuMicrosPerImage));
 console.log('\nmedians, µs CPU per image');
-console.log(`| batch | ${[...figures.keys()].join(' | ')} |${flags.peer ? [...models.keys()].map((engine) => ` ${engine} / Python |`).join('') : ''}`);
-console.log(`|---|${[...figures.keys()].map(() => '---|').join('')}${flags.peer ? [...models.keys()].map(() => '---|').join('') : ''}`);
+console.log(`| batch | ${whos.join(' | ')} |${flags.peer ? [...models.keys()].map((engine) => ` ${engine} / Python |`).join('') : ''}`);
+console.log(`|---|${whos.map(() => '---|').join('')}${flags.peer ? [...models.keys()].map(() => '---|').join('') : ''}`);
 for (const batch of batches) {
-  const cells = [...figures.values()].map((byBatch) => us(median(byBatch.get(batch) ?? [])));
-  const peerMedian = median(figures.get('ONNX Runtime (Python)')?.get(batch) ?? [Number.NaN]);
-  const ratios = flags.peer ? [...models.keys()].map((engine) => ` ${(median(figures.get(`stratus, ${engine}`)?.get(batch) ?? []) / peerMedian).toFixed(2)}× |`).join('') : '';
+  const cells = whos.map((who) => us(medianOf(who, batch)));
+  const peerMedian = medianOf('ONNX Runtime (Python)', batch);
+  const ratios = flags.peer ? [...models.keys()].map((engine) => ` ${(medianOf(`stratus, ${engine}`, batch) / peerMedian).toFixed(2)}× |`).join('') : '';
   console.log(`| ${batch} | ${cells.join(' | ')} |${ratios}`);
 }
 for (const model of models.values()) await model.dispose();

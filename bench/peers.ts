@@ -24,8 +24,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
-import { writeJsonResults } from './json-results.ts';
+import { errorSummary, writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
+import { median } from './stats.ts';
 
 const REPO = resolve(import.meta.dir, '..');
 const flagErrors = benchFlagErrors('bench/peers');
@@ -187,12 +188,6 @@ async function runStratus(workers: number): Promise<Run> {
   }
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /** What --json writes: every run in the order it ran (peer, us, peer, us …), a failed one with its error. */
 export interface PeersTrainingResults {
   readonly epochs: number;
@@ -206,13 +201,11 @@ export interface PeersTrainingResults {
   readonly versions: Record<string, string>;
 }
 
-const runs: Run[] = [];
 const ledger: PeersTrainingResults['runs'][number][] = [];
 async function attempt(round: number, contender: string, go: () => Promise<Run>): Promise<void> {
   const label = `round ${round}/${rounds}  ${contender.padEnd(10)}`;
   try {
     const run = await go();
-    runs.push(run);
     ledger.push({ round, who: contender, run });
     console.log(
       `${label} ${run.trainSamples}×${epochs} in ${run.trainSeconds.toFixed(1)} s: ${Math.round(samplesPerSecond(run))} samples/s | ` +
@@ -221,7 +214,7 @@ async function attempt(round: number, contender: string, go: () => Promise<Run>)
   } catch (error) {
     // The other runs go on, a long benchmark is not thrown away for one; the exit code still tells.
     console.log(`${label} FAILED: ${(error as Error).message}`);
-    ledger.push({ round, who: contender, error: (error as Error).message.split('\n').slice(0, 3).join(' ') });
+    ledger.push({ round, who: contender, error: errorSummary(error) });
     process.exitCode = 1;
   }
 }
@@ -250,6 +243,7 @@ await writeJsonResults(flags.json, {
   versions: Object.fromEntries(peerVersions),
 } satisfies PeersTrainingResults);
 
+const runs = ledger.flatMap((entry) => (entry.run ? [entry.run] : []));
 const contenders = [...new Set(runs.map((run) => run.who))];
 const medians = new Map(
   contenders.map((who) => {

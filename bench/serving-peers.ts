@@ -22,8 +22,9 @@ import { readEmbeddedModel } from '../src/model/model-source.ts';
 import { loadSplit } from '../src/train/mnist.ts';
 import { childEnv, freePort, MAIN, startProcess } from '../test/helpers/process.ts';
 import { benchFlagErrors } from './cli-errors.ts';
-import { writeJsonResults } from './json-results.ts';
+import { errorSummary, writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
+import { median } from './stats.ts';
 import { threadCpu } from './thread-cpu.ts';
 import { runWrk, type LoadResult } from './wrk-client.ts';
 
@@ -174,12 +175,6 @@ async function measure(who: string, start: () => Promise<Server>, bodies: readon
   }
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 const python = await pythonVenv(VENV, 'bench/peers/requirements-bentoml.txt');
 const versions = Bun.spawnSync([python, '-c', 'import bentoml, onnxruntime, numpy, sys; print(f"bentoml {bentoml.__version__}, onnxruntime {onnxruntime.__version__}, numpy {numpy.__version__}, python {sys.version.split()[0]}")']);
 const work = mkdtempSync(join(tmpdir(), 'stratus-serving-peers-'));
@@ -195,7 +190,6 @@ console.log(
     `  bentoml: ${versions.stdout.toString().trim()}, workers gateway ${process.env.BENTO_GATEWAY_WORKERS ?? 1} / model ${process.env.BENTO_MODEL_WORKERS ?? 1}\n` +
     `  stratus: ${binary ?? 'sources'} under bun ${Bun.version}, --store memory --rate-limit api=off`,
 );
-const runs: Run[] = [];
 const ledger: ServingResults['runs'][number][] = [];
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -204,13 +198,12 @@ try {
       const label = (connections: number) => `round ${round}/${rounds}  ${who.padEnd(8)} ${String(connections).padStart(5)} connections`;
       const failed = (connections: number, error: Error) => {
         console.log(`${label(connections)} FAILED: ${error.message}`);
-        ledger.push({ round, who, connections, error: error.message.split('\n').slice(0, 3).join(' ') });
+        ledger.push({ round, who, connections, error: errorSummary(error) });
         process.exitCode = 1;
       };
       try {
         await measure(who, start, bodies, (connections, run) => {
           if (run instanceof Error) return failed(connections, run);
-          runs.push(run);
           ledger.push({ round, who, connections, run });
           const { rate, latencyMs, ok, errors } = run.load;
           console.log(
@@ -236,6 +229,7 @@ await writeJsonResults(flags.json, {
   runs: ledger,
 } satisfies ServingResults);
 
+const runs = ledger.flatMap((entry) => (entry.run ? [entry.run] : []));
 const summary = (who: string, connections: number) => {
   const mine = runs.filter((run) => run.who === who && run.connections === connections);
   if (!mine.length) return null;

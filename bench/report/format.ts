@@ -23,10 +23,3 @@ export function why<T>(outcome: Outcome<T>): string {
 export function loadCell<T>(outcome: Outcome<T>): string {
   return outcome.status !== 'not run' && outcome.load !== undefined ? `${outcome.load.mean.toFixed(1)} (max ${outcome.load.max.toFixed(1)})` : 'n/a';
 }
-
-export const median = (values: readonly number[]) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
