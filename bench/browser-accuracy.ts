@@ -4,16 +4,16 @@
 // and smoothing, the JSON request, segmentation, preprocessing, the model.
 //
 //   bun run bench/browser-accuracy.ts [--limit 1000] [--numbers 200] [--seed 7] [--pointer mouse|pen|both] [--pages 2]
-//                                     [--writers 21-30]
+//                                     [--writers 21-30] [--gaps 0.1,0.45]
 //
 // Prints overall and per-digit accuracy on single digits, the worst confusions, and the fraction of
-// 2–6-digit numbers (recorded digits side by side) read whole. Targets: ≥ 97 % digits, ≥ 90 % numbers.
+// 2–6-digit numbers (recorded digits side by side, --gaps apart as in bench/pendigits.ts) read whole. Targets: ≥ 97 % digits, ≥ 90 % numbers.
 // Stratus runs as a child process (--store memory) so it does not share an event loop with the driver.
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openDrawingPage, SCREENSHOTS, startStratus, type OpenedPage } from '../test/helpers/browser.ts';
 import type { Stroke } from '../src/preprocess/drawing.ts';
-import { HELD_OUT_WRITERS, composeNumber, loadPendigits, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
+import { HELD_OUT_WRITERS, composeNumber, loadPendigits, parseGaps, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
 import { parseWriterRange } from '../test/helpers/writer-range.ts';
 import type { PointerKind } from '../test/helpers/pointer-replay.ts';
 
@@ -29,6 +29,7 @@ try {
       limit: { type: 'string', default: '1000' },
       numbers: { type: 'string', default: '200' },
       seed: { type: 'string', default: '7' },
+      gaps: { type: 'string', default: '0.1,0.45' },
       pointer: { type: 'string', default: 'both' },
       pages: { type: 'string', default: '2' },
       writers: { type: 'string', default: HELD_OUT_WRITERS },
@@ -47,6 +48,12 @@ const numberCount = count('numbers', flags.numbers);
 const seed = count('seed', flags.seed);
 const pageCount = count('pages', flags.pages);
 if (pageCount < 1) fail('--pages must be at least 1');
+let gaps: [number, number];
+try {
+  gaps = parseGaps(flags.gaps);
+} catch (error) {
+  fail((error as Error).message);
+}
 if (!['mouse', 'pen', 'both'].includes(flags.pointer)) fail('--pointer must be mouse, pen or both');
 const pointerFor = (i: number): PointerKind => (flags.pointer === 'both' ? (i % 2 === 0 ? 'mouse' : 'pen') : (flags.pointer as PointerKind));
 
@@ -82,7 +89,7 @@ const jobs: Job[] = spreadSample(all, limit).map((sample, i) => ({
 const random = seededRandom(seed);
 for (let n = 0; n < numberCount; n++) {
   const length = 2 + Math.floor(random() * 5);
-  const number = composeNumber(Array.from({ length }, () => all[Math.floor(random() * all.length)]!), random);
+  const number = composeNumber(Array.from({ length }, () => all[Math.floor(random() * all.length)]!), random, gaps);
   jobs.push({ kind: 'number', expected: number.labels.join(''), strokes: number.drawing.strokes, pointer: pointerFor(n) });
 }
 const answers: string[] = new Array(jobs.length);
@@ -95,7 +102,9 @@ async function worker(opened: OpenedPage, queue: { next: number }, misses: { cou
   for (let i = queue.next++; i < jobs.length; i = queue.next++) {
     const job = jobs[i]!;
     if (done > 0 && done % CLEAR_HISTORY_EVERY === 0) {
-      await drawing.press('Clear Predictions');
+      // Clicked with Playwright's checks that the button stands still: a raw click at where it was (press)
+      // can land while the last answer's swap still moves the layout, and then clears nothing.
+      await drawing.button('Clear Predictions').click();
       await drawing.page.waitForFunction(() => document.querySelectorAll('#history [data-digit]').length === 0);
     }
     await drawing.press('Clear Canvas');
@@ -151,7 +160,7 @@ try {
   if (numbers.length > 0) {
     const whole = numbers.filter((n) => n.said === n.expected).length;
     const rightLength = numbers.filter((n) => n.said.length === n.expected.length).length;
-    console.log(`numbers: ${whole}/${numbers.length} = ${percent(whole, numbers.length)} read whole (target ≥ 90 %); ${percent(rightLength, numbers.length)} split into the right number of digits; seed ${seed}`);
+    console.log(`numbers: ${whole}/${numbers.length} = ${percent(whole, numbers.length)} read whole (target ≥ 90 %); ${percent(rightLength, numbers.length)} split into the right number of digits; seed ${seed}, gaps ${gaps.join('–')} of the height`);
     const lengths = [...new Set(numbers.map((n) => n.expected.length))].sort((a, b) => a - b);
     console.log(
       `read whole by length: ${lengths

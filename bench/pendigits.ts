@@ -7,17 +7,19 @@
 // left out of training), for single digits and numbers alike; with it, --limit defaults to all of them.
 // Prints accuracy on single digits (overall, per digit, the most frequent confusions), then builds
 // --numbers multi-digit numbers (2–6 recorded digits side by side, seeded; --gaps between digits as
-// fractions of their height) and prints the fraction segmented into the right digits and the fraction
-// read whole. Targets: ≥ 97 % digits, ≥ 90 % numbers.
+// fractions of their height, negative for digits that overlap) and prints the fraction segmented into the
+// right digits and the fraction read whole, with and without the classifier's choice between splits.
+// Targets: ≥ 97 % digits, ≥ 90 % numbers.
 import { parseArgs } from 'node:util';
 import { Classifier } from '../src/model/classifier.ts';
+import { chooseSplit } from '../src/model/split-choice.ts';
 import { ModelNotFoundError, readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
 import { argmax, PIXELS } from '../src/protocol/image.ts';
 import { initWasmBackend } from '../src/model/wasm-backend.ts';
 import type { Drawing } from '../src/preprocess/drawing.ts';
 import { drawingToPixels } from '../src/preprocess/mnist-style.ts';
-import { segmentDrawing } from '../src/preprocess/segment.ts';
-import { composeNumber, loadPendigits, PENDIGITS_BOX, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
+import { drawingToDigitImages } from '../src/preprocess/digit-images.ts';
+import { composeNumber, loadPendigits, parseGaps, PENDIGITS_BOX, seededRandom, spreadSample } from '../test/helpers/pendigits.ts';
 import { parseWriterRange } from '../test/helpers/writer-range.ts';
 
 const options = {
@@ -46,9 +48,11 @@ try {
 const limit = Number(flags.limit ?? (chosenWriters === null ? 2000 : Number.MAX_SAFE_INTEGER));
 const numberCount = Number(flags.numbers);
 const seed = Number(flags.seed);
-const gaps = flags.gaps.split(',').map(Number);
-if (gaps.length !== 2 || !gaps.every((g) => Number.isFinite(g) && g >= 0 && g <= 2) || (gaps[0] as number) > (gaps[1] as number)) {
-  console.error('--gaps must be MIN,MAX: fractions of the digit height, 0 ≤ MIN ≤ MAX ≤ 2');
+let gaps: [number, number];
+try {
+  gaps = parseGaps(flags.gaps);
+} catch (error) {
+  console.error((error as Error).message);
   process.exit(2);
 }
 for (const [name, value] of [['--limit', limit], ['--numbers', numberCount], ['--seed', seed]] as const) {
@@ -117,35 +121,44 @@ console.log('worst writers:    ' + writers.slice(0, 6).map(([w, t]) => `#${w} ${
 console.log('worst confusions: ' + pairs.map((p) => `${p.truth}→${p.said} ×${p.count}`).join(', '));
 
 // Numbers: digits drawn from the whole file (or --writers' digits), so a number mixes writers as a test set would not; the
-// point here is segmentation, and single-digit accuracy is already measured above.
+// point here is segmentation, and single-digit accuracy is already measured above. Each number goes the
+// way a drawing does: the gateway's images (its split, and alternative splits where a piece may be several
+// digits), classified together, and the reading chosen as the consumer chooses it.
 const random = seededRandom(seed);
-let overSplit = 0;
-let underSplit = 0;
-let readWhole = 0;
+const tally = { splitRight: 0, chosenSplitRight: 0, readWhole: 0, primaryReadWhole: 0, overSplit: 0, underSplit: 0, alternatives: 0, extraImages: 0 };
 let digitsInNumbers = 0;
-let segmentMs = 0;
+let imagesMs = 0;
 let chanceOfWhole = 0;
 const digitAccuracy = correct / Math.max(1, samples.length);
+const readDigits = (probabilities: Float32Array, images: readonly number[]) => images.map((image) => argmax(probabilities, image * 10, 10)).join('');
 for (let n = 0; n < numberCount; n++) {
   const length = 2 + Math.floor(random() * 5);
   const digits = Array.from({ length }, () => all[Math.floor(random() * all.length)] as (typeof all)[number]);
-  const { labels, drawing } = composeNumber(digits, random, [gaps[0] as number, gaps[1] as number]);
+  const { labels, drawing } = composeNumber(digits, random, gaps);
+  const expected = labels.join('');
   digitsInNumbers += length;
   chanceOfWhole += digitAccuracy ** length;
   const t = performance.now();
-  const parts = segmentDrawing(drawing);
-  segmentMs += performance.now() - t;
-  if (parts.length > labels.length) overSplit++;
-  if (parts.length < labels.length) underSplit++;
-  if (parts.length !== labels.length) continue;
-  const read = classify(parts);
-  if (read.every((digit, i) => digit === labels[i])) readWhole++;
+  const images = drawingToDigitImages(drawing);
+  imagesMs += performance.now() - t;
+  const primary = images.split?.primary ?? images.count;
+  const probabilities = classifier.predict(images.pixels, images.count);
+  const choice = chooseSplit(probabilities, primary, images.split?.alternatives ?? []);
+  tally.alternatives += images.split?.alternatives.length ?? 0;
+  tally.extraImages += images.count - primary;
+  if (primary > length) tally.overSplit++;
+  if (primary < length) tally.underSplit++;
+  if (primary === length) tally.splitRight++;
+  if (choice.images.length === length) tally.chosenSplitRight++;
+  if (readDigits(probabilities, Array.from({ length: primary }, (_, i) => i)) === expected) tally.primaryReadWhole++;
+  if (readDigits(probabilities, choice.images) === expected) tally.readWhole++;
 }
 if (numberCount > 0) {
-  const segmentedRight = numberCount - overSplit - underSplit;
-  console.log(`numbers: ${numberCount} of 2–6 digits (${(digitsInNumbers / numberCount).toFixed(1)} on average), seed ${seed}, segmentDrawing ${(segmentMs / numberCount).toFixed(2)} ms each`);
-  console.log(`  segmented into the right digits: ${percent(segmentedRight, numberCount)} (too many parts: ${overSplit}, too few: ${underSplit})`);
-  console.log(`  read whole: ${percent(readWhole, numberCount)} (target ≥ 90 %); expected from the single-digit rate alone: ${percent(chanceOfWhole, numberCount)}`);
+  const gapText = `gaps ${gaps[0]}–${gaps[1]} of the height`;
+  console.log(`numbers: ${numberCount} of 2–6 digits (${(digitsInNumbers / numberCount).toFixed(1)} on average), seed ${seed}, ${gapText}, drawingToDigitImages ${(imagesMs / numberCount).toFixed(2)} ms each`);
+  console.log(`  segmented into the right digits: ${percent(tally.splitRight, numberCount)} by geometry (too many parts: ${tally.overSplit}, too few: ${tally.underSplit}); ${percent(tally.chosenSplitRight, numberCount)} after the classifier's choice`);
+  console.log(`  alternative splits: ${(tally.alternatives / numberCount).toFixed(2)} a number, ${(tally.extraImages / numberCount).toFixed(2)} extra images a number`);
+  console.log(`  read whole: ${percent(tally.readWhole, numberCount)} (target ≥ 90 %; ${percent(tally.primaryReadWhole, numberCount)} without the choice); expected from the single-digit rate alone: ${percent(chanceOfWhole, numberCount)}`);
 }
 classifier.dispose();
 

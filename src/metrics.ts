@@ -69,6 +69,12 @@ export class Metrics {
     labelNames: ['kind', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly splitChoices = new Counter({
+    name: 'stratus_split_choices_total',
+    help: 'Drawn numbers sent with alternative splits, by the reading the consumer kept: the gateway\'s own split (primary) or an alternative',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly idempotentReplays = new Counter({
     name: 'stratus_idempotent_replays_total',
     help: 'Requests answered with the stored answer to an earlier request with the same Idempotency-Key',

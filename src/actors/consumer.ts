@@ -11,8 +11,9 @@ import { within } from '../flow/clock.ts';
 import { ModelRefusedError, loadStoredModel, reloadCounter, type ModelSupply } from '../model/model-loader.ts';
 import type { ModelSource } from '../model/model-source.ts';
 import { ModelSwitcher } from '../model/model-switcher.ts';
+import { chooseSplit } from '../model/split-choice.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
-import { argmax, CLASSES, imagesToText, PIXELS } from '../protocol/image.ts';
+import { argmax, CLASSES, imageBytes, PIXELS } from '../protocol/image.ts';
 import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelRefusal, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
@@ -22,9 +23,9 @@ interface Job {
   readonly requests: readonly PredictionRequest[];
   /** All of the message's images, in its requests' order. */
   readonly pixels: Float32Array;
-  /** By request id, the images of the requests that keep them (imagesToText): taken on arrival, as the
+  /** By request id, the images of the requests that keep them (imageBytes): taken on arrival, as the
    * pixels themselves are handed over to the model's thread. */
-  readonly kept: ReadonlyMap<string, string>;
+  readonly kept: ReadonlyMap<string, Uint8Array>;
   readonly delivery: Delivery;
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
@@ -156,7 +157,7 @@ export class ConsumerActor implements Actor {
     const { requests, pixels } = decodeBatch(delivery.value);
     const batcher = this.batcher;
     if (!batcher) return Promise.reject(new Error('consumer is stopping'));
-    const kept = new Map(requests.flatMap((request) => (request.keepImages ? [[request.id, imagesToText(request.pixels)] as const] : [])));
+    const kept = new Map(requests.flatMap((request) => (request.keepImages ? [[request.id, imageBytes(request.pixels)] as const] : [])));
     return new Promise<void>((done, failed) => batcher.add({ requests, pixels, kept, delivery, done, failed }));
   }
 
@@ -208,12 +209,15 @@ export class ConsumerActor implements Actor {
     for (const job of jobs) {
       const jobReplies: PredictionReply[] = [];
       for (const request of job.requests) {
-        const digits: number[] = [];
-        const rows: number[][] = [];
-        for (let i = 0; i < request.count; i++, offset += CLASSES) {
-          digits.push(argmax(probabilities, offset, CLASSES));
-          rows.push(Array.from(probabilities.subarray(offset, offset + CLASSES)));
-        }
+        const own = probabilities.subarray(offset, offset + request.count * CLASSES);
+        offset += own.length;
+        const { split } = request;
+        const choice = split ? chooseSplit(own, split.primary, split.alternatives) : null;
+        const images = choice?.images ?? Array.from({ length: request.count }, (_, i) => i);
+        const digits = images.map((image) => argmax(own, image * CLASSES, CLASSES));
+        const rows = images.map((image) => Array.from(own.subarray(image * CLASSES, (image + 1) * CLASSES)));
+        const kept = job.kept.get(request.id);
+        if (choice) context.metrics.splitChoices.inc({ outcome: choice.taken.length > 0 ? 'alternative' : 'primary' });
         results.push({
           id: request.id,
           digits,
@@ -221,7 +225,8 @@ export class ConsumerActor implements Actor {
           modelVersion,
           createdAt,
           ...(request.sessionId ? { sessionId: request.sessionId } : {}),
-          ...(job.kept.has(request.id) ? { images: job.kept.get(request.id) } : {}),
+          ...(kept ? { images: keptImages(kept, images) } : {}),
+          ...(split && choice ? { split: { alternatives: split.alternatives.length, taken: choice.taken } } : {}),
         });
         jobReplies.push({ id: request.id, digits, probabilities: rows.flat(), modelVersion });
         context.metrics.observe('queue_wait', Math.max(0, startedAt - request.sentAt) / 1000);
@@ -350,6 +355,14 @@ export class ConsumerActor implements Actor {
     void this.announce();
     context.logger.error({ err: error, model: version, outcome, serving: this.classifier?.version ?? null }, 'model version refused');
   }
+}
+
+/** The images read as the answer's digits, as the store keeps them (imagesToText). */
+function keptImages(bytes: Uint8Array, images: readonly number[]): string {
+  if (images.length * PIXELS === bytes.length) return Buffer.from(bytes).toString('base64');
+  const chosen = new Uint8Array(images.length * PIXELS);
+  images.forEach((image, i) => chosen.set(bytes.subarray(image * PIXELS, (image + 1) * PIXELS), i * PIXELS));
+  return Buffer.from(chosen).toString('base64');
 }
 
 function concatPixels(jobs: readonly Job[], images: number): Float32Array {

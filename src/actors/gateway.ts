@@ -11,7 +11,7 @@ import { transportAdapter } from '../adapters/transport/registry.ts';
 import { RequestTimeoutError, TransportClosedError, type RequestOptions, type Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
 import { systemClock, within, type Clock } from '../flow/clock.ts';
-import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
+import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest, type SplitAlternatives } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { NoAnswer, TimedOut, Unavailable } from './errors.ts';
@@ -45,6 +45,8 @@ export interface ClassifyOptions {
   readonly idempotencyKey?: string;
   /** Store the images with the result, so that feedback can label them later (the page's predictions). */
   readonly keepImages?: boolean;
+  /** A drawn number's alternative splits, whose images follow its digits' (digit-images.ts). */
+  readonly split?: SplitAlternatives;
 }
 
 interface Queued {
@@ -137,7 +139,7 @@ export class GatewayActor implements Actor {
     const { context, messages } = this;
     if (!context || !messages || !this.accepting) throw new Unavailable('the service is starting or shutting down');
     const started = performance.now();
-    const { sessionId, idempotencyKey, keepImages } = options;
+    const { sessionId, idempotencyKey, keepImages, split } = options;
     this.inFlight++;
     context.metrics.inFlight.inc();
     try {
@@ -151,7 +153,15 @@ export class GatewayActor implements Actor {
         }
         id = keyed.id;
       }
-      const request: PredictionRequest = { id, count, pixels, sentAt: Date.now(), ...(sessionId ? { sessionId } : {}), ...(keepImages ? { keepImages } : {}) };
+      const request: PredictionRequest = {
+        id,
+        count,
+        pixels,
+        sentAt: Date.now(),
+        ...(split ? { split } : {}),
+        ...(sessionId ? { sessionId } : {}),
+        ...(keepImages ? { keepImages } : {}),
+      };
       const answer = await new Promise<PredictionReply>((resolve, reject) => messages.add({ request, queuedAt: started, resolve, reject }));
       this.modelVersion = answer.modelVersion;
       const totalMs = performance.now() - started;

@@ -19,9 +19,6 @@ export interface Intake {
 
 export interface DrawnClassification {
   readonly answer: Classification;
-  /** count × 784 values: the images the model saw, digit by digit, left to right. */
-  readonly pixels: Float32Array;
-  readonly count: number;
 }
 
 export interface DigitAnswer {
@@ -52,11 +49,12 @@ export function classifyDrawing(intake: Intake, kind: RouteClass, client: string
   const costUs = drawingCostUs(drawing);
   intake.admission.charge(kind, client, costUs / CHEAP_DRAWING_US - 1);
   return intake.admission.hold(kind, client, async () => {
-    const { pixels, count } = await intake.drawings.images(drawing, costUs, client);
+    const { pixels, count, split } = await intake.drawings.images(drawing, costUs, client);
     if (count === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
-    // One request for the whole number: its digits travel, batch and are stored together.
-    const answer = await intake.gateway.classify(pixels, count, options);
-    return { answer, pixels, count };
+    // One request for the whole number: its digits travel, batch and are stored together, with the other
+    // ways it could be split, for the consumer to choose from.
+    const answer = await intake.gateway.classify(pixels, count, split ? { ...options, split } : options);
+    return { answer };
   });
 }
 

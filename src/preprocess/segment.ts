@@ -45,10 +45,29 @@ interface Piece {
   maxY: number;
 }
 
+/** A drawing's strokes (the empty ones dropped) and the digits found among them, left to right. */
+export interface Segmentation {
+  readonly strokes: readonly Stroke[];
+  /** Per digit, the indices of its strokes in the order they were drawn. */
+  readonly pieces: readonly (readonly number[])[];
+  /** The number's height, which the fractions above are of. */
+  readonly size: number;
+}
+
 export function segmentDrawing(drawing: Drawing): Drawing[] {
+  const { strokes, pieces } = segmentStrokes(drawing);
+  return pieces.map((members) => pieceDrawing(drawing, strokes, members));
+}
+
+/** The drawing of one digit: `drawing` holding only the strokes `members` names. */
+export function pieceDrawing(drawing: Drawing, strokes: readonly Stroke[], members: readonly number[]): Drawing {
+  return { ...drawing, strokes: members.map((i) => strokes[i] as Stroke) };
+}
+
+export function segmentStrokes(drawing: Drawing): Segmentation {
   const strokes = drawing.strokes.filter((stroke) => stroke.length > 0);
   const bounds = strokeBounds(strokes);
-  if (bounds === null) return [];
+  if (bounds === null) return { strokes, pieces: [], size: 0 };
   const traces = strokes.map((stroke) => new Trace(stroke));
   const size = Math.max(bounds.maxY - bounds.minY, 1e-6);
   const centreLineTouch = TOUCH_FRACTION * size;
@@ -61,7 +80,7 @@ export function segmentDrawing(drawing: Drawing): Drawing[] {
   pieces.sort((a, b) => a.minX + a.maxX - (b.minX + b.maxX));
   pieces = mergeStaggeredNeighbours(pieces, STAGGER_GAP_FRACTION * size);
   // Strokes in the order they were drawn: a replay of one digit then looks like its writing.
-  return pieces.map((piece) => ({ ...drawing, strokes: piece.members.sort((a, b) => a - b).map((i) => strokes[i] as Stroke) }));
+  return { strokes, pieces: pieces.map((piece) => piece.members.sort((a, b) => a - b)), size };
 }
 
 /** Connected components of the "traces come within `touch`" relation among the traces `members` names. */

@@ -14,14 +14,32 @@ import { PIXELS } from './image.ts';
 
 export interface PredictionRequest {
   readonly id: string;
+  /** Images in `pixels`: the digits of the gateway's split, then those of its alternatives. */
   readonly count: number;
   /** count × 784 values in 0..1, row-major, white digit on black. */
   readonly pixels: Float32Array;
+  /** A drawn number the gateway could split more than one way: its own split is the first `primary`
+   * images, the rest belong to the alternatives, and the consumer keeps the reading its model is surest
+   * of (src/model/split-choice.ts). Absent: every image is a digit of the answer. */
+  readonly split?: SplitAlternatives;
   readonly sessionId?: string;
   /** Store the images with the result (for feedback on the page's predictions). */
   readonly keepImages?: boolean;
   /** Epoch ms when the gateway published it, for the queue-wait metric. */
   readonly sentAt: number;
+}
+
+export interface SplitAlternatives {
+  readonly primary: number;
+  readonly alternatives: readonly AlternativeReading[];
+}
+
+/** The images `images` (indices into the request's, left to right) read in place of the gateway's
+ * digits `from` up to `to` (exclusive). */
+export interface AlternativeReading {
+  readonly from: number;
+  readonly to: number;
+  readonly images: readonly number[];
 }
 
 export interface PredictionReply {
@@ -66,7 +84,7 @@ const decoder = new TextDecoder();
 
 type RequestHeader = Omit<PredictionRequest, 'pixels'>;
 
-const headerOf = ({ id, count, sessionId, keepImages, sentAt }: PredictionRequest): RequestHeader => ({ id, count, sessionId, keepImages, sentAt }) as RequestHeader;
+const headerOf = ({ id, count, split, sessionId, keepImages, sentAt }: PredictionRequest): RequestHeader => ({ id, count, split, sessionId, keepImages, sentAt }) as RequestHeader;
 
 /** Several requests in one message; the consumer answers it with one BatchReply. */
 export function encodeBatch(requests: readonly PredictionRequest[]): Uint8Array {
@@ -123,7 +141,7 @@ export function decodeBatch(bytes: Uint8Array): DecodedBatch {
 }
 
 function checkedHeader(entry: unknown): RequestHeader {
-  const { id, count, sessionId, keepImages, sentAt } = (entry ?? {}) as { id?: unknown; count?: unknown; sessionId?: unknown; keepImages?: unknown; sentAt?: unknown };
+  const { id, count, split, sessionId, keepImages, sentAt } = (entry ?? {}) as { id?: unknown; count?: unknown; split?: unknown; sessionId?: unknown; keepImages?: unknown; sentAt?: unknown };
   if (typeof id !== 'string' || !Number.isInteger(count) || (count as number) < 1) {
     throw new MalformedMessageError('prediction request header lacks an id or a positive count');
   }
@@ -131,9 +149,33 @@ function checkedHeader(entry: unknown): RequestHeader {
     id,
     count: count as number,
     sentAt: typeof sentAt === 'number' ? sentAt : Date.now(),
+    ...(split === undefined ? {} : { split: checkedSplit(split, count as number) }),
     ...(typeof sessionId === 'string' ? { sessionId } : {}),
     ...(keepImages === true ? { keepImages } : {}),
   };
+}
+
+/** Alternatives that replace a run of the gateway's digits with images past them, all within the request. */
+function checkedSplit(split: unknown, count: number): SplitAlternatives {
+  const { primary, alternatives } = (split ?? {}) as { primary?: unknown; alternatives?: unknown };
+  const index = (value: unknown, from: number, below: number) => Number.isInteger(value) && (value as number) >= from && (value as number) < below;
+  const wellFormed =
+    index(primary, 1, count + 1) &&
+    Array.isArray(alternatives) &&
+    alternatives.every((alternative) => {
+      const { from, to, images } = (alternative ?? {}) as { from?: unknown; to?: unknown; images?: unknown };
+      return (
+        index(from, 0, primary as number) &&
+        index(to, (from as number) + 1, (primary as number) + 1) &&
+        Array.isArray(images) &&
+        images.length > 0 &&
+        images.every((image) => index(image, primary as number, count))
+      );
+    });
+  if (!wellFormed) throw new MalformedMessageError('prediction request split names images outside the request');
+  // Copied field by field: whatever else the message carried stays behind.
+  const readings = (alternatives as AlternativeReading[]).map(({ from, to, images }) => ({ from, to, images: [...images] }));
+  return { primary: primary as number, alternatives: readings };
 }
 
 export const encodeJson = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));

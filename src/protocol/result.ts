@@ -11,6 +11,9 @@ export interface PredictionResult {
   /** ISO 8601. */
   readonly createdAt: string;
   readonly sessionId?: string;
+  /** For a drawn number sent with alternative splits: how many there were, and which were taken (by
+   * index; none when the gateway's own split won). */
+  readonly split?: { readonly alternatives: number; readonly taken: readonly number[] };
   /** The images the model saw (imagesToText in image.ts), kept for the page's predictions so that their
    * digits can be labelled from any gateway until the result expires. */
   readonly images?: string;

@@ -2,13 +2,27 @@
 // local mode in this process and the cluster mode as separate processes on Kafka and CouchDB.
 import { describe, expect, test } from 'bun:test';
 import { loadSplit, type MnistSplit } from '../../src/train/mnist.ts';
+import { segmentDrawing } from '../../src/preprocess/segment.ts';
 import { MNIST_DIR } from '../helpers/data.ts';
 import { postJson } from '../helpers/local-stratus.ts';
+import { composeNumber, loadHeldOutPendigits, seededRandom } from '../helpers/pendigits.ts';
 import { describeEachTransport, storedResult } from './deployments.ts';
 
 const PIXELS = 784;
 const mnist = loadSplit(MNIST_DIR, 'test');
 const image = (split: MnistSplit, i: number) => Array.from(split.images.subarray(i * PIXELS, (i + 1) * PIXELS));
+
+/** Two-digit numbers of held-out writers, written into each other so far that geometry alone finds one piece. */
+function overlappingPairs(count: number) {
+  const digits = loadHeldOutPendigits();
+  const random = seededRandom(11);
+  const pairs: ReturnType<typeof composeNumber>[] = [];
+  while (pairs.length < count) {
+    const pair = composeNumber([0, 1].map(() => digits[Math.floor(random() * digits.length)]!), random, [-0.15, -0.05]);
+    if (segmentDrawing(pair.drawing).length === 1) pairs.push(pair);
+  }
+  return pairs;
+}
 
 await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 20)], (deployment) => {
   test('POST /api/predict reads real MNIST test digits correctly', async () => {
@@ -24,6 +38,27 @@ await describeEachTransport('prediction API', ['--max-body-bytes', String(1 << 2
       if (answer.digit === mnist.labels[i]) correct++;
     }
     expect(correct / count).toBeGreaterThanOrEqual(0.97);
+  });
+
+  test('digits written into each other are read whole: the consumer keeps the split its model is surest of', async () => {
+    // Without the choice, no number here could be read right: the gateway's own split finds one digit.
+    const pairs = overlappingPairs(20);
+    const answers: { id: string; number: string; expected: string }[] = [];
+    for (const { drawing, labels } of pairs) {
+      const response = await postJson(`${deployment().url}/api/predict`, { drawing });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as { id: string; number: string };
+      answers.push({ ...answer, expected: labels.join('') });
+    }
+    const whole = answers.filter((answer) => answer.number === answer.expected);
+    // 17 of 20 with the embedded model.
+    expect(whole.length).toBeGreaterThanOrEqual(14);
+    // The stored result is the reading kept, and says which alternative won.
+    const stored = await storedResult(deployment(), whole[0]!.id);
+    expect(stored?.digits.join('')).toBe(whole[0]!.expected);
+    expect(stored?.probabilities).toHaveLength(2);
+    expect(stored?.split?.taken).toHaveLength(1);
+    expect(stored?.split?.alternatives).toBeGreaterThanOrEqual(1);
   });
 
   test('each answer is stored under its request id', async () => {

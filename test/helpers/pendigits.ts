@@ -93,6 +93,17 @@ export interface ComposedNumber {
  * ink boxes of 10–45 % of the height (`gaps`, as fractions). With positive gaps digits never touch, so a
  * correct segmentation exists.
  */
+/** `--gaps MIN,MAX` of the benches: the gaps composeNumber leaves between digits, as fractions of their
+ * height; below 0 the digits overlap. Throws with the one line to print. */
+export function parseGaps(text: string): [number, number] {
+  const gaps = text.split(',').map(Number);
+  const [min, max] = gaps as [number, number];
+  if (gaps.length !== 2 || !gaps.every((g) => Number.isFinite(g) && g >= -0.5 && g <= 2) || min > max) {
+    throw new Error('--gaps must be MIN,MAX: fractions of the digit height, −0.5 ≤ MIN ≤ MAX ≤ 2 (below 0 the digits overlap)');
+  }
+  return [min, max];
+}
+
 export function composeNumber(digits: readonly PendigitsSample[], random: () => number, gaps: readonly [number, number] = [0.1, 0.45], height = 100): ComposedNumber {
   const strokes: Stroke[] = [];
   const baseline = height * 1.3;

@@ -5,7 +5,8 @@ import { CHEAP_DRAWING_US, drawingCostUs, drawingToDigitImages } from '../../src
 import { validateDrawing } from '../../src/preprocess/drawing.ts';
 import { drawingToPixels } from '../../src/preprocess/mnist-style.ts';
 import { packDrawing, unpackDrawing } from '../../src/preprocess/packed-drawing.ts';
-import { segmentDrawing } from '../../src/preprocess/segment.ts';
+import { segmentDrawing, segmentStrokes } from '../../src/preprocess/segment.ts';
+import { splitAlternatives } from '../../src/preprocess/split-alternatives.ts';
 import { costliestDrawing } from '../helpers/costly-drawing.ts';
 import { composeNumber, loadPendigits, seededRandom } from '../helpers/pendigits.ts';
 
@@ -22,6 +23,25 @@ test('the images are those of the digits segmentation finds, left to right', () 
   const digits = segmentDrawing(drawing);
   expect(count).toBe(digits.length);
   digits.forEach((digit, i) => expect(pixels.subarray(i * 784, (i + 1) * 784)).toEqual(drawingToPixels(digit)));
+});
+
+test('digits written into each other: the images of the digits found, then those of the alternative splits, which the split names', () => {
+  const random = seededRandom(9);
+  const touching = Array.from({ length: 40 }, () => validateDrawing(composeNumber([0, 1, 2].map(() => samples[Math.floor(random() * samples.length)]!), random, [-0.15, -0.05]).drawing));
+  const drawing = touching.find((d) => drawingToDigitImages(d).split !== undefined)!;
+  expect(drawing).toBeDefined();
+  const { pixels, count, split } = drawingToDigitImages(drawing);
+  const segmentation = segmentStrokes(drawing);
+  const imageOf = (members: readonly number[]) => drawingToPixels({ ...drawing, strokes: members.map((m) => segmentation.strokes[m]!) });
+  const image = (i: number) => pixels.subarray(i * 784, (i + 1) * 784);
+  expect(split!.primary).toBe(segmentation.pieces.length);
+  segmentation.pieces.forEach((members, i) => expect(image(i)).toEqual(imageOf(members)));
+  // The first alternatives splitAlternatives offers, as many as the budget allows, each naming its images
+  // in order after the digits and the alternatives before it.
+  const offered = splitAlternatives(segmentation, () => 0, Infinity).slice(0, split!.alternatives.length);
+  expect(split!.alternatives.map(({ from, to }) => ({ from, to }))).toEqual(offered.map(({ from, to }) => ({ from, to })));
+  expect(split!.alternatives.flatMap((a) => a.images)).toEqual(Array.from({ length: count - split!.primary }, (_, i) => split!.primary + i));
+  split!.alternatives.forEach((alternative, k) => alternative.images.forEach((i, part) => expect(image(i)).toEqual(imageOf(offered[k]!.pieces[part]!))));
 });
 
 test('a handwritten digit is cheap; the costliest drawing the API admits is some forty times the cheap bound', () => {

@@ -59,4 +59,29 @@ describe('prediction request codec', () => {
     expect(() => decodeBatch(frame('{"requests":[{"id":"a","count":1}]}'))).toThrow(/uint8/);
     expect(() => decodeBatch(new Uint8Array(2))).toThrow(/shorter/);
   });
+
+  test('a drawn number\'s alternative splits travel with it', () => {
+    const split = { primary: 2, alternatives: [{ from: 1, to: 2, images: [2, 3] }] };
+    const [request] = decodeBatch(encodeBatch([{ id: 'touching', count: 4, pixels: image(0.5, 4), sentAt: 0, split }])).requests as [PredictionRequest];
+    expect(request.split).toEqual(split);
+    const [plain] = decodeBatch(encodeBatch([{ id: 'apart', count: 2, pixels: image(0.5, 2), sentAt: 0 }])).requests as [PredictionRequest];
+    expect(plain.split).toBeUndefined();
+  });
+
+  test('a split that names images outside the request, or replaces none of its digits, is refused', () => {
+    const withSplit = (split: unknown) => encodeBatch([{ id: 'a', count: 3, pixels: image(0.5, 3), sentAt: 0, split } as unknown as PredictionRequest]);
+    for (const split of [
+      { primary: 4, alternatives: [] },
+      { primary: 0, alternatives: [] },
+      { primary: 2, alternatives: [{ from: 0, to: 1, images: [3] }] },
+      { primary: 2, alternatives: [{ from: 0, to: 1, images: [1] }] },
+      { primary: 2, alternatives: [{ from: 1, to: 1, images: [2] }] },
+      { primary: 2, alternatives: [{ from: 0, to: 3, images: [2] }] },
+      { primary: 2, alternatives: [{ from: 0, to: 1, images: [] }] },
+      { primary: 2, alternatives: 'none' },
+      'split',
+    ]) {
+      expect(() => decodeBatch(withSplit(split))).toThrow(/split names images outside the request/);
+    }
+  });
 });
