@@ -44,7 +44,7 @@ export function classifyImages(intake: Intake, kind: RouteClass, client: string,
 /** The digits of a drawing classified for `client`; its slot is held while the drawing is made, too. */
 export function classifyDrawing(intake: Intake, kind: RouteClass, client: string, input: unknown, options: ClassifyOptions = {}): Promise<DrawnClassification> {
   const drawing = readDrawing(input);
-  // Paid for in requests: the costliest drawing counts as some fifty, so one client's drawings cannot take
+  // Paid for in requests: the costliest drawing counts as some hundred, so one client's drawings cannot take
   // more of the threads than its rate allows.
   const costUs = drawingCostUs(drawing);
   intake.admission.charge(kind, client, costUs / CHEAP_DRAWING_US - 1);
