@@ -14,7 +14,7 @@ import { ModelSwitcher } from '../model/model-switcher.ts';
 import { chooseSplit } from '../model/split-choice.ts';
 import type { Predictor } from '../model/worker-classifier.ts';
 import { argmax, CLASSES, imageBytes, PIXELS } from '../protocol/image.ts';
-import { decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelRefusal, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
+import { ANNOUNCE_EVERY_MS, decodeBatch, decodeJson, encodeJson, type BatchReply, type ModelAnnouncement, type ModelRefusal, type ModelUpdated, type PredictionReply, type PredictionRequest } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
@@ -30,9 +30,6 @@ interface Job {
   readonly done: () => void;
   readonly failed: (error: unknown) => void;
 }
-
-/** How often a consumer repeats which model it serves, so gateways that start later learn it. */
-const ANNOUNCE_EVERY_MS = 5_000;
 
 /** Model calls at once: the model has one thread, so more calls would only queue there. Two keep it busy
  * while the main thread takes one call's answer and sends the next (on a loaded machine that thread may
@@ -271,7 +268,7 @@ export class ConsumerActor implements Actor {
   private async announce(): Promise<void> {
     const { context, classifier } = this;
     if (!context || !classifier) return;
-    const announcement: ModelAnnouncement = { version: classifier.version, consumer: this.id, ...(this.lastRefusal ? { refused: this.lastRefusal } : {}) };
+    const announcement: ModelAnnouncement = { version: classifier.version, consumer: this.id, splits: true, ...(this.lastRefusal ? { refused: this.lastRefusal } : {}) };
     await context.transport
       .publish(TOPIC.modelAnnouncements, { key: this.id, value: encodeJson(announcement) })
       .catch((error: unknown) => context.logger.warn({ err: error }, 'model announcement failed'));

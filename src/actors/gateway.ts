@@ -11,7 +11,8 @@ import { transportAdapter } from '../adapters/transport/registry.ts';
 import { RequestTimeoutError, TransportClosedError, type RequestOptions, type Subscription } from '../adapters/transport/transport.ts';
 import { Batcher } from '../flow/batcher.ts';
 import { systemClock, within, type Clock } from '../flow/clock.ts';
-import { decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest, type SplitAlternatives } from '../protocol/messages.ts';
+import { PIXELS } from '../protocol/image.ts';
+import { ANNOUNCE_EVERY_MS, decodeJson, encodeBatch, type BatchReply, type ModelAnnouncement, type ModelRefusal, type PredictionReply, type PredictionRequest, type SplitAlternatives } from '../protocol/messages.ts';
 import { GROUP, TOPIC } from '../protocol/topics.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { NoAnswer, TimedOut, Unavailable } from './errors.ts';
@@ -72,6 +73,9 @@ export class GatewayActor implements Actor {
   modelVersion: string | null = null;
   /** Versions a consumer refused to serve, and why; forgotten once one serves it. */
   private readonly refusals = new Map<string, ModelRefusal>();
+  /** When a consumer that cannot read a request's split last spoke (clock time): one of a version
+   * before it, during a rolling upgrade. */
+  private oldConsumerHeardAt = -Infinity;
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -128,6 +132,7 @@ export class GatewayActor implements Actor {
   }
 
   private heard(announcement: ModelAnnouncement): void {
+    if (announcement.splits !== true) this.oldConsumerHeardAt = this.clock.now();
     this.modelVersion = announcement.version;
     this.refusals.delete(announcement.version);
     const { refused } = announcement;
@@ -153,12 +158,15 @@ export class GatewayActor implements Actor {
         }
         id = keyed.id;
       }
+      // Alternatives go only where every consumer can read them: silent for three announcements, an old
+      // consumer is gone. Without them, the request is the gateway's own split.
+      const withSplit = split !== undefined && this.clock.now() - this.oldConsumerHeardAt > 3 * ANNOUNCE_EVERY_MS;
       const request: PredictionRequest = {
         id,
-        count,
-        pixels,
+        count: split && !withSplit ? split.primary : count,
+        pixels: split && !withSplit ? pixels.subarray(0, split.primary * PIXELS) : pixels,
         sentAt: Date.now(),
-        ...(split ? { split } : {}),
+        ...(withSplit ? { split } : {}),
         ...(sessionId ? { sessionId } : {}),
         ...(keepImages ? { keepImages } : {}),
       };

@@ -55,13 +55,19 @@ export interface BatchReply {
   readonly replies: PredictionReply[];
 }
 
-/** Every few seconds, and whenever it changes, each consumer says what it serves. */
+/** Every ANNOUNCE_EVERY_MS, and whenever it changes, each consumer says what it serves. */
 export interface ModelAnnouncement {
   readonly version: string;
   readonly consumer: string;
+  /** The consumer reads a request's `split` (since 2026-12-06). One before it would read every image of
+   * such a request as a digit, so while one is heard, gateways send drawn numbers without alternatives. */
+  readonly splits?: boolean;
   /** The last version this consumer was told to serve and refused, and why: the registry shows it. */
   readonly refused?: ModelRefusal;
 }
+
+/** How often a consumer repeats its ModelAnnouncement, so that gateways that start later learn it. */
+export const ANNOUNCE_EVERY_MS = 5_000;
 
 export interface ModelRefusal {
   readonly version: string;

@@ -10,7 +10,7 @@ import type { Delivery, RequestOptions } from '../../src/adapters/transport/tran
 import { DEFAULTS, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
-import { decodeBatch, encodeJson, type BatchReply, type PredictionReply } from '../../src/protocol/messages.ts';
+import { ANNOUNCE_EVERY_MS, decodeBatch, encodeJson, type BatchReply, type ModelAnnouncement, type PredictionReply, type PredictionRequest } from '../../src/protocol/messages.ts';
 import { GROUP, TOPIC } from '../../src/protocol/topics.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -21,9 +21,10 @@ const image = new Float32Array(784);
 
 /** A consumer that holds each message until the test answers it, with all, some or none of its answers. */
 async function playConsumer(transport: MemoryTransport) {
-  const messages: { ids: string[]; delivery: Delivery }[] = [];
+  const messages: { ids: string[]; requests: PredictionRequest[]; delivery: Delivery }[] = [];
   await transport.subscribe(TOPIC.predictions, { group: GROUP.consumers, concurrency: 100 }, async (delivery) => {
-    messages.push({ ids: decodeBatch(delivery.value).requests.map((r) => r.id), delivery });
+    const { requests } = decodeBatch(delivery.value);
+    messages.push({ ids: requests.map((r) => r.id), requests, delivery });
   });
   const answer = async (index: number, leaveOut: string[] = []) => {
     const { ids, delivery } = messages[index]!;
@@ -109,6 +110,43 @@ describe('gateway', () => {
     const error = await classify().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimedOut);
     expect((error as Error).message).toBe('no answer within 50 ms');
+  });
+
+  test('a drawn number\'s alternative splits go out only while no consumer of a version before them is heard', async () => {
+    const { gateway, consumer, clock, transport } = await setup();
+    const announce = async (version: string, splits: boolean) => {
+      const announcement: ModelAnnouncement = { version, consumer: version, ...(splits ? { splits } : {}) };
+      await transport.publish(TOPIC.modelAnnouncements, { key: version, value: encodeJson(announcement) });
+      await waitFor(() => gateway.modelVersion === version);
+    };
+    // One digit found, and an alternative reading it as two: three images.
+    const split = { primary: 1, alternatives: [{ from: 0, to: 1, images: [1, 2] }] };
+    const pixels = new Float32Array(3 * 784).fill(0.5, 784);
+    const sent = async () => {
+      const answered = gateway.classify(pixels, 3, { split });
+      await waitFor(() => consumer.messages.length === 1);
+      await consumer.answer(0);
+      await answered;
+      const [request] = consumer.messages.splice(0)[0]!.requests;
+      return request!;
+    };
+
+    await announce('new', true);
+    const withAlternatives = await sent();
+    expect(withAlternatives.count).toBe(3);
+    expect(withAlternatives.split).toEqual(split);
+
+    // A consumer from before splits speaks: it would read the three images as three digits.
+    await announce('old', false);
+    const without = await sent();
+    expect(without.count).toBe(1);
+    expect(without.split).toBeUndefined();
+    expect(Array.from(without.pixels).every((value) => value === 0)).toBe(true);
+
+    // Three announcement periods without it: it is gone.
+    await announce('new', true);
+    clock.advance(3 * ANNOUNCE_EVERY_MS + 1);
+    expect((await sent()).split).toEqual(split);
   });
 
   test('after stop: Unavailable', async () => {
