@@ -1,9 +1,9 @@
 // Abuse: does one hostile client degrade the service for everyone else? (issue #17, item 7)
 //
 //   bun run bench/abuse.ts [--seconds 10] [--scenario drawing|pixels|slow|all] [--args='--max-in-flight 512']
-//                          [--binary ./stratus] [--connections N] [--mnist ../shared/data/mnist] [--json FILE]
+//                          [--binary FILE] [--connections N] [--mnist ../shared/data/mnist] [--json FILE]
 //
-// Starts Stratus (the compiled binary if it exists, else the sources under Bun) on a free port with the
+// Starts Stratus (the sources under Bun, or the compiled binary --binary names) on a free port with the
 // on-disk store in a temporary directory (--args passes more flags, e.g. `--store memory`), measures an
 // idle baseline, then runs each scenario for --seconds beside two well-behaved clients:
 //   - the live probe: GET /v2/health/live every 50 ms (what Kubernetes' liveness probe would see);
@@ -39,7 +39,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '10' },
     scenario: { type: 'string', default: 'all' },
     args: { type: 'string', default: '' },
-    binary: { type: 'string', default: join(REPO, 'stratus') },
+    binary: { type: 'string' },
     connections: { type: 'string' },
     mnist: { type: 'string', default: DEFAULT_MNIST },
     json: { type: 'string' },
@@ -49,6 +49,10 @@ const SECONDS = Number(flags.seconds);
 const SCENARIOS: FloodKind[] = flags.scenario === 'all' ? [...FLOOD_KINDS] : (flags.scenario.split(',') as FloodKind[]);
 if (!(SECONDS > 0) || SCENARIOS.some((s) => !FLOOD_KINDS.includes(s))) {
   console.error(`--seconds must be positive and --scenario one of ${FLOOD_KINDS.join('|')}|all`);
+  process.exit(2);
+}
+if (flags.binary !== undefined && !(await Bun.file(flags.binary).exists())) {
+  console.error(`--binary ${flags.binary}: no such file`);
   process.exit(2);
 }
 const DEFAULT_CONNECTIONS: Record<FloodKind, number> = { drawing: 8, pixels: 64, slow: 200 };
@@ -85,8 +89,7 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
-  const useBinary = await Bun.file(flags.binary).exists();
-  const command = useBinary ? [flags.binary] : [process.execPath, join(REPO, 'src/main.ts')];
+  const command = flags.binary === undefined ? [process.execPath, join(REPO, 'src/main.ts')] : [flags.binary];
   const extra = flags.args.split(' ').filter(Boolean);
   const dataDir = await mkdtemp(join(tmpdir(), 'stratus-abuse-'));
   tempDirs.add(dataDir);
@@ -109,7 +112,7 @@ async function startServer(): Promise<Server> {
     if (performance.now() - started > 30_000) throw new Error('stratus not ready within 30 s');
     await Bun.sleep(20);
   }
-  const describe = `${useBinary ? flags.binary : 'sources under bun'} ${extra.join(' ')}`.trim();
+  const describe = `${flags.binary ?? 'sources under bun'} ${extra.join(' ')}`.trim();
   return { proc, url, port, dataDir, logPath, describe };
 }
 

@@ -13,34 +13,44 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENGINES, type EngineModel, type EngineName } from '../src/model/engines.ts';
 import { loadOnEngine } from '../src/model/load-on-engine.ts';
-import { readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
+import { ModelNotFoundError, readEmbeddedModel, readModelDirectory } from '../src/model/model-source.ts';
 import { exportToOnnx } from '../src/model/onnx/export-onnx.ts';
 import { PIXELS } from '../src/protocol/image.ts';
+import { benchFlagErrors, type BenchFlagErrors } from './cli-errors.ts';
 import { writeJsonResults } from './json-results.ts';
 import { pythonVenv } from './python-venv.ts';
 import { median } from './stats.ts';
 
-const { values: flags } = parseArgs({
-  options: {
-    engine: { type: 'string', default: 'both' },
-    peer: { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '2' },
-    model: { type: 'string' },
-    batches: { type: 'string', default: '1,8,64,256' },
-    seconds: { type: 'string', default: '3' },
-    json: { type: 'string' },
-  },
-});
+const errors: BenchFlagErrors = benchFlagErrors('bench/inference.ts');
+const { fail, positive } = errors;
+let flags;
+try {
+  flags = parseArgs({
+    options: {
+      engine: { type: 'string', default: 'both' },
+      peer: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '2' },
+      model: { type: 'string' },
+      batches: { type: 'string', default: '1,8,64,256' },
+      seconds: { type: 'string', default: '3' },
+      json: { type: 'string' },
+    },
+  }).values;
+} catch (error) {
+  errors.fail((error as Error).message);
+}
 
 const engines: EngineName[] = flags.engine === 'both' ? [...ENGINES] : [flags.engine as EngineName];
-for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`--engine must be onnx, wasm or both, not ${engine}`);
-const batches = (flags.batches as string).split(',').map(Number);
-const seconds = Number(flags.seconds);
-const rounds = Number(flags.rounds);
+for (const engine of engines) if (!ENGINES.includes(engine)) fail(`--engine must be onnx, wasm or both, not ${engine}`);
+const batches = flags.batches.split(',').map((batch) => positive('batches', batch));
+const seconds = positive('seconds', flags.seconds);
+const rounds = positive('rounds', flags.rounds);
 const REPO = resolve(import.meta.dir, '..');
 const WORK = join(REPO, '.tmp/bench-inference');
 
-const source = flags.model ? await readModelDirectory(flags.model) : await readEmbeddedModel();
+const source = await (flags.model ? readModelDirectory(flags.model) : readEmbeddedModel()).catch((error: unknown) =>
+  fail(error instanceof ModelNotFoundError ? error.message : `cannot read the model: ${String(error)}`),
+);
 const models = new Map<EngineName, EngineModel>();
 for (const engine of engines) models.set(engine, await loadOnEngine(engine, source));
 
