@@ -81,6 +81,32 @@ describe('each architecture, untrained and seeded, on onnxruntime and on tfjs', 
     flat.dispose();
     flattening.dispose();
   });
+
+  test('the image is cut to the rows and columns the windows read, and the probabilities stay the same', async () => {
+    const he = (seed: number) => tf.initializers.heUniform({ seed });
+    // 28 → conv 5 stride 2 → 12 (reads 27), pool 3 → 4 (reads 12 of 12), conv 2 dilation 2 → 2 (reads 4): 27 of 28.
+    const strided = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: he(4) }),
+        tf.layers.maxPooling2d({ poolSize: 3 }),
+        tf.layers.conv2d({ filters: 4, kernelSize: 2, dilationRate: 2, activation: 'relu', kernelInitializer: he(5) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+      ],
+    });
+    const exported = exportToOnnx(await modelSourceOf(strided, 'strided'));
+    expect(exported.inputShape).toEqual([28, 28, 1]);
+    // The same maps as from the whole image (a stride of 2 over 27 or 28 rows gives 12 either way), made
+    // from a cut one.
+    expect(exported.layerShapes.slice(0, 3)).toEqual([[12, 12, 4], [4, 4, 4], [2, 2, 4]]);
+    expect(new TextDecoder().decode(exported.bytes)).toContain('crop_unread_edges');
+    // The noise images put values in the last row and column: a cut taken from the wrong side would show.
+    await expectSameOnBoth(strided, 'strided', images);
+    strided.dispose();
+    const lean = buildModel('lean', 7);
+    expect(exportToOnnx(await modelSourceOf(lean, 'lean')).layerShapes[0]).toEqual([24, 24, 16]);
+    lean.dispose();
+  });
 });
 
 describe('what the export refuses, by name', () => {

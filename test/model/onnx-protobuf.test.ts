@@ -93,14 +93,15 @@ describe('an exported model read back', () => {
     expect(messages(graph, 12).map(valueInfo)).toEqual([{ name: 'probabilities', elemType: 1, dims: ['batch', 10] }]);
   });
 
-  test('transposes once to NCHW and has the lean network, layer by layer', () => {
+  test('cuts the image to what it reads, transposes once to NCHW and has the lean network, layer by layer', () => {
     const nodes = messages(graph, 1);
     expect(nodes.map((node) => text(one(node, 4)))).toEqual(
-      ['Transpose', 'Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax'],
+      ['Slice', 'Transpose', 'Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Relu', 'Gemm', 'Softmax'],
     );
-    const first = nodes[0]!;
-    expect(text(one(first, 1))).toBe('images');
-    const [perm] = messages(first, 5);
+    const [crop, transpose] = nodes as [Map<number, FieldValue[]>, Map<number, FieldValue[]>];
+    expect(text(one(crop, 1))).toBe('images');
+    expect(text(one(transpose, 1))).toBe(text(one(crop, 2)));
+    const [perm] = messages(transpose, 5);
     expect(text(one(perm!, 1))).toBe('perm');
     expect(one(perm!, 20)).toBe(7); // INTS
     expect(perm!.get(8)).toEqual([0, 3, 1, 2]);
@@ -112,7 +113,10 @@ describe('an exported model read back', () => {
     const firstKernel = new Float32Array(source.weightsBin.slice(0, 3 * 3 * 1 * 16 * 4).buffer); // [3, 3, 1, 16], first in weights.bin
     expect(json.weightsManifest[0]!.weights[0]!.name).toBe('conv2d_Conv2D1/kernel');
     const initializers = messages(graph, 5);
-    expect(initializers).toHaveLength(8);
+    // A kernel and a bias for each of the four layers, and the crop's starts, ends and axes (int64).
+    expect(initializers).toHaveLength(11);
+    const ends = initializers.find((t) => text(one(t, 8)) === 'crop_ends')!;
+    expect(one(ends, 2)).toBe(7); // INT64
     const kernel = initializers.find((t) => text(one(t, 8)) === 'conv2d_Conv2D1_kernel')!;
     expect(kernel.get(1)).toEqual([16, 1, 3, 3]);
     expect(one(kernel, 2)).toBe(1); // FLOAT

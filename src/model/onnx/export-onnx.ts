@@ -8,6 +8,7 @@ import type { ModelSource } from '../model-source.ts';
 import { toKerasLayout, type GraphValue } from './graph-value.ts';
 import { convertLayer } from './layer-converters.ts';
 import { readLayersModelFiles, type LayerSpec } from './layers-model-files.ts';
+import { readExtent } from './read-extent.ts';
 import { OnnxExportError } from './onnx-export-error.ts';
 import { OnnxGraphBuilder } from './onnx-graph-builder.ts';
 import { encodeOnnxModel } from './onnx-model-encoder.ts';
@@ -35,6 +36,7 @@ export function exportToOnnx(source: ModelSource): OnnxExport {
   const inputShape = imageShape(layers[0], source.version);
   const builder = new OnnxGraphBuilder([ONNX_INPUT, ONNX_OUTPUT]);
   let value: GraphValue = { name: ONNX_INPUT, shape: inputShape, layout: inputShape.length === 3 ? 'nhwc' : 'flat' };
+  if (value.layout === 'nhwc') value = cropToRead(value, layers, builder);
   const layerShapes: (readonly number[])[] = [];
   for (const layer of layers) {
     value = convertLayer(value, layer, { builder, weights });
@@ -51,6 +53,16 @@ export function exportToOnnx(source: ModelSource): OnnxExport {
     graph,
   });
   return { bytes, inputShape, outputShape: value.shape, layerShapes };
+}
+
+/** The image cut to the top-left corner its layers read (read-extent.ts); as it is when they read it all. */
+function cropToRead(image: GraphValue, layers: readonly LayerSpec[], builder: OnnxGraphBuilder): GraphValue {
+  const [height, width, channels] = image.shape as [number, number, number];
+  const extent = readExtent(layers, [height, width]);
+  if (extent === null || (extent[0] === height && extent[1] === width)) return image;
+  const int64s = (name: string, values: number[]) => builder.constant(name, [values.length], BigInt64Array.from(values.map(BigInt)));
+  const inputs = [image.name, int64s('crop_starts', [0, 0]), int64s('crop_ends', extent), int64s('crop_axes', [1, 2])];
+  return { name: builder.node('Slice', inputs, 'crop_unread_edges'), shape: [...extent, channels], layout: 'nhwc' };
 }
 
 /** The first layer's batch_input_shape without the batch: what one image must look like. */

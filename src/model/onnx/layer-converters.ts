@@ -37,9 +37,7 @@ function convertConv2D(input: GraphValue, layer: LayerSpec, { builder, weights }
   requireSetting(layer, 'padding', 'valid');
   requireSetting(layer, 'data_format', 'channels_last');
   const [height, width, channels] = mapShape(input, layer);
-  const [kh, kw] = pair(layer, 'kernel_size');
-  const [sh, sw] = pair(layer, 'strides');
-  const [dh, dw] = pair(layer, 'dilation_rate');
+  const { kernel: [kh, kw], strides: [sh, sw], dilation: [dh, dw] } = windowOf(layer) as Window;
   const kernel = weight(weights, layer, 'kernel', [kh, kw, channels, Number(layer.config.filters)]);
   const filters = kernel.shape[3] as number;
   const inputs = [toNchw(input, builder).name, builder.constant(`${layer.name}_kernel`, [filters, channels, kh, kw], kernelToOihw(kernel))];
@@ -54,9 +52,7 @@ function convertMaxPooling2D(input: GraphValue, layer: LayerSpec, { builder }: C
   requireSetting(layer, 'padding', 'valid');
   requireSetting(layer, 'data_format', 'channels_last');
   const [height, width, channels] = mapShape(input, layer);
-  const [ph, pw] = pair(layer, 'pool_size');
-  // Keras's strides default to the pool size.
-  const [sh, sw] = layer.config.strides == null ? [ph, pw] : pair(layer, 'strides');
+  const { kernel: [ph, pw], strides: [sh, sw] } = windowOf(layer) as Window;
   const attributes = { kernel_shape: [ph, pw], strides: [sh, sw], pads: [0, 0, 0, 0] };
   const name = builder.node('MaxPool', [toNchw(input, builder).name], layer.name, attributes);
   return { name, shape: [validOutputSize(height, ph, sh, 1, layer), validOutputSize(width, pw, sw, 1, layer), channels], layout: 'nchw' };
@@ -139,6 +135,22 @@ function mapShape(input: GraphValue, layer: LayerSpec): readonly [number, number
   return input.shape as [number, number, number];
 }
 
+/** The window a layer slides over its input map, [height, width] each. */
+export interface Window {
+  readonly kernel: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly dilation: readonly [number, number];
+}
+
+/** The window of a Conv2D or MaxPooling2D layer; null for any other layer. */
+export function windowOf(layer: LayerSpec): Window | null {
+  if (layer.className === 'Conv2D') return { kernel: pair(layer, 'kernel_size'), strides: pair(layer, 'strides'), dilation: pair(layer, 'dilation_rate') };
+  if (layer.className !== 'MaxPooling2D') return null;
+  const pool = pair(layer, 'pool_size');
+  // Keras's strides default to the pool size.
+  return { kernel: pool, strides: layer.config.strides == null ? pool : pair(layer, 'strides'), dilation: [1, 1] };
+}
+
 /** Keras settings that are a number or a [height, width] pair. */
 function pair(layer: LayerSpec, key: string): readonly [number, number] {
   const value = layer.config[key] ?? 1;
@@ -156,7 +168,7 @@ function requireSetting(layer: LayerSpec, key: string, supported: string): void 
   }
 }
 
-function validOutputSize(size: number, kernel: number, stride: number, dilation: number, layer: LayerSpec): number {
+export function validOutputSize(size: number, kernel: number, stride: number, dilation: number, layer: LayerSpec): number {
   const out = Math.floor((size - dilation * (kernel - 1) - 1) / stride) + 1;
   if (out < 1) throw new OnnxExportError(`layer ${layer.name} (${layer.className}): a ${kernel}-wide window does not fit in ${size}`);
   return out;
