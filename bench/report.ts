@@ -95,8 +95,8 @@ function runPlan(): PlanLine[] {
   const loadRuns = Object.keys(SCENARIOS).length * SETTINGS.length;
   const loadMinutes = (loadRuns * (seconds + 1)) / 60;
   const lines: PlanLine[] = [
-    { experiment: 'training', parameters: `${TRAINING_RUNS.map((r) => `${r.recipe} ×${r.workers}`).join(', ')} (recipe × workers)${quick ? `, ${TRAINING_LIMITS.epochs} epoch of ${TRAINING_LIMITS.maxSamples} samples` : ', each recipe\'s own epochs'}`, budgetMinutes: quick ? 20 : 150, expectedMinutes: quick ? 2 : 7.9 },
-    { experiment: 'hand-drawn', parameters: `${HAND_DRAWN_PER_DIGIT * 10} digits`, budgetMinutes: quick ? 5 : 20, expectedMinutes: 0.5 },
+    { experiment: 'training', parameters: `${TRAINING_RUNS.map((r) => `${r.recipe} ×${r.workers}`).join(', ')} (recipe × workers)${quick ? `, ${TRAINING_LIMITS.epochs} epoch of ${TRAINING_LIMITS.maxSamples} samples` : ', each recipe\'s own epochs'}`, budgetMinutes: quick ? 20 : 150, expectedMinutes: quick ? 2 : 2.9 },
+    { experiment: 'hand-drawn', parameters: `${HAND_DRAWN_PER_DIGIT * 10} digits`, budgetMinutes: quick ? 5 : 20, expectedMinutes: 0.2 },
   ];
   for (const mode of ['local', 'cluster']) {
     lines.push({ experiment: mode, parameters: `${loadRuns} Locust runs of ${seconds} s (${SETTINGS.map((s) => s.users).join(', ')} users × ${Object.keys(SCENARIOS).length} scenarios)`, budgetMinutes: Math.round(((mode === 'cluster' ? 6 : 2) * MINUTE + 3 * MINUTE + loadRuns * (seconds + 90) * 1000) / MINUTE), expectedMinutes: Math.round((loadMinutes + (mode === 'cluster' ? 0.2 : 0)) * 10) / 10 });

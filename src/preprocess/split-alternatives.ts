@@ -17,6 +17,8 @@ export const SPLIT_WIDTH_FRACTION = 0.7;
 export const PART_HEIGHT_FRACTION = 0.7;
 /** Pieces of more strokes than this are not split: the ways to cut them grow with the square of their strokes. */
 export const MAX_SPLIT_STROKES = 8;
+/** Alternatives a drawing gets at most, whatever its budget: numbers written touching need one or two. */
+export const MAX_ALTERNATIVES = 32;
 
 /** Pieces `from` up to `to` (exclusive) of the segmentation, read instead as `pieces` (stroke indices). */
 export interface SplitAlternative {
@@ -26,7 +28,8 @@ export interface SplitAlternative {
 }
 
 /**
- * The alternatives, the widest pieces' first, for as long as drawing them costs at most `budgetUs` in all:
+ * The alternatives, the widest pieces' first, for as long as drawing them costs at most `budgetUs` in all
+ * and they are at most MAX_ALTERNATIVES:
  * `costUs` says what drawing a set of strokes as one digit costs (digit-images.ts).
  */
 export function splitAlternatives({ strokes, pieces, size }: Segmentation, costUs: (members: readonly number[]) => number, budgetUs: number): SplitAlternative[] {
@@ -39,7 +42,7 @@ export function splitAlternatives({ strokes, pieces, size }: Segmentation, costU
     if (members.length < 2 || members.length > MAX_SPLIT_STROKES || (widths[i] as number) < SPLIT_WIDTH_FRACTION * size) continue;
     for (const split of leftToRightSplits(strokes, members, PART_HEIGHT_FRACTION * size)) {
       const cost = split.reduce((sum, part) => sum + costUs(part), 0);
-      if (spentUs + cost > budgetUs) return alternatives;
+      if (spentUs + cost > budgetUs || alternatives.length === MAX_ALTERNATIVES) return alternatives;
       spentUs += cost;
       alternatives.push({ from: i, to: i + 1, pieces: split });
     }

@@ -3,7 +3,7 @@
 import { expect, test } from 'bun:test';
 import type { Drawing, Stroke } from '../../src/preprocess/drawing.ts';
 import { segmentStrokes } from '../../src/preprocess/segment.ts';
-import { MAX_SPLIT_STROKES, splitAlternatives } from '../../src/preprocess/split-alternatives.ts';
+import { MAX_ALTERNATIVES, MAX_SPLIT_STROKES, splitAlternatives } from '../../src/preprocess/split-alternatives.ts';
 import { composeNumber, loadPendigits, seededRandom } from '../helpers/pendigits.ts';
 
 const samples = loadPendigits().slice(0, 2000);
@@ -70,4 +70,10 @@ test('what drawing the alternatives costs stays within the budget, and pieces of
   expect(alternativesOf(crossing(3), { costUs, budgetUs: 650 })).toHaveLength(2);
   expect(alternativesOf(crossing(MAX_SPLIT_STROKES))).not.toHaveLength(0);
   expect(alternativesOf(crossing(MAX_SPLIT_STROKES + 1))).toEqual([]);
+  // Two such pieces side by side offer 2 × 28 ways to cut them; a drawing gets MAX_ALTERNATIVES of them.
+  const one = crossing(MAX_SPLIT_STROKES);
+  const shifted = one.strokes.map((stroke) => stroke.map((p) => ({ x: p.x + 600, y: p.y })));
+  const two = { ...one, strokes: [...one.strokes, ...shifted] };
+  expect(segmentStrokes(two).pieces).toHaveLength(2);
+  expect(alternativesOf(two)).toHaveLength(MAX_ALTERNATIVES);
 });
