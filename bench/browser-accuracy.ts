@@ -102,10 +102,7 @@ async function worker(opened: OpenedPage, queue: { next: number }, misses: { cou
   for (let i = queue.next++; i < jobs.length; i = queue.next++) {
     const job = jobs[i]!;
     if (done > 0 && done % CLEAR_HISTORY_EVERY === 0) {
-      // Clicked with Playwright's checks that the button stands still: a raw click at where it was (press)
-      // can land while the last answer's swap still moves the layout, and then clears nothing.
-      await drawing.button('Clear Predictions').click();
-      await drawing.page.waitForFunction(() => document.querySelectorAll('#history [data-digit]').length === 0);
+      await drawing.clearPredictions();
     }
     await drawing.press('Clear Canvas');
     await drawing.draw(job.strokes, job.pointer, { maxHeightFraction: job.kind === 'digit' ? 0.7 : 0.6 });

@@ -41,8 +41,7 @@ export async function runHandDrawn(perDigit: number): Promise<HandDrawnResult> {
     for (const [i, sample] of samples.entries()) {
       // The history list grows with each prediction; emptying it keeps every prediction as cheap.
       if (i > 0 && i % 50 === 0) {
-        await drawing.press('Clear Predictions');
-        await drawing.page.waitForFunction(() => document.querySelectorAll('#history [data-digit]').length === 0);
+        await drawing.clearPredictions();
       }
       await drawing.press('Clear Canvas');
       await drawing.draw(sample.strokes, 'mouse');

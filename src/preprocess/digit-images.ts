@@ -1,4 +1,6 @@
-// A drawn number → the 28×28 images of its digits, left to right, and a bound on what making them costs.
+// A drawn number → the 28×28 images of its digits, left to right, with those of other ways to split it
+// where it may be digits written into each other (split-alternatives.ts), and a bound on what making them
+// costs.
 // The bound lets the gateway make cheap drawings at once, on its event loop, and send costly ones to a
 // worker thread (src/http/drawing-pool.ts), so that one client's worst drawing cannot hold up others.
 import type { SplitAlternatives } from '../protocol/messages.ts';

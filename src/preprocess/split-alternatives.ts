@@ -50,8 +50,8 @@ export function splitAlternatives({ strokes, pieces, size }: Segmentation, costU
   return alternatives;
 }
 
-/** The piece's strokes ordered by their centres in x, cut into two runs, then into three, each run at
- * least `minHeight` tall. */
+/** The piece's strokes ordered by their centres in x, cut into two or three runs each at least `minHeight`
+ * tall; the cuts whose runs overlap least in x first. */
 function leftToRightSplits(strokes: readonly Stroke[], members: readonly number[], minHeight: number): number[][][] {
   const centres = new Map(members.map((i) => [i, centreX(strokes, i)]));
   const ordered = [...members].sort((a, b) => (centres.get(a) as number) - (centres.get(b) as number));
@@ -60,12 +60,17 @@ function leftToRightSplits(strokes: readonly Stroke[], members: readonly number[
     return box !== null && box.maxY - box.minY >= minHeight;
   };
   const n = ordered.length;
+  /** The runs between the cut positions `at`, each in the order its strokes were drawn. */
+  const runsAt = (at: readonly number[]) => {
+    const edges = [0, ...at, n];
+    return edges.slice(1).map((end, k) => ordered.slice(edges[k], end).sort((x, y) => x - y));
+  };
   const cuts: number[][] = [];
   for (let a = 1; a < n; a++) cuts.push([a]);
   for (let a = 1; a < n; a++) for (let b = a + 1; b < n; b++) cuts.push([a, b]);
   // Neighbouring digits overlap little in x, so the cuts whose runs overlap least are tried first.
   return cuts
-    .map((at) => [0, ...at, n].slice(1).map((end, k) => ordered.slice([0, ...at][k], end).sort((x, y) => x - y)))
+    .map(runsAt)
     .filter((runs) => runs.every(tallEnough))
     .map((runs) => ({ runs, overlap: overlapInX(strokes, runs) }))
     .sort((a, b) => a.overlap - b.overlap)

@@ -71,8 +71,7 @@ describe('drawing page (desktop Chromium)', () => {
     expect(await drawing.historyDigits()).toEqual([...answers].reverse());
     await drawing.screenshot('desktop-history');
 
-    await drawing.button('Clear Predictions').click();
-    await drawing.page.waitForFunction(() => document.querySelectorAll('#history [data-digit]').length === 0);
+    await drawing.clearPredictions();
     await drawing.page.reload();
     await drawing.pad.waitFor();
     expect(await drawing.historyDigits()).toEqual([]);

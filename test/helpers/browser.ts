@@ -134,6 +134,16 @@ export class DrawingPage {
     await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   }
 
+  /**
+   * Clicks Clear Predictions and waits until #history is empty. With playwright's checks, not press: a raw
+   * click at where the button was, right after an answer was swapped in, could land while the layout still
+   * moved, clear nothing and leave the wait to time out (seen in the benches once in ~1,500 answers).
+   */
+  async clearPredictions(): Promise<void> {
+    await this.button('Clear Predictions').click();
+    await this.page.waitForFunction(() => document.querySelectorAll('#history [data-digit]').length === 0);
+  }
+
   /** Presses Predict and waits for a new newest entry in #history; returns its data-digit. */
   async predict(timeoutMs = 10_000, options: { fast?: boolean } = {}): Promise<string> {
     // Remember the entries already shown, whether htmx then replaces #history or inserts into it.
