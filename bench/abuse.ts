@@ -502,13 +502,13 @@ async function main(): Promise<void> {
     ];
     for (const kind of SCENARIOS) {
       windows.push(await runScenario(kind, server, clients, idle));
+      // After every scenario: a run stopped later (the report's budget) or a server that died keeps these.
       await writeJsonResults(flags.json, { seconds: SECONDS, server: server.describe, targets: TARGET, windows } satisfies AbuseResults);
       if (server.proc.exitCode !== null) {
         console.log(`\nstratus exited with ${server.proc.exitCode}; its log ends:\n${logTail(server.logPath)}`);
         break;
       }
     }
-    await writeJsonResults(flags.json, { seconds: SECONDS, server: server.describe, targets: TARGET, windows } satisfies AbuseResults);
     const tail = logTail(server.logPath, 3);
     if (tail) console.log(`\nserver log (warnings and errors), last lines:\n${tail}`);
   } finally {

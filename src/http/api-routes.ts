@@ -186,7 +186,7 @@ export function apiRoutes(intake: Intake) {
         }
         const options: ClassifyOptions = { sessionId: session, idempotencyKey: idempotencyKeyOf(request) };
         if (body.drawing !== undefined) {
-          const { answer } = await classifyDrawing(intake, 'api', client, body.drawing, options);
+          const answer = await classifyDrawing(intake, 'api', client, body.drawing, options);
           markReplay(answer, set.headers);
           const digits = digitAnswers(answer);
           const first = digits[0] as (typeof digits)[number];

@@ -17,10 +17,6 @@ export interface Intake {
   readonly drawings: DrawingPool;
 }
 
-export interface DrawnClassification {
-  readonly answer: Classification;
-}
-
 export interface DigitAnswer {
   readonly digit: number;
   readonly probabilities: number[];
@@ -42,7 +38,7 @@ export function classifyImages(intake: Intake, kind: RouteClass, client: string,
 }
 
 /** The digits of a drawing classified for `client`; its slot is held while the drawing is made, too. */
-export function classifyDrawing(intake: Intake, kind: RouteClass, client: string, input: unknown, options: ClassifyOptions = {}): Promise<DrawnClassification> {
+export function classifyDrawing(intake: Intake, kind: RouteClass, client: string, input: unknown, options: ClassifyOptions = {}): Promise<Classification> {
   const drawing = readDrawing(input);
   // Paid for in requests: the costliest drawing counts as some hundred, so one client's drawings cannot take
   // more of the threads than its rate allows.
@@ -53,8 +49,7 @@ export function classifyDrawing(intake: Intake, kind: RouteClass, client: string
     if (count === 0) throw new HttpError(422, 'invalid_drawing', 'the drawing has no ink');
     // One request for the whole number: its digits travel, batch and are stored together, with the other
     // ways it could be split, for the consumer to choose from.
-    const answer = await intake.gateway.classify(pixels, count, split ? { ...options, split } : options);
-    return { answer };
+    return intake.gateway.classify(pixels, count, split ? { ...options, split } : options);
   });
 }
 

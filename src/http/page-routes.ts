@@ -100,7 +100,7 @@ export function pageRoutes({ intake, store, operatorLinks }: PageSource) {
       async ({ body, request, server }) => {
         const { session, headers } = sessionOf(intake.admission, request);
         const client = intake.admission.clientOf(request, server);
-        const { answer } = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session, keepImages: true });
+        const answer = await classifyDrawing(intake, 'page', client, body.drawing, { sessionId: session, keepImages: true });
         const latest: PagePrediction = {
           id: answer.id,
           digits: answer.digits,

@@ -55,15 +55,14 @@ export function splitAlternatives({ strokes, pieces, size }: Segmentation, costU
 function leftToRightSplits(strokes: readonly Stroke[], members: readonly number[], minHeight: number): number[][][] {
   const centres = new Map(members.map((i) => [i, centreX(strokes, i)]));
   const ordered = [...members].sort((a, b) => (centres.get(a) as number) - (centres.get(b) as number));
-  const tallEnough = (run: number[]) => {
-    const box = strokeBounds(run.map((i) => strokes[i] as Stroke));
-    return box !== null && box.maxY - box.minY >= minHeight;
-  };
   const n = ordered.length;
-  /** The runs between the cut positions `at`, each in the order its strokes were drawn. */
+  /** The runs between the cut positions `at`, each in the order its strokes were drawn, with its box. */
   const runsAt = (at: readonly number[]) => {
     const edges = [0, ...at, n];
-    return edges.slice(1).map((end, k) => ordered.slice(edges[k], end).sort((x, y) => x - y));
+    return edges.slice(1).map((end, k) => {
+      const run = ordered.slice(edges[k], end).sort((x, y) => x - y);
+      return { run, box: boxOf(strokes, run) };
+    });
   };
   const cuts: number[][] = [];
   for (let a = 1; a < n; a++) cuts.push([a]);
@@ -71,26 +70,32 @@ function leftToRightSplits(strokes: readonly Stroke[], members: readonly number[
   // Neighbouring digits overlap little in x, so the cuts whose runs overlap least are tried first.
   return cuts
     .map(runsAt)
-    .filter((runs) => runs.every(tallEnough))
-    .map((runs) => ({ runs, overlap: overlapInX(strokes, runs) }))
+    .filter((runs) => runs.every(({ box }) => box.maxY - box.minY >= minHeight))
+    .map((runs) => ({ runs: runs.map(({ run }) => run), overlap: overlapInX(runs.map(({ box }) => box)) }))
     .sort((a, b) => a.overlap - b.overlap)
     .map(({ runs }) => runs);
 }
 
-/** How far each run reaches into the x range of the next, summed. */
-function overlapInX(strokes: readonly Stroke[], runs: readonly number[][]): number {
-  const boxes = runs.map((run) => strokeBounds(run.map((i) => strokes[i] as Stroke)) as NonNullable<ReturnType<typeof strokeBounds>>);
+type Box = NonNullable<ReturnType<typeof strokeBounds>>;
+
+/** How far each box reaches into the x range of the next, summed. */
+function overlapInX(boxes: readonly Box[]): number {
   let overlap = 0;
-  for (let k = 1; k < boxes.length; k++) overlap += Math.max(0, (boxes[k - 1]?.maxX as number) - (boxes[k]?.minX as number));
+  for (let k = 1; k < boxes.length; k++) overlap += Math.max(0, (boxes[k - 1] as Box).maxX - (boxes[k] as Box).minX);
   return overlap;
 }
 
 function centreX(strokes: readonly Stroke[], i: number): number {
-  const box = strokeBounds([strokes[i] as Stroke]);
-  return box === null ? 0 : (box.minX + box.maxX) / 2;
+  const box = boxOf(strokes, [i]);
+  return (box.minX + box.maxX) / 2;
 }
 
 function widthOf(strokes: readonly Stroke[], members: readonly number[]): number {
-  const box = strokeBounds(members.map((i) => strokes[i] as Stroke));
-  return box === null ? 0 : box.maxX - box.minX;
+  const box = boxOf(strokes, members);
+  return box.maxX - box.minX;
+}
+
+/** The bounds of the strokes `members` names: a piece's or a run's, never empty. */
+function boxOf(strokes: readonly Stroke[], members: readonly number[]): Box {
+  return strokeBounds(members.map((i) => strokes[i] as Stroke)) as Box;
 }

@@ -60,8 +60,7 @@ function cropToRead(image: GraphValue, layers: readonly LayerSpec[], builder: On
   const [height, width, channels] = image.shape as [number, number, number];
   const extent = readExtent(layers, [height, width]);
   if (extent === null || (extent[0] === height && extent[1] === width)) return image;
-  const int64s = (name: string, values: number[]) => builder.constant(name, [values.length], BigInt64Array.from(values.map(BigInt)));
-  const inputs = [image.name, int64s('crop_starts', [0, 0]), int64s('crop_ends', extent), int64s('crop_axes', [1, 2])];
+  const inputs = [image.name, builder.int64s('crop_starts', [0, 0]), builder.int64s('crop_ends', extent), builder.int64s('crop_axes', [1, 2])];
   return { name: builder.node('Slice', inputs, 'crop_unread_edges'), shape: [...extent, channels], layout: 'nhwc' };
 }
 

@@ -47,7 +47,7 @@ export function toKerasLayout(value: GraphValue, builder: OnnxGraphBuilder): Gra
     return { ...value, layout: 'nhwc', name: builder.node('Transpose', [value.name], 'to_nhwc', { perm: [0, 2, 3, 1] }) };
   }
   if (value.kerasOrder) {
-    const indices = builder.constant('keras_order', [value.kerasOrder.length], BigInt64Array.from(value.kerasOrder, BigInt));
+    const indices = builder.int64s('keras_order', value.kerasOrder);
     return { name: builder.node('Gather', [value.name, indices], 'in_keras_order', { axis: 1 }), shape: value.shape, layout: 'flat' };
   }
   return value;

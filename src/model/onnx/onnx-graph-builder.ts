@@ -24,6 +24,11 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** A constant of whole numbers as ONNX takes shapes, axes and indices (int64); a vector unless `dims` says otherwise. */
+  int64s(nameHint: string, values: ArrayLike<number>, dims: readonly number[] = [values.length]): string {
+    return this.constant(nameHint, dims, BigInt64Array.from(values, BigInt));
+  }
+
   /** The graph whose result is `result`, published under `output.name`. */
   build(name: string, input: OnnxValueInfo, result: string, output: OnnxValueInfo): OnnxGraph {
     const producer = this.nodes.find((node) => node.outputs.includes(result));

@@ -81,8 +81,7 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   const gradientValues = new Map<string, string>();
   const dropouts: DropoutPort[] = [];
   const backwards: Backward[] = [];
-  const int64 = (hint: string, values: readonly number[], dims: readonly number[] = [values.length]) =>
-    builder.constant(hint, dims, BigInt64Array.from(values, BigInt));
+  const int64 = (hint: string, values: readonly number[], dims?: readonly number[]) => builder.int64s(hint, values, dims);
   let zeroName: string | null = null;
   const zero = () => (zeroName ??= builder.constant('zero', [], new Float32Array([0])));
   const weightInput = (layer: tf.layers.Layer, kind: 'kernel' | 'bias'): { input: string; gradientOut: (value: string) => void } => {
